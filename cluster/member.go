@@ -1,0 +1,70 @@
+package cluster
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Errors returned by Node methods. Front doors map them to protocol errors:
+// ErrNoLeader and ErrProposalDropped mean the write definitely did not
+// happen; ErrOutcomeUnknown means it may or may not have.
+var (
+	ErrStopped         = errors.New("raftcache: node stopped")
+	ErrRemoved         = errors.New("raftcache: node removed from the cluster")
+	ErrNoLeader        = errors.New("raftcache: no leader")
+	ErrProposalDropped = errors.New("raftcache: proposal dropped")
+	ErrOutcomeUnknown  = errors.New("raftcache: outcome unknown")
+	ErrUnknownMember   = errors.New("raftcache: unknown member")
+	ErrLastVoter       = errors.New("raftcache: refusing to remove the last voter")
+)
+
+// Role is a member's part in the cluster.
+type Role string
+
+// Roles as shown in member lists.
+const (
+	RoleLeader   Role = "leader"
+	RoleFollower Role = "follower"
+	RoleLearner  Role = "learner"
+)
+
+// Member is one node of the cluster as the member list shows it.
+type Member struct {
+	ID        uint64
+	RaftAddr  string // where peers reach its raft transport
+	APIAddr   string // its HTTP admin API
+	RESPAddr  string // its Redis protocol listener
+	Role      Role
+	Voter     bool
+	Reachable bool   // as seen by the leader (or by this node when the leader cannot be asked)
+	Match     uint64 // highest log index known to be replicated to it (leader's view; 0 if unknown)
+}
+
+// FormatID returns id as raftcache shows it: 16 lower-case hex digits.
+func FormatID(id uint64) string {
+	s := strconv.FormatUint(id, 16)
+	for len(s) < 16 {
+		s = "0" + s
+	}
+	return s
+}
+
+// ParseID parses an ID written by FormatID (any hex, up to 16 digits).
+func ParseID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(s, 16, 64)
+	if err != nil || id == 0 {
+		return 0, errors.New("raftcache: malformed member id " + strconv.Quote(s))
+	}
+	return id, nil
+}
+
+// Status is a snapshot of this node's raft state, for INFO and logs.
+type Status struct {
+	ID      uint64
+	Role    Role
+	Term    uint64
+	Leader  uint64 // 0 when no leader is known
+	Commit  uint64
+	Applied uint64
+	Members int
+}

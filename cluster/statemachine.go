@@ -1,0 +1,34 @@
+package cluster
+
+import "io"
+
+// StateMachine is the replicated state the cluster drives. The cluster calls
+// Apply, Snapshot and Restore from a single goroutine (the apply loop), in log
+// order, never from the raft loop, so an implementation needs no locking
+// between those three; it needs its own locking only for reads it serves
+// concurrently.
+type StateMachine interface {
+	// Apply applies the command of the committed entry at index and returns
+	// the command's result, which Replicate hands to the proposer. Apply must
+	// be deterministic: the same commands in the same order give the same
+	// state and results on every node. It must not fail: a command it cannot
+	// decode yields an error result, not a panic.
+	Apply(index uint64, cmd []byte) any
+
+	// Snapshot captures the state as of the last applied entry. It is called
+	// between Apply calls and should be quick; the returned Snapshot is
+	// written out on another goroutine while Apply goes on.
+	Snapshot() (Snapshot, error)
+
+	// Restore replaces the whole state (never merges) with one written by
+	// Snapshot.WriteTo.
+	Restore(r io.Reader) error
+}
+
+// Snapshot is a point-in-time copy of a StateMachine's state.
+type Snapshot interface {
+	// WriteTo streams the state to w.
+	WriteTo(w io.Writer) (int64, error)
+	// Release frees what the snapshot holds; it is called once, after WriteTo.
+	Release()
+}
