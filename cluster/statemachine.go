@@ -16,19 +16,12 @@ type StateMachine interface {
 	Apply(index uint64, cmd []byte) any
 
 	// Snapshot captures the state as of the last applied entry. It is called
-	// between Apply calls and should be quick; the returned Snapshot is
-	// written out on another goroutine while Apply goes on.
-	Snapshot() (Snapshot, error)
+	// between Apply calls and should be quick; the returned WriterTo is
+	// called once, on another goroutine, while Apply goes on, and must write
+	// the state as it was when Snapshot returned.
+	Snapshot() (io.WriterTo, error)
 
-	// Restore replaces the whole state (never merges) with one written by
-	// Snapshot.WriteTo.
+	// Restore replaces the whole state (never merges) with one written by a
+	// Snapshot's WriteTo.
 	Restore(r io.Reader) error
-}
-
-// Snapshot is a point-in-time copy of a StateMachine's state.
-type Snapshot interface {
-	// WriteTo streams the state to w.
-	WriteTo(w io.Writer) (int64, error)
-	// Release frees what the snapshot holds; it is called once, after WriteTo.
-	Release()
 }
