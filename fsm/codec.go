@@ -1,0 +1,99 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// The binary form of a Command, as it travels through the raft log:
+//
+//	opcode   1 byte
+//	flags    uvarint
+//	time     varint (ms)
+//	ints     varint, as many as the opcode's shape says (0, 1 or 2)
+//	argc     uvarint
+//	args     argc times: uvarint length, then the bytes
+//
+// There is no version byte: every entry costs one byte less, and the format
+// evolves by adding opcodes, never by changing an existing one's layout.
+
+// AppendBinary appends c's binary form to dst and returns the extended slice.
+func (c Command) AppendBinary(dst []byte) []byte {
+	dst = append(dst, byte(c.op))
+	dst = binary.AppendUvarint(dst, uint64(c.flags))
+	dst = binary.AppendVarint(dst, c.time)
+	if c.op < opCount {
+		for i := 0; i < shapes[c.op].ints; i++ {
+			dst = binary.AppendVarint(dst, c.ints[i])
+		}
+	}
+	dst = binary.AppendUvarint(dst, uint64(len(c.args)))
+	for _, a := range c.args {
+		dst = binary.AppendUvarint(dst, uint64(len(a)))
+		dst = append(dst, a...)
+	}
+	return dst
+}
+
+var errDecodeEmpty = errors.New("decode: empty command")
+
+// Decode rebuilds a Command from its binary form. It never panics, whatever
+// b holds, and bounds every length by len(b) before allocating.
+//
+// The Command's arguments alias b instead of copying it, which saves an
+// allocation per argument on the apply path; b must stay unchanged while the
+// Command is in use.
+func Decode(b []byte) (Command, error) {
+	if len(b) == 0 {
+		return Command{}, errDecodeEmpty
+	}
+	c := Command{op: opcode(b[0])}
+	if c.op == opInvalid || c.op >= opCount {
+		return Command{}, fmt.Errorf("decode: unknown opcode %d", b[0])
+	}
+	p := 1
+	flags, n := binary.Uvarint(b[p:])
+	if n <= 0 || flags > 0xffff {
+		return Command{}, fmt.Errorf("decode %s: bad flags", c.Name())
+	}
+	c.flags = uint16(flags)
+	p += n
+	if c.time, n = binary.Varint(b[p:]); n <= 0 {
+		return Command{}, fmt.Errorf("decode %s: bad time", c.Name())
+	}
+	p += n
+	for i := 0; i < shapes[c.op].ints; i++ {
+		if c.ints[i], n = binary.Varint(b[p:]); n <= 0 {
+			return Command{}, fmt.Errorf("decode %s: bad integer argument %d", c.Name(), i)
+		}
+		p += n
+	}
+	argc, n := binary.Uvarint(b[p:])
+	// Every argument takes at least its one-byte length, so argc can be
+	// checked against what is left before the slice is allocated.
+	if n <= 0 || argc > uint64(len(b)-p-n) {
+		return Command{}, fmt.Errorf("decode %s: bad argument count", c.Name())
+	}
+	p += n
+	if argc > 0 {
+		c.args = make([][]byte, argc)
+	}
+	for i := range c.args {
+		size, n := binary.Uvarint(b[p:])
+		if n <= 0 || size > uint64(len(b)-p-n) {
+			return Command{}, fmt.Errorf("decode %s: argument %d: bad length", c.Name(), i)
+		}
+		p += n
+		end := p + int(size)
+		c.args[i] = b[p:end:end]
+		p = end
+	}
+	if p != len(b) {
+		return Command{}, fmt.Errorf("decode %s: %d trailing bytes", c.Name(), len(b)-p)
+	}
+	if !c.validShape() {
+		return Command{}, fmt.Errorf("decode %s: %d arguments do not fit the command", c.Name(), len(c.args))
+	}
+	return c, nil
+}

@@ -1,0 +1,159 @@
+package fsm
+
+// opcode names one operation of the state machine. Several Redis commands
+// share an opcode when they differ only in their arguments (SETEX is SET with
+// a deadline, DECRBY is INCRBY with a negated delta), which keeps Apply small.
+// Opcodes are part of the log and snapshot format: never renumber them, only
+// append.
+type opcode uint8
+
+const (
+	opInvalid opcode = iota
+	opGet
+	opSet
+	opSetNX
+	opDel
+	opExists
+	opMGet
+	opMSet
+	opMSetNX
+	opIncrBy
+	opIncrByFloat
+	opDBSize
+	opFlushAll
+	opGetDel
+	opGetEx
+	opAppend
+	opStrlen
+	opGetRange
+	opSetRange
+	opType
+	opTTL
+	opExpireTime
+	opExpire
+	opPersist
+	opTouch
+	opRename
+	opCopy
+	opCount
+)
+
+// Command flags. Each opcode reads only the flags that make sense for it.
+const (
+	flagNX       uint16 = 1 << iota // SET, EXPIRE: only if absent / no deadline; RENAME: RENAMENX
+	flagXX                          // SET, EXPIRE: only if present / has a deadline
+	flagGT                          // EXPIRE: only if the new deadline is later
+	flagLT                          // EXPIRE: only if the new deadline is earlier
+	flagGet                         // SET: reply with the old value (SET GET, GETSET)
+	flagKeepTTL                     // SET: keep the key's deadline
+	flagDeadline                    // SET, GETEX: ints[0] is the new absolute deadline
+	flagPersist                     // GETEX: remove the deadline
+	flagMillis                      // TTL, EXPIRETIME: reply in milliseconds
+	flagReplace                     // COPY: overwrite the destination
+)
+
+// Command is one parsed data command. A write travels through the raft log
+// in its AppendBinary form and is rebuilt with Decode on every node.
+//
+// A Command aliases the byte slices it was built from (Parse's argv,
+// Decode's input) rather than copying them, so it is valid only while those
+// bytes are unchanged. The Store copies whatever it keeps.
+type Command struct {
+	op    opcode
+	flags uint16
+	// time is the proposer's wall clock in ms when it parsed the command;
+	// every expiry decision in Apply uses it instead of the local clock.
+	time int64
+	// ints carries the numeric arguments, already validated: the absolute
+	// deadline (SET, GETEX, EXPIRE), the delta (INCRBY), the offset
+	// (SETRANGE) or start and end (GETRANGE).
+	ints [2]int64
+	args [][]byte
+}
+
+// opShape describes an opcode: whether it writes, and what a well-formed
+// encoding holds. Decode checks every decoded Command against it, so Apply can
+// index args and ints without bounds worries.
+type opShape struct {
+	name     string // lower-case name, for logs and metrics
+	write    bool
+	minArgs  int
+	maxArgs  int // -1: no limit
+	evenArgs bool
+	ints     int // how many entries of ints are encoded
+}
+
+// shapes is read-only after package initialisation.
+var shapes = [opCount]opShape{
+	opGet:         {name: "get", minArgs: 1, maxArgs: 1},
+	opSet:         {name: "set", write: true, minArgs: 2, maxArgs: 2, ints: 1},
+	opSetNX:       {name: "setnx", write: true, minArgs: 2, maxArgs: 2},
+	opDel:         {name: "del", write: true, minArgs: 1, maxArgs: -1},
+	opExists:      {name: "exists", minArgs: 1, maxArgs: -1},
+	opMGet:        {name: "mget", minArgs: 1, maxArgs: -1},
+	opMSet:        {name: "mset", write: true, minArgs: 2, maxArgs: -1, evenArgs: true},
+	opMSetNX:      {name: "msetnx", write: true, minArgs: 2, maxArgs: -1, evenArgs: true},
+	opIncrBy:      {name: "incrby", write: true, minArgs: 1, maxArgs: 1, ints: 1},
+	opIncrByFloat: {name: "incrbyfloat", write: true, minArgs: 2, maxArgs: 2},
+	opDBSize:      {name: "dbsize", minArgs: 0, maxArgs: 0},
+	opFlushAll:    {name: "flushall", write: true, minArgs: 0, maxArgs: 0},
+	opGetDel:      {name: "getdel", write: true, minArgs: 1, maxArgs: 1},
+	opGetEx:       {name: "getex", write: true, minArgs: 1, maxArgs: 1, ints: 1},
+	opAppend:      {name: "append", write: true, minArgs: 2, maxArgs: 2},
+	opStrlen:      {name: "strlen", minArgs: 1, maxArgs: 1},
+	opGetRange:    {name: "getrange", minArgs: 1, maxArgs: 1, ints: 2},
+	opSetRange:    {name: "setrange", write: true, minArgs: 2, maxArgs: 2, ints: 1},
+	opType:        {name: "type", minArgs: 1, maxArgs: 1},
+	opTTL:         {name: "ttl", minArgs: 1, maxArgs: 1},
+	opExpireTime:  {name: "expiretime", minArgs: 1, maxArgs: 1},
+	opExpire:      {name: "expire", write: true, minArgs: 1, maxArgs: 1, ints: 1},
+	opPersist:     {name: "persist", write: true, minArgs: 1, maxArgs: 1},
+	opTouch:       {name: "touch", minArgs: 1, maxArgs: -1},
+	opRename:      {name: "rename", write: true, minArgs: 2, maxArgs: 2},
+	opCopy:        {name: "copy", write: true, minArgs: 2, maxArgs: 2},
+}
+
+// IsWrite reports whether c changes state and so must go through Raft.
+func (c Command) IsWrite() bool { return c.op < opCount && shapes[c.op].write }
+
+// Name returns the lower-case name of c's operation. Commands that share an
+// operation share its name: SETEX and GETSET report "set".
+func (c Command) Name() string {
+	if c.op == opInvalid || c.op >= opCount {
+		return "invalid"
+	}
+	return shapes[c.op].name
+}
+
+// Time returns the proposer's wall clock, in ms, carried by c.
+func (c Command) Time() int64 { return c.time }
+
+// Keys returns the keys c touches, in argument order (for WATCH, routing
+// and logs). It aliases c's arguments.
+func (c Command) Keys() [][]byte {
+	switch c.op {
+	case opMSet, opMSetNX:
+		keys := make([][]byte, 0, len(c.args)/2)
+		for i := 0; i < len(c.args); i += 2 {
+			keys = append(keys, c.args[i])
+		}
+		return keys
+	case opSet, opSetNX, opIncrByFloat, opAppend, opSetRange:
+		return c.args[:1]
+	default:
+		return c.args
+	}
+}
+
+// validShape reports whether c is something Apply and Read can run safely.
+func (c Command) validShape() bool {
+	if c.op == opInvalid || c.op >= opCount {
+		return false
+	}
+	sh := &shapes[c.op]
+	n := len(c.args)
+	if n < sh.minArgs || (sh.maxArgs >= 0 && n > sh.maxArgs) || (sh.evenArgs && n%2 != 0) {
+		return false
+	}
+	return true
+}

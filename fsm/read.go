@@ -1,0 +1,119 @@
+package fsm
+
+// read runs a read command as of now. The caller holds s.mu (read or write).
+func (s *Store) read(c Command, now int64) Reply {
+	switch c.op {
+	case opGet:
+		e, ok := s.lookupRead(c.args[0], now)
+		if !ok {
+			return Nil
+		}
+		if e.typ != typeString {
+			return errorReply(errWrongType)
+		}
+		return valueReply(e.str)
+	case opExists, opTouch:
+		// Both count live keys, duplicates included; TOUCH would also
+		// refresh LRU data, which raftcache does not keep.
+		var n int64
+		for _, k := range c.args {
+			if _, ok := s.lookupRead(k, now); ok {
+				n++
+			}
+		}
+		return Int(n)
+	case opMGet:
+		elems := make([]Reply, len(c.args))
+		for i, k := range c.args {
+			if e, ok := s.lookupRead(k, now); ok && e.typ == typeString {
+				elems[i] = valueReply(e.str)
+			} else {
+				elems[i] = Nil
+			}
+		}
+		return Array(elems...)
+	case opDBSize:
+		return Int(int64(len(s.keys)))
+	case opStrlen:
+		e, ok := s.lookupRead(c.args[0], now)
+		if !ok {
+			return Zero
+		}
+		if e.typ != typeString {
+			return errorReply(errWrongType)
+		}
+		return Int(int64(len(e.str)))
+	case opGetRange:
+		e, ok := s.lookupRead(c.args[0], now)
+		if !ok {
+			return emptyBulk()
+		}
+		if e.typ != typeString {
+			return errorReply(errWrongType)
+		}
+		return valueReply(stringRange(e.str, c.ints[0], c.ints[1]))
+	case opType:
+		e, ok := s.lookupRead(c.args[0], now)
+		if !ok {
+			return Status("none")
+		}
+		return Status(e.typ.String())
+	case opTTL:
+		e, ok := s.lookupRead(c.args[0], now)
+		switch {
+		case !ok:
+			return Int(-2)
+		case e.expireAt == 0:
+			return Int(-1)
+		}
+		ttl := e.expireAt - now
+		if ttl < 0 {
+			ttl = 0
+		}
+		if c.flags&flagMillis != 0 {
+			return Int(ttl)
+		}
+		// Redis rounds to the nearest second rather than truncating.
+		return Int((ttl + 500) / 1000)
+	case opExpireTime:
+		e, ok := s.lookupRead(c.args[0], now)
+		switch {
+		case !ok:
+			return Int(-2)
+		case e.expireAt == 0:
+			return Int(-1)
+		case c.flags&flagMillis != 0:
+			return Int(e.expireAt)
+		}
+		return Int(e.expireAt / 1000)
+	}
+	return Error("ERR fsm: " + c.Name() + " is not a read command")
+}
+
+// stringRange returns the bytes GETRANGE selects, with Redis 7.0's handling
+// of negative and out-of-range indexes.
+func stringRange(b []byte, start, end int64) []byte {
+	n := int64(len(b))
+	if start < 0 && end < 0 && start > end {
+		return nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return nil
+	}
+	return b[start : end+1]
+}

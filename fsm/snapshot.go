@@ -1,0 +1,266 @@
+package fsm
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Snapshot stream, version 1:
+//
+//	magic        "RCSN"
+//	version      1 byte
+//	applied      uvarint: index of the last applied log entry
+//	count        uvarint: number of entries
+//	entries      count times, in ascending key order:
+//	               type      1 byte (valueType)
+//	               key       uvarint length, bytes
+//	               expireAt  varint (ms; 0: none)
+//	               modIndex  uvarint
+//	               value     uvarint length, bytes (strings)
+//	checksum     CRC-32C of every byte above, 4 bytes little-endian
+//
+// Keys are sorted so that equal states give equal bytes, which makes
+// snapshots comparable across nodes.
+const (
+	snapshotMagic   = "RCSN"
+	snapshotVersion = 1
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+type keyEntry struct {
+	key string
+	entry
+}
+
+// snapshot is the state captured by Store.Snapshot, written later by WriteTo.
+type snapshot struct {
+	applied uint64
+	entries []keyEntry
+}
+
+// Snapshot captures the current state. For now it copies every entry under
+// the lock (O(keys) time and memory, blocking Apply meanwhile); value bytes
+// are shared rather than copied, which is safe because stored values are
+// immutable (see entry). A copy-on-write keyspace would make this O(1).
+// Sorting and encoding happen later, in WriteTo, off the apply path.
+func (s *Store) Snapshot() (io.WriterTo, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	entries := make([]keyEntry, 0, len(s.keys))
+	for k, e := range s.keys {
+		// Clip so the snapshot never sees bytes a later APPEND writes
+		// into spare capacity (it only reads [:len] anyway).
+		e.str = e.str[:len(e.str):len(e.str)]
+		entries = append(entries, keyEntry{key: k, entry: e})
+	}
+	return &snapshot{applied: s.applied, entries: entries}, nil
+}
+
+// checksumWriter counts and checksums what passes through it.
+type checksumWriter struct {
+	w   io.Writer
+	n   int64
+	crc uint32
+}
+
+func (cw *checksumWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n += int64(n)
+	cw.crc = crc32.Update(cw.crc, castagnoli, p[:n])
+	return n, err
+}
+
+// WriteTo writes the snapshot stream to w. It may run concurrently with
+// Apply: it touches only the captured entries.
+func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
+	slices.SortFunc(sn.entries, func(a, b keyEntry) int { return strings.Compare(a.key, b.key) })
+	cw := &checksumWriter{w: w}
+	bw := bufio.NewWriterSize(cw, 64<<10)
+	var scratch []byte
+	scratch = append(scratch, snapshotMagic...)
+	scratch = append(scratch, snapshotVersion)
+	scratch = binary.AppendUvarint(scratch, sn.applied)
+	scratch = binary.AppendUvarint(scratch, uint64(len(sn.entries)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write header: %w", err)
+	}
+	for i := range sn.entries {
+		e := &sn.entries[i]
+		scratch = append(scratch[:0], byte(e.typ))
+		scratch = binary.AppendUvarint(scratch, uint64(len(e.key)))
+		scratch = append(scratch, e.key...)
+		scratch = binary.AppendVarint(scratch, e.expireAt)
+		scratch = binary.AppendUvarint(scratch, e.modIndex)
+		scratch = binary.AppendUvarint(scratch, uint64(len(e.str)))
+		if _, err := bw.Write(scratch); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+		}
+		if _, err := bw.Write(e.str); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return cw.n, fmt.Errorf("snapshot: flush: %w", err)
+	}
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], cw.crc)
+	n, err := w.Write(sum[:])
+	if err != nil {
+		return cw.n + int64(n), fmt.Errorf("snapshot: write checksum: %w", err)
+	}
+	return cw.n + int64(n), nil
+}
+
+// snapshotReader reads a snapshot stream, checksumming every byte it
+// consumes (bufio reads ahead, so the checksum cannot be kept below it).
+type snapshotReader struct {
+	br  *bufio.Reader
+	crc uint32
+	one [1]byte
+}
+
+func (r *snapshotReader) ReadByte() (byte, error) {
+	b, err := r.br.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	r.one[0] = b
+	r.crc = crc32.Update(r.crc, castagnoli, r.one[:])
+	return b, nil
+}
+
+// readFullBytes reads exactly n bytes. Large n is read in chunks, so a
+// corrupt length fails at the end of the stream instead of allocating it
+// up front.
+func (r *snapshotReader) readFullBytes(n uint64) ([]byte, error) {
+	const chunk = 1 << 20
+	if n > maxStringLen {
+		return nil, fmt.Errorf("length %d exceeds %d", n, maxStringLen)
+	}
+	var out []byte
+	if n <= chunk {
+		out = make([]byte, n)
+		if _, err := io.ReadFull(r.br, out); err != nil {
+			return nil, err
+		}
+	} else {
+		var buf bytes.Buffer
+		if _, err := io.CopyN(&buf, r.br, int64(n)); err != nil {
+			return nil, err
+		}
+		out = buf.Bytes()[:n:n]
+	}
+	r.crc = crc32.Update(r.crc, castagnoli, out)
+	return out, nil
+}
+
+func (r *snapshotReader) uvarint() (uint64, error) { return binary.ReadUvarint(r) }
+
+// Restore replaces the whole state with the one in r, written by a
+// snapshot's WriteTo. It reads and verifies the complete stream before
+// touching the Store, so a torn or corrupt stream returns an error and leaves
+// the old state as it was.
+func (s *Store) Restore(r io.Reader) error {
+	sr := &snapshotReader{br: bufio.NewReaderSize(r, 64<<10)}
+	header := make([]byte, len(snapshotMagic)+1)
+	if _, err := io.ReadFull(sr.br, header); err != nil {
+		return fmt.Errorf("restore: read header: %w", noEOF(err))
+	}
+	sr.crc = crc32.Update(0, castagnoli, header)
+	if string(header[:len(snapshotMagic)]) != snapshotMagic {
+		return errors.New("restore: not a raftcache snapshot (bad magic)")
+	}
+	if v := header[len(snapshotMagic)]; v != snapshotVersion {
+		return fmt.Errorf("restore: unsupported snapshot version %d", v)
+	}
+	applied, err := sr.uvarint()
+	if err != nil {
+		return fmt.Errorf("restore: read applied index: %w", noEOF(err))
+	}
+	count, err := sr.uvarint()
+	if err != nil {
+		return fmt.Errorf("restore: read entry count: %w", noEOF(err))
+	}
+	// count is not yet verified, so it only hints the map size, bounded.
+	keys := make(map[string]entry, min(count, 1<<16))
+	expires := 0
+	var prevKey string
+	for i := uint64(0); i < count; i++ {
+		e, key, err := sr.readEntry()
+		if err != nil {
+			return fmt.Errorf("restore: entry %d: %w", i, noEOF(err))
+		}
+		if i > 0 && key <= prevKey {
+			return fmt.Errorf("restore: entry %d: keys out of order", i)
+		}
+		prevKey = key
+		keys[key] = e
+		if e.expireAt != 0 {
+			expires++
+		}
+	}
+	want := sr.crc
+	var sum [4]byte
+	if _, err := io.ReadFull(sr.br, sum[:]); err != nil {
+		return fmt.Errorf("restore: read checksum: %w", noEOF(err))
+	}
+	if got := binary.LittleEndian.Uint32(sum[:]); got != want {
+		return fmt.Errorf("restore: checksum mismatch: stream says %08x, content gives %08x", got, want)
+	}
+	s.mu.Lock()
+	s.keys, s.expires, s.applied = keys, expires, applied
+	s.mu.Unlock()
+	return nil
+}
+
+func (r *snapshotReader) readEntry() (entry, string, error) {
+	typ, err := r.ReadByte()
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read type: %w", err)
+	}
+	if valueType(typ) != typeString {
+		return entry{}, "", fmt.Errorf("unknown value type %d", typ)
+	}
+	keyLen, err := r.uvarint()
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read key length: %w", err)
+	}
+	key, err := r.readFullBytes(keyLen)
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read key: %w", err)
+	}
+	expireAt, err := binary.ReadVarint(r)
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read deadline: %w", err)
+	}
+	modIndex, err := r.uvarint()
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read modification index: %w", err)
+	}
+	valueLen, err := r.uvarint()
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read value length: %w", err)
+	}
+	value, err := r.readFullBytes(valueLen)
+	if err != nil {
+		return entry{}, "", fmt.Errorf("read value: %w", err)
+	}
+	return entry{typ: valueType(typ), str: value, expireAt: expireAt, modIndex: modIndex}, string(key), nil
+}
+
+// noEOF marks a clean EOF as io.ErrUnexpectedEOF, keeping the context:
+// inside a snapshot any end of stream is a truncation.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%v: %w", err, io.ErrUnexpectedEOF)
+	}
+	return err
+}

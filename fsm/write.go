@@ -1,0 +1,351 @@
+package fsm
+
+import (
+	"math"
+	"math/big"
+)
+
+// writer applies one write command. Every expiry decision uses now, the
+// command's carried time, so all nodes decide alike. The caller holds s.mu.
+type writer struct {
+	s     *Store
+	index uint64 // log index, recorded on every key the command changes
+	now   int64
+}
+
+// lookup returns key's live entry. A key whose deadline has passed is
+// deleted on the way, which is deterministic because now is the command's
+// time, not the local clock.
+func (w *writer) lookup(key []byte) (entry, bool) {
+	e, ok := w.s.keys[string(key)]
+	if !ok {
+		return entry{}, false
+	}
+	if e.expired(w.now) {
+		w.remove(key)
+		return entry{}, false
+	}
+	return e, true
+}
+
+// put stores e under key, stamped with the command's index.
+func (w *writer) put(key []byte, e entry) {
+	if old, ok := w.s.keys[string(key)]; ok && old.expireAt != 0 {
+		w.s.expires--
+	}
+	if e.expireAt != 0 {
+		w.s.expires++
+	}
+	e.modIndex = w.index
+	w.s.keys[string(key)] = e
+}
+
+func (w *writer) remove(key []byte) {
+	if old, ok := w.s.keys[string(key)]; ok {
+		if old.expireAt != 0 {
+			w.s.expires--
+		}
+		delete(w.s.keys, string(key))
+	}
+}
+
+// ownedCopy copies b into a slice the store owns, with no spare capacity.
+func ownedCopy(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{}
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out
+}
+
+func stringEntry(b []byte, expireAt int64) entry {
+	return entry{typ: typeString, str: b, expireAt: expireAt}
+}
+
+func (w *writer) apply(c Command) Reply {
+	switch c.op {
+	case opSet:
+		return w.set(c)
+	case opSetNX:
+		if _, found := w.lookup(c.args[0]); found {
+			return Zero
+		}
+		w.put(c.args[0], stringEntry(ownedCopy(c.args[1]), 0))
+		return One
+	case opDel:
+		var n int64
+		for _, k := range c.args {
+			if _, found := w.lookup(k); found {
+				w.remove(k)
+				n++
+			}
+		}
+		return Int(n)
+	case opMSet:
+		for i := 0; i < len(c.args); i += 2 {
+			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
+		}
+		return OK
+	case opMSetNX:
+		for i := 0; i < len(c.args); i += 2 {
+			if _, found := w.lookup(c.args[i]); found {
+				return Zero
+			}
+		}
+		for i := 0; i < len(c.args); i += 2 {
+			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
+		}
+		return One
+	case opIncrBy:
+		return w.incrBy(c.args[0], c.ints[0])
+	case opIncrByFloat:
+		return w.incrByFloat(c.args[0], c.args[1])
+	case opFlushAll:
+		w.s.keys = make(map[string]entry)
+		w.s.expires = 0
+		return OK
+	case opGetDel:
+		e, found := w.lookup(c.args[0])
+		if !found {
+			return Nil
+		}
+		if e.typ != typeString {
+			return errorReply(errWrongType)
+		}
+		w.remove(c.args[0])
+		return valueReply(e.str)
+	case opGetEx:
+		return w.getEx(c)
+	case opAppend:
+		return w.append(c.args[0], c.args[1])
+	case opSetRange:
+		return w.setRange(c.args[0], c.ints[0], c.args[1])
+	case opExpire:
+		return w.expire(c)
+	case opPersist:
+		e, found := w.lookup(c.args[0])
+		if !found || e.expireAt == 0 {
+			return Zero
+		}
+		e.expireAt = 0
+		w.put(c.args[0], e)
+		return One
+	case opRename:
+		return w.rename(c.args[0], c.args[1], c.flags&flagNX != 0)
+	case opCopy:
+		src, found := w.lookup(c.args[0])
+		if !found {
+			return Zero
+		}
+		if _, exists := w.lookup(c.args[1]); exists && c.flags&flagReplace == 0 {
+			return Zero
+		}
+		// The copy shares the value bytes, clipped so that an APPEND to
+		// either key cannot write into bytes the other one sees.
+		src.str = src.str[:len(src.str):len(src.str)]
+		w.put(c.args[1], src)
+		return One
+	}
+	return Error("ERR fsm: " + c.Name() + " is not a write command")
+}
+
+// set implements SET with all its options, and SETEX, PSETEX and GETSET.
+func (w *writer) set(c Command) Reply {
+	key := c.args[0]
+	old, found := w.lookup(key)
+	reply := OK
+	if c.flags&flagGet != 0 {
+		switch {
+		case !found:
+			reply = Nil
+		case old.typ != typeString:
+			return errorReply(errWrongType)
+		default:
+			reply = valueReply(old.str)
+		}
+	}
+	if (c.flags&flagNX != 0 && found) || (c.flags&flagXX != 0 && !found) {
+		if c.flags&flagGet != 0 {
+			return reply
+		}
+		return Nil
+	}
+	e := stringEntry(ownedCopy(c.args[1]), 0)
+	switch {
+	case c.flags&flagKeepTTL != 0 && found:
+		e.expireAt = old.expireAt
+	case c.flags&flagDeadline != 0:
+		// A deadline already past is stored as given, as Redis 7.0
+		// does; lookups treat the key as absent from now on.
+		e.expireAt = c.ints[0]
+	}
+	w.put(key, e)
+	return reply
+}
+
+func (w *writer) incrBy(key []byte, delta int64) Reply {
+	e, found := w.lookup(key)
+	var v int64
+	if found {
+		if e.typ != typeString {
+			return errorReply(errWrongType)
+		}
+		var ok bool
+		if v, ok = parseInt(e.str); !ok {
+			return errorReply(errNotInteger)
+		}
+	}
+	if (delta < 0 && v < math.MinInt64-delta) || (delta > 0 && v > math.MaxInt64-delta) {
+		return errorReply(errOverflow)
+	}
+	v += delta
+	// INCR keeps the key's deadline; e.expireAt is 0 for a new key.
+	w.put(key, stringEntry(appendInt(make([]byte, 0, 20), v), e.expireAt))
+	return Int(v)
+}
+
+func (w *writer) incrByFloat(key, incrArg []byte) Reply {
+	e, found := w.lookup(key)
+	value := new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven)
+	valueInf := false
+	if found {
+		if e.typ != typeString {
+			return errorReply(errWrongType)
+		}
+		x, inf, ok := parseLongDouble(e.str)
+		if !ok {
+			return errorReply(errNotFloat)
+		}
+		valueInf = inf
+		if !inf {
+			value.Set(x)
+		}
+	}
+	incr, incrInf, ok := parseLongDouble(incrArg)
+	if !ok {
+		return errorReply(errNotFloat)
+	}
+	if valueInf || incrInf {
+		return errorReply(errFloatOverflow)
+	}
+	value.Add(value, incr)
+	if value.Sign() != 0 && value.MantExp(nil) > longDoubleMaxExp {
+		return errorReply(errFloatOverflow)
+	}
+	out := formatLongDouble(value)
+	w.put(key, stringEntry(out, e.expireAt))
+	return valueReply(out)
+}
+
+func (w *writer) getEx(c Command) Reply {
+	key := c.args[0]
+	e, found := w.lookup(key)
+	if !found {
+		return Nil
+	}
+	if e.typ != typeString {
+		return errorReply(errWrongType)
+	}
+	reply := valueReply(e.str)
+	switch {
+	case c.flags&flagDeadline != 0 && c.ints[0] <= w.now:
+		w.remove(key)
+	case c.flags&flagDeadline != 0:
+		e.expireAt = c.ints[0]
+		w.put(key, e)
+	case c.flags&flagPersist != 0 && e.expireAt != 0:
+		e.expireAt = 0
+		w.put(key, e)
+	}
+	return reply
+}
+
+func (w *writer) append(key, suffix []byte) Reply {
+	e, found := w.lookup(key)
+	if !found {
+		w.put(key, stringEntry(ownedCopy(suffix), 0))
+		return Int(int64(len(suffix)))
+	}
+	if e.typ != typeString {
+		return errorReply(errWrongType)
+	}
+	if int64(len(e.str))+int64(len(suffix)) > maxStringLen {
+		return errorReply(errStringTooLong)
+	}
+	// Appending in place into spare capacity is safe (see entry) and
+	// makes repeated APPENDs amortised O(1) instead of a full copy each.
+	e.str = append(e.str, suffix...)
+	w.put(key, e)
+	return Int(int64(len(e.str)))
+}
+
+func (w *writer) setRange(key []byte, offset int64, value []byte) Reply {
+	e, found := w.lookup(key)
+	if found && e.typ != typeString {
+		return errorReply(errWrongType)
+	}
+	if len(value) == 0 {
+		return Int(int64(len(e.str)))
+	}
+	// Parse already rejected this; checking again keeps a corrupt log
+	// entry from allocating without bound.
+	if offset < 0 || offset > maxStringLen-int64(len(value)) {
+		return errorReply(errStringTooLong)
+	}
+	// Values are immutable once stored, so SETRANGE builds a new one:
+	// O(len) per call where Redis edits in place.
+	size := max(int64(len(e.str)), offset+int64(len(value)))
+	out := make([]byte, size)
+	copy(out, e.str)
+	copy(out[offset:], value)
+	w.put(key, stringEntry(out, e.expireAt))
+	return Int(size)
+}
+
+func (w *writer) expire(c Command) Reply {
+	key, when := c.args[0], c.ints[0]
+	e, found := w.lookup(key)
+	if !found {
+		return Zero
+	}
+	current := e.expireAt // 0: no deadline, which GT treats as infinite
+	switch {
+	case c.flags&flagNX != 0 && current != 0,
+		c.flags&flagXX != 0 && current == 0,
+		c.flags&flagGT != 0 && (current == 0 || when <= current),
+		c.flags&flagLT != 0 && current != 0 && when >= current:
+		return Zero
+	}
+	if when <= w.now {
+		w.remove(key)
+		return One
+	}
+	e.expireAt = when
+	w.put(key, e)
+	return One
+}
+
+func (w *writer) rename(src, dst []byte, nx bool) Reply {
+	e, found := w.lookup(src)
+	if !found {
+		return errorReply(errNoSuchKey)
+	}
+	if string(src) == string(dst) {
+		if nx {
+			return Zero
+		}
+		return OK
+	}
+	if nx {
+		if _, exists := w.lookup(dst); exists {
+			return Zero
+		}
+	}
+	w.remove(src)
+	w.put(dst, e)
+	if nx {
+		return One
+	}
+	return OK
+}
