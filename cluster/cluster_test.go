@@ -1,0 +1,521 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// kvSM is a small state machine for the cluster's tests: commands are
+// "key=value", Apply returns the entry's index.
+type kvSM struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func newKV() *kvSM { return &kvSM{m: make(map[string]string)} }
+
+func (s *kvSM) Apply(index uint64, cmd []byte) any {
+	k, v, ok := strings.Cut(string(cmd), "=")
+	if !ok {
+		return errors.New("bad command")
+	}
+	s.mu.Lock()
+	s.m[k] = v
+	s.mu.Unlock()
+	return index
+}
+
+func (s *kvSM) Snapshot() (io.WriterTo, error) {
+	s.mu.RLock()
+	b, err := json.Marshal(s.m)
+	s.mu.RUnlock()
+	return writerTo(b), err
+}
+
+type writerTo []byte
+
+func (b writerTo) WriteTo(w io.Writer) (int64, error) {
+	n, err := w.Write(b)
+	return int64(n), err
+}
+
+func (s *kvSM) Restore(r io.Reader) error {
+	m := make(map[string]string)
+	if err := json.NewDecoder(r).Decode(&m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.m = m
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *kvSM) get(k string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.m[k]
+}
+
+func (s *kvSM) len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
+}
+
+// testCluster runs nodes in this process over real gRPC on loopback, each
+// with its own state directory.
+type testCluster struct {
+	t     *testing.T
+	tune  func(*Config)
+	nodes map[int]*testNode
+}
+
+type testNode struct {
+	n    *Node
+	sm   *kvSM
+	dir  string
+	addr string
+}
+
+func newTestCluster(t *testing.T, size int, tune func(*Config)) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, tune: tune, nodes: make(map[int]*testNode)}
+	t.Cleanup(c.stopAll)
+	c.start(1, "")
+	c.waitLeader()
+	for i := 2; i <= size; i++ {
+		c.start(i, c.nodes[1].addr)
+	}
+	return c
+}
+
+func (c *testCluster) config(dir, addr, join string, lis net.Listener, sm *kvSM) Config {
+	cfg := Config{
+		StateDir: dir, RaftAddr: addr, Join: join, Listener: lis, StateMachine: sm,
+		APIAddr: "api-" + addr, RESPAddr: "resp-" + addr,
+		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		TickInterval: 20 * time.Millisecond, ElectionTicks: 15,
+		ReadTimeout: 2 * time.Second,
+	}
+	if os.Getenv("RAFTCACHE_TEST_LOG") != "" {
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("test_node", addr)
+	}
+	if c.tune != nil {
+		c.tune(&cfg)
+	}
+	return cfg
+}
+
+// start starts node i, joining via join (a raft address) when it has no
+// state yet; a restarted node reuses its directory and address.
+func (c *testCluster) start(i int, join string) *testNode {
+	c.t.Helper()
+	tn := c.nodes[i]
+	if tn == nil {
+		tn = &testNode{dir: c.t.TempDir()}
+		c.nodes[i] = tn
+	}
+	addr := tn.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var lis net.Listener
+	var err error
+	for try := 0; try < 50; try++ { // a restarted node's old port may linger briefly
+		if lis, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err != nil {
+		c.t.Fatalf("listen: %v", err)
+	}
+	tn.addr = lis.Addr().String()
+	tn.sm = newKV()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tn.n, err = Start(ctx, c.config(tn.dir, tn.addr, join, lis, tn.sm))
+	if err != nil {
+		c.t.Fatalf("start node %d: %v", i, err)
+	}
+	return tn
+}
+
+func (c *testCluster) stop(i int) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.nodes[i].n.Shutdown(ctx); err != nil {
+		c.t.Fatalf("shutdown node %d: %v", i, err)
+	}
+}
+
+func (c *testCluster) stopAll() {
+	for _, tn := range c.nodes {
+		if tn.n != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			tn.n.Shutdown(ctx)
+			cancel()
+		}
+	}
+}
+
+// waitLeader waits until every running node agrees on one leader and
+// returns the leader's index in the cluster.
+func (c *testCluster) waitLeader() int {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var lead uint64
+		agree := true
+		for _, tn := range c.running() {
+			l := tn.n.Status().Leader
+			if l == 0 || (lead != 0 && l != lead) {
+				agree = false
+				break
+			}
+			lead = l
+		}
+		if agree && lead != 0 {
+			for i, tn := range c.nodes {
+				if tn.n.ID() == lead && !isDone(tn.n) {
+					return i
+				}
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.t.Fatal("no agreed leader within 10s")
+	return 0
+}
+
+func (c *testCluster) running() []*testNode {
+	var out []*testNode
+	for _, tn := range c.nodes {
+		if tn.n != nil && !isDone(tn.n) {
+			out = append(out, tn)
+		}
+	}
+	return out
+}
+
+func (c *testCluster) follower() int {
+	lead := c.waitLeader()
+	for i, tn := range c.nodes {
+		if i != lead && !isDone(tn.n) {
+			return i
+		}
+	}
+	c.t.Fatal("no follower")
+	return 0
+}
+
+func isDone(n *Node) bool {
+	select {
+	case <-n.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func (c *testCluster) set(i int, k, v string) uint64 {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := c.nodes[i].n.Replicate(ctx, []byte(k+"="+v))
+	if err != nil {
+		c.t.Fatalf("replicate %s=%s on node %d: %v", k, v, i, err)
+	}
+	return res.(uint64)
+}
+
+// get reads k on node i after a linearizable read barrier.
+func (c *testCluster) get(i int, k string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.nodes[i].n.LinearizableRead(ctx); err != nil {
+		c.t.Fatalf("linearizable read on node %d: %v", i, err)
+	}
+	return c.nodes[i].sm.get(k)
+}
+
+func TestSingleNode(t *testing.T) {
+	c := newTestCluster(t, 1, nil)
+	idx1 := c.set(1, "hello", "medium")
+	idx2 := c.set(1, "hello", "large")
+	if idx2 <= idx1 {
+		t.Errorf("Apply result not returned in log order: %d then %d", idx1, idx2)
+	}
+	if got := c.get(1, "hello"); got != "large" {
+		t.Errorf("get hello = %q, want large", got)
+	}
+	st := c.nodes[1].n.Status()
+	if st.Role != RoleLeader || st.Members != 1 || st.Applied < idx2 {
+		t.Errorf("status = %+v", st)
+	}
+}
+
+func TestWriteAnywhereReadAnywhere(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	lead := c.waitLeader()
+	for i := 1; i <= 3; i++ {
+		c.set(i, fmt.Sprintf("k%d", i), fmt.Sprintf("v%d", i))
+	}
+	for i := 1; i <= 3; i++ {
+		for j := 1; j <= 3; j++ {
+			if got, want := c.get(i, fmt.Sprintf("k%d", j)), fmt.Sprintf("v%d", j); got != want {
+				t.Errorf("node %d (leader %d) reads k%d = %q, want %q", i, lead, j, got, want)
+			}
+		}
+	}
+	members, err := c.nodes[c.follower()].n.Members(context.Background())
+	if err != nil || len(members) != 3 {
+		t.Fatalf("members = %v, %v", members, err)
+	}
+	leaders := 0
+	for _, m := range members {
+		if m.Role == RoleLeader {
+			leaders++
+		}
+		if !m.Voter || !m.Reachable || m.Match == 0 || m.APIAddr != "api-"+m.RaftAddr {
+			t.Errorf("member %+v: want a reachable voter with a match index and its addresses", m)
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("members list %d leaders, want 1", leaders)
+	}
+}
+
+func TestConcurrentWritesAllApplied(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	var wg sync.WaitGroup
+	for i := 1; i <= 3; i++ {
+		for w := 0; w < 10; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < 20; j++ {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					_, err := c.nodes[i].n.Replicate(ctx, []byte(fmt.Sprintf("n%d-w%d-%d=x", i, w, j)))
+					cancel()
+					if err != nil {
+						t.Errorf("replicate: %v", err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for i := 1; i <= 3; i++ {
+		c.get(i, "")
+		if got := c.nodes[i].sm.len(); got != 600 {
+			t.Errorf("node %d has %d keys, want 600", i, got)
+		}
+	}
+}
+
+func TestRestartRecovers(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	c.set(1, "foo", "foo")
+	f := c.follower()
+	c.stop(f)
+	other := 6 - f - c.waitLeader()
+	_ = other
+	c.set(c.waitLeader(), "foo", "bar") // written while f is down
+	c.start(f, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for c.get(f, "foo") != "bar" {
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted node %d reads foo=%q, want bar", f, c.get(f, "foo"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The whole cluster restarts from disk.
+	for i := 1; i <= 3; i++ {
+		c.stop(i)
+	}
+	for i := 1; i <= 3; i++ {
+		c.start(i, "")
+	}
+	c.waitLeader()
+	for i := 1; i <= 3; i++ {
+		if got := c.get(i, "foo"); got != "bar" {
+			t.Errorf("after full restart node %d reads foo=%q, want bar", i, got)
+		}
+	}
+}
+
+func TestSnapshotAndCompaction(t *testing.T) {
+	tune := func(cfg *Config) { cfg.SnapshotEntries = 50; cfg.CatchUpEntries = 10 }
+	c := newTestCluster(t, 2, tune)
+	for i := 0; i < 300; i++ {
+		c.set(1+i%2, fmt.Sprintf("k%d", i), fmt.Sprint(i))
+	}
+	// A new member joins after the log was compacted: it needs a snapshot.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.nodes[1].n.snapIndex.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot taken")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if first, _ := c.nodes[1].n.disk.mem.FirstIndex(); first <= 1 {
+		t.Fatalf("log not compacted: first index %d", first)
+	}
+	c.start(3, c.nodes[1].addr)
+	for i := 1; i <= 3; i++ {
+		if got := c.get(i, "k299"); got != "299" {
+			t.Errorf("node %d reads k299=%q", i, got)
+		}
+		if got := c.nodes[i].sm.len(); got != 300 {
+			t.Errorf("node %d has %d keys, want 300", i, got)
+		}
+	}
+	// Restart from the snapshot plus the WAL after it.
+	c.stop(3)
+	c.start(3, "")
+	if got := c.get(3, "k0"); got != "0" {
+		t.Errorf("restarted node reads k0=%q", got)
+	}
+	files, _ := c.nodes[1].n.disk.snaps.list()
+	if len(files) == 0 || len(files) > 3 {
+		t.Errorf("%d snapshot files kept, want 1..3", len(files))
+	}
+}
+
+func TestRemoveMember(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	lead := c.waitLeader()
+	f := c.follower()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.nodes[lead].n.RemoveMember(ctx, 12345); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("remove unknown member: %v, want ErrUnknownMember", err)
+	}
+	if err := c.nodes[lead].n.RemoveMember(ctx, c.nodes[f].n.ID()); err != nil {
+		t.Fatalf("remove member: %v", err)
+	}
+	select {
+	case <-c.nodes[f].n.Done():
+		if !errors.Is(c.nodes[f].n.Err(), ErrRemoved) {
+			t.Errorf("removed node stopped with %v, want ErrRemoved", c.nodes[f].n.Err())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("removed node did not stop")
+	}
+	members, _ := c.nodes[lead].n.Members(ctx)
+	if len(members) != 2 {
+		t.Errorf("members after removal: %d, want 2", len(members))
+	}
+	c.set(lead, "after", "removal")
+	// Remove down to one voter, then refuse to remove the last.
+	other := 6 - lead - f
+	if err := c.nodes[other].n.RemoveMember(ctx, c.nodes[other].n.ID()); err != nil {
+		t.Fatalf("remove self via follower: %v", err)
+	}
+	last := c.nodes[lead].n
+	if err := last.RemoveMember(ctx, last.ID()); !errors.Is(err, ErrLastVoter) {
+		t.Errorf("remove last voter: %v, want ErrLastVoter", err)
+	}
+	if got := c.get(lead, "after"); got != "removal" {
+		t.Errorf("read after removals = %q", got)
+	}
+}
+
+func TestRemovedLeaderSteppingDown(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	lead := c.waitLeader()
+	f := c.follower()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.nodes[f].n.RemoveMember(ctx, c.nodes[lead].n.ID()); err != nil {
+		t.Fatalf("remove leader: %v", err)
+	}
+	select {
+	case <-c.nodes[lead].n.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("removed leader did not stop")
+	}
+	newLead := c.waitLeader()
+	if newLead == lead {
+		t.Fatal("removed node still leads")
+	}
+	c.set(f, "k", "v")
+}
+
+func TestLeaderLossAndNoQuorum(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	c.set(1, "a", "1")
+	lead := c.waitLeader()
+	c.stop(lead)
+	newLead := c.waitLeader()
+	c.set(newLead, "a", "2")
+	// Without a quorum, writes and reads fail within a bound, not hang.
+	c.stop(newLead)
+	last := 6 - lead - newLead
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.nodes[last].n.Replicate(ctx, []byte("a=3")); err == nil {
+		t.Error("write without quorum succeeded")
+	}
+	if err := c.nodes[last].n.LinearizableRead(ctx); err == nil {
+		t.Error("linearizable read without quorum succeeded")
+	}
+	if took := time.Since(start); took > 9*time.Second {
+		t.Errorf("errors took %v, want them before the caller's deadline", took)
+	}
+	// Quorum back: serves again without a restart of the survivor.
+	c.start(newLead, "")
+	c.waitLeader()
+	if got := c.get(last, "a"); got != "2" && got != "3" {
+		t.Errorf("after quorum returns a=%q, want 2 (or 3 if the unknown-outcome write landed)", got)
+	}
+	c.set(last, "b", "ok")
+}
+
+func TestTransferLeadership(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	lead := c.waitLeader()
+	f := c.follower()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.nodes[lead].n.TransferLeadership(ctx, c.nodes[f].n.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.waitLeader(); got != f {
+		t.Errorf("leader is node %d, want %d", got, f)
+	}
+	c.set(lead, "x", "y")
+}
+
+func TestJoinRefusesAddressInUse(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := c.nodes[1].n.AddMember(ctx, c.nodes[2].addr, "", "")
+	if err == nil || !strings.Contains(err.Error(), "already member") {
+		t.Errorf("adding an address that is a member: %v", err)
+	}
+	ids := []uint64{c.nodes[1].n.ID(), c.nodes[2].n.ID()}
+	members, _ := c.nodes[1].n.Members(ctx)
+	for _, m := range members {
+		if !slices.Contains(ids, m.ID) {
+			t.Errorf("unexpected member %+v", m)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+// Package cluster is raftcache's Raft node: etcd's raft library driven by a
+// small API of our own, with etcd's WAL and snapshot files for durability
+// and a gRPC transport (package transport) between members.
+//
+// # Using a Node
+//
+// Start returns a running Node. It restarts from Config.StateDir when that
+// directory holds a member's WAL (an existing state dir wins over
+// Config.Join: a node never takes a second identity), joins the cluster at
+// Config.Join otherwise (the member it asks proposes the addition and
+// answers with the new ID and the member list), or bootstraps a new
+// single-member cluster.
+//
+// Replicate proposes a command and returns the StateMachine's result for
+// it once this node has applied it. LinearizableRead is a ReadIndex
+// barrier: after it returns, local reads see every write acknowledged
+// before it was called. Members, AddMember, RemoveMember and
+// TransferLeadership manage the membership; a removed node stops by itself
+// (Done is closed and Err returns ErrRemoved).
+//
+// # Inside
+//
+// Three goroutines do the work. The raft loop ticks and handles each Ready
+// in the order etcd raft requires: the leader sends before it persists
+// (followers after), a snapshot record is saved before the entries and
+// HardState of the same Ready, and committed entries go to the apply loop.
+// The apply loop applies entries to the StateMachine in log order, applies
+// membership changes, wakes the proposers waiting for them (registered
+// before proposing, keyed by this node's ID and a sequence number, so no
+// wake-up is lost or misdelivered), and captures snapshots. Snapshot files
+// are written, fsynced and compacted behind on their own goroutine. The
+// read loop batches concurrent LinearizableRead callers into one ReadIndex
+// round. No loop does another's work, so a large snapshot never delays a
+// heartbeat.
+//
+// CheckQuorum and PreVote are on. A proposal raft drops (no leader yet) is
+// retried for up to two election timeouts and then fails with ErrNoLeader;
+// a proposal in flight when the leader changes fails with ErrOutcomeUnknown
+// once everything committed before the change has been applied.
+package cluster

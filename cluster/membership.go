@@ -1,0 +1,185 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// memberMeta is what the cluster replicates about a member besides its raft
+// ID: the addresses clients and peers use to reach it. It travels in the
+// context of the ConfChange that adds the member, so every node learns it
+// from the log, and it is saved in snapshots.
+type memberMeta struct {
+	ID       uint64 `json:"id"`
+	RaftAddr string `json:"raft"`
+	APIAddr  string `json:"api,omitempty"`
+	RESPAddr string `json:"resp,omitempty"`
+}
+
+// A ConfChange context is the proposer's request ID (origin node and
+// sequence, so the proposer can find its waiter) followed by the JSON of the
+// member's addresses (empty for removals).
+func encodeConfContext(origin, seq uint64, m *memberMeta) []byte {
+	b := make([]byte, 16, 128)
+	binary.BigEndian.PutUint64(b, origin)
+	binary.BigEndian.PutUint64(b[8:], seq)
+	if m != nil {
+		j, _ := json.Marshal(m) // a struct of strings and ints cannot fail to encode
+		b = append(b, j...)
+	}
+	return b
+}
+
+func decodeConfContext(b []byte) (origin, seq uint64, m *memberMeta, err error) {
+	if len(b) < 16 {
+		return 0, 0, nil, errors.New("conf change context too short")
+	}
+	origin, seq = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
+	if len(b) > 16 {
+		m = new(memberMeta)
+		if err := json.Unmarshal(b[16:], m); err != nil {
+			return origin, seq, nil, fmt.Errorf("decode member: %w", err)
+		}
+	}
+	return origin, seq, m, nil
+}
+
+// membership is the replicated member list. The apply loop writes it, in log
+// order; front doors read it concurrently, hence the lock.
+type membership struct {
+	mu       sync.RWMutex
+	members  map[uint64]memberMeta
+	removed  map[uint64]bool
+	voters   []uint64
+	learners []uint64
+}
+
+func newMembership() *membership {
+	return &membership{members: make(map[uint64]memberMeta), removed: make(map[uint64]bool)}
+}
+
+// restore replaces the membership with the one saved in a snapshot header.
+func (ms *membership) restore(h snapHeader) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	ms.members = make(map[uint64]memberMeta, len(h.Members))
+	for _, m := range h.Members {
+		ms.members[m.ID] = m
+	}
+	ms.removed = make(map[uint64]bool, len(h.Removed))
+	for _, id := range h.Removed {
+		ms.removed[id] = true
+	}
+	ms.voters, ms.learners = slices.Clone(h.Voters), slices.Clone(h.Learners)
+}
+
+// header returns the membership as a snapshot header records it, sorted so
+// the same state always gives the same bytes.
+func (ms *membership) header(term, index uint64) snapHeader {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	h := snapHeader{Term: term, Index: index, Voters: slices.Clone(ms.voters), Learners: slices.Clone(ms.learners)}
+	for _, m := range ms.members {
+		h.Members = append(h.Members, m)
+	}
+	slices.SortFunc(h.Members, func(a, b memberMeta) int { return cmpUint(a.ID, b.ID) })
+	for id := range ms.removed {
+		h.Removed = append(h.Removed, id)
+	}
+	slices.Sort(h.Removed)
+	return h
+}
+
+// apply records a committed conf change and the configuration raft computed
+// for it.
+func (ms *membership) apply(cc *raftpb.ConfChange, m *memberMeta, cs *raftpb.ConfState) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	id := cc.GetNodeId()
+	switch cc.GetType() {
+	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode, raftpb.ConfChangeUpdateNode:
+		if m != nil && !ms.removed[id] {
+			m.ID = id
+			ms.members[id] = *m
+		}
+	case raftpb.ConfChangeRemoveNode:
+		delete(ms.members, id)
+		ms.removed[id] = true
+	}
+	ms.voters, ms.learners = slices.Clone(cs.GetVoters()), slices.Clone(cs.GetLearners())
+}
+
+func (ms *membership) confState() *raftpb.ConfState {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	return &raftpb.ConfState{Voters: slices.Clone(ms.voters), Learners: slices.Clone(ms.learners)}
+}
+
+func (ms *membership) get(id uint64) (memberMeta, bool) {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	m, ok := ms.members[id]
+	return m, ok
+}
+
+func (ms *membership) isRemoved(id uint64) bool {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	return ms.removed[id]
+}
+
+func (ms *membership) isVoter(id uint64) bool {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	return slices.Contains(ms.voters, id)
+}
+
+func (ms *membership) numVoters() int {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	return len(ms.voters)
+}
+
+// byRaftAddr finds the member that peers reach at addr.
+func (ms *membership) byRaftAddr(addr string) (memberMeta, bool) {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	for _, m := range ms.members {
+		if m.RaftAddr == addr {
+			return m, true
+		}
+	}
+	return memberMeta{}, false
+}
+
+// list returns the members sorted by ID, with whether each is a voter.
+func (ms *membership) list() ([]memberMeta, map[uint64]bool) {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	out := make([]memberMeta, 0, len(ms.members))
+	for _, m := range ms.members {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b memberMeta) int { return cmpUint(a.ID, b.ID) })
+	voter := make(map[uint64]bool, len(ms.voters))
+	for _, id := range ms.voters {
+		voter[id] = true
+	}
+	return out, voter
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,727 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/raftcache/raftcache/cluster/transport"
+)
+
+// Config configures a Node. StateDir, RaftAddr and StateMachine are
+// required; zero values elsewhere take the defaults noted.
+type Config struct {
+	StateDir string // WAL and snapshots; an existing one means restart
+	RaftAddr string // where peers reach this node's transport
+	APIAddr  string // advertised in the member list
+	RESPAddr string // advertised in the member list
+	// Join is the raft address of any member of an existing cluster. It is
+	// used only when StateDir holds no state: a restart keeps its identity.
+	Join string
+
+	StateMachine StateMachine
+	Logger       *slog.Logger
+	// Listener, if set, is used instead of listening on RaftAddr (tests
+	// bind port 0 and advertise what they got).
+	Listener net.Listener
+
+	TickInterval    time.Duration // raft tick; default 100ms
+	ElectionTicks   int           // ticks without a leader before an election; default 10
+	SnapshotEntries uint64        // applied entries between snapshots; default 10000
+	CatchUpEntries  uint64        // entries kept behind a snapshot for slow followers; default 5000
+	ReadTimeout     time.Duration // bound on one ReadIndex round; default 5s
+	JoinTimeout     time.Duration // how long to keep trying to join; default 20s
+}
+
+func (c *Config) setDefaults() {
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.TickInterval == 0 {
+		c.TickInterval = 100 * time.Millisecond
+	}
+	if c.ElectionTicks == 0 {
+		c.ElectionTicks = 10
+	}
+	if c.SnapshotEntries == 0 {
+		c.SnapshotEntries = 10000
+	}
+	if c.CatchUpEntries == 0 {
+		c.CatchUpEntries = 5000
+	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = 5 * time.Second
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = 20 * time.Second
+	}
+}
+
+func (c *Config) electionTimeout() time.Duration {
+	return time.Duration(c.ElectionTicks) * c.TickInterval
+}
+
+// Node is one member of a raftcache cluster: an etcd raft node with its
+// durable storage, its transport to the peers, and the loops that drive
+// them. Proposals from any member are forwarded to the leader by raft.
+type Node struct {
+	cfg     Config
+	log     *slog.Logger
+	id      uint64
+	raft    raft.Node
+	disk    *disk
+	sm      StateMachine
+	members *membership
+	tr      *transport.Transport
+	waiters *waiters
+	seq     atomic.Uint64 // proposal sequence; starts at the boot time so restarts never reuse one
+	confMu  sync.Mutex    // one membership change proposed at a time from this node
+
+	term    atomic.Uint64
+	lead    atomic.Uint64
+	// leaderEpoch counts the leader changes this node has seen. Proposals
+	// remember it so that those made under a leader that is gone can be told
+	// at once that their outcome is unknown.
+	leaderEpoch atomic.Uint64
+	state   atomic.Uint32 // raft.StateType
+	commit  atomic.Uint64
+	applied atomic.Uint64
+
+	// The apply loop's own state.
+	applyc      chan applyBatch
+	appliedTerm uint64
+	snapIndex   atomic.Uint64
+	snapping    atomic.Bool
+	snapReqc    chan chan snapCapture // snapshot requests for followers, served between applies
+	persistMu   sync.Mutex            // one snapshot written and compacted at a time
+
+	appliedMu sync.Mutex
+	appliedCh chan struct{} // closed and replaced whenever applied advances
+
+	// Linearizable reads share one ReadIndex round per batch of callers.
+	readwaitc  chan struct{}
+	readStatec chan raft.ReadState
+	readMu     sync.Mutex
+	readNext   *readRound
+	readSeq    atomic.Uint64
+
+	stopOnce sync.Once
+	stopc    chan struct{} // closed to stop the loops
+	done     chan struct{} // closed when everything is stopped and the WAL closed
+	stopErr  error
+	wg       sync.WaitGroup
+}
+
+// applyBatch is one Ready's worth of work for the apply loop.
+type applyBatch struct {
+	snap    *raftpb.Snapshot // restore this first, if set
+	entries []*raftpb.Entry
+	done    chan struct{} // closed when applied, if the raft loop waits for it
+	// failBefore, when set, is a new leader epoch: once entries are applied,
+	// proposals made before it are failed as having an unknown outcome.
+	failBefore uint64
+}
+
+// readRound is one shared ReadIndex round; err is set before c is closed.
+type readRound struct {
+	c   chan struct{}
+	err error
+}
+
+func newReadRound() *readRound { return &readRound{c: make(chan struct{})} }
+
+// Start starts a node: it restarts from StateDir when that holds state, joins
+// the cluster at Join otherwise, or else bootstraps a new single-node
+// cluster. It returns once the node is running; ctx bounds joining.
+func Start(ctx context.Context, cfg Config) (*Node, error) {
+	cfg.setDefaults()
+	if cfg.StateMachine == nil || cfg.StateDir == "" || cfg.RaftAddr == "" {
+		return nil, errors.New("cluster: StateMachine, StateDir and RaftAddr are required")
+	}
+	lis := cfg.Listener
+	if lis == nil {
+		var err error
+		if lis, err = net.Listen("tcp", cfg.RaftAddr); err != nil {
+			return nil, fmt.Errorf("listen raft: %w", err)
+		}
+	}
+	n, err := start(ctx, cfg, lis)
+	if err != nil {
+		lis.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
+	log := cfg.Logger
+	d, err := newDisk(cfg.StateDir, log)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:        cfg,
+		log:        log,
+		disk:       d,
+		sm:         cfg.StateMachine,
+		members:    newMembership(),
+		waiters:    newWaiters(),
+		applyc:     make(chan applyBatch, 64),
+		snapReqc:   make(chan chan snapCapture),
+		appliedCh:  make(chan struct{}),
+		readwaitc:  make(chan struct{}, 1),
+		readStatec: make(chan raft.ReadState, 64),
+		readNext:   newReadRound(),
+		stopc:      make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	n.seq.Store(uint64(time.Now().UnixNano()))
+	self := memberMeta{RaftAddr: cfg.RaftAddr, APIAddr: cfg.APIAddr, RESPAddr: cfg.RESPAddr}
+
+	var (
+		bootstrap bool
+		peers     []transport.MemberInfo
+	)
+	switch {
+	case hasState(cfg.StateDir):
+		rec, err := d.open()
+		if err != nil {
+			return nil, err
+		}
+		n.id = rec.meta.ID
+		if cfg.Join != "" {
+			log.Info("state dir holds a member; restarting it and ignoring -join", "id", FormatID(n.id), "join", cfg.Join)
+		}
+		if rec.snap != nil {
+			if err := n.restoreSnapshot(rec.snap.Term, rec.snap.Index); err != nil {
+				d.close()
+				return nil, err
+			}
+		}
+		// A founder that crashed before its bootstrap entries were durable
+		// has voted for nobody and logged nothing: bootstrapping again is
+		// the same as the first attempt.
+		bootstrap = rec.meta.Founder && rec.snap == nil && rec.nEntries == 0 && raft.IsEmptyHardState(rec.hard)
+		log.Info("restarting member", "id", FormatID(n.id), "snapshot_index", n.applied.Load(), "wal_entries", rec.nEntries)
+	case cfg.Join != "":
+		resp, err := joinCluster(ctx, cfg, self)
+		if err != nil {
+			return nil, err
+		}
+		n.id, peers = resp.ID, resp.Members
+		if err := d.create(walMeta{ID: n.id}); err != nil {
+			return nil, err
+		}
+		log.Info("joined cluster", "id", FormatID(n.id), "via", cfg.Join, "members", len(resp.Members))
+	default:
+		n.id = randomID()
+		if err := d.create(walMeta{ID: n.id, Founder: true}); err != nil {
+			return nil, err
+		}
+		bootstrap = true
+		log.Info("bootstrapping a new cluster", "id", FormatID(n.id))
+	}
+	n.log = log.With("node", FormatID(n.id))
+
+	rc := &raft.Config{
+		ID:                        n.id,
+		ElectionTick:              cfg.ElectionTicks,
+		HeartbeatTick:             1,
+		Storage:                   d.mem,
+		Applied:                   n.applied.Load(),
+		MaxSizePerMsg:             1 << 20,
+		MaxInflightMsgs:           256,
+		MaxUncommittedEntriesSize: 1 << 30,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		ReadOnlyOption:            raft.ReadOnlySafe,
+		StepDownOnRemoval:         true,
+		Logger:                    raftLogger{n.log.With("component", "raft")},
+	}
+	if bootstrap {
+		self.ID = n.id
+		n.raft = raft.StartNode(rc, []raft.Peer{{ID: n.id, Context: encodeConfContext(0, 0, &self)}})
+	} else {
+		n.raft = raft.RestartNode(rc)
+	}
+
+	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, Logger: n.log.With("component", "transport")})
+	for _, p := range peers {
+		if p.ID != n.id {
+			n.tr.AddPeer(p.ID, p.RaftAddr)
+		}
+	}
+	n.syncPeers()
+	n.wg.Add(4)
+	go func() {
+		defer n.wg.Done()
+		if err := n.tr.Serve(lis); err != nil {
+			n.log.Error("raft transport stopped", "err", err)
+		}
+	}()
+	go n.raftLoop()
+	go n.applyLoop()
+	go n.readLoop()
+	return n, nil
+}
+
+// joinCluster asks the member at cfg.Join to add this node, retrying while
+// that member is unreachable (it may be starting too).
+func joinCluster(ctx context.Context, cfg Config, self memberMeta) (transport.JoinResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
+	defer cancel()
+	req := transport.JoinRequest{RaftAddr: self.RaftAddr, APIAddr: self.APIAddr, RESPAddr: self.RESPAddr}
+	backoff := 100 * time.Millisecond
+	for {
+		attempt, cancelAttempt := context.WithTimeout(ctx, 10*time.Second)
+		resp, err := transport.Join(attempt, cfg.Join, req)
+		cancelAttempt()
+		if err == nil {
+			return resp, nil
+		}
+		cfg.Logger.Warn("join attempt", "via", cfg.Join, "err", err)
+		select {
+		case <-ctx.Done():
+			return resp, fmt.Errorf("join %s: %w", cfg.Join, err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}
+
+func randomID() uint64 {
+	var b [8]byte
+	for {
+		rand.Read(b[:])
+		if id := binary.BigEndian.Uint64(b[:]); id != 0 && !raft.IsLocalMsgTarget(id) {
+			return id
+		}
+	}
+}
+
+// ID returns this node's raft ID.
+func (n *Node) ID() uint64 { return n.id }
+
+// Done is closed when the node has stopped: after Shutdown, after it was
+// removed from the cluster, or after a fatal storage error. Err says which.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Err returns why the node stopped: nil after Shutdown, ErrRemoved, or the
+// fatal error. It is meaningful once Done is closed.
+func (n *Node) Err() error {
+	<-n.done
+	return n.stopErr
+}
+
+// Shutdown stops the node: the loops finish the batch in hand, the
+// transport closes and the WAL is closed. Proposals still waiting get an
+// error saying their outcome is unknown.
+func (n *Node) Shutdown(ctx context.Context) error {
+	go n.stop(nil)
+	select {
+	case <-n.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("shutdown: %w", ctx.Err())
+	}
+}
+
+// stop runs once. It must not be called from a loop goroutine directly (it
+// waits for them): loops use `go n.stop(err)`.
+func (n *Node) stop(err error) {
+	n.stopOnce.Do(func() {
+		n.stopErr = err
+		close(n.stopc)
+		n.raft.Stop()
+		if err := n.tr.Close(); err != nil {
+			n.log.Warn("close transport", "err", err)
+		}
+		n.wg.Wait()
+		n.waiters.failAll(fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped))
+		if err := n.disk.close(); err != nil {
+			n.log.Error("close storage", "err", err)
+		}
+		close(n.done)
+	})
+}
+
+// raftLoop drives etcd raft: ticks, and each Ready in the order the raft
+// package requires. It never applies entries itself, so a slow apply or
+// snapshot cannot delay heartbeats.
+func (n *Node) raftLoop() {
+	defer n.wg.Done()
+	ticker := time.NewTicker(n.cfg.TickInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ticker.C:
+			n.raft.Tick()
+		case rd := <-n.raft.Ready():
+			if err := n.handleReady(&rd); err != nil {
+				n.log.Error("raft loop stopping", "err", err)
+				go n.stop(err)
+				return
+			}
+		case <-n.stopc:
+			return
+		}
+	}
+}
+
+func (n *Node) handleReady(rd *raft.Ready) error {
+	var failBefore uint64
+	if rd.SoftState != nil {
+		if old := n.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && old != raft.None {
+			failBefore = n.leaderEpoch.Add(1)
+		}
+		n.state.Store(uint32(rd.SoftState.RaftState))
+	}
+	if rd.HardState != nil {
+		n.term.Store(rd.HardState.GetTerm())
+		n.commit.Store(rd.HardState.GetCommit())
+	}
+	// The leader may send before its own write is durable (raft thesis
+	// §10.2.1): a follower's acknowledgement counts toward a quorum only
+	// for what that follower wrote. Everyone else must persist first.
+	leader := raft.StateType(n.state.Load()) == raft.StateLeader
+	msgs := n.takeSnapshotMessages(rd.Messages)
+	if leader {
+		n.tr.Send(msgs)
+	}
+	if err := n.disk.saveReady(rd); err != nil {
+		return err
+	}
+	if !leader {
+		n.tr.Send(msgs)
+	}
+	for _, rs := range rd.ReadStates {
+		select {
+		case n.readStatec <- rs:
+		default: // the read loop is gone or behind; it retries by itself
+		}
+	}
+	if len(rd.CommittedEntries) > 0 || !raft.IsEmptySnap(rd.Snapshot) || failBefore != 0 {
+		b := applyBatch{entries: rd.CommittedEntries, failBefore: failBefore}
+		if !raft.IsEmptySnap(rd.Snapshot) {
+			b.snap = rd.Snapshot
+		}
+		// A membership change must be in effect (peers added or removed)
+		// before raft produces messages under the new configuration.
+		for _, e := range rd.CommittedEntries {
+			if e.GetType() == raftpb.EntryConfChange {
+				b.done = make(chan struct{})
+				break
+			}
+		}
+		select {
+		case n.applyc <- b:
+		case <-n.stopc:
+			return nil
+		}
+		if b.done != nil {
+			select {
+			case <-b.done:
+			case <-n.stopc:
+				return nil
+			}
+		}
+	}
+	n.raft.Advance()
+	return nil
+}
+
+// takeSnapshotMessages hands each MsgSnap to its own goroutine (see
+// sendSnapshot) and returns the other messages.
+func (n *Node) takeSnapshotMessages(msgs []*raftpb.Message) []*raftpb.Message {
+	out := msgs[:0]
+	for _, m := range msgs {
+		if m.GetType() == raftpb.MsgSnap {
+			n.wg.Add(1)
+			go n.sendSnapshot(m)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// applyLoop applies committed entries to the state machine in log order.
+func (n *Node) applyLoop() {
+	defer n.wg.Done()
+	for {
+		select {
+		case reply := <-n.snapReqc:
+			reply <- n.capture()
+		case b := <-n.applyc:
+			if err := n.applyBatch(b); err != nil {
+				if errors.Is(err, ErrRemoved) {
+					n.log.Info("this node was removed from the cluster; shutting down")
+				} else {
+					n.log.Error("apply loop stopping", "err", err)
+				}
+				go n.stop(err)
+				return
+			}
+		case <-n.stopc:
+			return
+		}
+	}
+}
+
+func (n *Node) applyBatch(b applyBatch) error {
+	if b.done != nil {
+		defer close(b.done)
+	}
+	if b.snap != nil {
+		md := b.snap.GetMetadata()
+		if err := n.restoreSnapshot(md.GetTerm(), md.GetIndex()); err != nil {
+			return err
+		}
+		n.syncPeers()
+		n.notifyApplied()
+		n.log.Info("restored snapshot from leader", "index", md.GetIndex(), "term", md.GetTerm())
+	}
+	removed := false
+	for _, e := range b.entries {
+		idx := e.GetIndex()
+		if idx <= n.applied.Load() {
+			continue // covered by a snapshot restored above
+		}
+		switch e.GetType() {
+		case raftpb.EntryNormal:
+			n.applyNormal(e)
+		case raftpb.EntryConfChange:
+			var err error
+			if removed, err = n.applyConfChange(e); err != nil {
+				return err
+			}
+		}
+		n.applied.Store(idx)
+		n.appliedTerm = e.GetTerm()
+		if removed {
+			n.notifyApplied()
+			return ErrRemoved
+		}
+	}
+	if b.failBefore != 0 {
+		n.waiters.failBefore(b.failBefore, fmt.Errorf("%w: the leader changed while the proposal was in flight", ErrOutcomeUnknown))
+	}
+	n.notifyApplied()
+	n.maybeSnapshot()
+	return nil
+}
+
+// Normal entries carry the proposer's ID and sequence number ahead of the
+// state machine's command; empty ones are the no-ops new leaders append.
+const entryHeader = 16
+
+func (n *Node) applyNormal(e *raftpb.Entry) {
+	data := e.GetData()
+	if len(data) == 0 {
+		return
+	}
+	if len(data) < entryHeader {
+		n.log.Error("skipping malformed entry", "index", e.GetIndex(), "len", len(data))
+		return
+	}
+	origin, seq := binary.BigEndian.Uint64(data), binary.BigEndian.Uint64(data[8:])
+	res := n.sm.Apply(e.GetIndex(), data[entryHeader:])
+	if origin == n.id {
+		n.waiters.trigger(seq, result{val: res})
+	}
+}
+
+// applyConfChange applies a membership change and reports whether it
+// removed this node.
+func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
+	cc := &raftpb.ConfChange{}
+	if err := proto.Unmarshal(e.GetData(), cc); err != nil {
+		return false, fmt.Errorf("decode conf change at %d: %w", e.GetIndex(), err)
+	}
+	origin, seq, meta, err := decodeConfContext(cc.GetContext())
+	if err != nil {
+		n.log.Warn("conf change without member addresses", "index", e.GetIndex(), "err", err)
+	}
+	cs := n.raft.ApplyConfChange(cc)
+	n.members.apply(cc, meta, cs)
+	id := cc.GetNodeId()
+	switch cc.GetType() {
+	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
+		if id != n.id && meta != nil {
+			n.tr.AddPeer(id, meta.RaftAddr)
+		}
+		n.log.Info("member added", "id", FormatID(id), "index", e.GetIndex())
+	case raftpb.ConfChangeRemoveNode:
+		if id != n.id {
+			n.tr.RemovePeer(id)
+		}
+		n.log.Info("member removed", "id", FormatID(id), "index", e.GetIndex())
+	}
+	if origin == n.id {
+		n.waiters.trigger(seq, result{})
+	}
+	return cc.GetType() == raftpb.ConfChangeRemoveNode && id == n.id, nil
+}
+
+// restoreSnapshot replaces the state machine and membership with the
+// snapshot file at term/index.
+func (n *Node) restoreSnapshot(term, index uint64) error {
+	h, body, f, err := n.disk.snaps.open(term, index)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	if err := n.sm.Restore(body); err != nil {
+		return fmt.Errorf("restore state machine from %s: %w", f.Name(), err)
+	}
+	n.members.restore(h)
+	n.applied.Store(index)
+	n.appliedTerm = term
+	n.snapIndex.Store(index)
+	return nil
+}
+
+// syncPeers makes the transport's peer set match the membership.
+func (n *Node) syncPeers() {
+	if n.tr == nil {
+		return
+	}
+	list, _ := n.members.list()
+	for _, m := range list {
+		if m.ID != n.id {
+			n.tr.AddPeer(m.ID, m.RaftAddr)
+		}
+	}
+	h := n.members.header(0, 0)
+	for _, id := range h.Removed {
+		n.tr.RemovePeer(id)
+	}
+}
+
+// maybeSnapshot starts a snapshot when enough entries were applied since
+// the last one. The state machine captures its state here, between applies;
+// writing it out and compacting the log happen on another goroutine.
+func (n *Node) maybeSnapshot() {
+	applied := n.applied.Load()
+	if applied-n.snapIndex.Load() < n.cfg.SnapshotEntries || n.snapping.Load() {
+		return
+	}
+	c := n.capture()
+	if c.err != nil {
+		n.log.Error("snapshot state machine", "err", c.err)
+		return
+	}
+	n.snapping.Store(true)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.snapping.Store(false)
+		if err := n.persistSnapshot(c); err != nil {
+			n.log.Error("snapshot", "index", c.h.Index, "err", err)
+		}
+	}()
+}
+
+// snapCapture is the state at one applied index, not yet written out.
+type snapCapture struct {
+	h    snapHeader
+	body io.WriterTo
+	err  error
+}
+
+// capture runs on the apply loop, between entries, so that the state
+// machine and the membership describe the same index.
+func (n *Node) capture() snapCapture {
+	body, err := n.sm.Snapshot()
+	return snapCapture{h: n.members.header(n.appliedTerm, n.applied.Load()), body: body, err: err}
+}
+
+// persistSnapshot writes a captured state to its snapshot file and then
+// compacts the raft log and the WAL behind it.
+func (n *Node) persistSnapshot(c snapCapture) error {
+	n.persistMu.Lock()
+	defer n.persistMu.Unlock()
+	if c.h.Index <= n.snapIndex.Load() {
+		return nil // an equal or newer snapshot is already durable
+	}
+	start := time.Now()
+	if err := n.disk.snaps.write(c.h, c.body); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	n.snapIndex.Store(c.h.Index)
+	n.log.Info("snapshot saved", "index", c.h.Index, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// sendSnapshot sends a follower the state as of now rather than the older
+// snapshot raft picked from storage, as etcd does: the stored one may
+// predate the follower's own addition to the cluster, and raft on the
+// follower ignores a snapshot whose configuration does not include it.
+func (n *Node) sendSnapshot(m *raftpb.Message) {
+	defer n.wg.Done()
+	reply := make(chan snapCapture, 1)
+	var c snapCapture
+	select {
+	case n.snapReqc <- reply:
+	case <-n.stopc:
+		return
+	}
+	select {
+	case c = <-reply:
+	case <-n.stopc:
+		return
+	}
+	if c.err == nil {
+		c.err = n.persistSnapshot(c)
+	}
+	if c.err != nil {
+		n.log.Error("snapshot for follower", "to", FormatID(m.GetTo()), "err", c.err)
+		n.raft.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
+		return
+	}
+	md := &raftpb.SnapshotMetadata{Index: &c.h.Index, Term: &c.h.Term,
+		ConfState: &raftpb.ConfState{Voters: c.h.Voters, Learners: c.h.Learners}}
+	m.Snapshot = &raftpb.Snapshot{Metadata: md}
+	n.tr.Send([]*raftpb.Message{m})
+}
+
+func (n *Node) notifyApplied() {
+	n.appliedMu.Lock()
+	close(n.appliedCh)
+	n.appliedCh = make(chan struct{})
+	n.appliedMu.Unlock()
+}
+
+// waitApplied blocks until the state machine has applied index.
+func (n *Node) waitApplied(ctx context.Context, index uint64) error {
+	for {
+		n.appliedMu.Lock()
+		ch := n.appliedCh
+		n.appliedMu.Unlock()
+		if n.applied.Load() >= index {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-n.stopc:
+			return ErrStopped
+		}
+	}
+}

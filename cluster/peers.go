@@ -1,0 +1,90 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/raftcache/raftcache/cluster/transport"
+)
+
+// transportHandler is the Node as the transport sees it. It is a separate
+// type so that these callbacks stay out of Node's public API.
+type transportHandler struct{ n *Node }
+
+// Process steps a message from a peer. A proposal forwarded by a follower
+// is the exception: raft blocks stepping one until this node knows a
+// leader, and blocking here would stall that peer's whole stream, vote
+// responses included, so no leader could ever be elected. Such a proposal
+// is dropped instead; its proposer learns the outcome is unknown.
+func (h transportHandler) Process(ctx context.Context, m *raftpb.Message) error {
+	if m.GetType() != raftpb.MsgProp {
+		return h.n.raft.Step(ctx, m)
+	}
+	if h.n.lead.Load() == raft.None {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.n.cfg.TickInterval)
+	defer cancel()
+	if err := h.n.raft.Step(ctx, m); err != nil && ctx.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// ReceiveSnapshot stores the leader's snapshot file before raft sees the
+// message, so that by the time raft asks us to persist and apply the
+// snapshot, its file is complete and verified on disk.
+func (h transportHandler) ReceiveSnapshot(ctx context.Context, m *raftpb.Message, body io.Reader) error {
+	md := m.GetSnapshot().GetMetadata()
+	if err := h.n.disk.snaps.receive(md.GetTerm(), md.GetIndex(), body); err != nil {
+		return err
+	}
+	return h.n.raft.Step(ctx, m)
+}
+
+func (h transportHandler) OpenSnapshot(m *raftpb.Message) (io.ReadCloser, error) {
+	md := m.GetSnapshot().GetMetadata()
+	f, err := h.n.disk.snaps.openFile(md.GetTerm(), md.GetIndex())
+	if err != nil {
+		return nil, err // not f: a nil *os.File in an io.ReadCloser is not nil
+	}
+	return f, nil
+}
+
+func (h transportHandler) IsRemoved(id uint64) bool { return h.n.members.isRemoved(id) }
+
+func (h transportHandler) Removed() {
+	h.n.log.Info("a peer reports this node was removed from the cluster; shutting down")
+	go h.n.stop(ErrRemoved)
+}
+
+func (h transportHandler) ReportUnreachable(id uint64) { h.n.raft.ReportUnreachable(id) }
+
+func (h transportHandler) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
+	h.n.raft.ReportSnapshot(id, status)
+}
+
+func (h transportHandler) Join(ctx context.Context, req transport.JoinRequest) (transport.JoinResponse, error) {
+	id, err := h.n.AddMember(ctx, req.RaftAddr, req.APIAddr, req.RESPAddr)
+	if err != nil {
+		return transport.JoinResponse{}, err
+	}
+	list, _ := h.n.members.list()
+	resp := transport.JoinResponse{ID: id}
+	for _, m := range list {
+		resp.Members = append(resp.Members, transport.MemberInfo{ID: m.ID, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, RESPAddr: m.RESPAddr})
+	}
+	return resp, nil
+}
+
+func (h transportHandler) Progress(ctx context.Context) (transport.ProgressResponse, error) {
+	p, err := h.n.progress()
+	if err != nil {
+		return p, errors.New("raftcache: this member is not the leader")
+	}
+	return p, nil
+}

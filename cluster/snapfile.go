@@ -1,0 +1,281 @@
+package cluster
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// A snapshot file holds everything a node needs to resume from a log index:
+//
+//	magic   "RCSNAP\x00\x01"
+//	uint32  header length (little endian), then the JSON header: term, index,
+//	        configuration and member addresses at that index
+//	...     the state machine's own stream (StateMachine.Snapshot().WriteTo)
+//	uint32  CRC-32C of everything before it
+//
+// The same bytes travel to a follower that needs a snapshot, so a follower
+// stores exactly what the leader wrote and both verify the same checksum.
+const snapMagic = "RCSNAP\x00\x01"
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// snapHeader is the cluster's part of a snapshot: where in the log it was
+// taken and who the members were at that point.
+type snapHeader struct {
+	Term     uint64       `json:"term"`
+	Index    uint64       `json:"index"`
+	Voters   []uint64     `json:"voters"`
+	Learners []uint64     `json:"learners,omitempty"`
+	Members  []memberMeta `json:"members"`
+	Removed  []uint64     `json:"removed,omitempty"`
+}
+
+// snapDir manages the snapshot files in one directory. Files are named
+// <term>-<index>.snap in hex so that a name sorts by index within a term and
+// carries what a sender needs to find the file for a MsgSnap.
+type snapDir struct {
+	dir string
+}
+
+func snapName(term, index uint64) string { return fmt.Sprintf("%016x-%016x.snap", term, index) }
+
+func (d snapDir) path(term, index uint64) string { return filepath.Join(d.dir, snapName(term, index)) }
+
+// write stores a new snapshot durably: a temporary file, fsync, rename, and an
+// fsync of the directory, so a crash leaves either no file or a whole one.
+func (d snapDir) write(h snapHeader, body io.WriterTo) (err error) {
+	final := d.path(h.Term, h.Index)
+	tmp, err := os.CreateTemp(d.dir, snapName(h.Term, h.Index)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("create snapshot file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	crc := crc32.New(crcTable)
+	bw := bufio.NewWriterSize(io.MultiWriter(tmp, crc), 1<<20)
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return fmt.Errorf("encode snapshot header: %w", err)
+	}
+	var lenBuf [4]byte
+	binary.LittleEndian.PutUint32(lenBuf[:], uint32(len(hdr)))
+	bw.WriteString(snapMagic)
+	bw.Write(lenBuf[:])
+	bw.Write(hdr)
+	if _, err := body.WriteTo(bw); err != nil {
+		return fmt.Errorf("write snapshot body: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write snapshot file: %w", err)
+	}
+	binary.LittleEndian.PutUint32(lenBuf[:], crc.Sum32())
+	if _, err := tmp.Write(lenBuf[:]); err != nil {
+		return fmt.Errorf("write snapshot checksum: %w", err)
+	}
+	return d.commit(tmp, final)
+}
+
+// receive stores a snapshot file streamed by the leader, verifying that it is
+// whole and is the snapshot the message announced before it takes its name.
+func (d snapDir) receive(term, index uint64, r io.Reader) (err error) {
+	tmp, err := os.CreateTemp(d.dir, snapName(term, index)+".recv*")
+	if err != nil {
+		return fmt.Errorf("create snapshot file: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := io.Copy(tmp, r); err != nil {
+		return fmt.Errorf("receive snapshot: %w", err)
+	}
+	h, err := verifySnapFile(tmp.Name())
+	if err != nil {
+		return err
+	}
+	if h.Term != term || h.Index != index {
+		return fmt.Errorf("received snapshot is %d/%d, message announced %d/%d", h.Term, h.Index, term, index)
+	}
+	return d.commit(tmp, d.path(term, index))
+}
+
+func (d snapDir) commit(tmp *os.File, final string) error {
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("sync snapshot file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close snapshot file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), final); err != nil {
+		return fmt.Errorf("rename snapshot file: %w", err)
+	}
+	return syncDir(d.dir)
+}
+
+// open returns the header of the snapshot at term/index and a reader
+// positioned at the state machine's stream. The caller closes the file.
+func (d snapDir) open(term, index uint64) (snapHeader, io.Reader, *os.File, error) {
+	f, err := os.Open(d.path(term, index))
+	if err != nil {
+		return snapHeader{}, nil, nil, fmt.Errorf("open snapshot: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return snapHeader{}, nil, nil, fmt.Errorf("stat snapshot: %w", err)
+	}
+	br := bufio.NewReaderSize(io.LimitReader(f, st.Size()-4), 1<<20)
+	h, err := readSnapHeader(br)
+	if err != nil {
+		f.Close()
+		return snapHeader{}, nil, nil, fmt.Errorf("snapshot %s: %w", f.Name(), err)
+	}
+	return h, br, f, nil
+}
+
+func readSnapHeader(r io.Reader) (snapHeader, error) {
+	var h snapHeader
+	var pre [len(snapMagic) + 4]byte
+	if _, err := io.ReadFull(r, pre[:]); err != nil {
+		return h, fmt.Errorf("read header: %w", err)
+	}
+	if string(pre[:len(snapMagic)]) != snapMagic {
+		return h, errors.New("not a raftcache snapshot (bad magic)")
+	}
+	n := binary.LittleEndian.Uint32(pre[len(snapMagic):])
+	if n > 64<<20 {
+		return h, fmt.Errorf("header length %d too large", n)
+	}
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return h, fmt.Errorf("read header: %w", err)
+	}
+	if err := json.Unmarshal(buf, &h); err != nil {
+		return h, fmt.Errorf("decode header: %w", err)
+	}
+	return h, nil
+}
+
+// verifySnapFile checks a snapshot file's checksum and returns its header.
+func verifySnapFile(name string) (snapHeader, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return snapHeader{}, fmt.Errorf("open snapshot: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return snapHeader{}, fmt.Errorf("stat snapshot: %w", err)
+	}
+	if st.Size() < int64(len(snapMagic)+8) {
+		return snapHeader{}, fmt.Errorf("snapshot %s: truncated (%d bytes)", name, st.Size())
+	}
+	crc := crc32.New(crcTable)
+	body := io.TeeReader(io.LimitReader(f, st.Size()-4), crc)
+	h, err := readSnapHeader(body)
+	if err != nil {
+		return h, fmt.Errorf("snapshot %s: %w", name, err)
+	}
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return h, fmt.Errorf("snapshot %s: read: %w", name, err)
+	}
+	return h, checkSum(f, crc, name)
+}
+
+func checkSum(f *os.File, crc hash.Hash32, name string) error {
+	var sum [4]byte
+	if _, err := io.ReadFull(f, sum[:]); err != nil {
+		return fmt.Errorf("snapshot %s: read checksum: %w", name, err)
+	}
+	if binary.LittleEndian.Uint32(sum[:]) != crc.Sum32() {
+		return fmt.Errorf("snapshot %s: checksum mismatch (torn or corrupt file)", name)
+	}
+	return nil
+}
+
+// snapFile names one snapshot file on disk.
+type snapFile struct{ term, index uint64 }
+
+// list returns the complete snapshot files, newest (highest index) first.
+func (d snapDir) list() ([]snapFile, error) {
+	ents, err := os.ReadDir(d.dir)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot dir: %w", err)
+	}
+	var out []snapFile
+	for _, e := range ents {
+		var s snapFile
+		name := e.Name()
+		if !strings.HasSuffix(name, ".snap") {
+			continue
+		}
+		if _, err := fmt.Sscanf(name, "%016x-%016x.snap", &s.term, &s.index); err != nil {
+			continue
+		}
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].index > out[j].index })
+	return out, nil
+}
+
+// purge removes all but the newest keep snapshots and any temporary files
+// left by a crash. A file being sent to a follower stays readable through its
+// open descriptor.
+func (d snapDir) purge(keep int, keepTmp bool) error {
+	files, err := d.list()
+	if err != nil {
+		return err
+	}
+	for i := keep; i < len(files); i++ {
+		if err := os.Remove(d.path(files[i].term, files[i].index)); err != nil {
+			return fmt.Errorf("purge snapshot: %w", err)
+		}
+	}
+	if keepTmp {
+		return nil
+	}
+	tmps, _ := filepath.Glob(filepath.Join(d.dir, "*.snap.tmp*"))
+	recv, _ := filepath.Glob(filepath.Join(d.dir, "*.snap.recv*"))
+	for _, t := range append(tmps, recv...) {
+		os.Remove(t)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("open dir %s: %w", dir, err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// openFile opens the whole snapshot file at term/index, to stream to a
+// follower.
+func (d snapDir) openFile(term, index uint64) (*os.File, error) {
+	f, err := os.Open(d.path(term, index))
+	if err != nil {
+		return nil, fmt.Errorf("open snapshot to send: %w", err)
+	}
+	return f, nil
+}

@@ -1,0 +1,260 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.etcd.io/etcd/client/pkg/v3/fileutil"
+	"go.etcd.io/etcd/server/v3/storage/wal"
+	"go.etcd.io/etcd/server/v3/storage/wal/walpb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"go.uber.org/zap"
+)
+
+// walMeta is the identity a node writes into its WAL when it is created, so
+// that a restart is the same member, whatever flags it is given.
+type walMeta struct {
+	ID uint64 `json:"id"`
+	// Founder marks the node that bootstrapped a new cluster. A founder whose
+	// WAL holds no entries crashed before its bootstrap was durable and may
+	// bootstrap again; a joiner in that state waits for the leader instead.
+	Founder bool `json:"founder,omitempty"`
+}
+
+// disk is a node's durable state in its state directory: etcd's WAL for the
+// log and HardState, snapshot files for the state machine, and raft's
+// MemoryStorage as the in-memory view raft reads from.
+type disk struct {
+	log   *slog.Logger
+	zl    *zap.Logger
+	dir   string
+	snaps snapDir
+	wal   *wal.WAL
+	mem   *raft.MemoryStorage
+
+	purgeStop chan struct{}
+}
+
+// recovered is what a restart found on disk.
+type recovered struct {
+	meta     walMeta
+	snap     *snapHeader // nil when there is no snapshot
+	hard     *raftpb.HardState
+	nEntries int
+}
+
+func walDir(stateDir string) string  { return filepath.Join(stateDir, "wal") }
+func snapPath(stateDir string) string { return filepath.Join(stateDir, "snap") }
+
+// hasState reports whether stateDir holds a node's WAL, i.e. whether starting
+// there is a restart.
+func hasState(stateDir string) bool { return wal.Exist(walDir(stateDir)) }
+
+func newDisk(stateDir string, log *slog.Logger) (*disk, error) {
+	for _, d := range []string{stateDir, snapPath(stateDir)} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("create state dir: %w", err)
+		}
+	}
+	d := &disk{log: log, zl: newZapLogger(log), dir: stateDir, snaps: snapDir{snapPath(stateDir)}, mem: raft.NewMemoryStorage()}
+	if err := d.snaps.purge(3, false); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// create makes a new WAL holding meta. A WAL is created in a temporary
+// directory and renamed by etcd's package, so a crash never leaves half a WAL.
+func (d *disk) create(meta walMeta) error {
+	b, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("encode wal metadata: %w", err)
+	}
+	w, err := wal.Create(d.zl, walDir(d.dir), b)
+	if err != nil {
+		return fmt.Errorf("create wal: %w", err)
+	}
+	d.wal = w
+	d.startPurge()
+	return nil
+}
+
+// open recovers the state directory: the newest snapshot that the WAL
+// vouches for, then the WAL after it. A torn WAL tail (a crash mid-write) is
+// repaired once, dropping only the incomplete record, which was never
+// acknowledged because its fsync had not returned.
+func (d *disk) open() (recovered, error) {
+	var rec recovered
+	dirW := walDir(d.dir)
+	walSnaps, err := wal.ValidSnapshotEntries(d.zl, dirW)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		d.log.Warn("wal has a torn tail; repairing", "dir", dirW)
+		if !wal.Repair(d.zl, dirW) {
+			return rec, fmt.Errorf("repair wal: %w", err)
+		}
+		walSnaps, err = wal.ValidSnapshotEntries(d.zl, dirW)
+	}
+	if err != nil {
+		return rec, fmt.Errorf("read wal snapshots: %w", err)
+	}
+	start := &walpb.Snapshot{}
+	if h, ok, err := d.newestSnapshot(walSnaps); err != nil {
+		return rec, err
+	} else if ok {
+		rec.snap = &h
+		start = &walpb.Snapshot{Index: &h.Index, Term: &h.Term}
+	}
+
+	var (
+		metaB []byte
+		hs    *raftpb.HardState
+		ents  []*raftpb.Entry
+	)
+	for repaired := false; ; repaired = true {
+		w, err := wal.Open(d.zl, dirW, start)
+		if err != nil {
+			return rec, fmt.Errorf("open wal: %w", err)
+		}
+		metaB, hs, ents, err = w.ReadAll()
+		if err == nil {
+			d.wal = w
+			break
+		}
+		w.Close()
+		if repaired || !errors.Is(err, io.ErrUnexpectedEOF) {
+			return rec, fmt.Errorf("read wal: %w", err)
+		}
+		d.log.Warn("wal has a torn tail; repairing", "dir", dirW, "err", err)
+		if !wal.Repair(d.zl, dirW) {
+			return rec, fmt.Errorf("repair wal: %w", err)
+		}
+	}
+	if err := json.Unmarshal(metaB, &rec.meta); err != nil || rec.meta.ID == 0 {
+		d.wal.Close()
+		return rec, fmt.Errorf("wal metadata %q: not a raftcache node identity", metaB)
+	}
+	if rec.snap != nil {
+		cs := &raftpb.ConfState{Voters: rec.snap.Voters, Learners: rec.snap.Learners}
+		snap := &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{Index: &rec.snap.Index, Term: &rec.snap.Term, ConfState: cs}}
+		if err := d.mem.ApplySnapshot(snap); err != nil {
+			d.wal.Close()
+			return rec, fmt.Errorf("load snapshot into raft storage: %w", err)
+		}
+	}
+	if err := d.mem.SetHardState(hs); err != nil {
+		d.wal.Close()
+		return rec, fmt.Errorf("load hard state: %w", err)
+	}
+	if err := d.mem.Append(ents); err != nil {
+		d.wal.Close()
+		return rec, fmt.Errorf("load wal entries: %w", err)
+	}
+	rec.hard, rec.nEntries = hs, len(ents)
+	d.startPurge()
+	return rec, nil
+}
+
+// newestSnapshot picks the newest snapshot file whose term and index the WAL
+// recorded: a file without a WAL record may be a received snapshot whose
+// entries were never made durable, and must not be trusted.
+func (d *disk) newestSnapshot(walSnaps []*walpb.Snapshot) (snapHeader, bool, error) {
+	files, err := d.snaps.list()
+	if err != nil {
+		return snapHeader{}, false, err
+	}
+	known := make(map[snapFile]bool, len(walSnaps))
+	for _, s := range walSnaps {
+		known[snapFile{s.GetTerm(), s.GetIndex()}] = true
+	}
+	for _, f := range files {
+		if !known[f] {
+			continue
+		}
+		h, err := verifySnapFile(d.snaps.path(f.term, f.index))
+		if err != nil {
+			d.log.Warn("skipping unusable snapshot", "err", err)
+			continue
+		}
+		return h, true, nil
+	}
+	return snapHeader{}, false, nil
+}
+
+// startPurge removes WAL segments that snapshots made obsolete. etcd's purge
+// only deletes a segment once the WAL has released its lock on it
+// (ReleaseLockTo after a snapshot), so live segments are never removed.
+func (d *disk) startPurge() {
+	d.purgeStop = make(chan struct{})
+	fileutil.PurgeFile(d.zl, walDir(d.dir), "wal", 5, 30*time.Second, d.purgeStop)
+}
+
+// saveReady persists one Ready: the snapshot record first, then entries and
+// HardState. With the snapshot first, a crash between the two can never
+// leave a HardState whose commit index points past the log we have.
+func (d *disk) saveReady(rd *raft.Ready) error {
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		md := rd.Snapshot.GetMetadata()
+		ws := &walpb.Snapshot{Index: md.Index, Term: md.Term, ConfState: md.ConfState}
+		if err := d.wal.SaveSnapshot(ws); err != nil {
+			return fmt.Errorf("save snapshot record: %w", err)
+		}
+	}
+	if err := d.wal.Save(rd.HardState, rd.Entries); err != nil {
+		return fmt.Errorf("save entries: %w", err)
+	}
+	if !raft.IsEmptySnap(rd.Snapshot) {
+		if err := d.mem.ApplySnapshot(rd.Snapshot); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
+			return fmt.Errorf("apply snapshot to raft storage: %w", err)
+		}
+	}
+	if err := d.mem.Append(rd.Entries); err != nil {
+		return fmt.Errorf("append to raft storage: %w", err)
+	}
+	return nil
+}
+
+// compact records a snapshot the apply loop wrote at index, then lets raft
+// and the WAL drop what it covers, keeping catchUp entries so that a
+// follower slightly behind gets entries rather than a whole snapshot.
+func (d *disk) compact(h snapHeader, catchUp uint64) error {
+	cs := &raftpb.ConfState{Voters: h.Voters, Learners: h.Learners}
+	ws := &walpb.Snapshot{Index: &h.Index, Term: &h.Term, ConfState: cs}
+	if err := d.wal.SaveSnapshot(ws); err != nil {
+		return fmt.Errorf("save snapshot record: %w", err)
+	}
+	if _, err := d.mem.CreateSnapshot(h.Index, cs, nil); err != nil {
+		if errors.Is(err, raft.ErrSnapOutOfDate) {
+			return nil // a newer snapshot arrived from the leader meanwhile
+		}
+		return fmt.Errorf("create raft snapshot: %w", err)
+	}
+	if h.Index > catchUp {
+		if err := d.mem.Compact(h.Index - catchUp); err != nil && !errors.Is(err, raft.ErrCompacted) {
+			return fmt.Errorf("compact raft log: %w", err)
+		}
+	}
+	if err := d.wal.ReleaseLockTo(h.Index); err != nil {
+		return fmt.Errorf("release wal: %w", err)
+	}
+	return d.snaps.purge(3, true)
+}
+
+func (d *disk) close() error {
+	if d.purgeStop != nil {
+		close(d.purgeStop)
+	}
+	if d.wal == nil {
+		return nil
+	}
+	if err := d.wal.Close(); err != nil {
+		return fmt.Errorf("close wal: %w", err)
+	}
+	return nil
+}
