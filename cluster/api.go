@@ -351,4 +351,3 @@ func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) error 
 	}
 	return nil
 }
-

@@ -89,15 +89,15 @@ type Node struct {
 	seq     atomic.Uint64 // proposal sequence; starts at the boot time so restarts never reuse one
 	confMu  sync.Mutex    // one membership change proposed at a time from this node
 
-	term    atomic.Uint64
-	lead    atomic.Uint64
+	term atomic.Uint64
+	lead atomic.Uint64
 	// leaderEpoch counts the leader changes this node has seen. Proposals
 	// remember it so that those made under a leader that is gone can be told
 	// at once that their outcome is unknown.
 	leaderEpoch atomic.Uint64
-	state   atomic.Uint32 // raft.StateType
-	commit  atomic.Uint64
-	applied atomic.Uint64
+	state       atomic.Uint32 // raft.StateType
+	commit      atomic.Uint64
+	applied     atomic.Uint64
 
 	// The apply loop's own state.
 	applyc      chan applyBatch

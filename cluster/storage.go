@@ -50,7 +50,7 @@ type recovered struct {
 	nEntries int
 }
 
-func walDir(stateDir string) string  { return filepath.Join(stateDir, "wal") }
+func walDir(stateDir string) string   { return filepath.Join(stateDir, "wal") }
 func snapPath(stateDir string) string { return filepath.Join(stateDir, "snap") }
 
 // hasState reports whether stateDir holds a node's WAL, i.e. whether starting
