@@ -1,0 +1,134 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// takeSnapshotMessages hands each MsgSnap to its own goroutine (see
+// sendSnapshot) and returns the other messages.
+func (n *Node) takeSnapshotMessages(msgs []*raftpb.Message) []*raftpb.Message {
+	out := msgs[:0]
+	for _, m := range msgs {
+		if m.GetType() == raftpb.MsgSnap {
+			n.wg.Add(1)
+			go n.sendSnapshot(m)
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// restoreSnapshot replaces the state machine and membership with the
+// snapshot file at term/index.
+func (n *Node) restoreSnapshot(term, index uint64) error {
+	h, body, f, err := n.disk.snaps.open(term, index)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	if err := n.sm.Restore(body); err != nil {
+		return fmt.Errorf("restore state machine from %s: %w", f.Name(), err)
+	}
+	n.members.restore(h)
+	n.applied.Store(index)
+	n.appliedTerm = term
+	n.snapIndex.Store(index)
+	return nil
+}
+
+// maybeSnapshot starts a snapshot when enough entries were applied since
+// the last one. The state machine captures its state here, between applies;
+// writing it out and compacting the log happen on another goroutine.
+func (n *Node) maybeSnapshot() {
+	applied := n.applied.Load()
+	if applied-n.snapIndex.Load() < n.cfg.SnapshotEntries || n.snapping.Load() {
+		return
+	}
+	c := n.capture()
+	if c.err != nil {
+		n.log.Error("snapshot state machine", "err", c.err)
+		return
+	}
+	n.snapping.Store(true)
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer n.snapping.Store(false)
+		if err := n.persistSnapshot(c); err != nil {
+			n.log.Error("snapshot", "index", c.h.Index, "err", err)
+		}
+	}()
+}
+
+// snapCapture is the state at one applied index, not yet written out.
+type snapCapture struct {
+	h    snapHeader
+	body io.WriterTo
+	err  error
+}
+
+// capture runs on the apply loop, between entries, so that the state
+// machine and the membership describe the same index.
+func (n *Node) capture() snapCapture {
+	body, err := n.sm.Snapshot()
+	return snapCapture{h: n.members.header(n.appliedTerm, n.applied.Load()), body: body, err: err}
+}
+
+// persistSnapshot writes a captured state to its snapshot file and then
+// compacts the raft log and the WAL behind it.
+func (n *Node) persistSnapshot(c snapCapture) error {
+	n.persistMu.Lock()
+	defer n.persistMu.Unlock()
+	if c.h.Index <= n.snapIndex.Load() {
+		return nil // an equal or newer snapshot is already durable
+	}
+	start := time.Now()
+	if err := n.disk.snaps.write(c.h, c.body); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries); err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	n.snapIndex.Store(c.h.Index)
+	n.log.Info("snapshot saved", "index", c.h.Index, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// sendSnapshot sends a follower the state as of now rather than the older
+// snapshot raft picked from storage, as etcd does: the stored one may
+// predate the follower's own addition to the cluster, and raft on the
+// follower ignores a snapshot whose configuration does not include it.
+func (n *Node) sendSnapshot(m *raftpb.Message) {
+	defer n.wg.Done()
+	reply := make(chan snapCapture, 1)
+	var c snapCapture
+	select {
+	case n.snapReqc <- reply:
+	case <-n.stopc:
+		return
+	}
+	select {
+	case c = <-reply:
+	case <-n.stopc:
+		return
+	}
+	if c.err == nil {
+		c.err = n.persistSnapshot(c)
+	}
+	if c.err != nil {
+		n.log.Error("snapshot for follower", "to", FormatID(m.GetTo()), "err", c.err)
+		n.raft.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
+		return
+	}
+	md := &raftpb.SnapshotMetadata{Index: &c.h.Index, Term: &c.h.Term,
+		ConfState: &raftpb.ConfState{Voters: c.h.Voters, Learners: c.h.Learners}}
+	m.Snapshot = &raftpb.Snapshot{Metadata: md}
+	n.tr.Send([]*raftpb.Message{m})
+}
+
