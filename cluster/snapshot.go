@@ -131,4 +131,3 @@ func (n *Node) sendSnapshot(m *raftpb.Message) {
 	m.Snapshot = &raftpb.Snapshot{Metadata: md}
 	n.tr.Send([]*raftpb.Message{m})
 }
-
