@@ -23,7 +23,12 @@ import (
 // required; zero values elsewhere take the defaults noted.
 type Config struct {
 	StateDir string // WAL and snapshots; an existing one means restart
-	RaftAddr string // where peers reach this node's transport
+	RaftAddr string // where this node's transport listens
+	// AdvertiseRaft is the address peers dial to reach this node (default
+	// RaftAddr): different when they reach it through a proxy or NAT.
+	AdvertiseRaft string
+	// SourceIP, if set, is the local IP outgoing raft connections use.
+	SourceIP string
 	APIAddr  string // advertised in the member list
 	RESPAddr string // advertised in the member list
 	// Join is the raft address of any member of an existing cluster. It is
@@ -47,6 +52,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.AdvertiseRaft == "" {
+		c.AdvertiseRaft = c.RaftAddr
 	}
 	if c.TickInterval == 0 {
 		c.TickInterval = 100 * time.Millisecond
@@ -187,7 +195,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		done:       make(chan struct{}),
 	}
 	n.seq.Store(uint64(time.Now().UnixNano()))
-	self := memberMeta{RaftAddr: cfg.RaftAddr, APIAddr: cfg.APIAddr, RESPAddr: cfg.RESPAddr}
+	self := memberMeta{RaftAddr: cfg.AdvertiseRaft, APIAddr: cfg.APIAddr, RESPAddr: cfg.RESPAddr}
 
 	var (
 		bootstrap bool
@@ -256,7 +264,8 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		n.raft = raft.RestartNode(rc)
 	}
 
-	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, Logger: n.log.With("component", "transport")})
+	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,
+		Logger: n.log.With("component", "transport")})
 	for _, p := range peers {
 		if p.ID != n.id {
 			n.tr.AddPeer(p.ID, p.RaftAddr)

@@ -70,7 +70,18 @@ func dial(addr string, cfg Config) (*grpc.ClientConn, error) {
 	// passthrough: addr is a host:port, not a name to resolve via gRPC's
 	// DNS resolver (which would also re-resolve on its own schedule).
 	target := "passthrough:///" + net.JoinHostPort(host, port)
+	var dialer net.Dialer
+	if cfg.SourceIP != "" {
+		ip := net.ParseIP(cfg.SourceIP)
+		if ip == nil {
+			return nil, fmt.Errorf("dial %s: bad source IP %q", addr, cfg.SourceIP)
+		}
+		dialer.LocalAddr = &net.TCPAddr{IP: ip}
+	}
 	cc, err := grpc.NewClient(target,
+		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
+			return dialer.DialContext(ctx, "tcp", a)
+		}),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(
 			grpc.ForceCodecV2(codec{}),

@@ -131,6 +131,10 @@ type Config struct {
 	// about KeepaliveTimeout.
 	KeepaliveTime    time.Duration
 	KeepaliveTimeout time.Duration
+	// SourceIP, if set, is the local address outgoing connections are made
+	// from. On a multi-homed host it picks the interface; in fault-injection
+	// tests it lets a proxy in front of a peer tell senders apart.
+	SourceIP string
 }
 
 const (
