@@ -1,0 +1,43 @@
+# raftcache: `make run` starts a single node, `make test` runs every test.
+GO      ?= go
+BIN     := bin/raftcache
+DATA    ?= raftcache-data
+TMPDIR  ?= /tmp
+
+.PHONY: build run test unit e2e cluster lint deps clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/raftcache
+
+# A single durable node: RESP on :6379, HTTP admin API on :9090.
+run: build
+	$(BIN) -state_dir $(DATA)
+
+# Unit, end-to-end (real processes of the binary) and race tests, plus lint.
+test: deps lint build
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+# The tutorial's three local nodes; Ctrl-C stops them all.
+cluster: build
+	@set -e; dir=$$(mktemp -d "$(TMPDIR)/raftcache.XXXXXX"); \
+	trap 'kill $$(jobs -p) 2>/dev/null; wait; echo "state kept in $$dir"' INT TERM EXIT; \
+	$(BIN) -state_dir $$dir/1 -raft :8080 -api :9090 -resp :6379 & sleep 1; \
+	$(BIN) -state_dir $$dir/2 -raft :8081 -api :9091 -resp :6380 -join :8080 & \
+	$(BIN) -state_dir $$dir/3 -raft :8082 -api :9092 -resp :6381 -join :8080 & \
+	wait
+
+lint:
+	@out=$$(gofmt -l cmd resp fsm cluster admin); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Tests compare against a real redis-server and drive redis-cli: install
+# Debian's packages when they are missing.
+deps:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then \
+		echo "installing redis-server and redis-tools"; \
+		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools >/dev/null; \
+	fi
+
+clean:
+	rm -rf bin
