@@ -41,7 +41,14 @@ func (n *Node) Replicate(ctx context.Context, cmd []byte) (any, error) {
 func (n *Node) propose(ctx context.Context, step func(context.Context) error) error {
 	giveUp := time.Now().Add(2 * n.cfg.electionTimeout())
 	for {
-		err := step(ctx)
+		// Raft does not drop a proposal made while no leader is known: it
+		// blocks until one is elected or ctx ends, and an error from ctx
+		// could then not tell "never proposed" from "proposed". Not
+		// proposing until a leader is known keeps that error definite.
+		err := raft.ErrProposalDropped
+		if n.lead.Load() != raft.None {
+			err = step(ctx)
+		}
 		switch {
 		case err == nil:
 			return nil
