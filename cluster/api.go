@@ -268,6 +268,11 @@ func (n *Node) progress() (transport.ProgressResponse, error) {
 // RemoveMember removes a member from the cluster and returns once the
 // removal is applied here. The removed node shuts itself down.
 func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
+	// Validate against a membership that includes every change already
+	// acknowledged anywhere, not one this node may not have applied yet.
+	if err := n.LinearizableRead(ctx); err != nil {
+		return err
+	}
 	if _, ok := n.members.get(id); !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(id))
 	}
@@ -283,7 +288,20 @@ func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
 			return fmt.Errorf("move leadership before removing the leader: %w", err)
 		}
 	}
-	return n.changeMembership(ctx, raftpb.ConfChangeRemoveNode, id, nil)
+	err := n.changeMembership(ctx, raftpb.ConfChangeRemoveNode, id, nil)
+	if id == n.id && errors.Is(err, ErrOutcomeUnknown) {
+		// A follower removing itself often never hears that its removal
+		// committed: the leader stops talking to it once it applies it.
+		// Its peers then refuse it as removed, which stops this node.
+		select {
+		case <-n.done:
+			if errors.Is(n.stopErr, ErrRemoved) {
+				return nil
+			}
+		case <-ctx.Done():
+		}
+	}
+	return err
 }
 
 // transfereeOtherThan picks the voter to lead instead of id: this node if
@@ -305,6 +323,9 @@ func (n *Node) transfereeOtherThan(id uint64) uint64 {
 func (n *Node) AddMember(ctx context.Context, raftAddr, apiAddr, respAddr string) (uint64, error) {
 	if raftAddr == "" {
 		return 0, errors.New("raftcache: a member needs a raft address")
+	}
+	if err := n.LinearizableRead(ctx); err != nil {
+		return 0, err
 	}
 	if m, ok := n.members.byRaftAddr(raftAddr); ok {
 		return 0, fmt.Errorf("raft address %s is already member %s; remove it first", raftAddr, FormatID(m.ID))

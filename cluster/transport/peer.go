@@ -38,6 +38,10 @@ type peer struct {
 	queue       chan []byte // framed messages, in Send order
 	queuedBytes atomic.Int64
 	healthy     atomic.Bool
+	// wake cuts a reconnect backoff short: the peer just opened a stream
+	// to us, so it is up, and waiting out a backoff grown while it was down
+	// would leave our replies to it (votes, read index answers) undelivered.
+	wake chan struct{}
 }
 
 func (t *Transport) newPeer(id uint64, addr string) (*peer, error) {
@@ -54,6 +58,7 @@ func (t *Transport) newPeer(id uint64, addr string) (*peer, error) {
 		ctx:    ctx,
 		cancel: cancel,
 		queue:  make(chan []byte, t.cfg.QueueSize),
+		wake:   make(chan struct{}, 1),
 	}, nil
 }
 
@@ -169,10 +174,24 @@ func (p *peer) run() {
 		timer := time.NewTimer(d)
 		select {
 		case <-timer.C:
+		case <-p.wake:
+			timer.Stop()
+			bo = t.cfg.MinBackoff
 		case <-p.ctx.Done():
 			timer.Stop()
 			return
 		}
+	}
+}
+
+// peerIsUp is called when the peer opened a stream to us.
+func (p *peer) peerIsUp() {
+	if p.healthy.Load() {
+		return
+	}
+	select {
+	case p.wake <- struct{}{}:
+	default:
 	}
 }
 

@@ -149,8 +149,15 @@ func (t *Transport) checkStreamPeers(ctx context.Context) error {
 		}
 	}
 	if v := md.Get(mdFrom); len(v) > 0 {
-		if from, err := strconv.ParseUint(v[0], 16, 64); err == nil && t.h.IsRemoved(from) {
-			return status.Error(codes.FailedPrecondition, msgRemoved)
+		if from, err := strconv.ParseUint(v[0], 16, 64); err == nil {
+			if t.h.IsRemoved(from) {
+				return status.Error(codes.FailedPrecondition, msgRemoved)
+			}
+			t.mu.RLock()
+			if p := t.peers[from]; p != nil {
+				p.peerIsUp()
+			}
+			t.mu.RUnlock()
 		}
 	}
 	return nil
