@@ -1,0 +1,276 @@
+// Package resp serves raftcache over the Redis protocol (RESP2), so that
+// redis-cli and Redis client libraries work against any node unchanged.
+//
+// Every node accepts every command. Writes go through the Raft log and are
+// answered with the state machine's reply once applied locally; reads wait
+// for a linearizable-read barrier and then run on the local store. Replies
+// are byte-for-byte those of Redis 7, and a Raft problem becomes a Redis
+// error (CLUSTERDOWN, TRYAGAIN) instead of a hang: every request is bounded
+// by Config.Timeout.
+package resp
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/fsm"
+	"github.com/tidwall/redcon"
+)
+
+// Cluster is what the server needs from the local Raft node.
+type Cluster interface {
+	// Replicate proposes cmd, waits until it is applied locally and returns
+	// the state machine's result (an fsm.Reply). cmd is a per-connection
+	// buffer that the server reuses for the next write as soon as
+	// Replicate returns, so Replicate must not keep it (copy it into the
+	// log entry) once it has returned, even after a timeout.
+	Replicate(ctx context.Context, cmd []byte) (any, error)
+	// LinearizableRead returns once the local store reflects every write
+	// acknowledged before the call.
+	LinearizableRead(ctx context.Context) error
+	// Status describes the node, for INFO.
+	Status() cluster.Status
+	// Members lists the cluster, for INFO.
+	Members(ctx context.Context) ([]cluster.Member, error)
+}
+
+// Config tunes a Server. The zero value is usable.
+type Config struct {
+	// Timeout bounds each request, including its Raft round trip.
+	// Default 5s.
+	Timeout time.Duration
+	// Logger receives connection and protocol events. Default slog.Default().
+	Logger *slog.Logger
+	// Version is raftcache's version, shown by INFO. Default "dev".
+	Version string
+	// MaxBulkLen is the largest bulk string a client may send, like Redis's
+	// proto-max-bulk-len. Default 512 MiB.
+	MaxBulkLen int64
+	// MaxQueryBuffer is the largest single request, like Redis's
+	// client-query-buffer-limit; a client sending a larger one is
+	// disconnected. Default 1 GiB.
+	MaxQueryBuffer int64
+}
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("resp: server closed")
+
+// Server is a Redis protocol front door to one raftcache node.
+type Server struct {
+	cfg     Config
+	cluster Cluster
+	store   *fsm.Store
+	log     *slog.Logger
+	cmds    *commandTable
+	started time.Time
+
+	// base is the parent of every request context; Shutdown cancels it
+	// when its own deadline passes, to cut short requests still waiting
+	// on Raft.
+	base       context.Context
+	cancelBase context.CancelFunc
+
+	draining atomic.Bool
+	port     atomic.Int64 // TCP port being served, for INFO
+
+	mu      sync.Mutex
+	lis     net.Listener
+	closed  bool
+	conns   map[*guardConn]struct{}
+	idle    chan struct{} // closed when conns becomes empty during drain
+	drained chan struct{} // closed when Shutdown is done with connections
+}
+
+// NewServer returns a server for store, replicated by c.
+func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Version == "" {
+		cfg.Version = "dev"
+	}
+	if cfg.MaxBulkLen <= 0 {
+		cfg.MaxBulkLen = defaultMaxBulkLen
+	}
+	if cfg.MaxQueryBuffer <= 0 {
+		cfg.MaxQueryBuffer = defaultMaxQueryBuf
+	}
+	base, cancel := context.WithCancel(context.Background())
+	return &Server{
+		cfg:        cfg,
+		cluster:    c,
+		store:      store,
+		log:        cfg.Logger,
+		cmds:       newCommandTable(),
+		started:    time.Now(),
+		base:       base,
+		cancelBase: cancel,
+		conns:      make(map[*guardConn]struct{}),
+		drained:    make(chan struct{}),
+	}
+}
+
+// connState is what the server keeps per connection, reused across its
+// commands so that the common path does not allocate.
+type connState struct {
+	guard *guardConn
+	cmd   []byte // AppendBinary output
+	reply []byte // RESP encoding of the reply
+}
+
+// Serve accepts connections on lis until Shutdown, then returns
+// ErrServerClosed. Serve takes ownership of lis.
+func (s *Server) Serve(lis net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		lis.Close()
+		return ErrServerClosed
+	}
+	if s.lis != nil {
+		s.mu.Unlock()
+		return errors.New("resp: Serve called twice")
+	}
+	s.lis = lis
+	s.mu.Unlock()
+	if a, ok := lis.Addr().(*net.TCPAddr); ok {
+		s.port.Store(int64(a.Port))
+	}
+
+	srv := redcon.NewServer("", s.handle, s.accept, s.closeConn)
+	var backoff time.Duration
+	srv.AcceptError = func(err error) {
+		// redcon retries Accept at once; pausing keeps a persistent
+		// error such as EMFILE from spinning the CPU and flooding the log.
+		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+		s.log.Warn("resp: accept", "err", err, "retry_in", backoff)
+		time.Sleep(backoff)
+	}
+	err := srv.Serve(&guardListener{Listener: lis, srv: s})
+	if s.draining.Load() {
+		return ErrServerClosed
+	}
+	if err == nil {
+		return ErrServerClosed
+	}
+	return err
+}
+
+// Shutdown stops accepting connections, lets the requests already read
+// finish, and closes every connection. When ctx ends first it cancels the
+// requests still running, closes the connections at once and returns
+// ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.drained
+		return nil
+	}
+	s.closed = true
+	s.draining.Store(true)
+	lis := s.lis
+	s.idle = make(chan struct{})
+	if len(s.conns) == 0 {
+		close(s.idle)
+	}
+	for g := range s.conns {
+		// Wake connections blocked reading the next request; guardConn
+		// then reports EOF and redcon closes them. Busy connections
+		// notice the flag after their current requests.
+		_ = g.SetReadDeadline(time.Now())
+	}
+	idle := s.idle
+	s.mu.Unlock()
+
+	var err error
+	if lis != nil {
+		if cerr := lis.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+	}
+	select {
+	case <-idle:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.cancelBase()
+		s.mu.Lock()
+		for g := range s.conns {
+			g.Conn.Close()
+		}
+		s.mu.Unlock()
+	}
+	s.cancelBase()
+	close(s.drained)
+	return err
+}
+
+// guardListener wraps accepted connections in guardConn, and keeps redcon's
+// accept loop from returning (and closing every connection at once) until
+// Shutdown has drained them.
+type guardListener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *guardListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		if l.srv.draining.Load() {
+			<-l.srv.drained
+			return nil, net.ErrClosed
+		}
+		return nil, err
+	}
+	return newGuardConn(c, l.srv.cfg.MaxBulkLen, l.srv.cfg.MaxQueryBuffer, &l.srv.draining), nil
+}
+
+func (s *Server) accept(conn redcon.Conn) bool {
+	g, ok := conn.NetConn().(*guardConn)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[g] = struct{}{}
+	conn.SetContext(&connState{guard: g})
+	return true
+}
+
+func (s *Server) closeConn(conn redcon.Conn, err error) {
+	st, _ := conn.Context().(*connState)
+	if st == nil {
+		return
+	}
+	switch {
+	case err == nil, errors.Is(err, errProtocol), errors.Is(err, net.ErrClosed):
+		s.log.Debug("resp: connection closed", "remote", conn.RemoteAddr(), "err", err)
+	case errors.Is(err, errQueryBufferLimit):
+		s.log.Warn("resp: closing client that reached the query buffer limit",
+			"remote", conn.RemoteAddr(), "limit", s.cfg.MaxQueryBuffer)
+	default:
+		s.log.Debug("resp: connection ended", "remote", conn.RemoteAddr(), "err", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, st.guard)
+	if s.idle != nil && len(s.conns) == 0 {
+		select {
+		case <-s.idle:
+		default:
+			close(s.idle)
+		}
+	}
+}
