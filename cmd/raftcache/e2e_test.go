@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// These tests build the binary and drive real processes over real sockets,
+// as a user would.
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "raftcache-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "raftcache")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is one raftcache process and the ports it owns.
+type proc struct {
+	t               *testing.T
+	dir             string
+	raft, api, resp string
+	cmd             *exec.Cmd
+	exited          chan struct{}
+	exitErr         error
+	mu              sync.Mutex
+	log             bytes.Buffer
+}
+
+func (p *proc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.Write(b)
+}
+
+func (p *proc) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+// newProc reserves free ports and a state directory for a node.
+func newProc(t *testing.T) *proc {
+	t.Helper()
+	ports := freePorts(t, 3)
+	return &proc{t: t, dir: t.TempDir(), raft: ports[0], api: ports[1], resp: ports[2]}
+}
+
+func freePorts(t *testing.T, n int) []string {
+	t.Helper()
+	var out []string
+	var lis []net.Listener
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lis = append(lis, l)
+		out = append(out, l.Addr().String())
+	}
+	for _, l := range lis {
+		l.Close()
+	}
+	return out
+}
+
+func (p *proc) start(join *proc) {
+	p.t.Helper()
+	args := []string{"-state_dir", p.dir, "-raft", p.raft, "-api", p.api, "-resp", p.resp}
+	if join != nil {
+		args = append(args, "-join", join.raft)
+	}
+	p.cmd = exec.Command(binPath, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.exited = make(chan struct{})
+	go func() {
+		p.exitErr = p.cmd.Wait()
+		close(p.exited)
+	}()
+	p.t.Cleanup(func() {
+		if p.running() {
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		if p.t.Failed() {
+			p.t.Logf("--- log of node %s\n%s", p.raft, p.logs())
+		}
+	})
+	waitFor(p.t, 15*time.Second, "PING on "+p.resp, func() bool {
+		return p.client().Ping(context.Background()).Err() == nil
+	})
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.exited
+}
+
+// waitExit waits for the process to exit and returns its exit code.
+func (p *proc) waitExit(d time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(d):
+		p.t.Fatalf("node %s still running after %v", p.raft, d)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.exitErr, &ee) {
+		return ee.ExitCode()
+	}
+	return 0
+}
+
+func (p *proc) client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: p.resp, DialTimeout: time.Second, ReadTimeout: 10 * time.Second, MaxRetries: -1})
+	p.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func (p *proc) http(method, path, body string) (int, string) {
+	p.t.Helper()
+	req, err := http.NewRequest(method, "http://"+p.api+path, strings.NewReader(body))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		p.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+type member struct {
+	ID        string `json:"id"`
+	Raft      string `json:"raft"`
+	Role      string `json:"role"`
+	Voter     bool   `json:"voter"`
+	Reachable bool   `json:"reachable"`
+	Match     uint64 `json:"match"`
+}
+
+func (p *proc) members() []member {
+	p.t.Helper()
+	code, body := p.http("GET", "/mgmt/nodes", "")
+	var ms []member
+	if code != 200 || json.Unmarshal([]byte(body), &ms) != nil {
+		p.t.Fatalf("GET /mgmt/nodes: %d %s", code, body)
+	}
+	return ms
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestSingleNode(t *testing.T) {
+	ctx := context.Background()
+	n := newProc(t)
+	n.start(nil)
+	c := n.client()
+	if err := c.Set(ctx, "hello", "medium", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := n.http("PUT", "/", `{"Key":"greeting", "Value":"world"}`); code/100 != 2 {
+		t.Errorf("PUT / = %d", code)
+	}
+	if code, body := n.http("GET", "/hello", ""); code != 200 || body != "medium" {
+		t.Errorf("GET /hello = %d %q", code, body)
+	}
+	if got, err := c.Get(ctx, "greeting").Result(); err != nil || got != "world" {
+		t.Errorf("GET greeting = %q, %v", got, err)
+	}
+	if got, err := c.Incr(ctx, "counter").Result(); err != nil || got != 1 {
+		t.Errorf("INCR = %d, %v", got, err)
+	}
+	for _, tc := range []struct {
+		method, path, body string
+		code               int
+	}{
+		{"PUT", "/", `{"Key":`, 400},
+		{"GET", "/no-such-key", "", 404},
+		{"DELETE", "/mgmt/nodes/123456789", "", 404},
+	} {
+		if code, body := n.http(tc.method, tc.path, tc.body); code != tc.code || !json.Valid([]byte(body)) {
+			t.Errorf("%s %s = %d %q, want %d with a JSON error", tc.method, tc.path, code, body, tc.code)
+		}
+	}
+
+	// SIGTERM: a clean exit; a restart from the state dir has everything.
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	if code := n.waitExit(15 * time.Second); code != 0 {
+		t.Fatalf("exit status after SIGTERM = %d", code)
+	}
+	n.start(nil)
+	c = n.client()
+	for k, want := range map[string]string{"hello": "medium", "greeting": "world", "counter": "1"} {
+		if got, err := c.Get(ctx, k).Result(); err != nil || got != want {
+			t.Errorf("after restart GET %s = %q, %v; want %q", k, got, err, want)
+		}
+	}
+}
+
+func TestThreeNodes(t *testing.T) {
+	ctx := context.Background()
+	n1, n2, n3 := newProc(t), newProc(t), newProc(t)
+	n1.start(nil)
+	n2.start(n1)
+	n3.start(n1)
+	if ms := n1.members(); len(ms) != 3 {
+		t.Fatalf("members = %+v, want 3", ms)
+	}
+	// Write anywhere, read anywhere (linearizable by default).
+	for i, w := range []*proc{n1, n2, n3} {
+		if err := w.client().Set(ctx, "k"+strconv.Itoa(i), "v"+strconv.Itoa(i), 0).Err(); err != nil {
+			t.Fatalf("SET on node %d: %v", i+1, err)
+		}
+		for j, r := range []*proc{n1, n2, n3} {
+			if got, err := r.client().Get(ctx, "k"+strconv.Itoa(i)).Result(); err != nil || got != "v"+strconv.Itoa(i) {
+				t.Errorf("GET k%d on node %d = %q, %v", i, j+1, got, err)
+			}
+		}
+	}
+	ms := n2.members()
+	leaders := 0
+	for _, m := range ms {
+		if m.Role == "leader" {
+			leaders++
+		}
+		if !m.Voter || !m.Reachable {
+			t.Errorf("member %+v: want a reachable voter", m)
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("%d leaders in %+v", leaders, ms)
+	}
+
+	// A node killed while writes go on catches up after a restart.
+	n3.kill()
+	if err := n1.client().Set(ctx, "foo", "bar", 0).Err(); err != nil {
+		t.Fatalf("SET with a node down: %v", err)
+	}
+	n3.start(n1) // -join is ignored: the state dir wins
+	if got, err := n3.client().Get(ctx, "foo").Result(); err != nil || got != "bar" {
+		t.Errorf("restarted node reads foo = %q, %v", got, err)
+	}
+	if len(n1.members()) != 3 {
+		t.Errorf("restart with -join added a member: %+v", n1.members())
+	}
+
+	// Removal: the removed node exits 0 by itself.
+	var id3 string
+	for _, m := range n1.members() {
+		if m.Raft == n3.raft {
+			id3 = m.ID
+		}
+	}
+	if code, body := n1.http("DELETE", "/mgmt/nodes/"+id3, ""); code/100 != 2 {
+		t.Fatalf("DELETE member: %d %s", code, body)
+	}
+	if code := n3.waitExit(15 * time.Second); code != 0 {
+		t.Errorf("removed node exit status = %d", code)
+	}
+	waitFor(t, 10*time.Second, "2 members", func() bool { return len(n1.members()) == 2 })
+	if err := n2.client().Set(ctx, "after", "remove", 0).Err(); err != nil {
+		t.Fatalf("SET after removal: %v", err)
+	}
+	if got, _ := n1.client().Get(ctx, "after").Result(); got != "remove" {
+		t.Errorf("GET after removal = %q", got)
+	}
+}
