@@ -19,7 +19,8 @@ type transportHandler struct{ n *Node }
 // is the exception: raft blocks stepping one until this node knows a
 // leader, and blocking here would stall that peer's whole stream, vote
 // responses included, so no leader could ever be elected. Such a proposal
-// is dropped instead; its proposer learns the outcome is unknown.
+// is dropped instead (also if raft has not taken it within an election
+// timeout); its proposer learns the outcome is unknown.
 func (h transportHandler) Process(ctx context.Context, m *raftpb.Message) error {
 	if m.GetType() != raftpb.MsgProp {
 		return h.n.raft.Step(ctx, m)
@@ -27,7 +28,7 @@ func (h transportHandler) Process(ctx context.Context, m *raftpb.Message) error 
 	if h.n.lead.Load() == raft.None {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, h.n.cfg.TickInterval)
+	ctx, cancel := context.WithTimeout(ctx, h.n.cfg.electionTimeout())
 	defer cancel()
 	if err := h.n.raft.Step(ctx, m); err != nil && ctx.Err() == nil {
 		return err

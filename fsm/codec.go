@@ -95,5 +95,10 @@ func Decode(b []byte) (Command, error) {
 	if !c.validShape() {
 		return Command{}, fmt.Errorf("decode %s: %d arguments do not fit the command", c.Name(), len(c.args))
 	}
+	if c.op == opMulti {
+		if err := c.validMulti(); err != nil {
+			return Command{}, fmt.Errorf("decode exec: %w", err)
+		}
+	}
 	return c, nil
 }

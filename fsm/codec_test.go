@@ -34,6 +34,11 @@ func TestRoundTrip(t *testing.T) {
 		"TYPE k", "TTL k", "PTTL k", "EXPIRETIME k", "PEXPIRETIME k",
 		"EXPIRE k 10 XX GT", "PEXPIRE k -5", "EXPIREAT k 1 LT", "PEXPIREAT k 1 NX",
 		"PERSIST k", "TOUCH a b", "RENAME a b", "RENAMENX a b", "COPY a b REPLACE DB 0",
+		"HSET h a 1 b 2", "HMSET h a 1", "HSETNX h a 1", "HGET h a", "HMGET h a b", "HGETALL h",
+		"HDEL h a b", "HEXISTS h a", "HLEN h", "HSTRLEN h a", "HINCRBY h a -9223372036854775808",
+		"HINCRBYFLOAT h a 1.5", "HKEYS h", "HVALS h", "HSCAN h 18446744073709551615 MATCH a* COUNT 5",
+		"HSCAN h 0 COUNT x", "HSCAN h 0 FOO", "KEYS a*", "SCAN 7 MATCH * COUNT 100 TYPE hash", "SCAN 0",
+		"SCAN 0 TYPE string", "RANDOMKEY",
 	}
 	for _, now := range []int64{0, 1, scriptTime, -1} {
 		for _, line := range lines {
@@ -90,9 +95,13 @@ func TestDecodeRejects(t *testing.T) {
 // re-encodes to the same bytes and can be applied without panicking.
 func FuzzDecode(f *testing.F) {
 	for _, line := range []string{"SET k v NX EX 10", "MSET a 1 b 2", "GETRANGE k 0 -1",
-		"SETRANGE k 3 abc", "EXPIRE k 10 GT", "INCRBYFLOAT k 1e3", "COPY a b REPLACE"} {
+		"SETRANGE k 3 abc", "EXPIRE k 10 GT", "INCRBYFLOAT k 1e3", "COPY a b REPLACE",
+		"HSET h a 1 b 2", "HINCRBYFLOAT h a 1.5", "HSCAN h 0 MATCH a*", "SCAN 3 MATCH a* TYPE hash"} {
 		f.Add(parseLine(f, scriptTime, line).AppendBinary(nil))
 	}
+	f.Add(NewMulti([]Command{parseLine(f, scriptTime, "SET a 1"), parseLine(f, scriptTime, "HGETALL h")},
+		[]Watch{{Key: []byte("a"), Mod: 3}}).AppendBinary(nil))
+	f.Add(NewExpire([][]byte{[]byte("a"), []byte("b")}, scriptTime).AppendBinary(nil))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Decode(b)
@@ -113,7 +122,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestParseUnknown(t *testing.T) {
-	for _, argv := range [][][]byte{nil, {[]byte("PING")}, {[]byte(strings.Repeat("x", 100))}, {[]byte("HSET"), []byte("h")}} {
+	for _, argv := range [][][]byte{nil, {[]byte("PING")}, {[]byte(strings.Repeat("x", 100))}, {[]byte("LPUSH"), []byte("l")}} {
 		if _, ok, err := Parse(argv, 0); ok || err != nil {
 			t.Errorf("Parse(%q) = ok %v, err %v; want not ok", argv, ok, err)
 		}

@@ -35,6 +35,26 @@ const (
 	opTouch
 	opRename
 	opCopy
+	opHSet
+	opHSetNX
+	opHGet
+	opHMGet
+	opHGetAll
+	opHDel
+	opHExists
+	opHLen
+	opHStrlen
+	opHIncrBy
+	opHIncrByFloat
+	opHKeys
+	opHVals
+	opHScan
+	opKeys
+	opScan
+	opRandomKey
+	opMulti
+	opExpireKeys
+	opError
 	opCount
 )
 
@@ -50,6 +70,15 @@ const (
 	flagPersist                     // GETEX: remove the deadline
 	flagMillis                      // TTL, EXPIRETIME: reply in milliseconds
 	flagReplace                     // COPY: overwrite the destination
+)
+
+// Flags of the opcodes that take none of the above reuse their bits.
+const (
+	flagScanMatch       = flagNX  // SCAN, HSCAN: args hold a MATCH pattern
+	flagScanType        = flagXX  // SCAN: the last arg is a TYPE name
+	flagScanSyntaxError = flagGT  // HSCAN: bad options, reported after the key's type check
+	flagScanNotInteger  = flagLT  // HSCAN: COUNT was not an integer, likewise
+	flagHMSet           = flagGet // HSET: reply OK, as HMSET does
 )
 
 // Command is one parsed data command. A write travels through the raft log
@@ -80,7 +109,8 @@ type opShape struct {
 	minArgs  int
 	maxArgs  int // -1: no limit
 	evenArgs bool
-	ints     int // how many entries of ints are encoded
+	oddArgs  bool // a key, then pairs
+	ints     int  // how many entries of ints are encoded
 }
 
 // shapes is read-only after package initialisation.
@@ -111,6 +141,31 @@ var shapes = [opCount]opShape{
 	opTouch:       {name: "touch", minArgs: 1, maxArgs: -1},
 	opRename:      {name: "rename", write: true, minArgs: 2, maxArgs: 2},
 	opCopy:        {name: "copy", write: true, minArgs: 2, maxArgs: 2},
+
+	opHSet:         {name: "hset", write: true, minArgs: 3, maxArgs: -1, oddArgs: true},
+	opHSetNX:       {name: "hsetnx", write: true, minArgs: 3, maxArgs: 3},
+	opHGet:         {name: "hget", minArgs: 2, maxArgs: 2},
+	opHMGet:        {name: "hmget", minArgs: 2, maxArgs: -1},
+	opHGetAll:      {name: "hgetall", minArgs: 1, maxArgs: 1},
+	opHDel:         {name: "hdel", write: true, minArgs: 2, maxArgs: -1},
+	opHExists:      {name: "hexists", minArgs: 2, maxArgs: 2},
+	opHLen:         {name: "hlen", minArgs: 1, maxArgs: 1},
+	opHStrlen:      {name: "hstrlen", minArgs: 2, maxArgs: 2},
+	opHIncrBy:      {name: "hincrby", write: true, minArgs: 2, maxArgs: 2, ints: 1},
+	opHIncrByFloat: {name: "hincrbyfloat", write: true, minArgs: 3, maxArgs: 3},
+	opHKeys:        {name: "hkeys", minArgs: 1, maxArgs: 1},
+	opHVals:        {name: "hvals", minArgs: 1, maxArgs: 1},
+	opHScan:        {name: "hscan", minArgs: 1, maxArgs: 2, ints: 2},
+	opKeys:         {name: "keys", minArgs: 1, maxArgs: 1},
+	opScan:         {name: "scan", minArgs: 0, maxArgs: 2, ints: 2},
+	opRandomKey:    {name: "randomkey", minArgs: 0, maxArgs: 0},
+	// MULTI/EXEC: ints[0] watches as (key, 8-byte token) pairs, then the
+	// queued commands, each in its AppendBinary form.
+	opMulti: {name: "exec", write: true, minArgs: 0, maxArgs: -1, ints: 1},
+	// Active expiry: delete each key in args if expired at the carried time.
+	opExpireKeys: {name: "expirekeys", write: true, minArgs: 1, maxArgs: -1},
+	// A command that failed Parse, queued in a transaction: replies args[0].
+	opError: {name: "error", minArgs: 1, maxArgs: 1},
 }
 
 // IsWrite reports whether c changes state and so must go through Raft.
@@ -138,8 +193,13 @@ func (c Command) Keys() [][]byte {
 			keys = append(keys, c.args[i])
 		}
 		return keys
-	case opSet, opSetNX, opIncrByFloat, opAppend, opSetRange:
+	case opSet, opSetNX, opIncrByFloat, opAppend, opSetRange, opHSet, opHSetNX, opHGet,
+		opHMGet, opHDel, opHExists, opHStrlen, opHIncrBy, opHIncrByFloat, opHScan:
 		return c.args[:1]
+	case opKeys, opScan, opRandomKey, opError:
+		return nil // a pattern or type name is not a key
+	case opMulti:
+		return c.multiKeys()
 	default:
 		return c.args
 	}
@@ -152,8 +212,24 @@ func (c Command) validShape() bool {
 	}
 	sh := &shapes[c.op]
 	n := len(c.args)
-	if n < sh.minArgs || (sh.maxArgs >= 0 && n > sh.maxArgs) || (sh.evenArgs && n%2 != 0) {
+	if n < sh.minArgs || (sh.maxArgs >= 0 && n > sh.maxArgs) || (sh.evenArgs && n%2 != 0) ||
+		(sh.oddArgs && n%2 != 1) {
 		return false
 	}
+	switch c.op {
+	case opScan:
+		return n == boolInt(c.flags&flagScanMatch != 0)+boolInt(c.flags&flagScanType != 0)
+	case opHScan:
+		return n == 1+boolInt(c.flags&flagScanMatch != 0)
+	case opMulti:
+		return c.ints[0] >= 0 && c.ints[0] <= int64(n/2)
+	}
 	return true
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

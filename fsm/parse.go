@@ -83,6 +83,25 @@ var parsers = map[string]parser{
 	"rename":      {"rename", 3, keyArgs(opRename, 0)},
 	"renamenx":    {"renamenx", 3, keyArgs(opRename, flagNX)},
 	"copy":        {"copy", -3, parseCopy},
+
+	"hset":         {"hset", -4, parseHSet},
+	"hmset":        {"hmset", -4, parseHSet},
+	"hsetnx":       {"hsetnx", 4, keyArgs(opHSetNX, 0)},
+	"hget":         {"hget", 3, keyArgs(opHGet, 0)},
+	"hmget":        {"hmget", -3, keyArgs(opHMGet, 0)},
+	"hgetall":      {"hgetall", 2, keyArgs(opHGetAll, 0)},
+	"hdel":         {"hdel", -3, keyArgs(opHDel, 0)},
+	"hexists":      {"hexists", 3, keyArgs(opHExists, 0)},
+	"hlen":         {"hlen", 2, keyArgs(opHLen, 0)},
+	"hstrlen":      {"hstrlen", 3, keyArgs(opHStrlen, 0)},
+	"hincrby":      {"hincrby", 4, parseHIncrBy},
+	"hincrbyfloat": {"hincrbyfloat", 4, parseHIncrByFloat},
+	"hkeys":        {"hkeys", 2, keyArgs(opHKeys, 0)},
+	"hvals":        {"hvals", 2, keyArgs(opHVals, 0)},
+	"hscan":        {"hscan", -3, parseScan(opHScan)},
+	"keys":         {"keys", 2, keyArgs(opKeys, 0)},
+	"scan":         {"scan", -2, parseScan(opScan)},
+	"randomkey":    {"randomkey", 1, keyArgs(opRandomKey, 0)},
 }
 
 // maxCommandNameLen bounds the name Parse lower-cases on the stack; no

@@ -4,7 +4,7 @@ package fsm
 func (s *Store) read(c Command, now int64) Reply {
 	switch c.op {
 	case opGet:
-		e, ok := s.lookupRead(c.args[0], now)
+		e, ok := s.lookupValue(c.args[0], now)
 		if !ok {
 			return Nil
 		}
@@ -25,7 +25,7 @@ func (s *Store) read(c Command, now int64) Reply {
 	case opMGet:
 		elems := make([]Reply, len(c.args))
 		for i, k := range c.args {
-			if e, ok := s.lookupRead(k, now); ok && e.typ == typeString {
+			if e, ok := s.lookupValue(k, now); ok && e.typ == typeString {
 				elems[i] = valueReply(e.str)
 			} else {
 				elems[i] = Nil
@@ -33,9 +33,9 @@ func (s *Store) read(c Command, now int64) Reply {
 		}
 		return Array(elems...)
 	case opDBSize:
-		return Int(int64(len(s.keys)))
+		return Int(int64(s.count))
 	case opStrlen:
-		e, ok := s.lookupRead(c.args[0], now)
+		e, ok := s.lookupValue(c.args[0], now)
 		if !ok {
 			return Zero
 		}
@@ -44,7 +44,7 @@ func (s *Store) read(c Command, now int64) Reply {
 		}
 		return Int(int64(len(e.str)))
 	case opGetRange:
-		e, ok := s.lookupRead(c.args[0], now)
+		e, ok := s.lookupValue(c.args[0], now)
 		if !ok {
 			return emptyBulk()
 		}
@@ -86,6 +86,18 @@ func (s *Store) read(c Command, now int64) Reply {
 			return Int(e.expireAt)
 		}
 		return Int(e.expireAt / 1000)
+	case opHGet, opHMGet, opHGetAll, opHExists, opHLen, opHStrlen, opHKeys, opHVals:
+		return s.readHash(c, now)
+	case opHScan:
+		return s.hscan(c, now)
+	case opKeys:
+		return s.keys(c.args[0], now)
+	case opScan:
+		return s.scan(c, now)
+	case opRandomKey:
+		return s.randomKey(now)
+	case opError:
+		return Error(string(c.args[0]))
 	}
 	return Error("ERR fsm: " + c.Name() + " is not a read command")
 }

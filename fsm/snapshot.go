@@ -12,25 +12,35 @@ import (
 	"strings"
 )
 
-// Snapshot stream, version 1:
+// Snapshot stream, version 2:
 //
 //	magic        "RCSN"
 //	version      1 byte
 //	applied      uvarint: index of the last applied log entry
+//	created      uvarint n, then n times (version 2 only), ascending bucket:
+//	               bucket    uvarint
+//	               index     uvarint (non-zero)
 //	count        uvarint: number of entries
 //	entries      count times, in ascending key order:
 //	               type      1 byte (valueType)
 //	               key       uvarint length, bytes
 //	               expireAt  varint (ms; 0: none)
 //	               modIndex  uvarint
-//	               value     uvarint length, bytes (strings)
+//	               value     strings: uvarint length, bytes
+//	                         hashes (version 2 only): 1 byte, 1 if converted
+//	                         (see hashValue); uvarint field count; then each
+//	                         field's name and value as uvarint length, bytes
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
+// Version 1 is the same without the created buckets and hashes; Restore
+// still reads it, taking every bucket as 0.
+//
 // Keys are sorted so that equal states give equal bytes, which makes
-// snapshots comparable across nodes.
+// snapshots comparable across nodes. The created buckets are state too:
+// WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -43,6 +53,7 @@ type keyEntry struct {
 // snapshot is the state captured by Store.Snapshot, written later by WriteTo.
 type snapshot struct {
 	applied uint64
+	created [createdBuckets]uint64
 	entries []keyEntry
 }
 
@@ -54,14 +65,20 @@ type snapshot struct {
 func (s *Store) Snapshot() (io.WriterTo, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	entries := make([]keyEntry, 0, len(s.keys))
-	for k, e := range s.keys {
-		// Clip so the snapshot never sees bytes a later APPEND writes
-		// into spare capacity (it only reads [:len] anyway).
-		e.str = e.str[:len(e.str):len(e.str)]
-		entries = append(entries, keyEntry{key: k, entry: e})
+	sn := &snapshot{applied: s.applied, created: *s.created, entries: make([]keyEntry, 0, s.count)}
+	for _, shard := range s.shards {
+		for k, e := range shard {
+			// Clip so the snapshot never sees bytes a later APPEND
+			// writes into spare capacity (it only reads [:len] anyway);
+			// hashes change in place, so they are cloned.
+			e.str = e.str[:len(e.str):len(e.str)]
+			if e.hash != nil {
+				e.hash = e.hash.clone()
+			}
+			sn.entries = append(sn.entries, keyEntry{key: k, entry: e})
+		}
 	}
-	return &snapshot{applied: s.applied, entries: entries}, nil
+	return sn, nil
 }
 
 // checksumWriter counts and checksums what passes through it.
@@ -88,6 +105,19 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	scratch = append(scratch, snapshotMagic...)
 	scratch = append(scratch, snapshotVersion)
 	scratch = binary.AppendUvarint(scratch, sn.applied)
+	nonZero := 0
+	for _, idx := range sn.created {
+		if idx != 0 {
+			nonZero++
+		}
+	}
+	scratch = binary.AppendUvarint(scratch, uint64(nonZero))
+	for b, idx := range sn.created {
+		if idx != 0 {
+			scratch = binary.AppendUvarint(scratch, uint64(b))
+			scratch = binary.AppendUvarint(scratch, idx)
+		}
+	}
 	scratch = binary.AppendUvarint(scratch, uint64(len(sn.entries)))
 	if _, err := bw.Write(scratch); err != nil {
 		return cw.n, fmt.Errorf("snapshot: write header: %w", err)
@@ -99,11 +129,30 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 		scratch = append(scratch, e.key...)
 		scratch = binary.AppendVarint(scratch, e.expireAt)
 		scratch = binary.AppendUvarint(scratch, e.modIndex)
-		scratch = binary.AppendUvarint(scratch, uint64(len(e.str)))
+		if e.typ == typeHash {
+			converted := byte(0)
+			if e.hash.index != nil {
+				converted = 1
+			}
+			scratch = append(scratch, converted)
+			scratch = binary.AppendUvarint(scratch, uint64(len(e.hash.fields)))
+			if _, err := bw.Write(scratch); err != nil {
+				return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+			}
+			for _, f := range e.hash.fields {
+				if err := writeBytes(bw, &scratch, f.name); err != nil {
+					return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+				}
+				if err := writeBytes(bw, &scratch, f.value); err != nil {
+					return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+				}
+			}
+			continue
+		}
 		if _, err := bw.Write(scratch); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
 		}
-		if _, err := bw.Write(e.str); err != nil {
+		if err := writeBytes(bw, &scratch, e.str); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
 		}
 	}
@@ -119,12 +168,50 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	return cw.n + int64(n), nil
 }
 
+// writeBytes writes b with its uvarint length prefix.
+func writeBytes(bw *bufio.Writer, scratch *[]byte, b []byte) error {
+	*scratch = binary.AppendUvarint((*scratch)[:0], uint64(len(b)))
+	if _, err := bw.Write(*scratch); err != nil {
+		return err
+	}
+	_, err := bw.Write(b)
+	return err
+}
+
 // snapshotReader reads a snapshot stream, checksumming every byte it
 // consumes (bufio reads ahead, so the checksum cannot be kept below it).
 type snapshotReader struct {
-	br  *bufio.Reader
-	crc uint32
-	one [1]byte
+	br      *bufio.Reader
+	crc     uint32
+	one     [1]byte
+	version byte
+}
+
+func (r *snapshotReader) readCreated(created *[createdBuckets]uint64) error {
+	n, err := r.uvarint()
+	if err != nil {
+		return fmt.Errorf("read created bucket count: %w", err)
+	}
+	if n > createdBuckets {
+		return fmt.Errorf("%d created buckets, at most %d exist", n, createdBuckets)
+	}
+	next := uint64(0)
+	for i := uint64(0); i < n; i++ {
+		b, err := r.uvarint()
+		if err != nil {
+			return fmt.Errorf("read created bucket %d: %w", i, err)
+		}
+		idx, err := r.uvarint()
+		if err != nil {
+			return fmt.Errorf("read created bucket %d: %w", i, err)
+		}
+		if b < next || b >= createdBuckets || idx == 0 {
+			return fmt.Errorf("created bucket %d: bucket %d index %d out of order or range", i, b, idx)
+		}
+		created[b] = idx
+		next = b + 1
+	}
+	return nil
 }
 
 func (r *snapshotReader) ReadByte() (byte, error) {
@@ -178,19 +265,29 @@ func (s *Store) Restore(r io.Reader) error {
 	if string(header[:len(snapshotMagic)]) != snapshotMagic {
 		return errors.New("restore: not a raftcache snapshot (bad magic)")
 	}
-	if v := header[len(snapshotMagic)]; v != snapshotVersion {
-		return fmt.Errorf("restore: unsupported snapshot version %d", v)
+	version := header[len(snapshotMagic)]
+	if version != 1 && version != snapshotVersion {
+		return fmt.Errorf("restore: unsupported snapshot version %d", version)
 	}
+	sr.version = version
 	applied, err := sr.uvarint()
 	if err != nil {
 		return fmt.Errorf("restore: read applied index: %w", noEOF(err))
+	}
+	created := new([createdBuckets]uint64)
+	if version >= 2 {
+		if err := sr.readCreated(created); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
 	}
 	count, err := sr.uvarint()
 	if err != nil {
 		return fmt.Errorf("restore: read entry count: %w", noEOF(err))
 	}
-	// count is not yet verified, so it only hints the map size, bounded.
-	keys := make(map[string]entry, min(count, 1<<16))
+	var shards [shardCount]map[string]entry
+	for i := range shards {
+		shards[i] = make(map[string]entry)
+	}
 	expires := 0
 	var prevKey string
 	for i := uint64(0); i < count; i++ {
@@ -202,7 +299,7 @@ func (s *Store) Restore(r io.Reader) error {
 			return fmt.Errorf("restore: entry %d: keys out of order", i)
 		}
 		prevKey = key
-		keys[key] = e
+		shards[shardOf([]byte(key))][key] = e
 		if e.expireAt != 0 {
 			expires++
 		}
@@ -216,7 +313,7 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("restore: checksum mismatch: stream says %08x, content gives %08x", got, want)
 	}
 	s.mu.Lock()
-	s.keys, s.expires, s.applied = keys, expires, applied
+	s.shards, s.count, s.expires, s.applied, s.created = shards, int(count), expires, applied, created
 	s.mu.Unlock()
 	return nil
 }
@@ -226,7 +323,7 @@ func (r *snapshotReader) readEntry() (entry, string, error) {
 	if err != nil {
 		return entry{}, "", fmt.Errorf("read type: %w", err)
 	}
-	if valueType(typ) != typeString {
+	if valueType(typ) != typeString && (valueType(typ) != typeHash || r.version < 2) {
 		return entry{}, "", fmt.Errorf("unknown value type %d", typ)
 	}
 	keyLen, err := r.uvarint()
@@ -245,15 +342,63 @@ func (r *snapshotReader) readEntry() (entry, string, error) {
 	if err != nil {
 		return entry{}, "", fmt.Errorf("read modification index: %w", err)
 	}
-	valueLen, err := r.uvarint()
-	if err != nil {
-		return entry{}, "", fmt.Errorf("read value length: %w", err)
+	e := entry{typ: valueType(typ), expireAt: expireAt, modIndex: modIndex}
+	if e.typ == typeHash {
+		if e.hash, err = r.readHash(); err != nil {
+			return entry{}, "", err
+		}
+		return e, string(key), nil
 	}
-	value, err := r.readFullBytes(valueLen)
-	if err != nil {
+	if e.str, err = r.readBytes(); err != nil {
 		return entry{}, "", fmt.Errorf("read value: %w", err)
 	}
-	return entry{typ: valueType(typ), str: value, expireAt: expireAt, modIndex: modIndex}, string(key), nil
+	return e, string(key), nil
+}
+
+func (r *snapshotReader) readBytes() ([]byte, error) {
+	n, err := r.uvarint()
+	if err != nil {
+		return nil, fmt.Errorf("read length: %w", err)
+	}
+	return r.readFullBytes(n)
+}
+
+func (r *snapshotReader) readHash() (*hashValue, error) {
+	converted, err := r.ReadByte()
+	if err != nil {
+		return nil, fmt.Errorf("read hash encoding: %w", err)
+	}
+	if converted > 1 {
+		return nil, fmt.Errorf("bad hash encoding %d", converted)
+	}
+	n, err := r.uvarint()
+	if err != nil {
+		return nil, fmt.Errorf("read hash length: %w", err)
+	}
+	if n == 0 {
+		return nil, errors.New("empty hash")
+	}
+	// n is not yet verified, so it only hints the size, bounded.
+	h := &hashValue{fields: make([]hashField, 0, min(n, 1<<10)), index: make(map[string]int, min(n, 1<<10))}
+	for i := uint64(0); i < n; i++ {
+		name, err := r.readBytes()
+		if err != nil {
+			return nil, fmt.Errorf("hash field %d: read name: %w", i, err)
+		}
+		value, err := r.readBytes()
+		if err != nil {
+			return nil, fmt.Errorf("hash field %d: read value: %w", i, err)
+		}
+		if _, dup := h.index[string(name)]; dup {
+			return nil, fmt.Errorf("hash field %d: duplicate name", i)
+		}
+		h.index[string(name)] = len(h.fields)
+		h.fields = append(h.fields, hashField{name: name, value: value})
+	}
+	if converted == 0 {
+		h.index = nil
+	}
+	return h, nil
 }
 
 // noEOF marks a clean EOF as io.ErrUnexpectedEOF, keeping the context:

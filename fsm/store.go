@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"sync"
+	"sync/atomic"
 )
 
 // valueType is the type of a key's value, as TYPE reports it. Zero is
@@ -11,12 +12,15 @@ type valueType uint8
 
 const (
 	typeString valueType = 1
+	typeHash   valueType = 2
 )
 
 func (t valueType) String() string {
 	switch t {
 	case typeString:
 		return "string"
+	case typeHash:
+		return "hash"
 	}
 	return "none"
 }
@@ -30,27 +34,93 @@ func (t valueType) String() string {
 // which no reader or snapshot can see because they only hold [:len]. Only the
 // entry currently in the map may use that spare capacity, so every slice
 // handed out or shared elsewhere (replies, COPY) has its capacity clipped.
+//
+// A hash's structure (hash) is changed in place by writers, under the write
+// lock; its field and value bytes are immutable like str. Whatever outlives
+// the lock (snapshots, COPY) therefore clones the structure.
 type entry struct {
 	str      []byte
-	expireAt int64  // absolute deadline in ms; 0: none
-	modIndex uint64 // log index of the last write to this key, for WATCH
+	hash     *hashValue // typeHash only
+	expireAt int64      // absolute deadline in ms; 0: none
+	modIndex uint64     // log index of the last write to this key, for WATCH
 	typ      valueType
 }
 
 func (e *entry) expired(now int64) bool { return e.expireAt != 0 && e.expireAt <= now }
 
+// The keyspace is split into shardCount maps by a fixed hash of the key. The
+// hash is part of the SCAN cursor's meaning, so it must give the same shard
+// on every node and in every version: FNV-1a, no seed. A power of two keeps
+// the shard a mask away from the hash.
+const (
+	shardBits  = 10
+	shardCount = 1 << shardBits
+)
+
+// createdBuckets is how many slots record the last index at which a key was
+// created (see Store.created). More slots mean fewer WATCHes of absent keys
+// aborted by an unrelated key's creation; 16384 costs 128 KiB per Store.
+const createdBuckets = 1 << 14
+
+// keyHash is 64-bit FNV-1a. The low bits pick the shard, the high bits the
+// created-bucket, so the two are independent.
+func keyHash(key []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range key {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+func shardOf(key []byte) int                          { return int(keyHash(key) & (shardCount - 1)) }
+func createdBucketOf(h uint64) int                    { return int(h >> (64 - 14)) }
+func (s *Store) shardFor(key []byte) map[string]entry { return s.shards[shardOf(key)] }
+
 // Store is the keyspace. Apply, Snapshot and Restore are called from one
-// goroutine; Read, Len and ExpiresLen may run concurrently with them.
+// goroutine; Read, Len, ExpiresLen and the other accessors may run
+// concurrently with them. One RWMutex guards all state: the shards are there
+// for SCAN's cursor, not (yet) for finer locking.
 type Store struct {
 	mu      sync.RWMutex
-	keys    map[string]entry
+	shards  [shardCount]map[string]entry
+	count   int    // keys in all shards, expired-but-present ones included
 	expires int    // entries with a deadline, for INFO keyspace
 	applied uint64 // index of the last applied log entry
+
+	// created[b] is the last log index at which a key hashing to bucket b
+	// came into existence (absent or expired before, present after). It is
+	// what ModIndex reports for an absent key: every way an absent key can
+	// change and become absent again passes through a creation, so a WATCH
+	// of an absent key is aborted by exactly the changes Redis aborts on,
+	// plus the creation of another key in the same bucket. FLUSHALL needs
+	// no visit to each key: it only makes live keys absent, which changes
+	// their ModIndex from "live" to "absent".
+	created *[createdBuckets]uint64
+
+	// sampleShard is where the next ExpiredSample starts. It is local
+	// progress of a read, not replicated state.
+	sampleShard atomic.Uint32
+
+	// Statistics, for INFO. They are atomics because reads update them
+	// under the read lock, and they never feed back into Apply.
+	expiredKeys    atomic.Int64
+	keyspaceHits   atomic.Int64
+	keyspaceMisses atomic.Int64
 }
 
 // New returns an empty Store.
 func New() *Store {
-	return &Store{keys: make(map[string]entry)}
+	s := &Store{created: new([createdBuckets]uint64)}
+	s.resetShards()
+	return s
+}
+
+func (s *Store) resetShards() {
+	for i := range s.shards {
+		s.shards[i] = make(map[string]entry)
+	}
+	s.count, s.expires = 0, 0
 }
 
 // Len returns the number of keys, counting keys whose deadline has passed but
@@ -58,7 +128,7 @@ func New() *Store {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.keys)
+	return s.count
 }
 
 // ExpiresLen returns the number of keys that carry a deadline.
@@ -76,6 +146,52 @@ func (s *Store) AppliedIndex() uint64 {
 	return s.applied
 }
 
+// Stats are the counters INFO reports.
+type Stats struct {
+	Keys           int   // keys present, expired-but-unremoved included (DBSIZE)
+	Expires        int   // keys carrying a deadline
+	ExpiredKeys    int64 // keys removed because their deadline passed
+	KeyspaceHits   int64 // value lookups by reads that found the key
+	KeyspaceMisses int64 // value lookups by reads that did not
+}
+
+// Stats returns the Store's counters. ExpiredKeys, KeyspaceHits and
+// KeyspaceMisses are local to this node since it started (or since New) and
+// differ between nodes, as in Redis: hits and misses count only the reads a
+// node served.
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	st := Stats{Keys: s.count, Expires: s.expires}
+	s.mu.RUnlock()
+	st.ExpiredKeys = s.expiredKeys.Load()
+	st.KeyspaceHits = s.keyspaceHits.Load()
+	st.KeyspaceMisses = s.keyspaceMisses.Load()
+	return st
+}
+
+// ModIndex returns key's modification token for WATCH, as of now: the
+// caller reads it after a linearizable read barrier, carries it in a Watch,
+// and EXEC's Apply aborts unless the key's token at the EXEC's carried time
+// is still the same. The token is opaque: it is the log index of the key's
+// last write for a live key, and the bucket's creation index for an absent
+// one, tagged so that the two can never be equal. A key whose deadline has
+// passed counts as absent, which gives Redis 7's WATCH semantics: a key live
+// at WATCH that expires before EXEC aborts it; a key already expired at WATCH
+// and removed later does not.
+func (s *Store) ModIndex(key []byte, now int64) uint64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.modIndex(key, now)
+}
+
+func (s *Store) modIndex(key []byte, now int64) uint64 {
+	h := keyHash(key)
+	if e, ok := s.shards[h&(shardCount-1)][string(key)]; ok && !e.expired(now) {
+		return e.modIndex<<1 | 1
+	}
+	return s.created[createdBucketOf(h)] << 1
+}
+
 // Apply decodes and applies the log entry at index. It returns a Reply (as
 // any, to satisfy cluster.StateMachine): bad data yields an error Reply, never
 // a panic. A read command in the log is answered as of its carried time.
@@ -87,11 +203,8 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	if err != nil {
 		return Error("ERR apply entry " + uitoa(index) + ": " + err.Error())
 	}
-	if !c.IsWrite() {
-		return s.read(c, c.time)
-	}
 	w := writer{s: s, index: index, now: c.time}
-	return w.apply(c)
+	return w.run(c)
 }
 
 // Read runs a read command (IsWrite() == false) against local state, hiding
@@ -110,11 +223,23 @@ func (s *Store) Read(c Command, now int64) Reply {
 
 // lookupRead returns key's live entry as of now, without changing anything.
 func (s *Store) lookupRead(key []byte, now int64) (entry, bool) {
-	e, ok := s.keys[string(key)]
+	e, ok := s.shardFor(key)[string(key)]
 	if !ok || e.expired(now) {
 		return entry{}, false
 	}
 	return e, true
+}
+
+// lookupValue is lookupRead for commands that read a key's value, counted
+// in the keyspace hit and miss statistics.
+func (s *Store) lookupValue(key []byte, now int64) (entry, bool) {
+	e, ok := s.lookupRead(key, now)
+	if ok {
+		s.keyspaceHits.Add(1)
+	} else {
+		s.keyspaceMisses.Add(1)
+	}
+	return e, ok
 }
 
 func uitoa(n uint64) string {

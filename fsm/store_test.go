@@ -2,8 +2,10 @@ package fsm
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"strings"
 	"sync"
@@ -155,7 +157,7 @@ func TestSnapshotIsolation(t *testing.T) {
 // snapshots: nothing in Apply may depend on the local clock or map order.
 func TestDeterminism(t *testing.T) {
 	a := newNode()
-	for i, sc := range scripts {
+	for i, sc := range allScripts() {
 		for _, st := range sc.steps {
 			a.do(t, scriptTime+int64(i)*1000, st.cmd)
 		}
@@ -373,4 +375,8 @@ func BenchmarkReadGet(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		n.store.Read(c, scriptTime)
 	}
+}
+
+func castagnoliAppend(b []byte) []byte {
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }

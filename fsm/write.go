@@ -17,35 +17,49 @@ type writer struct {
 // deleted on the way, which is deterministic because now is the command's
 // time, not the local clock.
 func (w *writer) lookup(key []byte) (entry, bool) {
-	e, ok := w.s.keys[string(key)]
+	e, ok := w.s.shardFor(key)[string(key)]
 	if !ok {
 		return entry{}, false
 	}
 	if e.expired(w.now) {
 		w.remove(key)
+		w.s.expiredKeys.Add(1)
 		return entry{}, false
 	}
 	return e, true
 }
 
-// put stores e under key, stamped with the command's index.
+// put stores e under key, stamped with the command's index. A key that did
+// not exist (or had expired) is a creation, recorded for ModIndex.
 func (w *writer) put(key []byte, e entry) {
-	if old, ok := w.s.keys[string(key)]; ok && old.expireAt != 0 {
+	h := keyHash(key)
+	shard := w.s.shards[h&(shardCount-1)]
+	old, ok := shard[string(key)]
+	switch {
+	case !ok:
+		w.s.count++
+		w.s.created[createdBucketOf(h)] = w.index
+	case old.expired(w.now):
+		w.s.created[createdBucketOf(h)] = w.index
+	}
+	if ok && old.expireAt != 0 {
 		w.s.expires--
 	}
 	if e.expireAt != 0 {
 		w.s.expires++
 	}
 	e.modIndex = w.index
-	w.s.keys[string(key)] = e
+	shard[string(key)] = e
 }
 
 func (w *writer) remove(key []byte) {
-	if old, ok := w.s.keys[string(key)]; ok {
+	shard := w.s.shardFor(key)
+	if old, ok := shard[string(key)]; ok {
 		if old.expireAt != 0 {
 			w.s.expires--
 		}
-		delete(w.s.keys, string(key))
+		w.s.count--
+		delete(shard, string(key))
 	}
 }
 
@@ -61,6 +75,18 @@ func ownedCopy(b []byte) []byte {
 
 func stringEntry(b []byte, expireAt int64) entry {
 	return entry{typ: typeString, str: b, expireAt: expireAt}
+}
+
+// run applies c, whatever it is: a transaction, a read (answered as of the
+// carried time) or a write.
+func (w *writer) run(c Command) Reply {
+	switch {
+	case c.op == opMulti:
+		return w.multi(c)
+	case !c.IsWrite():
+		return w.s.read(c, w.now)
+	}
+	return w.apply(c)
 }
 
 func (w *writer) apply(c Command) Reply {
@@ -102,8 +128,7 @@ func (w *writer) apply(c Command) Reply {
 	case opIncrByFloat:
 		return w.incrByFloat(c.args[0], c.args[1])
 	case opFlushAll:
-		w.s.keys = make(map[string]entry)
-		w.s.expires = 0
+		w.s.resetShards()
 		return OK
 	case opGetDel:
 		e, found := w.lookup(c.args[0])
@@ -142,10 +167,18 @@ func (w *writer) apply(c Command) Reply {
 			return Zero
 		}
 		// The copy shares the value bytes, clipped so that an APPEND to
-		// either key cannot write into bytes the other one sees.
+		// either key cannot write into bytes the other one sees; a hash's
+		// structure is changed in place, so it is cloned.
 		src.str = src.str[:len(src.str):len(src.str)]
+		if src.hash != nil {
+			src.hash = src.hash.clone()
+		}
 		w.put(c.args[1], src)
 		return One
+	case opHSet, opHSetNX, opHDel, opHIncrBy, opHIncrByFloat:
+		return w.applyHash(c)
+	case opExpireKeys:
+		return w.expireKeys(c)
 	}
 	return Error("ERR fsm: " + c.Name() + " is not a write command")
 }
