@@ -285,9 +285,6 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("restore: read entry count: %w", noEOF(err))
 	}
 	var shards [shardCount]map[string]entry
-	for i := range shards {
-		shards[i] = make(map[string]entry)
-	}
 	expires := 0
 	var prevKey string
 	for i := uint64(0); i < count; i++ {
@@ -299,7 +296,11 @@ func (s *Store) Restore(r io.Reader) error {
 			return fmt.Errorf("restore: entry %d: keys out of order", i)
 		}
 		prevKey = key
-		shards[shardOf([]byte(key))][key] = e
+		i := shardOf([]byte(key))
+		if shards[i] == nil {
+			shards[i] = make(map[string]entry)
+		}
+		shards[i][key] = e
 		if e.expireAt != 0 {
 			expires++
 		}

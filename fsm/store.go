@@ -116,10 +116,10 @@ func New() *Store {
 	return s
 }
 
+// resetShards empties the keyspace. Shard maps are made on first use
+// (reading a nil map is fine), which keeps New and FLUSHALL cheap.
 func (s *Store) resetShards() {
-	for i := range s.shards {
-		s.shards[i] = make(map[string]entry)
-	}
+	clear(s.shards[:])
 	s.count, s.expires = 0, 0
 }
 

@@ -34,6 +34,10 @@ func (w *writer) lookup(key []byte) (entry, bool) {
 func (w *writer) put(key []byte, e entry) {
 	h := keyHash(key)
 	shard := w.s.shards[h&(shardCount-1)]
+	if shard == nil {
+		shard = make(map[string]entry)
+		w.s.shards[h&(shardCount-1)] = shard
+	}
 	old, ok := shard[string(key)]
 	switch {
 	case !ok:
