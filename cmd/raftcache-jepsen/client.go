@@ -1,0 +1,319 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// record is one operation of the history.
+type record struct {
+	client int // worker number; final reads use clients+node index
+	node   int // index of the node asked
+	in     input
+	out    output
+	st     status
+	call   int64 // ns since the run began
+	ret    int64 // ns since the run began; for unknown writes, set at the end
+	detail string
+}
+
+// history collects records from every client.
+type history struct {
+	start time.Time
+	mu    sync.Mutex
+	ops   []record
+}
+
+func newHistory() *history { return &history{start: time.Now()} }
+
+func (h *history) now() int64 { return int64(time.Since(h.start)) }
+
+func (h *history) add(r record) {
+	h.mu.Lock()
+	h.ops = append(h.ops, r)
+	h.mu.Unlock()
+}
+
+func (h *history) records() []record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]record(nil), h.ops...)
+}
+
+// workload drives the clients. Keys come in generations: after
+// opsPerKey operations per key the clients move to fresh keys, which bounds
+// how many operations the checker has to order within one key (an unknown
+// write stays concurrent with everything after it, and a long run would
+// otherwise make the search explode).
+type workload struct {
+	cl        *cluster
+	hist      *history
+	keys      int
+	opsPerKey int
+	multi     bool
+	opTimeout time.Duration
+	think     time.Duration
+	// clusterDownDefinite treats a CLUSTERDOWN reply to a write as proof
+	// that the write did not happen.
+	clusterDownDefinite bool
+
+	issued  atomic.Int64
+	nextVal atomic.Int64
+	maxGen  atomic.Int64
+}
+
+// keyName is key i of generation g.
+func keyName(g int64, i int) string { return fmt.Sprintf("jepsen:%d:%d", g, i) }
+
+// pickKey returns a key of the current generation.
+func (w *workload) pickKey(rng *rand.Rand) string {
+	g := w.issued.Add(1) / int64(w.keys*w.opsPerKey)
+	for {
+		cur := w.maxGen.Load()
+		if g <= cur || w.maxGen.CompareAndSwap(cur, g) {
+			break
+		}
+	}
+	return keyName(g, rng.IntN(w.keys))
+}
+
+// usedKeys is every key a client may have touched.
+func (w *workload) usedKeys() []string {
+	var out []string
+	for g := int64(0); g <= w.maxGen.Load(); g++ {
+		for i := range w.keys {
+			out = append(out, keyName(g, i))
+		}
+	}
+	return out
+}
+
+func (w *workload) pickKind(rng *rand.Rand) opKind {
+	n := rng.IntN(100)
+	switch {
+	case n < 40:
+		return opGet
+	case n < 65:
+		return opSet
+	case w.multi && n < 80:
+		return opMulti
+	default:
+		return opIncr
+	}
+}
+
+// runClient issues operations until ctx ends, each against a random node.
+func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
+	conns := make(map[*node]*respConn)
+	defer func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}()
+	for i := 0; ctx.Err() == nil; i++ {
+		if i%64 == 0 {
+			for n, c := range conns {
+				if n.gone() {
+					c.close()
+					delete(conns, n)
+				}
+			}
+		}
+		n := w.cl.pick(rng)
+		if n == nil {
+			sleepCtx(ctx, 50*time.Millisecond)
+			continue
+		}
+		in := input{kind: w.pickKind(rng), key: w.pickKey(rng)}
+		if in.kind == opSet || in.kind == opMulti {
+			in.val = w.nextVal.Add(1) * 1000
+		}
+		w.hist.add(w.invoke(conns, id, n, in))
+		if w.think > 0 {
+			sleepCtx(ctx, time.Duration(rng.Int64N(int64(w.think))+1))
+		}
+	}
+}
+
+// invoke runs one operation on node n, reusing the client's connection to
+// it; a connection that saw a transport error is closed.
+func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) record {
+	rec := record{client: id, node: n.idx, in: in}
+	ctx, cancel := context.WithTimeout(context.Background(), w.opTimeout)
+	defer cancel()
+	rec.call = w.hist.now()
+	c := conns[n]
+	if c == nil {
+		var err error
+		if c, err = dialRESP(ctx, n.respAddr); err != nil {
+			// Nothing was sent: the operation did not happen.
+			rec.ret, rec.st, rec.detail = w.hist.now(), statusFail, err.Error()
+			return rec
+		}
+		conns[n] = c
+	}
+	replies, err := c.do(ctx, commands(in)...)
+	rec.ret = w.hist.now()
+	if err != nil {
+		c.close()
+		delete(conns, n)
+		rec.detail = err.Error()
+		rec.st, rec.out = statusUnknown, output{unknown: true}
+		if !in.kind.isWrite() {
+			rec.st = statusFail
+		}
+		return rec
+	}
+	rec.st, rec.out, rec.detail = w.interpret(in, replies)
+	return rec
+}
+
+// commands is the RESP commands an operation sends.
+func commands(in input) [][]string {
+	v := strconv.FormatInt(in.val, 10)
+	switch in.kind {
+	case opGet:
+		return [][]string{{"GET", in.key}}
+	case opSet:
+		return [][]string{{"SET", in.key, v}}
+	case opIncr:
+		return [][]string{{"INCR", in.key}}
+	default:
+		return [][]string{{"MULTI"}, {"SET", in.key, v}, {"INCR", in.key}, {"EXEC"}}
+	}
+}
+
+// interpret maps the replies to an operation onto the model. A reply the
+// model cannot explain is kept as a definite outcome with an impossible
+// value, so that the checker reports it.
+func (w *workload) interpret(in input, rs []reply) (status, output, string) {
+	last := rs[len(rs)-1]
+	if last.isErr() {
+		return w.failure(in, last.str), output{unknown: true}, last.str
+	}
+	bad := output{exists: true, val: math.MinInt64}
+	switch in.kind {
+	case opGet:
+		if last.kind != '$' {
+			return statusOK, bad, "unexpected reply " + last.String()
+		}
+		if last.null {
+			return statusOK, output{}, ""
+		}
+		v, err := strconv.ParseInt(last.str, 10, 64)
+		if err != nil {
+			return statusOK, bad, "not an integer: " + last.String()
+		}
+		return statusOK, output{exists: true, val: v}, ""
+	case opSet:
+		if last.kind != '+' || last.str != "OK" {
+			return statusUnknown, output{unknown: true}, "unexpected reply " + last.String()
+		}
+		return statusOK, output{}, ""
+	case opIncr:
+		if last.kind != ':' {
+			return statusUnknown, output{unknown: true}, "unexpected reply " + last.String()
+		}
+		return statusOK, output{val: last.num}, ""
+	default:
+		for _, r := range rs[:len(rs)-1] {
+			if r.isErr() {
+				return statusUnknown, output{unknown: true}, "error inside MULTI: " + r.str
+			}
+		}
+		if last.kind != '*' || len(last.elems) != 2 || last.elems[1].kind != ':' {
+			return statusUnknown, output{unknown: true}, "unexpected EXEC reply " + last.String()
+		}
+		return statusOK, output{val: last.elems[1].num}, ""
+	}
+}
+
+// failure classifies an error reply. A read that failed is simply
+// dropped. A write is unknown unless the server proves it did not happen:
+// EXECABORT discards the transaction, and CLUSTERDOWN is promised (package
+// cluster's ErrNoLeader/ErrProposalDropped, mapped by package resp) only
+// when raft refused the proposal without appending it anywhere.
+func (w *workload) failure(in input, msg string) status {
+	switch {
+	case !in.kind.isWrite():
+		return statusFail
+	case strings.HasPrefix(msg, "EXECABORT"):
+		return statusFail
+	case strings.HasPrefix(msg, "CLUSTERDOWN") && w.clusterDownDefinite:
+		return statusFail
+	default:
+		return statusUnknown
+	}
+}
+
+// detectMulti reports whether the server has transactions: an unknown
+// command error means it has not.
+func detectMulti(ctx context.Context, addr string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := dialRESP(ctx, addr)
+	if err != nil {
+		return false, err
+	}
+	defer c.close()
+	rs, err := c.do(ctx, []string{"MULTI"})
+	if err != nil {
+		return false, fmt.Errorf("probe MULTI: %w", err)
+	}
+	if rs[0].isErr() {
+		if strings.Contains(strings.ToLower(rs[0].str), "unknown command") {
+			return false, nil
+		}
+		return false, fmt.Errorf("probe MULTI: %s", rs[0].str)
+	}
+	if _, err := c.do(ctx, []string{"DISCARD"}); err != nil {
+		return false, fmt.Errorf("probe DISCARD: %w", err)
+	}
+	return true, nil
+}
+
+// readKey reads key on node n once, bounded by timeout.
+func readKey(addr, key string, timeout time.Duration) (output, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := dialRESP(ctx, addr)
+	if err != nil {
+		return output{}, err
+	}
+	defer c.close()
+	rs, err := c.do(ctx, []string{"GET", key})
+	if err != nil {
+		return output{}, err
+	}
+	r := rs[0]
+	switch {
+	case r.isErr():
+		return output{}, errors.New(r.str)
+	case r.kind == '$' && r.null:
+		return output{}, nil
+	case r.kind == '$':
+		v, err := strconv.ParseInt(r.str, 10, 64)
+		if err != nil {
+			return output{exists: true, val: math.MinInt64}, nil
+		}
+		return output{exists: true, val: v}, nil
+	}
+	return output{}, fmt.Errorf("unexpected reply %s", r)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

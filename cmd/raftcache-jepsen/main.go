@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+)
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "raftcache-jepsen:", err)
+		os.Exit(2)
+	}
+	// Ctrl-C ends the workload early; the checker still heals, reads and
+	// checks.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := run(ctx, cfg, os.Stderr)
+	if res != nil {
+		res.print(os.Stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "raftcache-jepsen:", err)
+		os.Exit(2)
+	}
+	if !res.ok() {
+		os.Exit(1)
+	}
+}
+
+// config is one run's settings.
+type config struct {
+	bin          string
+	duration     time.Duration
+	nemeses      []string
+	nodes        int
+	clients      int
+	keys         int
+	opsPerKey    int
+	seed         uint64
+	out          string
+	opTimeout    time.Duration // client-side bound on one operation
+	srvTimeout   time.Duration // the server's -timeout
+	faultEvery   time.Duration // mean quiet time between faults
+	faultHold    time.Duration // mean duration of a fault
+	think        time.Duration // a client's maximum pause between operations
+	checkTimeout time.Duration
+	keepState    bool
+	// clusterDownDefinite trusts CLUSTERDOWN on a write as "did not
+	// happen", as package resp promises; see workload.failure.
+	clusterDownDefinite bool
+}
+
+func parseFlags(args []string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
+	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
+	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
+	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
+	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size (3 or 5)")
+	fs.IntVar(&cfg.clients, "clients", 8, "concurrent clients")
+	fs.IntVar(&cfg.keys, "keys", 4, "keys in use at a time")
+	fs.IntVar(&cfg.opsPerKey, "ops_per_key", 250, "operations per key before the clients move to fresh keys")
+	fs.Uint64Var(&cfg.seed, "seed", uint64(time.Now().UnixNano()), "random seed (faults and operations; timing is not reproducible)")
+	fs.StringVar(&cfg.out, "out", "", "directory for node logs, the history and the visualization (default: a new temporary directory)")
+	fs.DurationVar(&cfg.opTimeout, "op_timeout", 3*time.Second, "client deadline for one operation")
+	fs.DurationVar(&cfg.srvTimeout, "server_timeout", 2*time.Second, "the server's -timeout")
+	fs.DurationVar(&cfg.faultEvery, "fault_every", 4*time.Second, "mean quiet time between faults")
+	fs.DurationVar(&cfg.faultHold, "fault_hold", 4*time.Second, "mean duration of a fault")
+	fs.DurationVar(&cfg.think, "think", 5*time.Millisecond, "a client's maximum pause between operations")
+	fs.DurationVar(&cfg.checkTimeout, "check_timeout", 5*time.Minute, "bound on the linearizability check")
+	fs.BoolVar(&cfg.keepState, "keep_state", false, "keep the nodes' state directories after a clean run")
+	fs.BoolVar(&cfg.clusterDownDefinite, "clusterdown_definite", true, "treat CLUSTERDOWN on a write as did-not-happen (the server promises it)")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	var err error
+	if cfg.nemeses, err = parseNemeses(*nem); err != nil {
+		return cfg, err
+	}
+	switch {
+	case cfg.bin == "":
+		return cfg, errors.New("-bin is required")
+	case cfg.nodes < 3 || cfg.nodes > 5:
+		return cfg, errors.New("-nodes must be 3 to 5")
+	case cfg.clients < 1 || cfg.clients > 64:
+		return cfg, errors.New("-clients must be 1 to 64")
+	case cfg.keys < 1 || cfg.keys > 100:
+		return cfg, errors.New("-keys must be 1 to 100")
+	case cfg.opsPerKey < 10:
+		return cfg, errors.New("-ops_per_key must be at least 10")
+	case cfg.duration <= 0 || cfg.duration > 24*time.Hour:
+		return cfg, errors.New("-duration must be positive and at most 24h")
+	case cfg.opTimeout <= cfg.srvTimeout:
+		return cfg, errors.New("-op_timeout must exceed -server_timeout, so the server answers first")
+	}
+	return cfg, nil
+}
+
+// result is a run's outcome.
+type result struct {
+	out       string
+	duration  time.Duration
+	multi     bool
+	counts    [numOpKinds][3]int // by kind and status
+	faults    []string
+	skipped   []string
+	problems  []string // faults the server did not recover from, nodes that did not answer
+	disagree  []string
+	verdict   verdict
+	excerpt   []string
+	seed      uint64
+	stateKept bool
+}
+
+func (r *result) ok() bool {
+	return r.verdict.result == porcupine.Ok && len(r.disagree) == 0 && len(r.problems) == 0
+}
+
+func (r *result) print(w io.Writer) {
+	fmt.Fprintf(w, "raftcache-jepsen: %v of workload, seed %d, output in %s\n", r.duration.Round(time.Second), r.seed, r.out)
+	fmt.Fprintf(w, "%-6s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
+	for k := range numOpKinds {
+		if k == opMulti && !r.multi {
+			fmt.Fprintf(w, "%-6s (not supported by the server: skipped)\n", k)
+			continue
+		}
+		c := r.counts[k]
+		fmt.Fprintf(w, "%-6s %8d %8d %8d\n", k, c[statusOK], c[statusFail], c[statusUnknown])
+	}
+	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
+	for _, s := range r.skipped {
+		fmt.Fprintf(w, "skipped: %s\n", s)
+	}
+	for _, p := range r.problems {
+		fmt.Fprintf(w, "PROBLEM: %s\n", p)
+	}
+	lin := "yes"
+	switch r.verdict.result {
+	case porcupine.Illegal:
+		lin = "NO (keys " + strings.Join(r.verdict.badKeys, ", ") + ")"
+	case porcupine.Unknown:
+		lin = "unknown (the check timed out)"
+	}
+	fmt.Fprintf(w, "linearizable: %s\n", lin)
+	if len(r.disagree) == 0 {
+		fmt.Fprintln(w, "nodes agree: yes")
+	} else {
+		fmt.Fprintln(w, "nodes agree: NO")
+		for _, d := range r.disagree {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
+	if len(r.excerpt) > 0 {
+		fmt.Fprintf(w, "history of %s (call s, return s, client, node, outcome, operation):\n", r.verdict.badKeys[0])
+		for _, l := range r.excerpt {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
+	if r.verdict.vizPath != "" {
+		fmt.Fprintf(w, "visualization: %s\n", r.verdict.vizPath)
+	}
+	if !r.ok() {
+		fmt.Fprintf(w, "history: %s\n", filepath.Join(r.out, "history.txt"))
+	}
+	if r.stateKept {
+		fmt.Fprintf(w, "state dirs kept in %s\n", filepath.Join(r.out, "state"))
+	}
+	verdict := "PASS"
+	if !r.ok() {
+		verdict = "FAIL"
+	}
+	fmt.Fprintln(w, verdict)
+}
+
+func orNone(s []string) string {
+	if len(s) == 0 {
+		return "none"
+	}
+	return strings.Join(s, ", ")
+}
+
+// run runs the whole test: boot, workload and faults, heal, final reads,
+// check. Its error means the test itself could not be carried out; the
+// server's misbehaviour is in the result. logw receives progress.
+func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
+	if cfg.out == "" {
+		d, err := os.MkdirTemp("", "raftcache-jepsen-")
+		if err != nil {
+			return nil, fmt.Errorf("create output dir: %w", err)
+		}
+		cfg.out = d
+	}
+	stateRoot := filepath.Join(cfg.out, "state")
+	if err := os.MkdirAll(stateRoot, 0o755); err != nil {
+		return nil, fmt.Errorf("create output dir: %w", err)
+	}
+	logf, err := os.Create(filepath.Join(cfg.out, "jepsen.log"))
+	if err != nil {
+		return nil, fmt.Errorf("create log: %w", err)
+	}
+	defer logf.Close()
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(logf, logw), nil))
+	res := &result{out: cfg.out, seed: cfg.seed}
+
+	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, log)
+	defer cl.shutdown()
+	log.Info("booting cluster", "nodes", cfg.nodes, "bin", cfg.bin)
+	if err := cl.boot(ctx, cfg.nodes); err != nil {
+		return nil, fmt.Errorf("boot cluster (logs in %s): %w", cfg.out, err)
+	}
+	multi, err := detectMulti(ctx, cl.nodes()[0].respAddr)
+	if err != nil {
+		return nil, fmt.Errorf("detect MULTI: %w", err)
+	}
+	res.multi = multi
+
+	h := newHistory()
+	w := &workload{
+		cl: cl, hist: h, keys: cfg.keys, opsPerKey: cfg.opsPerKey, multi: multi,
+		opTimeout: cfg.opTimeout, think: cfg.think, clusterDownDefinite: cfg.clusterDownDefinite,
+	}
+	nm := &nemesis{
+		cl: cl, log: log, rng: rand.New(rand.NewPCG(cfg.seed, 0)), kinds: cfg.nemeses, size: cfg.nodes,
+		every: cfg.faultEvery, hold: cfg.faultHold, injected: make(map[string]int),
+	}
+	log.Info("running workload", "duration", cfg.duration, "clients", cfg.clients, "keys", cfg.keys, "multi", multi, "nemesis", strings.Join(cfg.nemeses, ","), "seed", cfg.seed)
+	began := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, cfg.duration)
+	var wg sync.WaitGroup
+	for i := range cfg.clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.runClient(wctx, i, rand.New(rand.NewPCG(cfg.seed, uint64(i)+1)))
+		}()
+	}
+	// The nemesis stops a little before the clients, so they see the
+	// cluster recover.
+	nctx, ncancel := context.WithTimeout(wctx, max(cfg.duration-cfg.faultHold, cfg.duration/2))
+	nemDone := make(chan struct{})
+	go func() {
+		defer close(nemDone)
+		nm.run(nctx)
+	}()
+	<-nemDone
+	ncancel()
+	wg.Wait()
+	cancel()
+	res.duration = time.Since(began)
+
+	// Heal and settle, bounded: a cluster that cannot recover is itself a
+	// finding.
+	log.Info("healing")
+	hctx, hcancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer hcancel()
+	if err := cl.healAll(hctx); err != nil {
+		nm.problem("heal: %v", err)
+	}
+	if err := cl.waitMembers(hctx, cfg.nodes, 60*time.Second); err != nil {
+		nm.problem("after healing: %v", err)
+	}
+	sleepCtx(hctx, 2*time.Second)
+	log.Info("final reads")
+	keys := w.usedKeys()
+	res.disagree, res.problems = finalReads(hctx, cl, h, keys, cfg.clients, cfg.opTimeout)
+	injected, problems, skipped := nm.summary()
+	res.faults, res.skipped = injected, skipped
+	res.problems = append(problems, res.problems...)
+	cl.shutdown()
+
+	recs := h.records()
+	for _, r := range recs {
+		if r.client < cfg.clients {
+			res.counts[r.in.kind][r.st]++
+		}
+	}
+	log.Info("checking", "operations", len(recs), "keys", len(keys))
+	v, err := check(recs, cfg.checkTimeout, cfg.out)
+	res.verdict = v
+	if err != nil {
+		return res, err
+	}
+	if len(v.badKeys) > 0 {
+		res.excerpt = excerpt(recs, v.badKeys[0], 60)
+	}
+	if !res.ok() && v.result == porcupine.Ok {
+		if err := writeHistory(filepath.Join(cfg.out, "history.txt"), recs); err != nil {
+			return res, err
+		}
+	}
+	if res.ok() && !cfg.keepState {
+		if err := os.RemoveAll(stateRoot); err != nil {
+			return res, fmt.Errorf("remove state dirs: %w", err)
+		}
+	} else {
+		res.stateKept = true
+	}
+	return res, nil
+}
