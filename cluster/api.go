@@ -21,6 +21,14 @@ import (
 // or may not be (the context ended, leadership changed, or the node stopped
 // while it was in flight).
 func (n *Node) Replicate(ctx context.Context, cmd []byte) (any, error) {
+	val, _, err := n.ReplicateIndex(ctx, cmd)
+	return val, err
+}
+
+// ReplicateIndex is Replicate that also returns the log index of the entry
+// that carried cmd, so that a caller can later ask which members have it
+// (Members' Match), as Redis's WAIT does.
+func (n *Node) ReplicateIndex(ctx context.Context, cmd []byte) (val any, index uint64, err error) {
 	seq := n.seq.Add(1)
 	data := make([]byte, entryHeader+len(cmd))
 	binary.BigEndian.PutUint64(data, n.id)
@@ -29,9 +37,10 @@ func (n *Node) Replicate(ctx context.Context, cmd []byte) (any, error) {
 	w := n.waiters.register(seq, n.leaderEpoch.Load())
 	if err := n.propose(ctx, func(ctx context.Context) error { return n.raft.Propose(ctx, data) }); err != nil {
 		n.waiters.cancel(seq)
-		return nil, err
+		return nil, 0, err
 	}
-	return n.wait(ctx, seq, w)
+	r, err := n.wait(ctx, seq, w)
+	return r.val, r.index, err
 }
 
 // propose hands a proposal to raft. Raft drops a proposal outright when no
@@ -76,15 +85,15 @@ func (n *Node) propose(ctx context.Context, step func(context.Context) error) er
 	}
 }
 
-func (n *Node) wait(ctx context.Context, seq uint64, w *waiter) (any, error) {
+func (n *Node) wait(ctx context.Context, seq uint64, w *waiter) (result, error) {
 	select {
 	case r := <-w.ch:
-		return r.val, r.err
+		return r, r.err
 	case <-ctx.Done():
 		n.waiters.cancel(seq)
-		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
+		return result{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
 	case <-n.done:
-		return nil, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped)
+		return result{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped)
 	}
 }
 
@@ -188,6 +197,13 @@ func (n *Node) readTimeout(err error) error {
 		return fmt.Errorf("%w: read index: %w", ErrNoLeader, err)
 	}
 	return fmt.Errorf("%w: read index not confirmed by a quorum: %w", ErrNoLeader, err)
+}
+
+// IsLeader reports whether this node is the raft leader right now. It is a
+// hint (leadership can move at any moment), for work that only the leader
+// should start, such as proposing the deletion of expired keys.
+func (n *Node) IsLeader() bool {
+	return raft.StateType(n.state.Load()) == raft.StateLeader
 }
 
 // Status returns this node's view of the raft state.

@@ -519,3 +519,46 @@ func TestJoinRefusesAddressInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestReplicateIndexAndIsLeader checks the index ReplicateIndex reports is
+// the entry's (what the state machine saw), that followers' match indexes
+// reach it, and that exactly one node says it leads.
+func TestReplicateIndexAndIsLeader(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	lead := c.waitLeader()
+	f := c.follower()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	val, idx, err := c.nodes[f].n.ReplicateIndex(ctx, []byte("k=v"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied := val.(uint64); applied != idx || idx == 0 {
+		t.Errorf("ReplicateIndex index = %d, state machine applied it at %d", idx, applied)
+	}
+	for i, tn := range c.nodes {
+		if got := tn.n.IsLeader(); got != (i == lead) {
+			t.Errorf("node %d IsLeader = %v, leader is node %d", i, got, lead)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ms, err := c.nodes[f].n.Members(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := 0
+		for _, m := range ms {
+			if m.Match >= idx {
+				have++
+			}
+		}
+		if have == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("members never all matched index %d: %+v", idx, ms)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

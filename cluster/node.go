@@ -532,7 +532,7 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 	origin, seq := binary.BigEndian.Uint64(data), binary.BigEndian.Uint64(data[8:])
 	res := n.sm.Apply(e.GetIndex(), data[entryHeader:])
 	if origin == n.id {
-		n.waiters.trigger(seq, result{val: res})
+		n.waiters.trigger(seq, result{val: res, index: e.GetIndex()})
 	}
 }
 

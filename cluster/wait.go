@@ -6,8 +6,9 @@ import (
 
 // result is what the apply loop hands a waiting proposer.
 type result struct {
-	val any
-	err error
+	val   any
+	index uint64 // the entry's log index
+	err   error
 }
 
 // waiter is one proposal waiting to be applied.
