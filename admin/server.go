@@ -1,6 +1,6 @@
 // Package admin is raftcache's HTTP API: the key-value interface of the
 // original tutorial (PUT/POST a JSON pair, GET a key) and cluster
-// management (list and remove members).
+// management (list and remove members, move the leadership).
 //
 // Like the Redis front door, every node serves every request: writes go
 // through the Raft log, reads wait for a linearizable-read barrier. Every
@@ -37,6 +37,9 @@ type Cluster interface {
 	Members(ctx context.Context) ([]cluster.Member, error)
 	// RemoveMember removes a node from the cluster.
 	RemoveMember(ctx context.Context, id uint64) error
+	// TransferLeadership makes member id the leader and returns once this
+	// node sees it lead.
+	TransferLeadership(ctx context.Context, id uint64) error
 }
 
 // Config tunes a Server. The zero value is usable.
@@ -82,6 +85,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	r.HandleFunc("/", s.put).Methods(http.MethodPut, http.MethodPost)
 	r.HandleFunc("/mgmt/nodes", s.nodes).Methods(http.MethodGet)
 	r.HandleFunc("/mgmt/nodes/{id}", s.removeNode).Methods(http.MethodDelete)
+	r.HandleFunc("/mgmt/leader", s.transferLeader).Methods(http.MethodPost)
 	r.HandleFunc("/{key}", s.get).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")
@@ -140,20 +144,8 @@ type pair struct {
 func (s *Server) put(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	dec.DisallowUnknownFields()
 	var p pair
-	if err := dec.Decode(&p); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+itoa(s.cfg.MaxBodyBytes)+" bytes")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
-		return
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		writeError(w, http.StatusBadRequest, "malformed JSON body: data after the object")
+	if !s.decodeBody(w, r, &p) {
 		return
 	}
 	if p.Key == nil || *p.Key == "" {
@@ -180,6 +172,28 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeBody decodes the request's JSON object into v, strictly (no
+// unknown fields, nothing after the object, at most MaxBodyBytes). On
+// failure it writes the error and returns false.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "body larger than "+itoa(s.cfg.MaxBodyBytes)+" bytes")
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "malformed JSON body: data after the object")
+		return false
+	}
+	return true
 }
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
@@ -259,6 +273,39 @@ func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "refusing to remove the last voter "+cluster.FormatID(id))
 	default:
 		s.writeClusterError(w, r, err, true)
+	}
+}
+
+// transferLeader moves the leadership to the member named in the body,
+// {"id":"<member id>"}, and answers 204 once this node sees that member
+// lead. Asking for the current leader is a no-op. The transfer is not a
+// write: a 503 means it did not complete in time (it may still complete),
+// and retrying is safe.
+func (s *Server) transferLeader(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	var body struct{ ID *string }
+	if !s.decodeBody(w, r, &body) {
+		return
+	}
+	if body.ID == nil {
+		writeError(w, http.StatusBadRequest, `missing "id"`)
+		return
+	}
+	id, err := cluster.ParseID(*body.ID)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch err := s.cluster.TransferLeadership(ctx, id); {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, cluster.ErrUnknownMember):
+		writeError(w, http.StatusNotFound, "unknown member "+cluster.FormatID(id))
+	case errors.Is(err, cluster.ErrNotVoter):
+		writeError(w, http.StatusConflict, "member "+cluster.FormatID(id)+" is not a voter and cannot lead")
+	default:
+		s.writeClusterError(w, r, err, false)
 	}
 }
 

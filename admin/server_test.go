@@ -30,6 +30,7 @@ type fakeCluster struct {
 	err       error // returned by every operation while set
 	removeErr error
 	removed   []uint64
+	leader    uint64
 }
 
 func (f *fakeCluster) failure(ctx context.Context, err error) error {
@@ -84,6 +85,29 @@ func (f *fakeCluster) RemoveMember(ctx context.Context, id uint64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.removed = append(f.removed, id)
+	return nil
+}
+
+// TransferLeadership knows the members Members lists: 0xabc (a voter)
+// and 0xdef (a learner).
+func (f *fakeCluster) TransferLeadership(ctx context.Context, id uint64) error {
+	err, rerr := f.get()
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return f.failure(ctx, err)
+	}
+	switch id {
+	case 0xabc:
+	case 0xdef:
+		return fmt.Errorf("transfer: %w", cluster.ErrNotVoter)
+	default:
+		return fmt.Errorf("transfer: %w", cluster.ErrUnknownMember)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.leader = id
 	return nil
 }
 
@@ -261,6 +285,66 @@ func TestNodes(t *testing.T) {
 	defer fc.mu.Unlock()
 	if len(fc.removed) != 2 || fc.removed[0] != 0xdef || fc.removed[1] != 0xdef {
 		t.Errorf("removed %x, want [def def]", fc.removed)
+	}
+}
+
+func TestTransferLeader(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	base, fc := startServer(t, Config{Timeout: timeout, MaxBodyBytes: 256})
+	tests := []struct {
+		name, method, body string
+		err                error
+		code               int
+		want               string // error substring
+	}{
+		{"ok", "POST", `{"id":"0000000000000abc"}`, nil, 204, ""},
+		{"short id, any case", "POST", `{"ID":"ABC"}`, nil, 204, ""},
+		{"learner", "POST", `{"id":"def"}`, nil, 409, "not a voter"},
+		{"unknown", "POST", `{"id":"123"}`, nil, 404, "unknown member 0000000000000123"},
+		{"malformed id", "POST", `{"id":"xyz"}`, nil, 400, "malformed member id"},
+		{"zero id", "POST", `{"id":"0"}`, nil, 400, "malformed member id"},
+		{"number id", "POST", `{"id":123}`, nil, 400, "malformed JSON"},
+		{"missing id", "POST", `{}`, nil, 400, `missing "id"`},
+		{"unknown field", "POST", `{"id":"abc","force":true}`, nil, 400, "unknown field"},
+		{"trailing data", "POST", `{"id":"abc"}{}`, nil, 400, "after the object"},
+		{"empty body", "POST", ``, nil, 400, "malformed JSON"},
+		{"too large", "POST", `{"id":"` + strings.Repeat("a", 300) + `"}`, nil, 413, "larger"},
+		{"wrong method", "GET", ``, nil, 405, "not allowed"},
+		{"no leader", "POST", `{"id":"abc"}`, fmt.Errorf("transfer: %w", cluster.ErrNoLeader), 503, "no leader"},
+		{"timeout", "POST", `{"id":"abc"}`, context.DeadlineExceeded, 503, "timed out after 200ms"},
+		{"stopped", "POST", `{"id":"abc"}`, cluster.ErrStopped, 503, "node stopped"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc.set(nil, tc.err)
+			defer fc.set(nil, nil)
+			fc.mu.Lock()
+			fc.leader = 0
+			fc.mu.Unlock()
+			start := time.Now()
+			r := do(t, tc.method, base+"/mgmt/leader", tc.body)
+			if d := time.Since(start); d > timeout+2*time.Second {
+				t.Errorf("took %v; the request must be bounded by the timeout", d)
+			}
+			if r.code != tc.code {
+				t.Fatalf("status %d, want %d (body %q)", r.code, tc.code, r.body)
+			}
+			fc.mu.Lock()
+			leader := fc.leader
+			fc.mu.Unlock()
+			if tc.code == 204 {
+				if leader != 0xabc {
+					t.Errorf("leadership went to %x, want abc", leader)
+				}
+				return
+			}
+			if leader != 0 {
+				t.Errorf("a refused request moved the leadership to %x", leader)
+			}
+			if msg := errorText(t, r); !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not contain %q", msg, tc.want)
+			}
+		})
 	}
 }
 

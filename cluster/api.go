@@ -374,10 +374,16 @@ func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, 
 }
 
 // TransferLeadership asks the leader to hand leadership to the member
-// transferee and waits until that member leads.
+// transferee and waits until this node sees that member lead. It fails with
+// ErrUnknownMember or ErrNotVoter when transferee cannot lead, and wraps
+// ErrNoLeader when ctx ends while no leader is known. A transfer that ctx
+// cut short may still complete.
 func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) error {
 	if _, ok := n.members.get(transferee); !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(transferee))
+	}
+	if !n.members.isVoter(transferee) {
+		return fmt.Errorf("%w: %s", ErrNotVoter, FormatID(transferee))
 	}
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -388,6 +394,9 @@ func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) error 
 		select {
 		case <-tick.C:
 		case <-ctx.Done():
+			if n.lead.Load() == raft.None {
+				return fmt.Errorf("transfer leadership to %s: %w: %w", FormatID(transferee), ErrNoLeader, ctx.Err())
+			}
 			return fmt.Errorf("transfer leadership to %s: %w", FormatID(transferee), ctx.Err())
 		case <-n.stopc:
 			return ErrStopped

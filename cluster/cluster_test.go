@@ -501,6 +501,24 @@ func TestTransferLeadership(t *testing.T) {
 		t.Errorf("leader is node %d, want %d", got, f)
 	}
 	c.set(lead, "x", "y")
+	// Asked on the member that is neither leader nor transferee, and back.
+	other := 6 - lead - f
+	if err := c.nodes[other].n.TransferLeadership(ctx, c.nodes[lead].n.ID()); err != nil {
+		t.Fatalf("transfer asked on a follower: %v", err)
+	}
+	if got := c.waitLeader(); got != lead {
+		t.Errorf("leader is node %d, want %d", got, lead)
+	}
+	// To the leader itself: nothing to do.
+	if err := c.nodes[f].n.TransferLeadership(ctx, c.nodes[lead].n.ID()); err != nil {
+		t.Errorf("transfer to the current leader: %v", err)
+	}
+	if err := c.nodes[f].n.TransferLeadership(ctx, 12345); !errors.Is(err, ErrUnknownMember) {
+		t.Errorf("transfer to an unknown member: %v, want ErrUnknownMember", err)
+	}
+	if got := c.get(other, "x"); got != "y" {
+		t.Errorf("after transfers x=%q, want y", got)
+	}
 }
 
 func TestJoinRefusesAddressInUse(t *testing.T) {

@@ -16,6 +16,7 @@ var (
 	ErrOutcomeUnknown  = errors.New("raftcache: outcome unknown")
 	ErrUnknownMember   = errors.New("raftcache: unknown member")
 	ErrLastVoter       = errors.New("raftcache: refusing to remove the last voter")
+	ErrNotVoter        = errors.New("raftcache: member is not a voter")
 )
 
 // Role is a member's part in the cluster.

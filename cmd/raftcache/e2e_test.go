@@ -287,6 +287,35 @@ func TestThreeNodes(t *testing.T) {
 		t.Errorf("%d leaders in %+v", leaders, ms)
 	}
 
+	// Leadership moves on request, asked on any node (here to a follower
+	// other than n3, which is killed below).
+	var next member
+	for _, m := range ms {
+		if m.Role != "leader" && m.Raft != n3.raft {
+			next = m
+		}
+	}
+	if code, body := n3.http("POST", "/mgmt/leader", `{"id":"`+next.ID+`"}`); code != 204 {
+		t.Fatalf("POST /mgmt/leader: %d %s", code, body)
+	}
+	// n3 answered once it saw the new leader; the others learn it too.
+	waitFor(t, 10*time.Second, next.ID+" leading on every node", func() bool {
+		for _, p := range []*proc{n1, n2, n3} {
+			for _, m := range p.members() {
+				if (m.Role == "leader") != (m.ID == next.ID) {
+					return false
+				}
+			}
+		}
+		return true
+	})
+	if code, body := n1.http("POST", "/mgmt/leader", `{"id":"123456789"}`); code != 404 || !json.Valid([]byte(body)) {
+		t.Errorf("transfer to an unknown member: %d %s, want 404 with a JSON error", code, body)
+	}
+	if err := n1.client().Set(ctx, "after", "transfer", 0).Err(); err != nil {
+		t.Fatalf("SET after the transfer: %v", err)
+	}
+
 	// A node killed while writes go on catches up after a restart.
 	n3.kill()
 	if err := n1.client().Set(ctx, "foo", "bar", 0).Err(); err != nil {
