@@ -144,14 +144,27 @@ func (n *Node) readLoop() {
 	}
 }
 
+// readContext returns the context of a new ReadIndex request. The leader
+// knows pending requests by context alone, whoever sent them, and answers
+// by node ID: a context must never repeat across members (the leader would
+// ignore the second request) nor across restarts of one member (an answer
+// to the previous incarnation, still queued for this ID, would satisfy a
+// newer request with an older index: a stale read). Hence this node's ID
+// and a sequence that starts at the boot time.
+func (n *Node) readContext() []byte {
+	rctx := make([]byte, 16)
+	binary.BigEndian.PutUint64(rctx, n.id)
+	binary.BigEndian.PutUint64(rctx[8:], n.readSeq.Add(1))
+	return rctx
+}
+
 // readBarrier runs one ReadIndex round and waits for the apply loop to
 // reach the index it returns.
 func (n *Node) readBarrier() error {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ReadTimeout)
 	defer cancel()
-	var rctx [8]byte
-	binary.BigEndian.PutUint64(rctx[:], n.readSeq.Add(1))
+	rctx := n.readContext()
 	// Raft drops a ReadIndex silently when there is no leader, so resend it
 	// until an answer comes or the round times out.
 	resend := time.NewTicker(max(n.cfg.TickInterval*2, 50*time.Millisecond))
@@ -159,7 +172,7 @@ func (n *Node) readBarrier() error {
 	var index uint64
 	for sent := false; ; {
 		if !sent {
-			if err := n.raft.ReadIndex(ctx, rctx[:]); err != nil {
+			if err := n.raft.ReadIndex(ctx, rctx); err != nil {
 				if errors.Is(err, raft.ErrStopped) {
 					return ErrStopped
 				}
@@ -169,7 +182,7 @@ func (n *Node) readBarrier() error {
 		}
 		select {
 		case rs := <-n.readStatec:
-			if string(rs.RequestCtx) != string(rctx[:]) {
+			if string(rs.RequestCtx) != string(rctx) {
 				continue // an answer to an earlier round that timed out
 			}
 			index = rs.Index

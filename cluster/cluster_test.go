@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -578,5 +580,124 @@ func TestReplicateIndexAndIsLeader(t *testing.T) {
 			t.Fatalf("members never all matched index %d: %+v", idx, ms)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReadContextsNeverRepeat: the leader keys pending ReadIndex requests
+// by their context alone and answers by node ID. Contexts that repeat
+// across members make the leader ignore one of them; contexts that repeat
+// across restarts let an answer queued for the previous incarnation
+// satisfy a newer read with an older index, a stale read.
+func TestReadContextsNeverRepeat(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	seen := make(map[string]string)
+	note := func(i int, when string) {
+		t.Helper()
+		c.get(i, "k") // a real round first
+		ctx := string(c.nodes[i].n.readContext())
+		if prev, dup := seen[ctx]; dup {
+			t.Errorf("node %d %s reuses the read context %x of %s", i, when, ctx, prev)
+		}
+		seen[ctx] = fmt.Sprintf("node %d %s", i, when)
+	}
+	for i := 1; i <= 3; i++ {
+		note(i, "at first")
+	}
+	f := c.follower()
+	c.stop(f)
+	c.start(f, "")
+	note(f, "after a restart")
+}
+
+// TestTornWALTailRepaired: a crash in the middle of writing a WAL record
+// leaves a torn tail, either a file that ends inside the record or a
+// record whose last sectors are zeros. The node must restart, losing only
+// that record, which was never acknowledged.
+func TestTornWALTailRepaired(t *testing.T) {
+	for _, truncate := range []bool{true, false} {
+		t.Run(fmt.Sprintf("truncated=%v", truncate), func(t *testing.T) {
+			c := newTestCluster(t, 1, nil)
+			for i := range 20 {
+				c.set(1, fmt.Sprintf("k%d", i), "v")
+			}
+			c.stop(1)
+			tearWALTail(t, c.nodes[1].dir, truncate)
+			c.start(1, "")
+			c.waitLeader()
+			for i := range 20 {
+				if got := c.get(1, fmt.Sprintf("k%d", i)); got != "v" {
+					t.Errorf("after repair k%d = %q, want v", i, got)
+				}
+			}
+			c.set(1, "after", "repair")
+		})
+	}
+}
+
+// tearWALTail writes a torn record after the last complete one of the
+// newest WAL segment in stateDir.
+func tearWALTail(t *testing.T, stateDir string, truncate bool) {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(walDir(stateDir), "*.wal"))
+	if len(files) == 0 {
+		t.Fatal("no wal segment")
+	}
+	slices.Sort(files)
+	f, err := os.OpenFile(files[len(files)-1], os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// Records are an 8-byte length (top byte: padding flags) and the
+	// data; the used part of a preallocated segment ends at a zero length.
+	var end int64
+	for {
+		var hdr [8]byte
+		if _, err := f.ReadAt(hdr[:], end); err != nil {
+			break
+		}
+		v := binary.LittleEndian.Uint64(hdr[:])
+		if v == 0 {
+			break
+		}
+		end += 8 + int64(v&0x00ffffffffffffff)
+		if v&(1<<63) != 0 {
+			end += int64((v >> 56) & 0x7)
+		}
+	}
+	const size = 2048
+	rec := make([]byte, 8+size)
+	binary.LittleEndian.PutUint64(rec, size)
+	for i := 8; i < len(rec); i++ {
+		rec[i] = byte(i*7 + 1)
+	}
+	if truncate {
+		rec = rec[:8+size/2]
+		if err := f.Truncate(end); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		clear(rec[(end+8+size/2)/512*512-end:]) // from a sector boundary on
+	}
+	if _, err := f.WriteAt(rec, end); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCatchUpEntriesDefault(t *testing.T) {
+	for _, tc := range []struct{ snap, catchUp, want uint64 }{
+		{0, 0, 5000},     // both defaults
+		{100, 0, 100},    // frequent snapshots keep a short log
+		{100, 300, 300},  // as asked
+		{50000, 0, 5000}, // etcd's default
+	} {
+		cfg := Config{SnapshotEntries: tc.snap, CatchUpEntries: tc.catchUp}
+		cfg.setDefaults()
+		if cfg.CatchUpEntries != tc.want {
+			t.Errorf("SnapshotEntries %d, CatchUpEntries %d: default %d, want %d", tc.snap, tc.catchUp, cfg.CatchUpEntries, tc.want)
+		}
 	}
 }

@@ -44,7 +44,7 @@ type Config struct {
 	TickInterval    time.Duration // raft tick; default 100ms
 	ElectionTicks   int           // ticks without a leader before an election; default 10
 	SnapshotEntries uint64        // applied entries between snapshots; default 10000
-	CatchUpEntries  uint64        // entries kept behind a snapshot for slow followers; default 5000
+	CatchUpEntries  uint64        // entries kept behind a snapshot for slow followers; default 5000, or SnapshotEntries if fewer
 	ReadTimeout     time.Duration // bound on one ReadIndex round; default 5s
 	JoinTimeout     time.Duration // how long to keep trying to join; default 20s
 }
@@ -66,7 +66,10 @@ func (c *Config) setDefaults() {
 		c.SnapshotEntries = 10000
 	}
 	if c.CatchUpEntries == 0 {
-		c.CatchUpEntries = 5000
+		// Frequent snapshots are asked for to keep the log short in
+		// memory; keeping more than a snapshot interval behind would
+		// defeat that.
+		c.CatchUpEntries = min(5000, c.SnapshotEntries)
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 5 * time.Second
@@ -122,7 +125,7 @@ type Node struct {
 	readStatec chan raft.ReadState
 	readMu     sync.Mutex
 	readNext   *readRound
-	readSeq    atomic.Uint64
+	readSeq    atomic.Uint64 // see readContext
 
 	stopOnce sync.Once
 	stopc    chan struct{} // closed to stop the loops
@@ -195,6 +198,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		done:       make(chan struct{}),
 	}
 	n.seq.Store(uint64(time.Now().UnixNano()))
+	n.readSeq.Store(uint64(time.Now().UnixNano()))
 	self := memberMeta{RaftAddr: cfg.AdvertiseRaft, APIAddr: cfg.APIAddr, RESPAddr: cfg.RESPAddr}
 
 	var (
