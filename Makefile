@@ -4,7 +4,7 @@ BIN     := bin/raftcache
 DATA    ?= raftcache-data
 TMPDIR  ?= /tmp
 
-.PHONY: build run test unit e2e cluster lint deps clean
+.PHONY: build run test unit e2e cluster lint deps clean jepsen
 
 build:
 	$(GO) build -o $(BIN) ./cmd/raftcache
@@ -16,6 +16,18 @@ run: build
 # Unit, end-to-end (real processes of the binary) and race tests, plus lint.
 test: deps lint build
 	$(GO) test -race -count=1 -timeout 10m ./...
+
+# The fault-injection checker (cmd/raftcache-jepsen) against real processes
+# of bin/raftcache: exits non-zero unless the history is linearizable, no
+# acknowledged write was lost and the nodes agree. JEPSEN_FLAGS adds flags,
+# e.g. JEPSEN_FLAGS="-nodes 5 -seed 42 -out /tmp/jepsen".
+DURATION         ?= 10m
+NEMESIS          ?= all
+SNAPSHOT_ENTRIES ?= 200
+JEPSEN_FLAGS     ?=
+jepsen: build
+	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
+	bin/raftcache-jepsen -bin $(BIN) -duration $(DURATION) -nemesis $(NEMESIS) -snapshot_entries $(SNAPSHOT_ENTRIES) $(JEPSEN_FLAGS)
 
 # The tutorial's three local nodes; Ctrl-C stops them all.
 cluster: build

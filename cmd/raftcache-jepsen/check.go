@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"hash/crc32"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,42 +16,86 @@ import (
 	"github.com/anishathalye/porcupine"
 )
 
-// finalReads reads every key on every member once the cluster has
-// settled, adds the reads to the history, and reports the keys on which
-// members disagree and the members that did not answer.
-func finalReads(ctx context.Context, cl *cluster, h *history, keys []string, firstClient int, timeout time.Duration) (disagree, problems []string) {
+// finalState is what the final reads found.
+type finalState struct {
+	disagree []string // keys on which members disagree
+	problems []string // members that did not answer
+	nodes    int      // members read
+	reads    int      // register reads answered (keys × members when all answered)
+	// sets holds each set key's elements, as every member that answered
+	// read them (when they disagree, disagree says so and this is the
+	// first member's view).
+	sets map[string]map[string]bool
+}
+
+// finalReads reads every register key and every set key on every member
+// once the cluster has settled, adds the register reads to the history,
+// and reports the keys on which members disagree (register values, set
+// elements, DBSIZE) and the members that did not answer.
+func finalReads(ctx context.Context, w *workload, cl *cluster, h *history, keys []string, firstClient int, timeout time.Duration) finalState {
 	nodes := cl.nodes()
+	fs := finalState{nodes: len(nodes), sets: make(map[string]map[string]bool)}
 	values := make(map[string][]string, len(keys)) // key -> one value per node
+	var setKeyNames []string
+	for i := range setKeys {
+		setKeyNames = append(setKeyNames, setKey(i))
+	}
+	var all []string // every key, then DBSIZE, in reading order
+	all = append(append(append(all, keys...), setKeyNames...), "(dbsize)")
 	for i, n := range nodes {
 		var c *respConn
 		deadline := time.Now().Add(60 * time.Second)
-		for _, k := range keys {
+		for _, k := range all {
+			var got string
 			var rec record
 			var lastErr error
 			for ok := false; !ok; {
 				if time.Now().After(deadline) || ctx.Err() != nil {
 					break
 				}
-				rec, lastErr = readOnce(&c, h, n, k, timeout)
+				switch {
+				case k == "(dbsize)":
+					var rs reply
+					rs, lastErr = query(&c, n, []string{"DBSIZE"}, timeout)
+					got = rs.String()
+				case strings.HasPrefix(k, "jepsen:set:"):
+					var rs reply
+					if rs, lastErr = query(&c, n, []string{"HKEYS", k}, timeout); lastErr == nil {
+						elems := make(map[string]bool, len(rs.elems))
+						for _, e := range rs.elems {
+							elems[e.str] = true
+						}
+						if fs.sets[k] == nil {
+							fs.sets[k] = elems
+						}
+						got = fmt.Sprintf("%d elements, hash %08x", len(elems), setHash(elems))
+					}
+				default:
+					rec, lastErr = readOnce(w, &c, h, n, k, timeout)
+					got = describeOp(rec.in, rec.out)
+				}
 				ok = lastErr == nil
 				if !ok {
 					sleepCtx(ctx, 100*time.Millisecond)
 				}
 			}
 			if lastErr != nil {
-				problems = append(problems, fmt.Sprintf("%s did not answer GET %s: %v", n, k, lastErr))
+				fs.problems = append(fs.problems, fmt.Sprintf("%s did not answer the final read of %s: %v", n, k, lastErr))
 				values[k] = append(values[k], "(no answer)")
 				continue
 			}
-			rec.client = firstClient + i
-			h.add(rec)
-			values[k] = append(values[k], describeOp(rec.in, rec.out))
+			if rec.in.kind == opGet && rec.in.key == k {
+				rec.client = firstClient + i
+				h.add(rec)
+				fs.reads++
+			}
+			values[k] = append(values[k], got)
 		}
 		if c != nil {
 			c.close()
 		}
 	}
-	for _, k := range keys {
+	for _, k := range all {
 		vs := values[k]
 		for _, v := range vs[1:] {
 			if v != vs[0] {
@@ -56,17 +103,51 @@ func finalReads(ctx context.Context, cl *cluster, h *history, keys []string, fir
 				for i, v := range vs {
 					parts = append(parts, fmt.Sprintf("%s: %s", nodes[i], v))
 				}
-				disagree = append(disagree, k+": "+strings.Join(parts, ", "))
+				fs.disagree = append(fs.disagree, k+": "+strings.Join(parts, ", "))
 				break
 			}
 		}
 	}
-	return disagree, problems
+	return fs
+}
+
+// setHash is an order-independent digest of a set, to compare members'
+// views without printing them.
+func setHash(elems map[string]bool) uint32 {
+	var sum uint32
+	for e := range elems {
+		sum += crc32.ChecksumIEEE([]byte(e))
+	}
+	return sum
+}
+
+// query runs one read command on n over *c, dialing when *c is nil and
+// closing it after a transport error; an error reply is an error.
+func query(c **respConn, n *node, args []string, timeout time.Duration) (reply, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if *c == nil {
+		rc, err := dialRESP(ctx, n.respAddr)
+		if err != nil {
+			return reply{}, err
+		}
+		*c = rc
+	}
+	rs, err := (*c).do(ctx, args)
+	if err != nil {
+		(*c).close()
+		*c = nil
+		return reply{}, err
+	}
+	if rs[0].isErr() {
+		return reply{}, fmt.Errorf("%s", rs[0].str)
+	}
+	return rs[0], nil
 }
 
 // readOnce reads key k on n over *c, dialing when *c is nil and closing
 // it after a transport error.
-func readOnce(c **respConn, h *history, n *node, k string, timeout time.Duration) (record, error) {
+func readOnce(w *workload, c **respConn, h *history, n *node, k string, timeout time.Duration) (record, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	rec := record{node: n.idx, in: input{kind: opGet, key: k}, call: h.now()}
@@ -87,9 +168,67 @@ func readOnce(c **respConn, h *history, n *node, k string, timeout time.Duration
 	if rs[0].isErr() {
 		return rec, fmt.Errorf("%s", rs[0].str)
 	}
-	var w workload
 	rec.st, rec.out, rec.detail = w.interpret(rec.in, rs)
 	return rec, nil
+}
+
+// setResult is what became of the add operations.
+type setResult struct {
+	acked, unknown, failed int // adds by outcome
+	lost                   int // acknowledged, missing from the final sets
+	unknownSeen            int // unknown outcome, present
+	failedSeen             int // reported as definitely failed, present
+	invented               int // present, never added
+	examples               []string
+}
+
+// checkSets compares the adds in the history with the final sets: every
+// acknowledged add must be there, no add that definitely failed may be,
+// and nothing else.
+func checkSets(recs []record, sets map[string]map[string]bool) setResult {
+	var r setResult
+	attempted := make(map[string]bool)
+	example := func(format string, args ...any) {
+		if len(r.examples) < 10 {
+			r.examples = append(r.examples, fmt.Sprintf(format, args...))
+		}
+	}
+	for _, rec := range recs {
+		if rec.in.kind != opAdd {
+			continue
+		}
+		attempted[rec.in.key+"\x00"+rec.in.elem] = true
+		present := sets[rec.in.key][rec.in.elem]
+		switch rec.st {
+		case statusOK:
+			r.acked++
+			if !present {
+				r.lost++
+				example("lost: %s acknowledged at %.3fs by n%d", describeOp(rec.in, rec.out), float64(rec.ret)/1e9, rec.node)
+			}
+		case statusUnknown:
+			r.unknown++
+			if present {
+				r.unknownSeen++
+			}
+		case statusFail:
+			r.failed++
+			if present {
+				r.failedSeen++
+				example("reported failed but present: %s (%s) at %.3fs by n%d", describeOp(rec.in, rec.out), rec.detail, float64(rec.ret)/1e9, rec.node)
+			}
+		}
+	}
+	keys := slices.Sorted(maps.Keys(sets))
+	for _, k := range keys {
+		for _, e := range slices.Sorted(maps.Keys(sets[k])) {
+			if !attempted[k+"\x00"+e] {
+				r.invented++
+				example("never added but present: %s in %s", e, k)
+			}
+		}
+	}
+	return r
 }
 
 // operations turns the records into porcupine's history: failed
@@ -103,6 +242,9 @@ func operations(recs []record) []porcupine.Operation {
 	}
 	var ops []porcupine.Operation
 	for _, r := range recs {
+		if r.in.kind == opAdd {
+			continue // checked by checkSets
+		}
 		ret := r.ret
 		switch r.st {
 		case statusFail:
@@ -120,9 +262,10 @@ func operations(recs []record) []porcupine.Operation {
 
 // verdict is the linearizability check's outcome.
 type verdict struct {
-	result  porcupine.CheckResult
-	badKeys []string // keys whose sub-history is not linearizable
-	vizPath string   // porcupine's visualization, when not linearizable
+	ops, keys int // operations checked, and the keys they touch
+	result    porcupine.CheckResult
+	badKeys   []string // keys whose sub-history is not linearizable
+	vizPath   string   // porcupine's visualization, when not linearizable
 }
 
 // check runs porcupine over the history, and on a violation writes the
@@ -130,7 +273,11 @@ type verdict struct {
 func check(recs []record, timeout time.Duration, outDir string) (verdict, error) {
 	model := registerModel()
 	ops := operations(recs)
-	v := verdict{result: porcupine.CheckOperationsTimeout(model, ops, timeout)}
+	keys := make(map[string]bool)
+	for _, op := range ops {
+		keys[op.Input.(input).key] = true
+	}
+	v := verdict{ops: len(ops), keys: len(keys), result: porcupine.CheckOperationsTimeout(model, ops, timeout)}
 	if v.result == porcupine.Ok {
 		return v, nil
 	}

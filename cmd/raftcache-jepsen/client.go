@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,7 @@ type record struct {
 	call   int64 // ns since the run began
 	ret    int64 // ns since the run began; for unknown writes, set at the end
 	detail string
+	late   bool // no answer before the client's deadline
 }
 
 // history collects records from every client.
@@ -64,10 +66,35 @@ type workload struct {
 	// clusterDownDefinite treats a CLUSTERDOWN reply to a write as proof
 	// that the write did not happen.
 	clusterDownDefinite bool
+	// srvTimeout is the server's bound on a request: on a node the
+	// nemesis left alone, every operation must be answered within it.
+	srvTimeout time.Duration
 
 	issued  atomic.Int64
 	nextVal atomic.Int64
 	maxGen  atomic.Int64
+
+	mu         sync.Mutex
+	oddReplies []string      // replies no correct server gives this workload (the first few)
+	numOdd     int           // all of them
+	late       []string      // operations a healthy node did not answer in time (the first few)
+	numLate    int           // all of them
+	maxHealthy time.Duration // slowest answer from a node the nemesis left alone
+}
+
+// setKeys is how many keys the add operations spread over.
+const setKeys = 16
+
+func setKey(i int) string { return fmt.Sprintf("jepsen:set:%d", i) }
+
+// odd records a reply that no correct server gives this workload.
+func (w *workload) odd(format string, args ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.numOdd++
+	if len(w.oddReplies) < 10 {
+		w.oddReplies = append(w.oddReplies, fmt.Sprintf(format, args...))
+	}
 }
 
 // keyName is key i of generation g.
@@ -99,7 +126,9 @@ func (w *workload) usedKeys() []string {
 func (w *workload) pickKind(rng *rand.Rand) opKind {
 	n := rng.IntN(100)
 	switch {
-	case n < 40:
+	case n < 10:
+		return opAdd
+	case n < 45:
 		return opGet
 	case n < 65:
 		return opSet
@@ -132,9 +161,14 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 			sleepCtx(ctx, 50*time.Millisecond)
 			continue
 		}
-		in := input{kind: w.pickKind(rng), key: w.pickKey(rng)}
-		if in.kind == opSet || in.kind == opMulti {
-			in.val = w.nextVal.Add(1) * 1000
+		in := input{kind: w.pickKind(rng)}
+		switch in.kind {
+		case opAdd:
+			in.key, in.elem = setKey(rng.IntN(setKeys)), fmt.Sprintf("c%d-%d", id, i)
+		case opSet, opMulti:
+			in.key, in.val = w.pickKey(rng), w.nextVal.Add(1)*1000
+		default:
+			in.key = w.pickKey(rng)
 		}
 		w.hist.add(w.invoke(conns, id, n, in))
 		if w.think > 0 {
@@ -149,13 +183,32 @@ func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) 
 	rec := record{client: id, node: n.idx, in: in}
 	ctx, cancel := context.WithTimeout(context.Background(), w.opTimeout)
 	defer cancel()
+	epoch, faulted := n.health()
 	rec.call = w.hist.now()
+	defer func() {
+		// A node the nemesis left alone throughout must answer within
+		// the server's bound, with a result or an error.
+		if e, f := n.health(); faulted || f || e != epoch {
+			return
+		}
+		took := time.Duration(rec.ret - rec.call)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.maxHealthy = max(w.maxHealthy, took)
+		if rec.late {
+			w.numLate++
+			if len(w.late) < 10 {
+				w.late = append(w.late, fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail))
+			}
+		}
+	}()
 	c := conns[n]
 	if c == nil {
 		var err error
 		if c, err = dialRESP(ctx, n.respAddr); err != nil {
 			// Nothing was sent: the operation did not happen.
 			rec.ret, rec.st, rec.detail = w.hist.now(), statusFail, err.Error()
+			rec.late = isTimeout(err)
 			return rec
 		}
 		conns[n] = c
@@ -166,6 +219,7 @@ func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) 
 		c.close()
 		delete(conns, n)
 		rec.detail = err.Error()
+		rec.late = isTimeout(err)
 		rec.st, rec.out = statusUnknown, output{unknown: true}
 		if !in.kind.isWrite() {
 			rec.st = statusFail
@@ -174,6 +228,13 @@ func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) 
 	}
 	rec.st, rec.out, rec.detail = w.interpret(in, replies)
 	return rec
+}
+
+// isTimeout reports whether err is a deadline passing, not a refused or
+// broken connection.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // commands is the RESP commands an operation sends.
@@ -186,51 +247,67 @@ func commands(in input) [][]string {
 		return [][]string{{"SET", in.key, v}}
 	case opIncr:
 		return [][]string{{"INCR", in.key}}
+	case opAdd:
+		return [][]string{{"HSET", in.key, in.elem, "1"}}
 	default:
 		return [][]string{{"MULTI"}, {"SET", in.key, v}, {"INCR", in.key}, {"EXEC"}}
 	}
 }
 
-// interpret maps the replies to an operation onto the model. A reply the
-// model cannot explain is kept as a definite outcome with an impossible
-// value, so that the checker reports it.
+// interpret maps the replies to an operation onto the model. A reply no
+// correct server gives is recorded as odd; a read's is kept as a definite
+// outcome with an impossible value, so that the checker also reports it.
 func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 	last := rs[len(rs)-1]
 	if last.isErr() {
 		return w.failure(in, last.str), output{unknown: true}, last.str
 	}
 	bad := output{exists: true, val: math.MinInt64}
+	unexpected := func(what string) (status, output, string) {
+		w.odd("%s: %s", describeOp(in, output{unknown: true}), what)
+		if in.kind.isWrite() {
+			return statusUnknown, output{unknown: true}, what
+		}
+		return statusOK, bad, what
+	}
 	switch in.kind {
 	case opGet:
 		if last.kind != '$' {
-			return statusOK, bad, "unexpected reply " + last.String()
+			return unexpected("unexpected reply " + last.String())
 		}
 		if last.null {
 			return statusOK, output{}, ""
 		}
 		v, err := strconv.ParseInt(last.str, 10, 64)
 		if err != nil {
-			return statusOK, bad, "not an integer: " + last.String()
+			return unexpected("not an integer: " + last.String())
 		}
 		return statusOK, output{exists: true, val: v}, ""
 	case opSet:
 		if last.kind != '+' || last.str != "OK" {
-			return statusUnknown, output{unknown: true}, "unexpected reply " + last.String()
+			return unexpected("unexpected reply " + last.String())
 		}
 		return statusOK, output{}, ""
 	case opIncr:
 		if last.kind != ':' {
-			return statusUnknown, output{unknown: true}, "unexpected reply " + last.String()
+			return unexpected("unexpected reply " + last.String())
 		}
 		return statusOK, output{val: last.num}, ""
+	case opAdd:
+		// The element is new: HSET counts one field added.
+		if last.kind != ':' || last.num != 1 {
+			return unexpected("unexpected reply " + last.String())
+		}
+		return statusOK, output{}, ""
 	default:
-		for _, r := range rs[:len(rs)-1] {
-			if r.isErr() {
-				return statusUnknown, output{unknown: true}, "error inside MULTI: " + r.str
+		want := []string{"+OK", "+QUEUED", "+QUEUED"}
+		for i, r := range rs[:len(rs)-1] {
+			if r.String() != want[i] {
+				return unexpected(fmt.Sprintf("reply %d inside MULTI: %s", i, r))
 			}
 		}
-		if last.kind != '*' || len(last.elems) != 2 || last.elems[1].kind != ':' {
-			return statusUnknown, output{unknown: true}, "unexpected EXEC reply " + last.String()
+		if last.kind != '*' || len(last.elems) != 2 || last.elems[0].String() != "+OK" || last.elems[1].kind != ':' {
+			return unexpected("unexpected EXEC reply " + last.String())
 		}
 		return statusOK, output{val: last.elems[1].num}, ""
 	}
@@ -238,20 +315,24 @@ func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 
 // failure classifies an error reply. A read that failed is simply
 // dropped. A write is unknown unless the server proves it did not happen:
-// EXECABORT discards the transaction, and CLUSTERDOWN is promised (package
-// cluster's ErrNoLeader/ErrProposalDropped, mapped by package resp) only
-// when raft refused the proposal without appending it anywhere.
+// CLUSTERDOWN is promised (package cluster's ErrNoLeader and
+// ErrProposalDropped, mapped by package resp) only when raft refused the
+// proposal without appending it anywhere; TRYAGAIN says the outcome is
+// unknown. Any other error is odd: every command the workload sends is
+// valid.
 func (w *workload) failure(in input, msg string) status {
+	code, _, _ := strings.Cut(msg, " ")
 	switch {
-	case !in.kind.isWrite():
+	case code == "CLUSTERDOWN" && (!in.kind.isWrite() || w.clusterDownDefinite):
 		return statusFail
-	case strings.HasPrefix(msg, "EXECABORT"):
-		return statusFail
-	case strings.HasPrefix(msg, "CLUSTERDOWN") && w.clusterDownDefinite:
-		return statusFail
-	default:
+	case code == "CLUSTERDOWN" || code == "TRYAGAIN" && in.kind.isWrite():
 		return statusUnknown
 	}
+	w.odd("%s: error %s", describeOp(in, output{unknown: true}), msg)
+	if in.kind.isWrite() {
+		return statusUnknown
+	}
+	return statusFail
 }
 
 // detectMulti reports whether the server has transactions: an unknown

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,6 +35,25 @@ type node struct {
 	exitErr error
 	paused  bool
 	removed bool // no longer a member (or given up on)
+	// faulted is set while the nemesis has the node itself down (killed,
+	// paused, being removed); faultEpoch counts changes of it, so that an
+	// operation can tell whether the node was healthy throughout.
+	faulted    bool
+	faultEpoch int
+}
+
+func (n *node) setFaulted(f bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.faulted = f
+	n.faultEpoch++
+}
+
+// health returns the node's fault epoch and whether it is faulted now.
+func (n *node) health() (int, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.faultEpoch, n.faulted
 }
 
 func (n *node) String() string { return fmt.Sprintf("n%d", n.idx) }
@@ -75,6 +95,7 @@ type cluster struct {
 	outDir    string // node logs go here
 	stateRoot string // state directories go here
 	timeout   time.Duration
+	snapN     uint64 // the nodes' -snapshot_entries; 0 for the default
 	log       *slog.Logger
 	http      *http.Client
 
@@ -84,9 +105,9 @@ type cluster struct {
 	nextIdx int
 }
 
-func newCluster(bin, outDir, stateRoot string, timeout time.Duration, log *slog.Logger) *cluster {
+func newCluster(bin, outDir, stateRoot string, timeout time.Duration, snapN uint64, log *slog.Logger) *cluster {
 	return &cluster{
-		bin: bin, outDir: outDir, stateRoot: stateRoot, timeout: timeout, log: log,
+		bin: bin, outDir: outDir, stateRoot: stateRoot, timeout: timeout, snapN: snapN, log: log,
 		http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 }
@@ -192,6 +213,9 @@ func (c *cluster) start(n *node, join string) error {
 		"-state_dir", n.dir, "-raft", n.raftAddr, "-raft_advertise", n.advAddr,
 		"-raft_source", nodeIP(n.idx), "-api", n.apiAddr, "-resp", n.respAddr,
 		"-timeout", c.timeout.String(),
+	}
+	if c.snapN > 0 {
+		args = append(args, "-snapshot_entries", strconv.FormatUint(c.snapN, 10))
 	}
 	if join != "" {
 		args = append(args, "-join", join)
@@ -441,11 +465,20 @@ func (c *cluster) leader(ctx context.Context) *node {
 	return nil
 }
 
+// errNotMember means no member lists the node.
+var errNotMember = errors.New("not a member")
+
 // memberID is n's member ID as the cluster lists it.
 func (c *cluster) memberID(ctx context.Context, n *node) (string, error) {
+	return c.memberIDVia(ctx, c.nodes(), n)
+}
+
+// memberIDVia is n's member ID as the first of asked that answers lists
+// it; the error wraps errNotMember when that member does not list n.
+func (c *cluster) memberIDVia(ctx context.Context, asked []*node, n *node) (string, error) {
 	var errs []error
-	for _, asked := range c.nodes() {
-		ms, err := c.membersOf(ctx, asked)
+	for _, a := range asked {
+		ms, err := c.membersOf(ctx, a)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -455,8 +488,49 @@ func (c *cluster) memberID(ctx context.Context, n *node) (string, error) {
 				return m.ID, nil
 			}
 		}
+		return "", fmt.Errorf("%s: %w (%s lists %+v)", n, errNotMember, a, ms)
 	}
-	return "", fmt.Errorf("no member advertises %s: %w", n.advAddr, errors.Join(errs...))
+	return "", fmt.Errorf("nobody answered whether %s is a member: %w", n, errors.Join(errs...))
+}
+
+// transferLeader asks node via to hand the leadership to member id.
+func (c *cluster) transferLeader(ctx context.Context, via *node, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout+3*time.Second)
+	defer cancel()
+	body := strings.NewReader(`{"id":"` + id + `"}`)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+via.apiAddr+"/mgmt/leader", body)
+	if err != nil {
+		return err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("POST /mgmt/leader %s via %s: %w", id, via, err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("POST /mgmt/leader %s via %s: %s: %s", id, via, resp.Status, msg)
+	}
+	return nil
+}
+
+// probeWrite sets key on the node at addr, bounded by timeout.
+func probeWrite(addr, key string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := dialRESP(ctx, addr)
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	rs, err := c.do(ctx, []string{"SET", key, "1"})
+	if err != nil {
+		return err
+	}
+	if rs[0].kind != '+' {
+		return fmt.Errorf("SET %s: %s", key, rs[0])
+	}
+	return nil
 }
 
 // removeMember asks node via to remove member id.

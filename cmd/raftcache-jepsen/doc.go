@@ -20,32 +20,54 @@
 // which keeps each key's history small enough to check. Every operation's
 // call and return times and outcome are recorded. An operation either
 // succeeded (its reply is checked), definitely failed (a failed read, a
-// write refused with CLUSTERDOWN, EXECABORT, or whose connection could not
-// be opened: left out of the history), or has an unknown outcome (a write
+// write refused with CLUSTERDOWN, or whose connection could not be
+// opened: left out of the history), or has an unknown outcome (a write
 // that timed out, lost its connection, or got TRYAGAIN: it may take effect
-// at any point after its call, or never).
+// at any point after its call, or never). One operation in ten instead
+// adds a unique element to one of 16 sets (HSET jepsen:set:N element 1),
+// the classic lost-write test: it covers the whole run, not one key
+// generation.
 //
 // Meanwhile the nemesis (-nemesis, a comma list or "all") injects one
-// fault at a time and undoes it: kill (SIGKILL, then restart from the
-// state dir), pause (SIGSTOP, then SIGCONT), partition (isolate a node,
-// isolate the leader, or split a minority from a majority), membership
-// (remove a member, sometimes the leader, and join a new node with fresh
-// state and ports) and torn-wal (SIGKILL, cut the last WAL record short,
-// restart). transfer is accepted but skipped: the server exposes no
-// leadership transfer; removing the leader makes it hand leadership over.
+// fault at a time, kinds taking turns in a shuffled order, and undoes it:
+// kill (SIGKILL, then restart from the state dir), pause (SIGSTOP, then
+// SIGCONT), partition (isolate a node, isolate the leader, or split a
+// minority from a majority), transfer (POST /mgmt/leader to another
+// member, one to three times in a row), membership (remove a member,
+// sometimes the leader, sometimes one that is paused and learns of its
+// removal only when it resumes, then join a new node with fresh state and
+// ports) and torn-wal (SIGKILL, then leave a torn record after the last
+// complete one of the newest WAL segment, as a crash mid-write would:
+// either the file ends inside it or its last sector is zeros; restart).
+// After each fault every member must serve a write again within
+// -recover_bound. -snapshot_entries sets the nodes' snapshot interval;
+// small values make snapshots, and snapshot installs on lagging
+// followers, happen under faults.
 //
 // After -duration everything is healed, and once the cluster has settled
-// every key is read on every node: each must answer, all must agree, and
-// the reads join the history, so an acknowledged write that was lost
-// shows up as a violation. porcupine then checks the history against a
-// register per key (partitioned by key).
+// every key, every set and DBSIZE are read on every member: each must
+// answer and all must agree; the register reads join the history, so an
+// acknowledged write that was lost shows up as a violation. porcupine then
+// checks the history against a register per key (partitioned by key), and
+// the sets are checked directly: every acknowledged add present, no add
+// that was reported as definitely failed present, nothing never added.
+//
+// A run also fails when it proves less than it seems to: fewer than
+// -min_ok successful reads or writes, a fault kind asked for that never
+// ran, a torn WAL that no node reported repairing, final reads that did
+// not cover every member, a reply no correct server gives this workload,
+// or an operation on a node the nemesis left alone (partitions aside)
+// that got no answer before the client's deadline (-op_timeout, which
+// exceeds the server's -server_timeout).
 //
 // # Reading the output
 //
 // The summary counts operations per kind as ok / failed / unknown, lists
-// the faults injected and any problem seen while injecting them (a node
-// that did not restart, a removed node that did not exit), and says
-// whether the history is linearizable and whether the nodes agree. On a
+// the faults injected, how long members took to serve again after each,
+// the slowest answer from a healthy node, what the node logs say happened
+// (snapshots taken and installed, WAL tails repaired, removed nodes that
+// left) and any problem, and says whether the history is linearizable,
+// how many acknowledged adds were lost, and whether the nodes agree. On a
 // violation it names the offending keys, prints the tail of the first
 // one's history (call and return times in seconds, client, node, outcome,
 // operation; "(?)" marks an unknown return), writes the whole history to
@@ -55,6 +77,10 @@
 //
 // Example:
 //
+//	make jepsen DURATION=10m NEMESIS=all
+//
+// or by hand:
+//
 //	go build -o /tmp/raftcache ./cmd/raftcache
-//	go run ./cmd/raftcache-jepsen -bin /tmp/raftcache -duration 10m -nemesis all -out /tmp/jepsen
+//	go run ./cmd/raftcache-jepsen -bin /tmp/raftcache -duration 10m -nemesis all -snapshot_entries 200 -out /tmp/jepsen
 package main

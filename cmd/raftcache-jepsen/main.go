@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,6 +60,9 @@ type config struct {
 	faultHold    time.Duration // mean duration of a fault
 	think        time.Duration // a client's maximum pause between operations
 	checkTimeout time.Duration
+	recoverBound time.Duration // how soon members must serve again after a fault is undone
+	snapN        uint64        // the nodes' -snapshot_entries (0: the server's default)
+	minOK        int           // fewest successful reads, and writes, for a run to count
 	keepState    bool
 	// clusterDownDefinite trusts CLUSTERDOWN on a write as "did not
 	// happen", as package resp promises; see workload.failure.
@@ -83,6 +87,9 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.faultHold, "fault_hold", 4*time.Second, "mean duration of a fault")
 	fs.DurationVar(&cfg.think, "think", 5*time.Millisecond, "a client's maximum pause between operations")
 	fs.DurationVar(&cfg.checkTimeout, "check_timeout", 5*time.Minute, "bound on the linearizability check")
+	fs.DurationVar(&cfg.recoverBound, "recover_bound", 30*time.Second, "after each fault is undone, every member must serve a write within this")
+	fs.Uint64Var(&cfg.snapN, "snapshot_entries", 0, "the nodes' -snapshot_entries; small values make snapshots and snapshot installs happen under faults (0: the server's default)")
+	fs.IntVar(&cfg.minOK, "min_ok", 200, "fewest successful reads, and successful writes, for the run to count")
 	fs.BoolVar(&cfg.keepState, "keep_state", false, "keep the nodes' state directories after a clean run")
 	fs.BoolVar(&cfg.clusterDownDefinite, "clusterdown_definite", true, "treat CLUSTERDOWN on a write as did-not-happen (the server promises it)")
 	if err := fs.Parse(args); err != nil {
@@ -118,17 +125,21 @@ type result struct {
 	multi     bool
 	counts    [numOpKinds][3]int // by kind and status
 	faults    []string
-	skipped   []string
-	problems  []string // faults the server did not recover from, nodes that did not answer
+	problems  []string // anything that fails the run besides the two checks below
 	disagree  []string
 	verdict   verdict
+	sets      setResult
+	final     finalState
+	events    serverEvents
+	recovery  []time.Duration // per fault, until every member served again
+	maxReply  time.Duration   // slowest answer from a node the nemesis left alone
 	excerpt   []string
 	seed      uint64
 	stateKept bool
 }
 
 func (r *result) ok() bool {
-	return r.verdict.result == porcupine.Ok && len(r.disagree) == 0 && len(r.problems) == 0
+	return r.verdict.result == porcupine.Ok && len(r.disagree) == 0 && len(r.problems) == 0 && r.sets.lost == 0
 }
 
 func (r *result) print(w io.Writer) {
@@ -143,9 +154,13 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "%-6s %8d %8d %8d\n", k, c[statusOK], c[statusFail], c[statusUnknown])
 	}
 	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
-	for _, s := range r.skipped {
-		fmt.Fprintf(w, "skipped: %s\n", s)
+	if len(r.recovery) > 0 {
+		s := slices.Sorted(slices.Values(r.recovery))
+		fmt.Fprintf(w, "recovery after a fault was undone (every member serving writes): median %v, max %v\n",
+			s[len(s)/2].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
 	}
+	fmt.Fprintf(w, "slowest answer from a node the nemesis left alone: %v\n", r.maxReply.Round(time.Millisecond))
+	fmt.Fprintf(w, "server: %s\n", r.events)
 	for _, p := range r.problems {
 		fmt.Fprintf(w, "PROBLEM: %s\n", p)
 	}
@@ -156,7 +171,13 @@ func (r *result) print(w io.Writer) {
 	case porcupine.Unknown:
 		lin = "unknown (the check timed out)"
 	}
-	fmt.Fprintf(w, "linearizable: %s\n", lin)
+	fmt.Fprintf(w, "linearizable: %s (%d operations on %d keys, with %d final reads on %d members)\n",
+		lin, r.verdict.ops, r.verdict.keys, r.final.reads, r.final.nodes)
+	fmt.Fprintf(w, "acknowledged adds: %d, lost %d; unknown-outcome adds: %d, %d present; definitely failed adds present: %d; never-added elements present: %d\n",
+		r.sets.acked, r.sets.lost, r.sets.unknown, r.sets.unknownSeen, r.sets.failedSeen, r.sets.invented)
+	for _, e := range r.sets.examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
 	if len(r.disagree) == 0 {
 		fmt.Fprintln(w, "nodes agree: yes")
 	} else {
@@ -217,7 +238,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logf, logw), nil))
 	res := &result{out: cfg.out, seed: cfg.seed}
 
-	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, log)
+	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, cfg.snapN, log)
 	defer cl.shutdown()
 	log.Info("booting cluster", "nodes", cfg.nodes, "bin", cfg.bin)
 	if err := cl.boot(ctx, cfg.nodes); err != nil {
@@ -233,10 +254,12 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	w := &workload{
 		cl: cl, hist: h, keys: cfg.keys, opsPerKey: cfg.opsPerKey, multi: multi,
 		opTimeout: cfg.opTimeout, think: cfg.think, clusterDownDefinite: cfg.clusterDownDefinite,
+		srvTimeout: cfg.srvTimeout,
 	}
 	nm := &nemesis{
 		cl: cl, log: log, rng: rand.New(rand.NewPCG(cfg.seed, 0)), kinds: cfg.nemeses, size: cfg.nodes,
-		every: cfg.faultEvery, hold: cfg.faultHold, injected: make(map[string]int),
+		every: cfg.faultEvery, hold: cfg.faultHold, recoverBound: cfg.recoverBound,
+		injected: make(map[string]int), kindsRun: make(map[string]int),
 	}
 	log.Info("running workload", "duration", cfg.duration, "clients", cfg.clients, "keys", cfg.keys, "multi", multi, "nemesis", strings.Join(cfg.nemeses, ","), "seed", cfg.seed)
 	began := time.Now()
@@ -277,10 +300,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	sleepCtx(hctx, 2*time.Second)
 	log.Info("final reads")
 	keys := w.usedKeys()
-	res.disagree, res.problems = finalReads(hctx, cl, h, keys, cfg.clients, cfg.opTimeout)
-	injected, problems, skipped := nm.summary()
-	res.faults, res.skipped = injected, skipped
-	res.problems = append(problems, res.problems...)
+	res.final = finalReads(hctx, w, cl, h, keys, cfg.clients, cfg.opTimeout)
+	res.disagree = res.final.disagree
+	injected, problems, kindsRun, recoveries := nm.summary()
+	res.faults, res.recovery = injected, recoveries
+	res.problems = append(problems, res.final.problems...)
 	cl.shutdown()
 
 	recs := h.records()
@@ -289,6 +313,23 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			res.counts[r.in.kind][r.st]++
 		}
 	}
+	res.sets = checkSets(recs, res.final.sets)
+	res.events = countServerEvents(cfg.out)
+	res.problems = append(res.problems, vacuity(cfg, res, kindsRun, ctx.Err() != nil)...)
+	w.mu.Lock()
+	res.maxReply = w.maxHealthy
+	if w.numOdd > 0 {
+		res.problems = append(res.problems, fmt.Sprintf("%d replies no correct server gives, e.g. %s", w.numOdd, strings.Join(w.oddReplies, "; ")))
+	}
+	if w.numLate > 0 {
+		res.problems = append(res.problems, fmt.Sprintf("%d operations on nodes the nemesis left alone got no answer within %v (the server's bound is %v), e.g. %s",
+			w.numLate, cfg.opTimeout, cfg.srvTimeout, strings.Join(w.late, "; ")))
+	}
+	w.mu.Unlock()
+	if res.sets.failedSeen > 0 || res.sets.invented > 0 {
+		res.problems = append(res.problems, fmt.Sprintf("%d adds reported as definitely failed took effect; %d elements nobody added appeared", res.sets.failedSeen, res.sets.invented))
+	}
+
 	log.Info("checking", "operations", len(recs), "keys", len(keys))
 	v, err := check(recs, cfg.checkTimeout, cfg.out)
 	res.verdict = v
@@ -311,4 +352,69 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.stateKept = true
 	}
 	return res, nil
+}
+
+// vacuity lists the reasons a run proves less than it seems to: too few
+// operations succeeded, a fault kind asked for never ran, a torn WAL that
+// no restart repaired, final reads that did not cover every member.
+// interrupted runs (Ctrl-C) are excused the fault and volume checks.
+func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool) []string {
+	var out []string
+	var reads, writes int
+	for k := range numOpKinds {
+		if k == opGet {
+			reads += res.counts[k][statusOK]
+		} else {
+			writes += res.counts[k][statusOK]
+		}
+	}
+	if !interrupted {
+		if reads < cfg.minOK || writes < cfg.minOK {
+			out = append(out, fmt.Sprintf("only %d reads and %d writes succeeded (want at least %d of each)", reads, writes, cfg.minOK))
+		}
+		for _, k := range cfg.nemeses {
+			if kindsRun[k] == 0 {
+				out = append(out, fmt.Sprintf("nemesis %s never ran: run longer or fault more often", k))
+			}
+		}
+	}
+	if res.sets.acked == 0 && !interrupted {
+		out = append(out, "no add was acknowledged")
+	}
+	torn := kindsRun[nemTornWAL]
+	if res.events.repairs < torn {
+		out = append(out, fmt.Sprintf("%d WAL tails were torn but the nodes logged only %d repairs", torn, res.events.repairs))
+	}
+	if res.final.nodes != cfg.nodes {
+		out = append(out, fmt.Sprintf("final reads covered %d members, want %d", res.final.nodes, cfg.nodes))
+	}
+	return out
+}
+
+// serverEvents counts what the nodes' logs say they did.
+type serverEvents struct {
+	snapshots, installs, repairs, removed int
+}
+
+func (e serverEvents) String() string {
+	return fmt.Sprintf("%d snapshots taken, %d snapshots installed from a leader, %d torn WAL tails repaired, %d nodes left after removal",
+		e.snapshots, e.installs, e.repairs, e.removed)
+}
+
+// countServerEvents reads the node logs in dir.
+func countServerEvents(dir string) serverEvents {
+	var e serverEvents
+	files, _ := filepath.Glob(filepath.Join(dir, "n*.log"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		e.snapshots += strings.Count(s, `msg="snapshot saved"`)
+		e.installs += strings.Count(s, `msg="restored snapshot from leader"`)
+		e.repairs += strings.Count(s, `msg="wal has a torn tail; repairing"`)
+		e.removed += strings.Count(s, `msg="removed from the cluster; exiting"`)
+	}
+	return e
 }

@@ -15,11 +15,12 @@ const (
 	opSet          // SET k v
 	opIncr         // INCR k
 	opMulti        // MULTI; SET k v; INCR k; EXEC
+	opAdd          // HSET k e 1: adds the unique element e to the set k (not a register)
 	numOpKinds
 )
 
 func (k opKind) String() string {
-	return [...]string{"get", "set", "incr", "multi"}[k]
+	return [...]string{"get", "set", "incr", "multi", "add"}[k]
 }
 
 func (k opKind) isWrite() bool { return k != opGet }
@@ -41,7 +42,8 @@ func (s status) String() string {
 type input struct {
 	kind opKind
 	key  string
-	val  int64 // the value SET (set, multi)
+	val  int64  // the value SET (set, multi)
+	elem string // add: the element added
 }
 
 // output is an operation's outcome as the model sees it.
@@ -123,7 +125,7 @@ func describeOp(in input, out output) string {
 	case out.unknown:
 	case in.kind == opGet && !out.exists:
 		res = "nil"
-	case in.kind == opSet:
+	case in.kind == opSet || in.kind == opAdd:
 		res = "OK"
 	default:
 		res = fmt.Sprint(out.val)
@@ -135,6 +137,8 @@ func describeOp(in input, out output) string {
 		return fmt.Sprintf("SET %s %d -> %s", in.key, in.val, res)
 	case opIncr:
 		return fmt.Sprintf("INCR %s -> %s", in.key, res)
+	case opAdd:
+		return fmt.Sprintf("HSET %s %s 1 -> %s", in.key, in.elem, res)
 	default:
 		return fmt.Sprintf("MULTI SET %s %d; INCR -> %s", in.key, in.val, res)
 	}

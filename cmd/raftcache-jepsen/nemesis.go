@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -60,11 +61,15 @@ type nemesis struct {
 	size  int           // members to keep
 	every time.Duration // mean quiet time between faults
 	hold  time.Duration // mean time a fault lasts
+	// recoverBound is how soon after a fault is undone every member must
+	// serve writes again.
+	recoverBound time.Duration
 
-	mu       sync.Mutex
-	injected map[string]int // by fault description
-	problems []string       // server misbehaviour seen while injecting
-	skipped  []string
+	mu         sync.Mutex
+	injected   map[string]int // by fault description
+	kindsRun   map[string]int // by kind
+	problems   []string       // server misbehaviour seen while injecting
+	recoveries []time.Duration
 }
 
 func (nm *nemesis) count(what string) {
@@ -87,26 +92,25 @@ func (nm *nemesis) jitter(d time.Duration) time.Duration {
 }
 
 // run injects faults until ctx ends; each fault is undone before it
-// returns, whatever ctx does.
+// returns, whatever ctx does, and the cluster must then serve again on
+// every member within recoverBound. Kinds take turns in a shuffled order,
+// so that a short run still sees each of them.
 func (nm *nemesis) run(ctx context.Context) {
-	kinds := slices.DeleteFunc(slices.Clone(nm.kinds), func(k string) bool {
-		if k == nemTransfer {
-			// Neither RESP nor the HTTP API exposes a leadership transfer;
-			// removing the leader (membership) transfers it internally.
-			nm.skipped = append(nm.skipped, "transfer: the server exposes no leadership transfer over RESP or HTTP")
-			return true
-		}
-		return false
-	})
-	if len(kinds) == 0 {
+	if len(nm.kinds) == 0 {
 		return
 	}
+	var turn []string
 	for {
 		sleepCtx(ctx, nm.jitter(nm.every))
 		if ctx.Err() != nil {
 			return
 		}
-		kind := kinds[nm.rng.IntN(len(kinds))]
+		if len(turn) == 0 {
+			turn = slices.Clone(nm.kinds)
+			nm.rng.Shuffle(len(turn), func(i, j int) { turn[i], turn[j] = turn[j], turn[i] })
+		}
+		kind := turn[0]
+		turn = turn[1:]
 		var err error
 		switch kind {
 		case nemKill:
@@ -117,9 +121,14 @@ func (nm *nemesis) run(ctx context.Context) {
 			err = nm.pause(ctx)
 		case nemPartition:
 			err = nm.partition(ctx)
+		case nemTransfer:
+			err = nm.transfer(ctx)
 		case nemMembership:
 			err = nm.membership(ctx)
 		}
+		nm.mu.Lock()
+		nm.kindsRun[kind]++
+		nm.mu.Unlock()
 		if err != nil {
 			nm.problem("%s: %v", kind, err)
 			// Put things back before going on, or stop trying.
@@ -131,7 +140,34 @@ func (nm *nemesis) run(ctx context.Context) {
 				return
 			}
 		}
+		nm.awaitRecovery(kind)
 	}
+}
+
+// awaitRecovery checks that, with every fault undone, each member serves
+// a write again within recoverBound: a cluster that regains a quorum must
+// recover by itself. It records how long that took.
+func (nm *nemesis) awaitRecovery(after string) {
+	start := time.Now()
+	deadline := start.Add(nm.recoverBound)
+	for _, n := range nm.cl.nodes() {
+		var err error
+		for {
+			if err = probeWrite(n.respAddr, "jepsen:probe", 2*time.Second); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				nm.problem("%s did not serve a write within %v after %s was undone: %v", n, nm.recoverBound, after, err)
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	d := time.Since(start)
+	nm.log.Info("recovered", "after", after, "took", d.Round(time.Millisecond))
+	nm.mu.Lock()
+	nm.recoveries = append(nm.recoveries, d)
+	nm.mu.Unlock()
 }
 
 // target picks the leader half of the time (when one is known), else a
@@ -159,17 +195,19 @@ func (nm *nemesis) kill(ctx context.Context, tear bool) error {
 	if n == nil {
 		return errors.New("no member to kill")
 	}
+	n.setFaulted(true)
+	defer n.setFaulted(false)
 	if err := nm.cl.kill(n); err != nil {
 		return err
 	}
 	what := "kill " + role(isLeader)
 	if tear {
-		cut, file, err := tearWAL(n.dir, nm.rng)
+		how, file, err := tearWAL(n.dir, nm.rng)
 		if err != nil {
 			return fmt.Errorf("tear wal of %s: %w", n, err)
 		}
 		what = "torn-wal " + role(isLeader)
-		nm.log.Info("tore wal", "node", n, "file", file, "bytes", cut)
+		nm.log.Info("tore wal", "node", n, "file", file, "how", how)
 	}
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "node", n)
@@ -187,6 +225,8 @@ func (nm *nemesis) pause(ctx context.Context) error {
 		return errors.New("no member to pause")
 	}
 	what := "pause " + role(isLeader)
+	n.setFaulted(true)
+	defer n.setFaulted(false)
 	if err := nm.cl.pause(n); err != nil {
 		return err
 	}
@@ -246,7 +286,9 @@ func (nm *nemesis) partition(ctx context.Context) error {
 }
 
 // membership removes a member (sometimes the leader, which hands its
-// leadership over first) and joins a new node with fresh state and ports.
+// leadership over first; sometimes one that is paused, which learns of its
+// removal only when it resumes and must then leave without disrupting the
+// others) and joins a new node with fresh state and ports.
 func (nm *nemesis) membership(ctx context.Context) error {
 	nodes := nm.cl.nodes()
 	if len(nodes) < 2 {
@@ -266,11 +308,20 @@ func (nm *nemesis) membership(ctx context.Context) error {
 			others = append(others, n)
 		}
 	}
+	victim.setFaulted(true)
 	what := "replace " + role(isLeader)
+	paused := nm.rng.IntN(3) == 0
+	if paused {
+		what = "replace paused " + role(isLeader)
+		if err := nm.cl.pause(victim); err != nil {
+			return err
+		}
+	}
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "node", victim, "id", id)
 	// A removal whose answer was lost may still have happened: look at
-	// the member list before asking again.
+	// the member list before asking again. A paused leader must first be
+	// replaced by an election among the others.
 	var rerr error
 	for try := 0; try < 5; try++ {
 		via := others[nm.rng.IntN(len(others))]
@@ -278,11 +329,16 @@ func (nm *nemesis) membership(ctx context.Context) error {
 			break
 		}
 		nm.log.Warn("remove member", "err", rerr)
-		if _, err := nm.cl.memberID(context.Background(), victim); err != nil && strings.Contains(err.Error(), "no member advertises") {
+		if _, err := nm.cl.memberIDVia(context.Background(), others, victim); errors.Is(err, errNotMember) {
 			rerr = nil
 			break
 		}
 		time.Sleep(time.Second)
+	}
+	if paused {
+		if err := nm.cl.resume(victim); err != nil {
+			return err
+		}
 	}
 	if rerr != nil {
 		return rerr
@@ -307,6 +363,46 @@ func (nm *nemesis) membership(ctx context.Context) error {
 	return nil
 }
 
+// transfer moves the leadership to another member, asking a random one,
+// one to three times in a row, under the clients' load.
+func (nm *nemesis) transfer(ctx context.Context) error {
+	for range 1 + nm.rng.IntN(3) {
+		nodes := nm.cl.nodes()
+		lead := nm.cl.leader(ctx)
+		if lead == nil {
+			return errors.New("no leader known to transfer from")
+		}
+		var cands []*node
+		for _, n := range nodes {
+			if n != lead {
+				cands = append(cands, n)
+			}
+		}
+		to := cands[nm.rng.IntN(len(cands))]
+		id, err := nm.cl.memberID(ctx, to)
+		if err != nil {
+			return err
+		}
+		via := nodes[nm.rng.IntN(len(nodes))]
+		// Leadership moving on its own meanwhile (an election) may make
+		// one attempt time out; a healthy cluster completes the next.
+		for try := 0; ; try++ {
+			err = nm.cl.transferLeader(context.Background(), via, id)
+			if err == nil || try == 2 {
+				break
+			}
+			nm.log.Warn("transfer leadership", "err", err)
+		}
+		if err != nil {
+			return err
+		}
+		nm.count("transfer leadership")
+		nm.log.Info("fault", "what", "transfer leadership", "from", lead, "to", to, "via", via)
+		sleepCtx(ctx, nm.jitter(nm.hold)/4)
+	}
+	return nil
+}
+
 func exitCode(err error) int {
 	if err == nil {
 		return 0
@@ -318,65 +414,106 @@ func exitCode(err error) int {
 	return -1
 }
 
-// tearWAL truncates the newest WAL segment in the middle of its last
-// record, as a crash during a write would leave it. etcd's WAL frames
-// each record with an 8-byte little-endian length (the top byte flags
-// padding) followed by the data padded to 8 bytes; segments are
-// preallocated, so the used part ends at the first zero length.
-func tearWAL(stateDir string, rng *rand.Rand) (int64, string, error) {
+// tearWAL leaves the newest WAL segment as a crash in the middle of
+// writing a record would: the record after the last complete one is torn.
+// Every complete record was fsynced, and may have been acknowledged (a
+// vote, an entry a leader counted), so it stays intact; only the record
+// whose write never finished, and so was never acknowledged, is damaged.
+// Half the time the file ends in the middle of that record; otherwise the
+// record lies in the segment's preallocated space with its last sector
+// never written (zeros), as a power cut leaves it.
+//
+// etcd's WAL frames each record with an 8-byte little-endian length (the
+// top byte flags padding) followed by the data padded to 8 bytes; the
+// used part of a preallocated segment ends at the first zero length. The
+// torn record claims to be an entry record (a walpb.Record of type 2).
+func tearWAL(stateDir string, rng *rand.Rand) (string, string, error) {
 	files, err := filepath.Glob(filepath.Join(stateDir, "wal", "*.wal"))
 	if err != nil || len(files) == 0 {
-		return 0, "", fmt.Errorf("no wal files in %s: %v", stateDir, err)
+		return "", "", fmt.Errorf("no wal files in %s: %v", stateDir, err)
 	}
 	sort.Strings(files)
 	file := files[len(files)-1]
 	f, err := os.OpenFile(file, os.O_RDWR, 0)
 	if err != nil {
-		return 0, "", fmt.Errorf("open wal: %w", err)
+		return "", "", fmt.Errorf("open wal: %w", err)
 	}
 	defer f.Close()
-	var off, last, lastLen int64 = 0, -1, 0
+	end, err := walEnd(f)
+	if err != nil {
+		return "", "", err
+	}
+	const sector = 512
+	// A record long enough to span whole sectors past the first.
+	size := int64(3*sector + rng.IntN(4*sector))
+	rec := make([]byte, 8+size)
+	binary.LittleEndian.PutUint64(rec, uint64(size))
+	body := rec[8:]
+	body[0], body[1] = 0x08, 0x02 // field 1 (type) = 2, an entry record
+	for i := 2; i < len(body); i++ {
+		body[i] = byte(rng.IntN(256))
+	}
+	var how string
+	var n int64
+	if rng.IntN(2) == 0 {
+		// The file ends inside the record.
+		n = 9 + rng.Int64N(size-1)
+		how = fmt.Sprintf("file cut %d bytes into a %d-byte record at offset %d", n, 8+size, end)
+		if _, err := f.WriteAt(rec[:n], end); err != nil {
+			return "", "", fmt.Errorf("write torn record: %w", err)
+		}
+		if err := f.Truncate(end + n); err != nil {
+			return "", "", fmt.Errorf("truncate wal: %w", err)
+		}
+	} else {
+		// Written up to a sector boundary inside the record; from there
+		// on it stays zero.
+		first := (end+8)/sector*sector + sector        // first boundary past the length field
+		last := (end + 8 + size - 1) / sector * sector // last boundary inside the record
+		n = first + rng.Int64N((last-first)/sector+1)*sector - end
+		clear(rec[n:])
+		how = fmt.Sprintf("%d-byte record at offset %d written only up to byte %d", 8+size, end, n)
+		if _, err := f.WriteAt(rec, end); err != nil {
+			return "", "", fmt.Errorf("write torn record: %w", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return "", "", fmt.Errorf("sync wal: %w", err)
+	}
+	return how, file, nil
+}
+
+// walEnd returns the offset just past the last complete record of a WAL
+// segment.
+func walEnd(f *os.File) (int64, error) {
+	var off int64
 	var hdr [8]byte
 	for {
 		if _, err := f.ReadAt(hdr[:], off); err != nil {
 			if errors.Is(err, io.EOF) {
-				break
+				return off, nil
 			}
-			return 0, "", fmt.Errorf("read wal: %w", err)
+			return 0, fmt.Errorf("read wal: %w", err)
 		}
 		v := binary.LittleEndian.Uint64(hdr[:])
 		if v == 0 {
-			break
+			return off, nil
 		}
 		size := int64(v & 0x00ffffffffffffff)
 		if v&(1<<63) != 0 {
 			size += int64((v >> 56) & 0x7)
 		}
-		last, lastLen = off, 8+size
 		off += 8 + size
 	}
-	if last < 0 || lastLen < 2 {
-		return 0, "", fmt.Errorf("no record in %s", file)
-	}
-	// Keep at least the length field's first byte, drop at least one byte
-	// of the record.
-	cut := 1 + rng.Int64N(min(lastLen-1, 64))
-	if err := f.Truncate(last + lastLen - cut); err != nil {
-		return 0, "", fmt.Errorf("truncate wal: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		return 0, "", fmt.Errorf("sync wal: %w", err)
-	}
-	return cut, file, nil
 }
 
 // summary lists the faults injected, in a stable order.
-func (nm *nemesis) summary() (injected []string, problems, skipped []string) {
+func (nm *nemesis) summary() (injected []string, problems []string, kindsRun map[string]int, recoveries []time.Duration) {
 	nm.mu.Lock()
 	defer nm.mu.Unlock()
 	for k, v := range nm.injected {
 		injected = append(injected, fmt.Sprintf("%s ×%d", k, v))
 	}
 	sort.Strings(injected)
-	return injected, slices.Clone(nm.problems), slices.Clone(nm.skipped)
+	return injected, slices.Clone(nm.problems), maps.Clone(nm.kindsRun), slices.Clone(nm.recoveries)
 }
