@@ -55,6 +55,7 @@ const (
 	opMulti
 	opExpireKeys
 	opError
+	opStringError
 	opCount
 )
 
@@ -79,6 +80,7 @@ const (
 	flagScanSyntaxError = flagGT  // HSCAN: bad options, reported after the key's type check
 	flagScanNotInteger  = flagLT  // HSCAN: COUNT was not an integer, likewise
 	flagHMSet           = flagGet // HSET: reply OK, as HMSET does
+	flagMissingNil      = flagNX  // string error: reply nil, not the error, for an absent key
 )
 
 // Command is one parsed data command. A write travels through the raft log
@@ -166,6 +168,10 @@ var shapes = [opCount]opShape{
 	opExpireKeys: {name: "expirekeys", write: true, minArgs: 1, maxArgs: -1},
 	// A command that failed Parse, queued in a transaction: replies args[0].
 	opError: {name: "error", minArgs: 1, maxArgs: 1},
+	// A string command with a bad argument that Redis checks only after
+	// looking the key up (GETEX's expiry, INCRBYFLOAT's increment): args
+	// are the key and the error text; see Store.read.
+	opStringError: {name: "stringerror", minArgs: 2, maxArgs: 2},
 }
 
 // IsWrite reports whether c changes state and so must go through Raft.
@@ -194,7 +200,7 @@ func (c Command) Keys() [][]byte {
 		}
 		return keys
 	case opSet, opSetNX, opIncrByFloat, opAppend, opSetRange, opHSet, opHSetNX, opHGet,
-		opHMGet, opHDel, opHExists, opHStrlen, opHIncrBy, opHIncrByFloat, opHScan:
+		opHMGet, opHDel, opHExists, opHStrlen, opHIncrBy, opHIncrByFloat, opHScan, opStringError:
 		return c.args[:1]
 	case opKeys, opScan, opRandomKey, opError:
 		return nil // a pattern or type name is not a key

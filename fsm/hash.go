@@ -22,9 +22,10 @@ type hashField struct {
 	name, value []byte // immutable once stored, like entry.str
 }
 
-// Redis 7's defaults for hash-max-listpack-entries and -value.
+// Redis 7's defaults for hash-max-listpack-entries and -value (a
+// redis-server without a config file, and the redis.conf it ships).
 const (
-	hashMaxListpackEntries = 128
+	hashMaxListpackEntries = 512
 	hashMaxListpackValue   = 64
 )
 

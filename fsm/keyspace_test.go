@@ -234,7 +234,7 @@ func TestSnapshotHashes(t *testing.T) {
 	src.do(t, scriptTime, "HDEL h a")
 	src.do(t, scriptTime, "HSET h a 9")
 	src.do(t, scriptTime, "EXPIRE h 100")
-	for i := 0; i < 200; i++ { // a converted hash
+	for i := 0; i < 600; i++ { // a converted hash
 		src.do(t, scriptTime, fmt.Sprintf("HSET big f%d %d", i, i))
 	}
 	src.do(t, scriptTime, "HDEL big f3")

@@ -65,6 +65,7 @@ var parsers = map[string]parser{
 	"append":      {"append", 3, keyArgs(opAppend, 0)},
 	"strlen":      {"strlen", 2, keyArgs(opStrlen, 0)},
 	"getrange":    {"getrange", 4, parseGetRange},
+	"substr":      {"substr", 4, parseGetRange},
 	"setrange":    {"setrange", 4, parseSetRange},
 	"dbsize":      {"dbsize", 1, keyArgs(opDBSize, 0)},
 	"flushall":    {"flushall", -1, parseFlush},
@@ -276,8 +277,13 @@ func parseSetEx(kind expiryOption) func(string, [][]byte, int64) (Command, error
 
 func parseGetEx(name string, argv [][]byte, now int64) (Command, error) {
 	flags, deadline, err := parseStringOptions(name, argv[2:], now, false)
-	if err != nil {
+	switch {
+	case err == errSyntax:
 		return Command{}, err
+	case err != nil:
+		// Redis looks the key up before it checks the expiry's value:
+		// an absent key gets nil, a hash WRONGTYPE.
+		return stringError(argv[1], err, flagMissingNil), nil
 	}
 	if flags == 0 {
 		// Without options GETEX changes nothing, so it need not go
@@ -285,6 +291,14 @@ func parseGetEx(name string, argv [][]byte, now int64) (Command, error) {
 		return Command{op: opGet, args: argv[1:2]}, nil
 	}
 	return Command{op: opGetEx, flags: flags, ints: [2]int64{deadline}, args: argv[1:2]}, nil
+}
+
+// stringError returns the read that answers a string command whose
+// argument err rejects, for the commands where Redis reports that only
+// after the key's type: nil (with flagMissingNil) or err for an absent key,
+// WRONGTYPE for a key of another type, err for a string.
+func stringError(key []byte, err error, flags uint16) Command {
+	return Command{op: opStringError, flags: flags, args: [][]byte{key, []byte(err.Error())}}
 }
 
 func fixedDelta(delta int64) func(string, [][]byte, int64) (Command, error) {
@@ -314,7 +328,8 @@ func parseDecrBy(_ string, argv [][]byte, _ int64) (Command, error) {
 
 func parseIncrByFloat(_ string, argv [][]byte, _ int64) (Command, error) {
 	if _, _, ok := parseLongDouble(argv[2]); !ok {
-		return Command{}, errNotFloat
+		// Redis checks the key's type before the increment.
+		return stringError(argv[1], errNotFloat, 0), nil
 	}
 	return Command{op: opIncrByFloat, args: argv[1:3]}, nil
 }

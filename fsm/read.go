@@ -98,6 +98,15 @@ func (s *Store) read(c Command, now int64) Reply {
 		return s.randomKey(now)
 	case opError:
 		return Error(string(c.args[0]))
+	case opStringError:
+		e, ok := s.lookupValue(c.args[0], now)
+		switch {
+		case !ok && c.flags&flagMissingNil != 0:
+			return Nil
+		case ok && e.typ != typeString:
+			return errorReply(errWrongType)
+		}
+		return Error(string(c.args[1]))
 	}
 	return Error("ERR fsm: " + c.Name() + " is not a read command")
 }
