@@ -32,7 +32,10 @@ var commands = []string{
 	"append", "strlen", "getrange", "setrange",
 	"dbsize", "flushall", "flushdb", "type", "ttl", "pttl",
 	"expiretime", "pexpiretime", "expire", "pexpire", "expireat", "pexpireat",
-	"persist", "touch", "rename", "renamenx", "copy",
+	"persist", "touch", "rename", "renamenx", "copy", "substr",
+	"hset", "hmset", "hsetnx", "hget", "hmget", "hgetall", "hdel", "hexists",
+	"hlen", "hstrlen", "hincrby", "hincrbyfloat", "hkeys", "hvals", "hscan",
+	"keys", "scan", "randomkey",
 	// resp's connection commands.
 	"ping", "echo", "quit", "command", "info",
 }
