@@ -171,6 +171,7 @@ var hashScripts = []script{
 		{"GETRANGE h 0 1", wrongType},
 		{"SETRANGE h 0 v", wrongType},
 		{"SETRANGE h 0 ''", wrongType},
+		{"SETRANGE h 536870912 v", wrongType},
 		{"INCR h", wrongType},
 		{"DECRBY h 2", wrongType},
 		{"INCRBYFLOAT h 1", wrongType},

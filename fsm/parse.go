@@ -1,6 +1,9 @@
 package fsm
 
-import "math"
+import (
+	"bytes"
+	"math"
+)
 
 // redisError is an error whose text is exactly the Redis error line without
 // the leading '-', so callers can write it to the client unchanged.
@@ -352,9 +355,10 @@ func parseSetRange(_ string, argv [][]byte, _ int64) (Command, error) {
 		return Command{}, errOffsetRange
 	}
 	// Checked here rather than in Apply so an oversized write never
-	// reaches the log; an empty value skips the check, as in Redis.
+	// reaches the log; an empty value skips the check, as in Redis, which
+	// checks the key's type first.
 	if n := int64(len(argv[3])); n > 0 && offset > maxStringLen-n {
-		return Command{}, errStringTooLong
+		return stringError(argv[1], errStringTooLong, 0), nil
 	}
 	return Command{op: opSetRange, ints: [2]int64{offset}, args: [][]byte{argv[1], argv[3]}}, nil
 }
@@ -384,6 +388,10 @@ func parseExpire(seconds, relative bool) func(string, [][]byte, int64) (Command,
 			case equalFold(opt, "lt"):
 				flags |= flagLT
 			default:
+				// Redis formats the option with %s: it ends at a NUL.
+				if i := bytes.IndexByte(opt, 0); i >= 0 {
+					opt = opt[:i]
+				}
 				return Command{}, redisError("ERR Unsupported option " + string(opt))
 			}
 		}
