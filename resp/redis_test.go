@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// startRedis runs a throwaway redis-server on a free port for the test.
-func startRedis(t *testing.T) string {
+// startRedis runs a throwaway redis-server on a free port for the test,
+// with extra command-line options if given.
+func startRedis(t *testing.T, options ...string) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -22,8 +23,9 @@ func startRedis(t *testing.T) string {
 	}
 	port := lis.Addr().(*net.TCPAddr).Port
 	lis.Close()
-	srv := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--daemonize", "no")
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--daemonize", "no"}, options...)
+	srv := exec.Command(bin, args...)
 	if err := srv.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}

@@ -1,0 +1,615 @@
+package resp
+
+// The differential suite: the same commands go to a real redis-server (the
+// oracle) and to raftcache, a single node and a follower of a 3-node
+// cluster, in lockstep, and every reply must be what Redis sent, byte for
+// byte. The few replies that Redis itself does not fix (key order, the
+// time a TTL is read at, a random key, SCAN cursors) have a comparison rule
+// in compareReply, each with the reason it is still a real check.
+//
+// compat_cases_test.go holds the hand-written cases, compat_random_test.go
+// the seeded random generator, compat_nodes_test.go the in-process nodes.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// replyValue is one RESP2 or RESP3 reply as read off the wire: its raw
+// bytes, which are what the suite compares, and its parts, which the
+// comparison rules for unordered or time-dependent replies look into.
+type replyValue struct {
+	raw   string
+	typ   byte   // the RESP type byte: '+', '-', ':', '$', '*', '%', '~', ...
+	text  string // a line's payload or a bulk string's body
+	null  bool   // $-1, *-1 or RESP3 _
+	elems []replyValue
+}
+
+func (v replyValue) isError() bool { return v.typ == '-' || v.typ == '!' }
+
+// isArray reports an array-like aggregate (RESP3 sets and pushes included).
+func (v replyValue) isArray() bool {
+	return !v.null && (v.typ == '*' || v.typ == '~' || v.typ == '>')
+}
+
+func (v replyValue) String() string {
+	if len(v.raw) > 300 {
+		return strconv.Quote(v.raw[:300]) + "..."
+	}
+	return strconv.Quote(v.raw)
+}
+
+// maxReplySize bounds what readReply accepts, so that a corrupt length
+// fails the test instead of allocating without bound.
+const maxReplySize = 64 << 20
+
+// readReply reads one complete reply of any RESP2 or RESP3 type.
+func readReply(r *bufio.Reader) (replyValue, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return replyValue{}, fmt.Errorf("read reply: %w (got %q)", err, line)
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return replyValue{}, fmt.Errorf("malformed reply line %q", line)
+	}
+	v := replyValue{raw: line, typ: line[0]}
+	payload := line[1 : len(line)-2]
+	switch v.typ {
+	case '+', '-', ':', ',', '#', '(':
+		v.text = payload
+		return v, nil
+	case '_':
+		v.null = true
+		return v, nil
+	case '$', '!', '=', '*', '~', '>', '%':
+	default:
+		return v, fmt.Errorf("unknown reply type in %q", line)
+	}
+	n, err := strconv.Atoi(payload)
+	if err != nil || n > maxReplySize {
+		return v, fmt.Errorf("bad length in reply line %q", line)
+	}
+	if n < 0 {
+		v.null = true
+		return v, nil
+	}
+	switch v.typ {
+	case '$', '!', '=':
+		body := make([]byte, n+2)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return v, fmt.Errorf("read bulk body: %w", err)
+		}
+		if string(body[n:]) != "\r\n" {
+			return v, fmt.Errorf("bulk body of %d bytes not followed by CRLF: %q", n, body)
+		}
+		v.text = string(body[:n])
+		v.raw += string(body)
+	default: // aggregates; a map has two replies per entry
+		if v.typ == '%' {
+			n *= 2
+		}
+		var raw strings.Builder
+		raw.WriteString(line)
+		for range n {
+			e, err := readReply(r)
+			if err != nil {
+				return v, err
+			}
+			raw.WriteString(e.raw)
+			v.elems = append(v.elems, e)
+		}
+		v.raw = raw.String()
+	}
+	return v, nil
+}
+
+// compatConn is one client connection of the suite.
+type compatConn struct {
+	name string // "redis", "single", "follower": for messages
+	c    net.Conn
+	r    *bufio.Reader
+	w    []byte
+}
+
+func dialCompat(t *testing.T, name, addr string) *compatConn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatalf("dial %s at %s: %v", name, addr, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &compatConn{name: name, c: c, r: bufio.NewReader(c)}
+}
+
+// batchTimeout bounds one batch's round trip. Generous: a follower's
+// writes wait for Raft, on a loaded machine under the race detector.
+const batchTimeout = 30 * time.Second
+
+// send writes cmds as one pipelined burst.
+func (cc *compatConn) send(cmds [][]string) error {
+	cc.w = cc.w[:0]
+	for _, args := range cmds {
+		cc.w = append(cc.w, cmd(args...)...)
+	}
+	_ = cc.c.SetDeadline(time.Now().Add(batchTimeout))
+	if _, err := cc.c.Write(cc.w); err != nil {
+		return fmt.Errorf("%s: write: %w", cc.name, err)
+	}
+	return nil
+}
+
+func (cc *compatConn) recv() (replyValue, error) {
+	v, err := readReply(cc.r)
+	if err != nil {
+		return v, fmt.Errorf("%s: %w", cc.name, err)
+	}
+	return v, nil
+}
+
+// do sends one command and returns its reply.
+func (cc *compatConn) do(args ...string) (replyValue, error) {
+	if err := cc.send([][]string{args}); err != nil {
+		return replyValue{}, err
+	}
+	return cc.recv()
+}
+
+// session is one connection to Redis and one to each raftcache target,
+// which receive the same commands in lockstep.
+type session struct {
+	t       *testing.T
+	redis   *compatConn
+	targets []*compatConn
+}
+
+// compatTarget names a raftcache RESP address under test.
+type compatTarget struct{ name, addr string }
+
+func newSession(t *testing.T, redisAddr string, targets []compatTarget) *session {
+	t.Helper()
+	s := &session{t: t, redis: dialCompat(t, "redis", redisAddr)}
+	for _, tg := range targets {
+		s.targets = append(s.targets, dialCompat(t, tg.name, tg.addr))
+	}
+	return s
+}
+
+// mismatch is a reply of a target that differs from Redis's.
+type mismatch struct {
+	target string
+	index  int // in the batch
+	args   []string
+	why    string
+}
+
+func (m mismatch) Error() string {
+	return fmt.Sprintf("%s: %s: %s", m.target, formatArgs(m.args), m.why)
+}
+
+// run sends cmds to every connection as one pipeline, reads every reply and
+// checks each target's replies against Redis's. A command whose check may
+// need more round trips (see needsFollowUp) must be the last of its batch,
+// so that the state it looks at is the one the command saw.
+func (s *session) run(cmds [][]string) []mismatch {
+	s.t.Helper()
+	for i, args := range cmds[:len(cmds)-1] {
+		if needsFollowUp(args) {
+			s.t.Fatalf("test bug: %s at %d of a batch of %d; it must end its batch", formatArgs(args), i, len(cmds))
+		}
+	}
+	conns := append([]*compatConn{s.redis}, s.targets...)
+	replies := make([][]replyValue, len(conns))
+	errs := make([]error, len(conns))
+	// The connections are driven concurrently: a follower's pipeline of
+	// writes takes a while, and Redis need not wait for it.
+	done := make(chan int, len(conns))
+	for i, cc := range conns {
+		go func() {
+			defer func() { done <- i }()
+			if errs[i] = cc.send(cmds); errs[i] != nil {
+				return
+			}
+			for range cmds {
+				v, err := cc.recv()
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				replies[i] = append(replies[i], v)
+			}
+		}()
+	}
+	for range conns {
+		<-done
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.t.Fatalf("batch %s: %v", formatBatch(cmds), err)
+	}
+	var out []mismatch
+	for ti, cc := range s.targets {
+		for i, args := range cmds {
+			if why := s.compareReply(cc, args, replies[0][i], replies[ti+1][i]); why != "" {
+				out = append(out, mismatch{target: cc.name, index: i, args: args, why: why})
+			}
+		}
+	}
+	return out
+}
+
+// check runs cmds and fails the test on any difference.
+func (s *session) check(cmds ...[]string) {
+	s.t.Helper()
+	for _, m := range s.run(cmds) {
+		s.t.Error(m)
+	}
+}
+
+func formatArgs(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a == "" || strings.ContainsAny(a, " \"'\\") || strconv.Quote(a) != `"`+a+`"` {
+			a = strconv.Quote(a)
+		}
+		b.WriteString(truncate(a))
+	}
+	return b.String()
+}
+
+func formatBatch(cmds [][]string) string {
+	parts := make([]string, len(cmds))
+	for i, c := range cmds {
+		parts[i] = formatArgs(c)
+	}
+	return "[" + strings.Join(parts, "; ") + "]"
+}
+
+func commandName(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return strings.ToLower(args[0])
+}
+
+// needsFollowUp reports commands whose comparison may send more commands
+// (to finish a SCAN, to ask Redis about a key): they end their batch.
+func needsFollowUp(args []string) bool {
+	switch commandName(args) {
+	case "scan", "hscan", "randomkey", "hgetall", "hkeys", "hvals":
+		return true
+	}
+	return false
+}
+
+// timeSlack is how far apart the same TTL may read on Redis and on a
+// target. Each computes a relative deadline from its own clock when it
+// applies the command, and a TTL from its clock when it reads it; the two
+// run a few milliseconds apart, more on a loaded machine.
+const timeSlack = 2 * time.Second
+
+// compareReply checks one reply of a target against Redis's and returns why
+// it is wrong, or "". Byte equality is the rule; the exceptions below are
+// for replies Redis does not fix itself, and each still fails on a wrong
+// reply.
+func (s *session) compareReply(cc *compatConn, args []string, want, got replyValue) string {
+	if want.raw == got.raw {
+		// Equal bytes are right, except that a SCAN reply is only equal by
+		// chance when its cursor is not 0: finish the iteration.
+		if name := commandName(args); (name == "scan" || name == "hscan") && isOpenScan(want) {
+			return s.compareScan(cc, args, want, got)
+		}
+		return ""
+	}
+	differ := describeDiff(got, want)
+	if want.isError() || got.isError() {
+		return differ // errors are always exact
+	}
+	switch commandName(args) {
+	case "keys":
+		// Redis lists keys in its hash table's order, which depends on a
+		// per-process random seed: no two redis-servers agree. Compare
+		// the sets, multiplicity included.
+		if sameElems(want, got) {
+			return ""
+		}
+	case "ttl", "pttl", "expiretime", "pexpiretime":
+		// A relative deadline is taken from each server's own clock, and
+		// a TTL read at each server's own "now" (see timeSlack). -1 and -2
+		// and the reply type must still match exactly.
+		slack := int64(timeSlack / time.Millisecond)
+		if name := commandName(args); name == "ttl" || name == "expiretime" {
+			slack /= 1000
+		}
+		if withinSlack(want, got, slack) {
+			return ""
+		}
+	case "randomkey":
+		// Redis picks a random key. Right is: nil exactly when Redis has
+		// no key, and otherwise a key that Redis has too.
+		if !want.null && got.typ == '$' && !got.null {
+			if r, err := s.redis.do("EXISTS", got.text); err == nil && r.raw == ":1\r\n" {
+				return ""
+			}
+			return differ + " (a key Redis does not have)"
+		}
+	case "scan", "hscan":
+		return s.compareScan(cc, args, want, got)
+	case "hgetall", "hkeys", "hvals":
+		// A small hash (a listpack in Redis) keeps insertion order, which
+		// raftcache must match exactly. A large one is a hash table in
+		// Redis, whose order depends on its random seed: compare as sets
+		// (of field-value pairs for HGETALL) only then.
+		if s.redisHashIsTable(args[1]) && sameHash(commandName(args), want, got) {
+			return ""
+		}
+	}
+	return differ
+}
+
+// describeDiff shows two different replies: whole when short, else around
+// the first byte where they differ.
+func describeDiff(got, want replyValue) string {
+	const short = 300
+	if len(got.raw) <= short && len(want.raw) <= short {
+		return fmt.Sprintf("got %q, want %q", got.raw, want.raw)
+	}
+	at := 0
+	for at < len(got.raw) && at < len(want.raw) && got.raw[at] == want.raw[at] {
+		at++
+	}
+	from := max(0, at-60)
+	window := func(s string) string { return s[min(from, len(s)):min(at+100, len(s))] }
+	return fmt.Sprintf("replies of %d and %d bytes differ at byte %d: got ...%q..., want ...%q...",
+		len(got.raw), len(want.raw), at, window(got.raw), window(want.raw))
+}
+
+func isOpenScan(v replyValue) bool {
+	return v.isArray() && len(v.elems) == 2 && v.elems[0].text != "0"
+}
+
+// sameElems reports whether two array replies hold the same elements in
+// any order.
+func sameElems(a, b replyValue) bool {
+	if !a.isArray() || !b.isArray() || a.typ != b.typ || len(a.elems) != len(b.elems) {
+		return false
+	}
+	return slices.Equal(sortedRaw(a.elems), sortedRaw(b.elems))
+}
+
+func sortedRaw(elems []replyValue) []string {
+	out := make([]string, len(elems))
+	for i, e := range elems {
+		out[i] = e.raw
+	}
+	slices.Sort(out)
+	return out
+}
+
+func withinSlack(want, got replyValue, slack int64) bool {
+	if want.typ != ':' || got.typ != ':' {
+		return false
+	}
+	w, err1 := strconv.ParseInt(want.text, 10, 64)
+	g, err2 := strconv.ParseInt(got.text, 10, 64)
+	if err1 != nil || err2 != nil || w < 0 || g < 0 {
+		return false // -1 and -2 are exact
+	}
+	return max(w-g, g-w) <= slack
+}
+
+// redisHashIsTable asks Redis whether key is a hash stored as a hash table
+// (unordered) rather than a listpack (insertion order).
+func (s *session) redisHashIsTable(key string) bool {
+	r, err := s.redis.do("OBJECT", "ENCODING", key)
+	return err == nil && r.text == "hashtable"
+}
+
+// sameHash compares HGETALL (pairs), HKEYS or HVALS replies as sets.
+func sameHash(name string, a, b replyValue) bool {
+	if name != "hgetall" {
+		return sameElems(a, b)
+	}
+	pa, ok1 := pairs(a)
+	pb, ok2 := pairs(b)
+	return ok1 && ok2 && a.typ == b.typ && slices.Equal(pa, pb)
+}
+
+// pairs returns the sorted field-value pairs of a flat array or map reply.
+func pairs(v replyValue) ([]string, bool) {
+	if v.null || len(v.elems)%2 != 0 {
+		return nil, false
+	}
+	out := make([]string, 0, len(v.elems)/2)
+	for i := 0; i < len(v.elems); i += 2 {
+		out = append(out, v.elems[i].raw+v.elems[i+1].raw)
+	}
+	slices.Sort(out)
+	return out, true
+}
+
+// compareScan checks a SCAN or HSCAN reply. Cursors are the server's own
+// business (Redis's walk its hash table in reverse-binary order, raftcache's
+// its shards), and so is how much one call returns. What a client can rely
+// on, and what is compared: each reply has the right shape, and a full
+// iteration from the same start returns the same keys (SCAN) or the same
+// field-value pairs (HSCAN). raftcache must also not return a key twice,
+// which Redis may do while rehashing (its duplicates are dropped).
+func (s *session) compareScan(cc *compatConn, args []string, want, got replyValue) string {
+	hscan := commandName(args) == "hscan"
+	cursorAt := 1
+	if hscan {
+		cursorAt = 2
+	}
+	if len(args) <= cursorAt || args[cursorAt] != "0" {
+		// Only a full iteration has a meaning shared by both servers;
+		// the generators start every SCAN at 0.
+		return fmt.Sprintf("cannot compare a SCAN that does not start at 0: got %s, want %s", got, want)
+	}
+	wantAll, err := s.finishScan(s.redis, args, cursorAt, want, true)
+	if err != "" {
+		return "redis: " + err
+	}
+	gotAll, err := s.finishScan(cc, args, cursorAt, got, false)
+	if err != "" {
+		return err
+	}
+	// A small hash is a listpack in Redis, which HSCAN returns whole and
+	// in insertion order in one call: that is exact.
+	if hscan && !isOpenScan(want) && !s.redisHashIsTable(args[1]) {
+		if want.raw != got.raw {
+			return describeDiff(got, want)
+		}
+		return ""
+	}
+	slices.Sort(wantAll)
+	slices.Sort(gotAll)
+	if !slices.Equal(wantAll, gotAll) {
+		return fmt.Sprintf("full iteration returned %q, want %q (first reply %s, Redis's %s)",
+			gotAll, wantAll, got, want)
+	}
+	return ""
+}
+
+// finishScan follows a SCAN or HSCAN from its first reply to cursor 0 and
+// returns every key (or field-value pair) returned on the way.
+func (s *session) finishScan(cc *compatConn, args []string, cursorAt int, first replyValue, dedupe bool) ([]string, string) {
+	var all []string
+	seen := map[string]bool{}
+	next := slices.Clone(args)
+	r := first
+	for calls := 0; ; calls++ {
+		if !r.isArray() || len(r.elems) != 2 || r.elems[0].typ != '$' || !r.elems[1].isArray() {
+			return nil, fmt.Sprintf("reply %s is not [cursor, array]", r)
+		}
+		items := r.elems[1].elems
+		step := 1
+		if commandName(args) == "hscan" {
+			step = 2
+			if len(items)%2 != 0 {
+				return nil, fmt.Sprintf("HSCAN reply %s has an odd element count", r)
+			}
+		}
+		for i := 0; i < len(items); i += step {
+			item := items[i].raw
+			if step == 2 {
+				item += items[i+1].raw
+			}
+			if seen[item] {
+				if dedupe {
+					continue
+				}
+				return nil, fmt.Sprintf("%s returned %q twice", formatArgs(args), item)
+			}
+			seen[item] = true
+			all = append(all, item)
+		}
+		cursor := r.elems[0].text
+		if cursor == "0" {
+			return all, ""
+		}
+		if calls > 100000 {
+			return nil, "SCAN did not end after 100000 calls"
+		}
+		next[cursorAt] = cursor
+		var err error
+		if r, err = cc.do(next...); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// parseLine splits a test line as redis-cli does (sdssplitargs: quotes,
+// \x00 escapes), so binary arguments read naturally in the cases.
+func parseLine(t *testing.T, line string) []string {
+	t.Helper()
+	argv, ok := splitArgs(nil, []byte(line))
+	if !ok || len(argv) == 0 {
+		t.Fatalf("test bug: cannot split %q", line)
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = string(a)
+	}
+	return args
+}
+
+func TestReadReply(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		typ   byte
+		null  bool
+		elems int
+	}{
+		{"+OK\r\n", '+', false, 0},
+		{"-ERR x\r\n", '-', false, 0},
+		{":-3\r\n", ':', false, 0},
+		{"$3\r\na\r\n\r\n", '$', false, 0},
+		{"$-1\r\n", '$', true, 0},
+		{"*-1\r\n", '*', true, 0},
+		{"*2\r\n$1\r\na\r\n*1\r\n:1\r\n", '*', false, 2},
+		{"%1\r\n+k\r\n,1.5\r\n", '%', false, 2},
+		{"~2\r\n#t\r\n_\r\n", '~', false, 2},
+		{"=8\r\ntxt:abcd\r\n", '=', false, 0},
+		{"(12345678901234567890\r\n", '(', false, 0},
+	} {
+		v, err := readReply(bufio.NewReader(strings.NewReader(tc.in + "+next\r\n")))
+		if err != nil || v.raw != tc.in || v.typ != tc.typ || v.null != tc.null || len(v.elems) != tc.elems {
+			t.Errorf("readReply(%q) = %+v, %v", tc.in, v, err)
+		}
+	}
+	for _, bad := range []string{"", "+OK\n", "?x\r\n", "$5\r\nab\r\n", "$2\r\nabcd", "*2\r\n:1\r\n", "$x\r\n"} {
+		if v, err := readReply(bufio.NewReader(strings.NewReader(bad))); err == nil {
+			t.Errorf("readReply(%q) = %+v, want an error", bad, v)
+		}
+	}
+}
+
+// TestCompareRules checks that the relaxed comparisons still fail on wrong
+// replies.
+func TestCompareRules(t *testing.T) {
+	reply := func(s string) replyValue {
+		v, err := readReply(bufio.NewReader(strings.NewReader(s)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	s := &session{t: t}
+	for _, tc := range []struct {
+		cmd        string
+		want, got  string
+		acceptable bool
+	}{
+		{"GET k", "$1\r\na\r\n", "$1\r\na\r\n", true},
+		{"GET k", "$1\r\na\r\n", "$1\r\nb\r\n", false},
+		{"KEYS *", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\nb\r\n$1\r\na\r\n", true},
+		{"KEYS *", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*2\r\n$1\r\na\r\n$1\r\na\r\n", false},
+		{"KEYS *", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", "*1\r\n$1\r\na\r\n", false},
+		{"KEYS *", "*0\r\n", "-ERR x\r\n", false},
+		{"TTL k", ":100\r\n", ":99\r\n", true},
+		{"TTL k", ":100\r\n", ":97\r\n", false},
+		{"TTL k", ":-1\r\n", ":0\r\n", false},
+		{"TTL k", ":-2\r\n", ":-1\r\n", false},
+		{"PTTL k", ":100000\r\n", ":99000\r\n", true},
+		{"PTTL k", ":100000\r\n", ":97000\r\n", false},
+		{"PTTL k", ":100000\r\n", "$6\r\n100000\r\n", false},
+		{"EXPIRETIME k", ":4102444800\r\n", ":4102444801\r\n", true},
+		{"SET k v", "+OK\r\n", "-ERR syntax error\r\n", false},
+	} {
+		why := s.compareReply(nil, parseLine(t, tc.cmd), reply(tc.want), reply(tc.got))
+		if (why == "") != tc.acceptable {
+			t.Errorf("%s: want %q, got %q: accepted %v (%s)", tc.cmd, tc.want, tc.got, why == "", why)
+		}
+	}
+}
