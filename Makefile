@@ -4,7 +4,7 @@ BIN     := bin/raftcache
 DATA    ?= raftcache-data
 TMPDIR  ?= /tmp
 
-.PHONY: build run test unit e2e cluster lint deps clean jepsen
+.PHONY: build run test unit e2e cluster lint deps clean compat jepsen
 
 build:
 	$(GO) build -o $(BIN) ./cmd/raftcache
@@ -28,6 +28,10 @@ JEPSEN_FLAGS     ?=
 jepsen: build
 	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
 	bin/raftcache-jepsen -bin $(BIN) -duration $(DURATION) -nemesis $(NEMESIS) -snapshot_entries $(SNAPSHOT_ENTRIES) $(JEPSEN_FLAGS)
+
+# The differential suite's random commands, at length (make test runs 4000).
+compat: deps
+	RAFTCACHE_COMPAT_OPS=$${RAFTCACHE_COMPAT_OPS:-200000} $(GO) test -count=1 -timeout 60m -run 'TestCompatRandom' -v ./resp/
 
 # The tutorial's three local nodes; Ctrl-C stops them all.
 cluster: build
