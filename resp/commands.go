@@ -3,27 +3,28 @@ package resp
 //go:generate go run ./internal/gencmd
 
 import (
-	"context"
 	_ "embed"
-	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/tidwall/redcon"
 )
 
 // The COMMAND INFO and COMMAND DOCS replies of redis-server itself for the
-// commands raftcache serves, captured by internal/gencmd. Serving Redis's own
-// bytes keeps key specs, flags and docs exact without copying them by hand.
+// commands raftcache serves, in RESP2 and RESP3, captured by
+// internal/gencmd. Serving Redis's own bytes keeps key specs, flags and docs
+// exact without copying them by hand; the same capture gives each command's
+// arity and flags to the dispatcher, so both always agree.
 var (
 	//go:embed commandinfo.resp
 	commandInfoRaw string
 	//go:embed commanddocs.resp
 	commandDocsRaw string
+	//go:embed commandinfo3.resp
+	commandInfo3Raw string
+	//go:embed commanddocs3.resp
+	commandDocs3Raw string
 )
 
 // commandHelp is Redis 7's COMMAND HELP.
@@ -51,45 +52,115 @@ var commandHelp = [...]string{
 	"    Prints this help.",
 }
 
-// commandTable indexes the captured replies by command name.
-type commandTable struct {
-	names   []string          // lower-case, in capture order
-	info    map[string]string // name → its raw COMMAND INFO entry
-	docs    map[string]string // name → its raw COMMAND DOCS value
-	allInfo string            // the raw reply to a bare COMMAND
-	allDocs string            // the raw reply to a bare COMMAND DOCS
+// handler serves one command. It writes its reply to c.w.
+type handler func(s *Server, c *client, args [][]byte)
+
+// cmdSpec is one command or subcommand as the dispatcher sees it.
+type cmdSpec struct {
+	name   string // full lower-case name: "get", "client|setname"
+	arity  int    // Redis's: exact argc, or -n for at least n
+	noAuth bool   // may run before AUTH
+	// txnControl commands run at once inside MULTI instead of being queued.
+	txnControl bool
+	data       bool // a state machine command: Server.data runs it
+	run        handler
+	subs       map[string]*cmdSpec // a container's subcommands
 }
 
-func newCommandTable() *commandTable {
-	t := &commandTable{info: map[string]string{}, docs: map[string]string{}}
-	n, i := arrayHeader(commandInfoRaw, 0)
-	for range n {
-		end := skipValue(commandInfoRaw, i)
-		entry := commandInfoRaw[i:end]
-		// An entry is an array whose first element is the name.
-		_, j := arrayHeader(entry, 0)
-		name := bulkText(entry, j)
-		t.names = append(t.names, name)
-		t.info[name] = entry
-		i = end
+// protoTable is the captured metadata in one protocol.
+type protoTable struct {
+	info    map[string]string // name → raw COMMAND INFO entry
+	docs    map[string]string // name → raw COMMAND DOCS value
+	all     string            // raw reply to a bare COMMAND
+	allDocs string            // raw reply to a bare COMMAND DOCS
+}
+
+// commandTable indexes the captured replies by command name.
+type commandTable struct {
+	names []string // top-level, lower-case, in capture order
+	p2    protoTable
+	p3    protoTable
+	specs map[string]*cmdSpec
+}
+
+func (t *commandTable) proto(c *client) *protoTable {
+	if c.w.resp3 {
+		return &t.p3
 	}
-	n, i = arrayHeader(commandDocsRaw, 0)
-	for k := 0; k < n; k += 2 {
-		name := bulkText(commandDocsRaw, i)
-		i = skipValue(commandDocsRaw, i)
-		end := skipValue(commandDocsRaw, i)
-		t.docs[name] = commandDocsRaw[i:end]
-		i = end
-	}
-	t.allInfo = commandInfoRaw
-	var b strings.Builder
-	b.WriteString("*" + strconv.Itoa(2*len(t.names)) + "\r\n")
+	return &t.p2
+}
+
+func newCommandTable(own map[string]handler) *commandTable {
+	t := &commandTable{specs: map[string]*cmdSpec{}}
+	t.names, t.p2 = parseTables(commandInfoRaw, commandDocsRaw, false)
+	_, t.p3 = parseTables(commandInfo3Raw, commandDocs3Raw, true)
 	for _, name := range t.names {
-		b.WriteString("$" + strconv.Itoa(len(name)) + "\r\n" + name + "\r\n")
-		b.WriteString(t.docs[name])
+		t.specs[name] = newSpec(t.p2.info[name], own)
 	}
-	t.allDocs = b.String()
 	return t
+}
+
+// newSpec builds the spec of one COMMAND INFO entry: an array of name,
+// arity, flags, first key, last key, key step, ACL categories, tips, key
+// specs and subcommands. A name without its own handler is a data command.
+func newSpec(entry string, own map[string]handler) *cmdSpec {
+	f := children(entry, 0)
+	sp := &cmdSpec{name: bulkText(entry, f[0]), arity: intValue(entry, f[1])}
+	for _, flag := range children(entry, f[2]) {
+		if line, _ := readLine(entry, flag); line == "+no_auth" {
+			sp.noAuth = true
+		}
+	}
+	switch sp.name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		sp.txnControl = true
+	}
+	sp.run = own[sp.name]
+	subs := children(entry, f[9])
+	switch {
+	case sp.run != nil:
+	case len(subs) > 0:
+		// A bare container never runs: its arity asks for a subcommand.
+		sp.run = func(s *Server, c *client, args [][]byte) { c.w.err(arityError(sp.name)) }
+	default:
+		sp.run, sp.data = (*Server).data, true
+	}
+	for _, sub := range subs {
+		end := skipValue(entry, sub)
+		s := newSpec(entry[sub:end], own)
+		if sp.subs == nil {
+			sp.subs = map[string]*cmdSpec{}
+		}
+		sp.subs[strings.TrimPrefix(s.name, sp.name+"|")] = s
+	}
+	return sp
+}
+
+func parseTables(infoRaw, docsRaw string, resp3 bool) ([]string, protoTable) {
+	p := protoTable{info: map[string]string{}, docs: map[string]string{}, all: infoRaw}
+	var names []string
+	for _, i := range children(infoRaw, 0) {
+		entry := infoRaw[i:skipValue(infoRaw, i)]
+		name := bulkText(entry, children(entry, 0)[0])
+		names = append(names, name)
+		p.info[name] = entry
+	}
+	kv := children(docsRaw, 0)
+	for k := 0; k+1 < len(kv); k += 2 {
+		p.docs[bulkText(docsRaw, kv[k])] = docsRaw[kv[k+1]:skipValue(docsRaw, kv[k+1])]
+	}
+	var b strings.Builder
+	if resp3 {
+		b.WriteString("%" + strconv.Itoa(len(names)) + "\r\n")
+	} else {
+		b.WriteString("*" + strconv.Itoa(2*len(names)) + "\r\n")
+	}
+	for _, name := range names {
+		b.WriteString("$" + strconv.Itoa(len(name)) + "\r\n" + name + "\r\n")
+		b.WriteString(p.docs[name])
+	}
+	p.allDocs = b.String()
+	return names, p
 }
 
 // The captured replies are trusted input (generated, embedded), so these
@@ -100,10 +171,20 @@ func readLine(s string, i int) (line string, next int) {
 	return s[i:end], end + 2
 }
 
-func arrayHeader(s string, i int) (n int, next int) {
+// children returns the offsets of the elements of the aggregate at i (a
+// map's keys and values alternate).
+func children(s string, i int) []int {
 	line, next := readLine(s, i)
-	n, _ = strconv.Atoi(line[1:])
-	return n, next
+	n, _ := strconv.Atoi(line[1:])
+	if line[0] == '%' {
+		n *= 2
+	}
+	out := make([]int, 0, max(n, 0))
+	for range n {
+		out = append(out, next)
+		next = skipValue(s, next)
+	}
+	return out
 }
 
 func bulkText(s string, i int) string {
@@ -112,16 +193,26 @@ func bulkText(s string, i int) string {
 	return s[next : next+n]
 }
 
+func intValue(s string, i int) int {
+	line, _ := readLine(s, i)
+	n, _ := strconv.Atoi(line[1:])
+	return n
+}
+
+// skipValue returns where the RESP2 or RESP3 value at i ends.
 func skipValue(s string, i int) int {
 	line, next := readLine(s, i)
-	n, _ := strconv.Atoi(line[1:])
 	switch line[0] {
-	case '*':
+	case '*', '~', '%':
+		n, _ := strconv.Atoi(line[1:])
+		if line[0] == '%' {
+			n *= 2
+		}
 		for range n {
 			next = skipValue(s, next)
 		}
-	case '$':
-		if n >= 0 {
+	case '$', '=':
+		if n, _ := strconv.Atoi(line[1:]); n >= 0 {
 			next += n + 2
 		}
 	}
@@ -139,191 +230,93 @@ func lowerASCII(b []byte) string {
 	return string(out)
 }
 
-func (s *Server) command(conn redcon.Conn, st *connState, args [][]byte) {
-	t := s.cmds
-	if len(args) == 1 {
-		conn.WriteRaw([]byte(t.allInfo))
+// command serves COMMAND with no subcommand: every command's info.
+func (s *Server) command(c *client, args [][]byte) {
+	c.w.raw(s.cmds.proto(c).all)
+}
+
+func (s *Server) commandCount(c *client, args [][]byte) {
+	c.w.int(int64(len(s.cmds.names)))
+}
+
+func (s *Server) commandList(c *client, args [][]byte) {
+	if len(args) != 2 {
+		// FILTERBY would need Redis's ACL categories and glob
+		// matching; no client needs it to work.
+		c.w.err("ERR COMMAND LIST FILTERBY is not supported by raftcache")
 		return
 	}
-	sub := args[1]
+	c.w.array(len(s.cmds.names))
+	for _, name := range s.cmds.names {
+		c.w.bulkString(name)
+	}
+}
+
+func (s *Server) commandInfo(c *client, args [][]byte) {
+	t := s.cmds.proto(c)
+	if len(args) == 2 {
+		c.w.raw(t.all)
+		return
+	}
+	c.w.array(len(args) - 2)
+	for _, a := range args[2:] {
+		if e, ok := t.info[lowerASCII(a)]; ok {
+			c.w.raw(e)
+		} else {
+			c.w.null()
+		}
+	}
+}
+
+func (s *Server) commandDocs(c *client, args [][]byte) {
+	t := s.cmds.proto(c)
+	// redis-cli sends a bare COMMAND DOCS at start-up for its hints.
+	if len(args) == 2 {
+		c.w.raw(t.allDocs)
+		return
+	}
+	var found []string
+	for _, a := range args[2:] {
+		if _, ok := t.docs[lowerASCII(a)]; ok {
+			found = append(found, lowerASCII(a))
+		}
+	}
+	c.w.mapHeader(len(found))
+	for _, name := range found {
+		c.w.bulkString(name)
+		c.w.raw(t.docs[name])
+	}
+}
+
+func (s *Server) commandHelp(c *client, args [][]byte) {
+	writeHelp(c, commandHelp[:])
+}
+
+func writeHelp(c *client, lines []string) {
+	c.w.array(len(lines))
+	for _, line := range lines {
+		c.w.status(line)
+	}
+}
+
+func (s *Server) commandGetKeys(c *client, args [][]byte) {
+	cmd, ok, err := fsm.Parse(args[2:], time.Now().UnixMilli())
 	switch {
-	case equalFold(sub, "count"):
-		if len(args) != 2 {
-			s.writeError(conn, st, arityError("command|count"))
-			return
+	case !ok:
+		if _, known := s.cmds.specs[lowerASCII(args[2])]; known {
+			c.w.err("ERR The command has no key arguments")
+		} else {
+			c.w.err("ERR Invalid command specified")
 		}
-		conn.WriteInt(len(t.names))
-	case equalFold(sub, "list"):
-		if len(args) != 2 {
-			// FILTERBY would need Redis's ACL categories and glob
-			// matching; no client needs it to work.
-			s.writeError(conn, st, "ERR COMMAND LIST FILTERBY is not supported by raftcache")
-			return
-		}
-		conn.WriteArray(len(t.names))
-		for _, name := range t.names {
-			conn.WriteBulkString(name)
-		}
-	case equalFold(sub, "info"):
-		if len(args) == 2 {
-			conn.WriteRaw([]byte(t.allInfo))
-			return
-		}
-		conn.WriteArray(len(args) - 2)
-		for _, a := range args[2:] {
-			if e, ok := t.info[lowerASCII(a)]; ok {
-				conn.WriteRaw([]byte(e))
-			} else {
-				conn.WriteNull()
-			}
-		}
-	case equalFold(sub, "docs"):
-		// redis-cli sends a bare COMMAND DOCS at start-up for its hints.
-		if len(args) == 2 {
-			conn.WriteRaw([]byte(t.allDocs))
-			return
-		}
-		var found []string
-		for _, a := range args[2:] {
-			if _, ok := t.docs[lowerASCII(a)]; ok {
-				found = append(found, lowerASCII(a))
-			}
-		}
-		conn.WriteArray(2 * len(found))
-		for _, name := range found {
-			conn.WriteBulkString(name)
-			conn.WriteRaw([]byte(t.docs[name]))
-		}
-	case equalFold(sub, "help"):
-		if len(args) != 2 {
-			s.writeError(conn, st, arityError("command|help"))
-			return
-		}
-		conn.WriteArray(len(commandHelp))
-		for _, line := range commandHelp {
-			conn.WriteString(line)
-		}
-	case equalFold(sub, "getkeys"):
-		if len(args) < 4 {
-			s.writeError(conn, st, arityError("command|getkeys"))
-			return
-		}
-		c, ok, err := fsm.Parse(args[2:], time.Now().UnixMilli())
-		switch {
-		case !ok:
-			s.writeError(conn, st, "ERR Invalid command specified")
-		case err != nil:
-			s.writeError(conn, st, "ERR Invalid arguments specified for command")
-		case len(c.Keys()) == 0:
-			s.writeError(conn, st, "ERR The command has no key arguments")
-		default:
-			keys := c.Keys()
-			conn.WriteArray(len(keys))
-			for _, k := range keys {
-				conn.WriteBulk(k)
-			}
-		}
-	case equalFold(sub, "getkeysandflags"):
-		s.writeError(conn, st, "ERR COMMAND GETKEYSANDFLAGS is not supported by raftcache")
+	case err != nil:
+		c.w.err("ERR Invalid arguments specified for command")
+	case len(cmd.Keys()) == 0:
+		c.w.err("ERR The command has no key arguments")
 	default:
-		s.writeError(conn, st, "ERR unknown subcommand '"+string(cString(sub, 128))+"'. Try COMMAND HELP.")
-	}
-}
-
-// info serves INFO [section ...] with the sections raftcache has, in
-// Redis's format: "# Title" lines, "field:value" lines, sections separated
-// by an empty line. Unknown sections are ignored, as Redis does.
-func (s *Server) info(conn redcon.Conn, st *connState, args [][]byte) {
-	var server, keyspace, raft bool
-	if len(args) == 1 {
-		server, keyspace, raft = true, true, true
-	}
-	for _, a := range args[1:] {
-		switch {
-		case equalFold(a, "all"), equalFold(a, "everything"), equalFold(a, "default"):
-			server, keyspace, raft = true, true, true
-		case equalFold(a, "server"):
-			server = true
-		case equalFold(a, "keyspace"):
-			keyspace = true
-		case equalFold(a, "raft"):
-			raft = true
+		keys := cmd.Keys()
+		c.w.array(len(keys))
+		for _, k := range keys {
+			c.w.bulk(k)
 		}
-	}
-	var b strings.Builder
-	section := func(title string) {
-		if b.Len() > 0 {
-			b.WriteString("\r\n")
-		}
-		b.WriteString("# " + title + "\r\n")
-	}
-	field := func(name, value string) { b.WriteString(name + ":" + value + "\r\n") }
-	if server {
-		section("Server")
-		now := time.Now()
-		up := now.Sub(s.started)
-		field("redis_version", redisVersion)
-		field("raftcache_version", s.cfg.Version)
-		field("redis_mode", "standalone")
-		field("os", runtime.GOOS+" "+runtime.GOARCH)
-		field("arch_bits", strconv.Itoa(strconv.IntSize))
-		field("go_version", runtime.Version())
-		field("process_id", strconv.Itoa(os.Getpid()))
-		field("tcp_port", strconv.FormatInt(s.port.Load(), 10))
-		field("server_time_usec", strconv.FormatInt(now.UnixMicro(), 10))
-		field("uptime_in_seconds", strconv.FormatInt(int64(up/time.Second), 10))
-		field("uptime_in_days", strconv.FormatInt(int64(up/(24*time.Hour)), 10))
-	}
-	if keyspace {
-		section("Keyspace")
-		if n := s.store.Len(); n > 0 {
-			field("db0", "keys="+strconv.Itoa(n)+",expires="+strconv.Itoa(s.store.ExpiresLen())+",avg_ttl=0")
-		}
-	}
-	if raft {
-		section("Raft")
-		s.raftInfo(field)
-	}
-	conn.WriteBulkString(b.String())
-}
-
-// redisVersion is the Redis version raftcache claims compatibility with;
-// clients use it to pick command variants.
-const redisVersion = "7.0.0"
-
-func (s *Server) raftInfo(field func(name, value string)) {
-	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
-	id := func(n uint64) string {
-		if n == 0 {
-			return "none"
-		}
-		return cluster.FormatID(n)
-	}
-	bit := func(b bool) string {
-		if b {
-			return "1"
-		}
-		return "0"
-	}
-	st := s.cluster.Status()
-	field("node_id", id(st.ID))
-	field("role", string(st.Role))
-	field("term", u(st.Term))
-	field("leader", id(st.Leader))
-	field("commit_index", u(st.Commit))
-	field("applied_index", u(st.Applied))
-	field("members", strconv.Itoa(st.Members))
-	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
-	defer cancel()
-	members, err := s.cluster.Members(ctx)
-	if err != nil {
-		// The summary above still helps; the list needs the leader.
-		s.log.Debug("resp: INFO raft: listing members", "err", err)
-		return
-	}
-	for i, m := range members {
-		field("member"+strconv.Itoa(i), "id="+cluster.FormatID(m.ID)+",role="+string(m.Role)+
-			",voter="+bit(m.Voter)+",reachable="+bit(m.Reachable)+",match="+u(m.Match)+
-			",raft="+m.RaftAddr+",resp="+m.RESPAddr+",api="+m.APIAddr)
 	}
 }

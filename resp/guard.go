@@ -15,9 +15,29 @@ const (
 	inlineMaxSize      = 64 * 1024          // PROTO_INLINE_MAX_SIZE
 	defaultMaxBulkLen  = 512 * 1024 * 1024  // proto-max-bulk-len
 	defaultMaxQueryBuf = 1024 * 1024 * 1024 // client-query-buffer-limit
-	guardInitialBuf    = 16 * 1024
-	guardMaxBuf        = 2 * inlineMaxSize // a header line plus one read must fit
+	// Before a client has authenticated (when a password is set), Redis
+	// refuses requests bigger than these, so that an unauthenticated
+	// client cannot make it allocate much.
+	unauthMaxArgs    = 10
+	unauthMaxBulkLen = 16384
+	guardInitialBuf  = 16 * 1024
+	guardMaxBuf      = 2 * inlineMaxSize // a header line plus one read must fit
+	// argOverhead is what one argument costs beyond its bytes once parsed
+	// (redcon keeps two offsets and a slice header per argument). It is
+	// counted against the query buffer limit, so that a request of
+	// millions of empty arguments is bounded by memory, not just by its
+	// size on the wire.
+	argOverhead = 48
 )
+
+// limits are the server's request limits, shared by every connection and
+// changed at run time by CONFIG SET.
+type limits struct {
+	maxBulk  atomic.Int64 // proto-max-bulk-len
+	maxQuery atomic.Int64 // client-query-buffer-limit
+	netIn    atomic.Int64 // bytes read from clients, for INFO
+	netOut   atomic.Int64 // bytes written to clients, for INFO
+}
 
 // errQueryBufferLimit ends a connection whose single command outgrows
 // Config.MaxQueryBuffer; Redis closes such clients without a reply too.
@@ -44,9 +64,13 @@ const (
 // does, and then the connection ends.
 type guardConn struct {
 	net.Conn
-	maxBulk  int64
-	maxQuery int64
+	limits   *limits
 	draining *atomic.Bool // set by Server.Shutdown: read no new requests
+	// authRequired, set once the connection is accepted, reports whether
+	// the client must still authenticate. While it must, requests are
+	// held to Redis's unauthenticated limits and handed to redcon one at
+	// a time, so that an AUTH takes effect for the request after it.
+	authRequired func() bool
 
 	in   []byte // raw bytes from the socket; in[r:w] not yet parsed
 	r, w int
@@ -65,14 +89,21 @@ type guardConn struct {
 	inline [][]byte
 }
 
-func newGuardConn(c net.Conn, maxBulk, maxQuery int64, draining *atomic.Bool) *guardConn {
+func newGuardConn(c net.Conn, l *limits, draining *atomic.Bool) *guardConn {
 	return &guardConn{
-		Conn:     c,
-		maxBulk:  maxBulk,
-		maxQuery: maxQuery,
-		draining: draining,
-		in:       make([]byte, guardInitialBuf),
+		Conn:         c,
+		limits:       l,
+		draining:     draining,
+		authRequired: func() bool { return false },
+		in:           make([]byte, guardInitialBuf),
 	}
+}
+
+// Write counts the bytes written, for INFO.
+func (g *guardConn) Write(p []byte) (int, error) {
+	n, err := g.Conn.Write(p)
+	g.limits.netOut.Add(int64(n))
+	return n, err
 }
 
 // Read hands redcon canonical request bytes.
@@ -107,6 +138,7 @@ func (g *guardConn) Read(p []byte) (int, error) {
 			// buffer instead of through ours.
 			n := int(min(int64(len(p)), g.bulkLeft))
 			n, err := g.Conn.Read(p[:n])
+			g.limits.netIn.Add(int64(n))
 			g.bulkLeft -= int64(n)
 			if err := g.count(int64(n)); err != nil {
 				return 0, err
@@ -146,6 +178,7 @@ func (g *guardConn) fill() {
 		}
 	}
 	n, err := g.Conn.Read(g.in[g.w:])
+	g.limits.netIn.Add(int64(n))
 	g.w += n
 	if err != nil {
 		g.err = g.readErr(err)
@@ -155,7 +188,7 @@ func (g *guardConn) fill() {
 // count adds n bytes to the current request and enforces maxQuery.
 func (g *guardConn) count(n int64) error {
 	g.cmdBytes += n
-	if g.cmdBytes > g.maxQuery {
+	if g.cmdBytes > g.limits.maxQuery.Load() {
 		// Requests before this one are still answered; this one
 		// never reaches redcon.
 		g.err = errQueryBufferLimit
@@ -172,6 +205,11 @@ loop:
 	for g.r < g.w && g.perr == "" && g.err == nil {
 		switch g.st {
 		case stCommand:
+			if g.o < len(g.out) && g.authRequired() {
+				// Let redcon run this request (an AUTH, maybe) before
+				// the next one is checked against the limits.
+				break loop
+			}
 			if g.in[g.r] == '*' {
 				if !g.multibulkHeader() {
 					break loop
@@ -218,6 +256,10 @@ func (g *guardConn) multibulkHeader() bool {
 		g.perr = "invalid multibulk length"
 		return false
 	}
+	if n > unauthMaxArgs && g.authRequired() {
+		g.perr = "unauthenticated multibulk length"
+		return false
+	}
 	hdr := int64(end + 2 - g.r)
 	g.r = end + 2
 	if n <= 0 {
@@ -243,11 +285,15 @@ func (g *guardConn) bulkHeader() bool {
 		return false
 	}
 	n, ok := string2ll(g.in[g.r+1 : end])
-	if !ok || n < 0 || n > g.maxBulk {
+	if !ok || n < 0 || n > g.limits.maxBulk.Load() {
 		g.perr = "invalid bulk length"
 		return false
 	}
-	if g.count(int64(end+2-g.r)+n+2) != nil {
+	if n > unauthMaxBulkLen && g.authRequired() {
+		g.perr = "unauthenticated bulk length"
+		return false
+	}
+	if g.count(int64(end+2-g.r)+n+2+argOverhead) != nil {
 		return false
 	}
 	g.r = end + 2

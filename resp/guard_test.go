@@ -96,49 +96,92 @@ func TestUnknownCommand(t *testing.T) {
 	}
 }
 
-// TestAppendReply covers the RESP3 kinds Redis converts for RESP2 clients.
+// TestAppendReply covers every reply kind in RESP2, where RESP3 kinds are
+// converted as Redis does, and in RESP3.
 func TestAppendReply(t *testing.T) {
 	tests := []struct {
-		r    fsm.Reply
-		want string
+		r            fsm.Reply
+		resp2, resp3 string
 	}{
-		{fsm.Nil, "$-1\r\n"},
-		{fsm.Reply{Kind: fsm.KindNilArray}, "*-1\r\n"},
-		{fsm.OK, "+OK\r\n"},
-		{fsm.Error("ERR bad\r\nthing"), "-ERR bad  thing\r\n"},
-		{fsm.Int(-42), ":-42\r\n"},
-		{fsm.Bulk([]byte("a\r\n\x00")), "$4\r\na\r\n\x00\r\n"},
-		{fsm.Bulk(nil), "$0\r\n\r\n"},
-		{fsm.Array(), "*0\r\n"},
-		{fsm.Array(fsm.Int(1), fsm.Nil, fsm.Array(fsm.Bulk([]byte("x")))), "*3\r\n:1\r\n$-1\r\n*1\r\n$1\r\nx\r\n"},
-		{fsm.Reply{Kind: fsm.KindMap, Elems: []fsm.Reply{fsm.Bulk([]byte("k")), fsm.Int(1)}}, "*2\r\n$1\r\nk\r\n:1\r\n"},
-		{fsm.Reply{Kind: fsm.KindSet, Elems: []fsm.Reply{fsm.Bulk([]byte("m"))}}, "*1\r\n$1\r\nm\r\n"},
-		{fsm.Reply{Kind: fsm.KindDouble, Bytes: []byte("1.5")}, "$3\r\n1.5\r\n"},
-		{fsm.Reply{Kind: fsm.KindBool, Int: 1}, ":1\r\n"},
-		{fsm.Reply{Kind: fsm.KindBool}, ":0\r\n"},
+		{fsm.Nil, "$-1\r\n", "_\r\n"},
+		{fsm.Reply{Kind: fsm.KindNilArray}, "*-1\r\n", "_\r\n"},
+		{fsm.OK, "+OK\r\n", "+OK\r\n"},
+		{fsm.Error("ERR bad\r\nthing"), "-ERR bad  thing\r\n", "-ERR bad  thing\r\n"},
+		{fsm.Int(-42), ":-42\r\n", ":-42\r\n"},
+		{fsm.Bulk([]byte("a\r\n\x00")), "$4\r\na\r\n\x00\r\n", "$4\r\na\r\n\x00\r\n"},
+		{fsm.Bulk(nil), "$0\r\n\r\n", "$0\r\n\r\n"},
+		{fsm.Array(), "*0\r\n", "*0\r\n"},
+		{fsm.Array(fsm.Int(1), fsm.Nil, fsm.Array(fsm.Bulk([]byte("x")))),
+			"*3\r\n:1\r\n$-1\r\n*1\r\n$1\r\nx\r\n", "*3\r\n:1\r\n_\r\n*1\r\n$1\r\nx\r\n"},
+		{fsm.Reply{Kind: fsm.KindMap, Elems: []fsm.Reply{fsm.Bulk([]byte("k")), fsm.Int(1)}},
+			"*2\r\n$1\r\nk\r\n:1\r\n", "%1\r\n$1\r\nk\r\n:1\r\n"},
+		{fsm.Reply{Kind: fsm.KindMap}, "*0\r\n", "%0\r\n"},
+		{fsm.Reply{Kind: fsm.KindSet, Elems: []fsm.Reply{fsm.Bulk([]byte("m"))}}, "*1\r\n$1\r\nm\r\n", "~1\r\n$1\r\nm\r\n"},
+		{fsm.Reply{Kind: fsm.KindDouble, Bytes: []byte("1.5")}, "$3\r\n1.5\r\n", ",1.5\r\n"},
+		{fsm.Reply{Kind: fsm.KindBool, Int: 1}, ":1\r\n", "#t\r\n"},
+		{fsm.Reply{Kind: fsm.KindBool}, ":0\r\n", "#f\r\n"},
 	}
 	for _, tc := range tests {
-		if got := string(appendReply(nil, tc.r)); got != tc.want {
-			t.Errorf("appendReply(%v) = %q, want %q", tc.r, got, tc.want)
+		if got := string(appendReply(nil, tc.r, false)); got != tc.resp2 {
+			t.Errorf("RESP2 appendReply(%v) = %q, want %q", tc.r, got, tc.resp2)
+		}
+		if got := string(appendReply(nil, tc.r, true)); got != tc.resp3 {
+			t.Errorf("RESP3 appendReply(%v) = %q, want %q", tc.r, got, tc.resp3)
 		}
 	}
 }
 
+// TestCommandTable checks the captured tables parse, that the RESP2 and
+// RESP3 captures describe the same commands, and that every command the
+// table routes to the state machine is one fsm knows.
 func TestCommandTable(t *testing.T) {
-	tab := newCommandTable()
-	if len(tab.names) < 17 || len(tab.info) != len(tab.names) || len(tab.docs) != len(tab.names) {
-		t.Fatalf("table: %d names, %d info, %d docs", len(tab.names), len(tab.info), len(tab.docs))
+	tab := newCommandTable(ownCommands())
+	if len(tab.names) < 60 || len(tab.p2.info) != len(tab.names) || len(tab.p2.docs) != len(tab.names) ||
+		len(tab.p3.info) != len(tab.names) || len(tab.p3.docs) != len(tab.names) {
+		t.Fatalf("table: %d names, %d/%d info, %d/%d docs", len(tab.names),
+			len(tab.p2.info), len(tab.p3.info), len(tab.p2.docs), len(tab.p3.docs))
+	}
+	for _, raw := range []string{commandInfoRaw, commandDocsRaw, commandInfo3Raw, commandDocs3Raw,
+		tab.p2.allDocs, tab.p3.allDocs} {
+		if end := skipValue(raw, 0); end != len(raw) {
+			t.Errorf("value ends at %d of %d", end, len(raw))
+		}
 	}
 	for _, name := range tab.names {
 		if name != strings.ToLower(name) {
 			t.Errorf("name %q not lower-case", name)
 		}
+		sp := tab.specs[name]
+		if sp.data {
+			if _, ok, _ := fsm.Parse([][]byte{[]byte(name)}, 0); !ok {
+				t.Errorf("%s: routed to fsm, which does not know it", name)
+			}
+		}
 	}
-	if end := skipValue(commandInfoRaw, 0); end != len(commandInfoRaw) {
-		t.Errorf("commandinfo.resp: value ends at %d of %d", end, len(commandInfoRaw))
+	// Every handler of resp's own is reachable through the table.
+	for name := range ownCommands() {
+		top, sub, _ := strings.Cut(name, "|")
+		sp := tab.specs[top]
+		if sp != nil && sub != "" {
+			sp = sp.subs[sub]
+		}
+		if sp == nil || sp.data || sp.name != name {
+			t.Errorf("handler %q: not in the command table (gencmd's list)", name)
+		}
 	}
-	if end := skipValue(tab.allDocs, 0); end != len(tab.allDocs) {
-		t.Errorf("all docs: value ends at %d of %d", end, len(tab.allDocs))
+	// Spot checks of what the dispatcher takes from the table.
+	for _, tc := range []struct {
+		name   string
+		arity  int
+		noAuth bool
+	}{{"get", 2, false}, {"set", -3, false}, {"auth", -2, true}, {"hello", -1, true}, {"quit", -1, true}, {"reset", 1, true}} {
+		sp := tab.specs[tc.name]
+		if sp == nil || sp.arity != tc.arity || sp.noAuth != tc.noAuth {
+			t.Errorf("%s: spec %+v, want arity %d noAuth %v", tc.name, sp, tc.arity, tc.noAuth)
+		}
+	}
+	if sp := tab.specs["client"].subs["setname"]; sp == nil || sp.arity != 3 || sp.name != "client|setname" {
+		t.Errorf("client|setname: %+v", sp)
 	}
 }
 
@@ -149,6 +192,6 @@ func BenchmarkAppendReply(b *testing.B) {
 	var buf []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = appendReply(buf[:0], r)
+		buf = appendReply(buf[:0], r, false)
 	}
 }

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,106 +14,202 @@ import (
 	"github.com/tidwall/redcon"
 )
 
-// maxKeptBuffer bounds the per-connection buffers kept between commands, so
-// that one huge value does not pin its memory for the connection's life.
-const maxKeptBuffer = 64 * 1024
+// ownCommands maps the commands resp serves itself to their handlers; every
+// other command in the captured table is a data command for fsm.
+func ownCommands() map[string]handler {
+	return map[string]handler{
+		"ping":      (*Server).ping,
+		"echo":      (*Server).echo,
+		"quit":      (*Server).quit,
+		"reset":     (*Server).reset,
+		"hello":     (*Server).hello,
+		"auth":      (*Server).auth,
+		"select":    (*Server).selectDB,
+		"time":      (*Server).time,
+		"readonly":  (*Server).readOnly,
+		"readwrite": (*Server).readWrite,
+		"info":      (*Server).info,
+		"wait":      (*Server).wait,
+
+		"multi":   (*Server).multi,
+		"exec":    (*Server).exec,
+		"discard": (*Server).discard,
+		"watch":   (*Server).watch,
+		"unwatch": (*Server).unwatch,
+
+		"command":         (*Server).command,
+		"command|count":   (*Server).commandCount,
+		"command|list":    (*Server).commandList,
+		"command|info":    (*Server).commandInfo,
+		"command|docs":    (*Server).commandDocs,
+		"command|getkeys": (*Server).commandGetKeys,
+		"command|help":    (*Server).commandHelp,
+
+		"client|id":      (*Server).clientID,
+		"client|getname": (*Server).clientGetName,
+		"client|setname": (*Server).clientSetName,
+		"client|setinfo": (*Server).clientSetInfo,
+		"client|info":    (*Server).clientInfo,
+		"client|list":    (*Server).clientList,
+		"client|help":    (*Server).clientHelp,
+
+		"config|get":     (*Server).configGet,
+		"config|set":     (*Server).configSet,
+		"config|rewrite": (*Server).configRewrite,
+		"config|help":    (*Server).configHelp,
+
+		"cluster|info":     (*Server).clusterInfo,
+		"cluster|myid":     (*Server).clusterMyID,
+		"cluster|nodes":    (*Server).clusterNodes,
+		"cluster|shards":   (*Server).clusterShards,
+		"cluster|slots":    (*Server).clusterSlots,
+		"cluster|keyslot":  (*Server).clusterKeySlot,
+		"cluster|failover": (*Server).clusterFailover,
+		"cluster|help":     (*Server).clusterHelp,
+	}
+}
 
 // handle serves one request. redcon calls it in order for each connection,
 // so pipelined requests are answered in order.
 func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	st, _ := conn.Context().(*connState)
-	if st == nil || len(cmd.Args) == 0 {
+	c, _ := conn.Context().(*client)
+	if c == nil || len(cmd.Args) == 0 {
 		return
 	}
-	defer st.trim()
-	args := cmd.Args
-	name := args[0]
-	switch len(name) {
-	case 4:
-		switch {
-		case equalFold(name, "ping"):
-			s.ping(conn, st, args)
-			return
-		case equalFold(name, "echo"):
-			if len(args) != 2 {
-				s.writeError(conn, st, arityError("echo"))
-				return
-			}
-			conn.WriteBulk(args[1])
-			return
-		case equalFold(name, "quit"):
-			conn.WriteString("OK")
-			conn.Close()
-			return
-		case equalFold(name, "info"):
-			s.info(conn, st, args)
-			return
-		case equalFold(name, "post"):
-			s.crossProtocol(conn)
-			return
-		}
-	case 5:
-		if equalFold(name, "host:") {
-			s.crossProtocol(conn)
-			return
-		}
-	case 7:
-		if equalFold(name, "command") {
-			s.command(conn, st, args)
-			return
-		}
+	c.w.buf = c.w.buf[:0]
+	if equalFold(cmd.Args[0], "post") || equalFold(cmd.Args[0], "host:") {
+		s.crossProtocol(conn)
+		return
 	}
-	s.data(conn, st, args)
+	s.dispatch(c, cmd.Args)
+	conn.WriteRaw(c.w.buf)
+	if c.closeAfter {
+		conn.Close()
+	}
+	c.trim()
+}
+
+// dispatch runs one command the way Redis's processCommand does: the
+// command (and subcommand) must exist and have a valid number of arguments,
+// the client must have authenticated unless the command needs none, and
+// inside MULTI a command is queued instead of run.
+func (s *Server) dispatch(c *client, args [][]byte) {
+	s.stats.commands.Add(1)
+	c.lastActive.Store(time.Now().Unix())
+	sp := s.cmds.lookup(args[0])
+	if sp == nil {
+		c.lastCmd.Store(nil)
+		s.reject(c, nil, unknownCommand(args))
+		return
+	}
+	if sp.subs != nil && len(args) >= 2 {
+		sub := sp.subs[lowerASCII(args[1])]
+		if sub == nil {
+			c.lastCmd.Store(nil)
+			s.reject(c, nil, "ERR unknown subcommand '"+string(cString(args[1], 128))+"'. Try "+
+				strings.ToUpper(string(args[0]))+" HELP.")
+			return
+		}
+		sp = sub
+	}
+	c.lastCmd.Store(sp)
+	if n := len(args); (sp.arity > 0 && n != sp.arity) || n < -sp.arity {
+		s.reject(c, sp, arityError(sp.name))
+		return
+	}
+	if !sp.noAuth && s.authRequired(c) {
+		s.reject(c, sp, "NOAUTH Authentication required.")
+		return
+	}
+	if c.multi != nil && !sp.txnControl {
+		s.queue(c, sp, args)
+		return
+	}
+	sp.run(s, c, args)
+}
+
+// lookup finds a top-level command by name, in any case, without
+// allocating.
+func (t *commandTable) lookup(name []byte) *cmdSpec {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	lower := buf[:len(name)]
+	for i, ch := range name {
+		if ch >= 'A' && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		lower[i] = ch
+	}
+	return t.specs[string(lower)]
+}
+
+// reject answers a command refused before it ran. As in Redis, a refused
+// command inside MULTI makes the EXEC fail, and a refused EXEC discards the
+// transaction.
+func (s *Server) reject(c *client, sp *cmdSpec, text string) {
+	if c.multi != nil {
+		c.multi.dirty = true
+	}
+	if sp != nil && sp.name == "exec" {
+		s.discardTxn(c)
+		c.w.err("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(text, "ERR "))
+		return
+	}
+	c.w.err(text)
 }
 
 // data serves a command of the state machine.
-func (s *Server) data(conn redcon.Conn, st *connState, args [][]byte) {
-	c, ok, err := fsm.Parse(args, time.Now().UnixMilli())
+func (s *Server) data(c *client, args [][]byte) {
+	cmd, ok, err := fsm.Parse(args, time.Now().UnixMilli())
 	if !ok {
-		s.writeError(conn, st, unknownCommand(args))
+		c.w.err(unknownCommand(args))
 		return
 	}
 	if err != nil {
-		s.writeError(conn, st, err.Error())
+		c.w.err(err.Error())
 		return
 	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
-	if c.IsWrite() {
-		st.cmd = c.AppendBinary(st.cmd[:0])
-		res, err := s.cluster.Replicate(ctx, st.cmd)
-		if err != nil {
-			s.log.Debug("resp: write failed", "remote", conn.RemoteAddr(), "err", err)
-			s.writeError(conn, st, writeFailure(err, s.cfg.Timeout))
-			return
+	if cmd.IsWrite() {
+		c.cmd = cmd.AppendBinary(c.cmd[:0])
+		r, ok := s.replicate(ctx, c, c.cmd)
+		if ok {
+			c.w.reply(r)
 		}
-		r, ok := res.(fsm.Reply)
-		if !ok {
-			s.log.Error("resp: replicate returned an unexpected result", "type", fmt.Sprintf("%T", res))
-			s.writeError(conn, st, "ERR internal error: unexpected write result")
-			return
-		}
-		s.writeReply(conn, st, r)
 		return
 	}
-	if err := s.cluster.LinearizableRead(ctx); err != nil {
-		s.log.Debug("resp: read barrier failed", "remote", conn.RemoteAddr(), "err", err)
-		s.writeError(conn, st, readFailure(err, s.cfg.Timeout))
-		return
+	if !c.readonly.Load() {
+		if err := s.cluster.LinearizableRead(ctx); err != nil {
+			s.log.Debug("resp: read barrier failed", "remote", c.addr, "err", err)
+			c.w.err(readFailure(err, s.cfg.Timeout))
+			return
+		}
 	}
 	// The clock is read again after the barrier, which may have waited,
 	// so that keys expiring meanwhile are not served.
-	s.writeReply(conn, st, s.store.Read(c, time.Now().UnixMilli()))
+	c.w.reply(s.store.Read(cmd, time.Now().UnixMilli()))
 }
 
-func (s *Server) writeReply(conn redcon.Conn, st *connState, r fsm.Reply) {
-	st.reply = appendReply(st.reply[:0], r)
-	conn.WriteRaw(st.reply)
-}
-
-func (s *Server) writeError(conn redcon.Conn, st *connState, text string) {
-	st.reply = appendLine(st.reply[:0], '-', text)
-	conn.WriteRaw(st.reply)
+// replicate proposes an encoded write and returns its reply, recording its
+// log index for WAIT. On failure it has written the error and ok is false.
+func (s *Server) replicate(ctx context.Context, c *client, cmd []byte) (r fsm.Reply, ok bool) {
+	res, index, err := s.cluster.ReplicateIndex(ctx, cmd)
+	if err != nil {
+		s.log.Debug("resp: write failed", "remote", c.addr, "err", err)
+		c.w.err(writeFailure(err, s.cfg.Timeout))
+		return fsm.Reply{}, false
+	}
+	r, ok = res.(fsm.Reply)
+	if !ok {
+		s.log.Error("resp: replicate returned an unexpected result", "type", fmt.Sprintf("%T", res))
+		c.w.err("ERR internal error: unexpected write result")
+		return fsm.Reply{}, false
+	}
+	c.lastWrite = index
+	return r, true
 }
 
 // crossProtocol drops a connection that looks like an HTTP request, as
@@ -123,24 +220,189 @@ func (s *Server) crossProtocol(conn redcon.Conn) {
 	conn.Close()
 }
 
-func (st *connState) trim() {
-	if cap(st.cmd) > maxKeptBuffer {
-		st.cmd = nil
-	}
-	if cap(st.reply) > maxKeptBuffer {
-		st.reply = nil
+func (s *Server) ping(c *client, args [][]byte) {
+	switch len(args) {
+	case 1:
+		c.w.status("PONG")
+	case 2:
+		c.w.bulk(args[1])
+	default:
+		c.w.err(arityError("ping"))
 	}
 }
 
-func (s *Server) ping(conn redcon.Conn, st *connState, args [][]byte) {
-	switch len(args) {
-	case 1:
-		conn.WriteString("PONG")
-	case 2:
-		conn.WriteBulk(args[1])
-	default:
-		s.writeError(conn, st, arityError("ping"))
+func (s *Server) echo(c *client, args [][]byte) { c.w.bulk(args[1]) }
+
+func (s *Server) quit(c *client, args [][]byte) {
+	c.w.status("OK")
+	c.closeAfter = true
+}
+
+// reset returns the connection to its state right after connecting, as
+// Redis's RESET does (the library name and version stay).
+func (s *Server) reset(c *client, args [][]byte) {
+	s.discardTxn(c)
+	c.setProto(2)
+	c.setName("")
+	c.readonly.Store(false)
+	c.authed.Store(s.requirePass() == "")
+	c.w.status("RESET")
+}
+
+// checkAuth reports whether user and pass are the default user's
+// credentials. Like Redis's default user with no password, any password
+// is right when none is set.
+func (s *Server) checkAuth(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
 	}
+	want := s.requirePass()
+	if want == "" {
+		return true
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+}
+
+const wrongPass = "WRONGPASS invalid username-password pair or user is disabled."
+
+func (s *Server) auth(c *client, args [][]byte) {
+	var user, pass []byte
+	switch len(args) {
+	case 2:
+		if s.requirePass() == "" {
+			c.w.err("ERR AUTH <password> called without any password configured for the default user. " +
+				"Are you sure your configuration is correct?")
+			return
+		}
+		user, pass = []byte("default"), args[1]
+	case 3:
+		user, pass = args[1], args[2]
+	default:
+		c.w.err("ERR syntax error")
+		return
+	}
+	if !s.checkAuth(user, pass) {
+		c.w.err(wrongPass)
+		return
+	}
+	c.authed.Store(true)
+	c.w.status("OK")
+}
+
+// hello serves HELLO [protover [AUTH user pass] [SETNAME name]], with
+// Redis's checks in Redis's order.
+func (s *Server) hello(c *client, args [][]byte) {
+	ver := 0
+	next := 1
+	if len(args) >= 2 {
+		v, ok := string2ll(args[1])
+		if !ok {
+			c.w.err("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.w.err("NOPROTO unsupported protocol version")
+			return
+		}
+		ver, next = int(v), 2
+	}
+	var user, pass, name []byte
+	setName := false
+	for j := next; j < len(args); j++ {
+		more := len(args) - 1 - j
+		switch {
+		case equalFold(args[j], "auth") && more >= 2:
+			user, pass = args[j+1], args[j+2]
+			j += 2
+		case equalFold(args[j], "setname") && more >= 1:
+			name, setName = args[j+1], true
+			if !validClientAttr(name) {
+				c.w.err(badClientName)
+				return
+			}
+			j++
+		default:
+			c.w.err("ERR Syntax error in HELLO option '" + string(args[j]) + "'")
+			return
+		}
+	}
+	if user != nil {
+		if !s.checkAuth(user, pass) {
+			c.w.err(wrongPass)
+			return
+		}
+		c.authed.Store(true)
+	}
+	if s.authRequired(c) {
+		c.w.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
+			"HELLO AUTH <user> <pass> option can be used to authenticate the client and select the " +
+			"RESP protocol version at the same time")
+		return
+	}
+	if setName {
+		c.setName(string(name))
+	}
+	if ver != 0 {
+		c.setProto(ver)
+	}
+	role := "replica"
+	if st := s.cluster.Status(); st.Leader == st.ID {
+		role = "master"
+	}
+	proto := 2
+	if c.w.resp3 {
+		proto = 3
+	}
+	c.w.mapHeader(7)
+	c.w.bulkString("server")
+	c.w.bulkString("redis")
+	c.w.bulkString("version")
+	c.w.bulkString(redisVersion)
+	c.w.bulkString("proto")
+	c.w.int(int64(proto))
+	c.w.bulkString("id")
+	c.w.int(c.id)
+	c.w.bulkString("mode")
+	c.w.bulkString("standalone")
+	c.w.bulkString("role")
+	c.w.bulkString(role)
+	c.w.bulkString("modules")
+	c.w.array(0)
+}
+
+// selectDB serves SELECT: raftcache has one database, 0.
+func (s *Server) selectDB(c *client, args [][]byte) {
+	n, ok := string2ll(args[1])
+	switch {
+	case !ok:
+		c.w.err("ERR value is not an integer or out of range")
+	case n < -1<<31 || n > 1<<31-1:
+		c.w.err("ERR value is out of range, value must between -2147483648 and 2147483647")
+	case n != 0:
+		c.w.err("ERR DB index is out of range")
+	default:
+		c.w.status("OK")
+	}
+}
+
+func (s *Server) time(c *client, args [][]byte) {
+	now := time.Now()
+	c.w.array(2)
+	c.w.bulkString(strconv.FormatInt(now.Unix(), 10))
+	c.w.bulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+// readOnly serves READONLY: from now on this connection's reads use the
+// local state without a ReadIndex round, so on a follower they may be
+// stale. It is the client's explicit choice, as on a Redis cluster replica.
+func (s *Server) readOnly(c *client, args [][]byte) {
+	c.readonly.Store(true)
+	c.w.status("OK")
+}
+
+func (s *Server) readWrite(c *client, args [][]byte) {
+	c.readonly.Store(false)
+	c.w.status("OK")
 }
 
 func arityError(name string) string {
@@ -239,53 +501,4 @@ func equalFold(b []byte, lower string) bool {
 		}
 	}
 	return true
-}
-
-// appendReply appends r's RESP2 encoding, converting RESP3 kinds as Redis
-// does for a RESP2 client.
-func appendReply(dst []byte, r fsm.Reply) []byte {
-	switch r.Kind {
-	case fsm.KindNil:
-		return append(dst, "$-1\r\n"...)
-	case fsm.KindNilArray:
-		return append(dst, "*-1\r\n"...)
-	case fsm.KindStatus:
-		return appendLine(dst, '+', r.Bytes)
-	case fsm.KindError:
-		return appendLine(dst, '-', r.Bytes)
-	case fsm.KindInt:
-		return appendHeader(dst, ':', r.Int)
-	case fsm.KindBool:
-		if r.Int != 0 {
-			return append(dst, ":1\r\n"...)
-		}
-		return append(dst, ":0\r\n"...)
-	case fsm.KindBulk, fsm.KindDouble:
-		dst = appendHeader(dst, '$', int64(len(r.Bytes)))
-		dst = append(dst, r.Bytes...)
-		return append(dst, '\r', '\n')
-	case fsm.KindArray, fsm.KindSet, fsm.KindMap:
-		// A map's Elems already alternate keys and values, which is
-		// exactly the flat array RESP2 wants.
-		dst = appendHeader(dst, '*', int64(len(r.Elems)))
-		for _, e := range r.Elems {
-			dst = appendReply(dst, e)
-		}
-		return dst
-	}
-	return appendLine(dst, '-', "ERR internal error: unknown reply kind "+strconv.Itoa(int(r.Kind)))
-}
-
-// appendLine appends a simple string or error, replacing CR and LF with
-// spaces as Redis does, since either would end the line early.
-func appendLine[T string | []byte](dst []byte, prefix byte, text T) []byte {
-	dst = append(dst, prefix)
-	start := len(dst)
-	dst = append(dst, text...)
-	for i := start; i < len(dst); i++ {
-		if dst[i] == '\r' || dst[i] == '\n' {
-			dst[i] = ' '
-		}
-	}
-	return append(dst, '\r', '\n')
 }

@@ -60,17 +60,21 @@ func (f *fakeCluster) wait(ctx context.Context, err error) error {
 	return err
 }
 
-func (f *fakeCluster) Replicate(ctx context.Context, cmd []byte) (any, error) {
+func (f *fakeCluster) ReplicateIndex(ctx context.Context, cmd []byte) (any, uint64, error) {
 	f.mu.Lock()
 	werr := f.writeErr
 	f.mu.Unlock()
 	if err := f.wait(ctx, werr); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.index++
-	return f.store.Apply(f.index, cmd), nil
+	return f.store.Apply(f.index, cmd), f.index, nil
+}
+
+func (f *fakeCluster) TransferLeadership(ctx context.Context, id uint64) error {
+	return errors.New("fake cluster: no leadership to transfer")
 }
 
 func (f *fakeCluster) LinearizableRead(ctx context.Context) error {

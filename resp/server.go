@@ -1,16 +1,26 @@
-// Package resp serves raftcache over the Redis protocol (RESP2), so that
-// redis-cli and Redis client libraries work against any node unchanged.
+// Package resp serves raftcache over the Redis protocol (RESP2, and RESP3
+// after HELLO 3), so that redis-cli and Redis client libraries work against
+// any node unchanged.
 //
 // Every node accepts every command. Writes go through the Raft log and are
 // answered with the state machine's reply once applied locally; reads wait
-// for a linearizable-read barrier and then run on the local store. Replies
-// are byte-for-byte those of Redis 7, and a Raft problem becomes a Redis
-// error (CLUSTERDOWN, TRYAGAIN) instead of a hang: every request is bounded
-// by Config.Timeout.
+// for a linearizable-read barrier and then run on the local store (or, on a
+// connection that sent READONLY, read local state at once). A MULTI/EXEC
+// transaction is one log entry. Replies are byte-for-byte those of Redis 7,
+// and a Raft problem becomes a Redis error (CLUSTERDOWN, TRYAGAIN) instead
+// of a hang: every request is bounded by Config.Timeout.
+//
+// The server also answers the connection and server commands clients send
+// on their own (HELLO, AUTH, CLIENT, CONFIG, INFO, COMMAND, WAIT) and the
+// CLUSTER commands, built from the Raft membership, so that cluster-aware
+// clients find the leader: it owns all 16384 slots as the master, the other
+// members are its replicas.
 package resp
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -25,19 +35,24 @@ import (
 
 // Cluster is what the server needs from the local Raft node.
 type Cluster interface {
-	// Replicate proposes cmd, waits until it is applied locally and returns
-	// the state machine's result (an fsm.Reply). cmd is a per-connection
-	// buffer that the server reuses for the next write as soon as
-	// Replicate returns, so Replicate must not keep it (copy it into the
-	// log entry) once it has returned, even after a timeout.
-	Replicate(ctx context.Context, cmd []byte) (any, error)
+	// ReplicateIndex proposes cmd, waits until it is applied locally and
+	// returns the state machine's result (an fsm.Reply) and the entry's
+	// log index. cmd is a per-connection buffer that the server reuses for
+	// the next write as soon as ReplicateIndex returns, so it must not
+	// keep it (copy it into the log entry) once it has returned, even
+	// after a timeout.
+	ReplicateIndex(ctx context.Context, cmd []byte) (any, uint64, error)
 	// LinearizableRead returns once the local store reflects every write
 	// acknowledged before the call.
 	LinearizableRead(ctx context.Context) error
-	// Status describes the node, for INFO.
+	// Status describes the node, for INFO and the CLUSTER commands.
 	Status() cluster.Status
-	// Members lists the cluster, for INFO.
+	// Members lists the cluster with each member's match index (the
+	// leader's view), for INFO, CLUSTER and WAIT.
 	Members(ctx context.Context) ([]cluster.Member, error)
+	// TransferLeadership makes the member transferee the leader, for
+	// CLUSTER FAILOVER.
+	TransferLeadership(ctx context.Context, transferee uint64) error
 }
 
 // Config tunes a Server. The zero value is usable.
@@ -54,8 +69,13 @@ type Config struct {
 	MaxBulkLen int64
 	// MaxQueryBuffer is the largest single request, like Redis's
 	// client-query-buffer-limit; a client sending a larger one is
-	// disconnected. Default 1 GiB.
+	// disconnected. It also bounds a transaction's queued commands.
+	// Default 1 GiB.
 	MaxQueryBuffer int64
+	// RequirePass, like Redis's requirepass, makes clients authenticate
+	// (AUTH, or HELLO with AUTH) before any other command. Empty: no
+	// password.
+	RequirePass string
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
@@ -69,6 +89,12 @@ type Server struct {
 	log     *slog.Logger
 	cmds    *commandTable
 	started time.Time
+	runID   string // random, for INFO, as Redis's run_id
+
+	limits   limits
+	password atomic.Pointer[string] // requirepass; CONFIG SET changes it
+	nextID   atomic.Int64           // last client ID handed out
+	stats    stats
 
 	// base is the parent of every request context; Shutdown cancels it
 	// when its own deadline passes, to cut short requests still waiting
@@ -82,7 +108,7 @@ type Server struct {
 	mu      sync.Mutex
 	lis     net.Listener
 	closed  bool
-	conns   map[*guardConn]struct{}
+	conns   map[*guardConn]*client
 	idle    chan struct{} // closed when conns becomes empty during drain
 	drained chan struct{} // closed when Shutdown is done with connections
 }
@@ -105,26 +131,43 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 		cfg.MaxQueryBuffer = defaultMaxQueryBuf
 	}
 	base, cancel := context.WithCancel(context.Background())
-	return &Server{
+	var id [20]byte
+	_, _ = rand.Read(id[:])
+	s := &Server{
 		cfg:        cfg,
 		cluster:    c,
 		store:      store,
 		log:        cfg.Logger,
-		cmds:       newCommandTable(),
+		cmds:       newCommandTable(ownCommands()),
 		started:    time.Now(),
+		runID:      hex.EncodeToString(id[:]),
 		base:       base,
 		cancelBase: cancel,
-		conns:      make(map[*guardConn]struct{}),
+		conns:      make(map[*guardConn]*client),
 		drained:    make(chan struct{}),
 	}
+	s.limits.maxBulk.Store(cfg.MaxBulkLen)
+	s.limits.maxQuery.Store(cfg.MaxQueryBuffer)
+	pass := cfg.RequirePass
+	s.password.Store(&pass)
+	return s
 }
 
-// connState is what the server keeps per connection, reused across its
-// commands so that the common path does not allocate.
-type connState struct {
-	guard *guardConn
-	cmd   []byte // AppendBinary output
-	reply []byte // RESP encoding of the reply
+// stats are the counters INFO stats shows beside the store's.
+type stats struct {
+	connections atomic.Int64 // connections accepted
+	commands    atomic.Int64 // requests handled
+	errors      atomic.Int64 // error replies written
+}
+
+// requirePass returns the password clients must give, or "".
+func (s *Server) requirePass() string { return *s.password.Load() }
+
+// authRequired reports whether c must still authenticate, as Redis's
+// authRequired: a client that connected while no password was set stays
+// authenticated when one is set later.
+func (s *Server) authRequired(c *client) bool {
+	return !c.authed.Load() && s.requirePass() != ""
 }
 
 // Serve accepts connections on lis until Shutdown, then returns
@@ -231,7 +274,7 @@ func (l *guardListener) Accept() (net.Conn, error) {
 		}
 		return nil, err
 	}
-	return newGuardConn(c, l.srv.cfg.MaxBulkLen, l.srv.cfg.MaxQueryBuffer, &l.srv.draining), nil
+	return newGuardConn(c, &l.srv.limits, &l.srv.draining), nil
 }
 
 func (s *Server) accept(conn redcon.Conn) bool {
@@ -239,19 +282,22 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	if !ok {
 		return false
 	}
+	c := newClient(s.nextID.Add(1), g, s.requirePass() == "", &s.stats.errors)
+	g.authRequired = func() bool { return s.authRequired(c) }
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return false
 	}
-	s.conns[g] = struct{}{}
-	conn.SetContext(&connState{guard: g})
+	s.conns[g] = c
+	s.stats.connections.Add(1)
+	conn.SetContext(c)
 	return true
 }
 
 func (s *Server) closeConn(conn redcon.Conn, err error) {
-	st, _ := conn.Context().(*connState)
-	if st == nil {
+	c, _ := conn.Context().(*client)
+	if c == nil {
 		return
 	}
 	switch {
@@ -259,13 +305,13 @@ func (s *Server) closeConn(conn redcon.Conn, err error) {
 		s.log.Debug("resp: connection closed", "remote", conn.RemoteAddr(), "err", err)
 	case errors.Is(err, errQueryBufferLimit):
 		s.log.Warn("resp: closing client that reached the query buffer limit",
-			"remote", conn.RemoteAddr(), "limit", s.cfg.MaxQueryBuffer)
+			"remote", conn.RemoteAddr(), "limit", s.limits.maxQuery.Load())
 	default:
 		s.log.Debug("resp: connection ended", "remote", conn.RemoteAddr(), "err", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.conns, st.guard)
+	delete(s.conns, c.guard)
 	if s.idle != nil && len(s.conns) == 0 {
 		select {
 		case <-s.idle:

@@ -103,7 +103,7 @@ func TestLargeValue(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	_, addr, _ := startServer(t, Config{MaxBulkLen: 10, MaxQueryBuffer: 100})
+	_, addr, _ := startServer(t, Config{MaxBulkLen: 10, MaxQueryBuffer: 300})
 	tests := []struct{ name, req, want string }{
 		{"bulk at limit", cmd("ECHO", "0123456789"), "$10\r\n0123456789\r\n"},
 		{"bulk over limit", cmd("PING") + cmd("ECHO", "0123456789X"), "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"},
