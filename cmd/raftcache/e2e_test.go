@@ -97,10 +97,17 @@ func freePorts(t *testing.T, n int) []string {
 
 func (p *proc) start(join *proc) {
 	p.t.Helper()
+	p.startWith(join)
+}
+
+// startWith starts the node with extra flags.
+func (p *proc) startWith(join *proc, extra ...string) {
+	p.t.Helper()
 	args := []string{"-state_dir", p.dir, "-raft", p.raft, "-api", p.api, "-resp", p.resp}
 	if join != nil {
 		args = append(args, "-join", join.raft)
 	}
+	args = append(args, extra...)
 	p.cmd = exec.Command(binPath, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
 	if err := p.cmd.Start(); err != nil {
@@ -121,7 +128,8 @@ func (p *proc) start(join *proc) {
 		}
 	})
 	waitFor(p.t, 15*time.Second, "PING on "+p.resp, func() bool {
-		return p.client().Ping(context.Background()).Err() == nil
+		err := p.client().Ping(context.Background()).Err()
+		return err == nil || strings.HasPrefix(err.Error(), "NOAUTH")
 	})
 }
 
@@ -348,5 +356,69 @@ func TestThreeNodes(t *testing.T) {
 	}
 	if got, _ := n1.client().Get(ctx, "after").Result(); got != "remove" {
 		t.Errorf("GET after removal = %q", got)
+	}
+}
+
+// TestActiveExpiry checks that keys nobody reads again are deleted on
+// every node once they expire: the leader proposes their deletion, and
+// every node counts them in INFO stats.
+func TestActiveExpiry(t *testing.T) {
+	ctx := context.Background()
+	n1, n2, n3 := newProc(t), newProc(t), newProc(t)
+	n1.start(nil)
+	n2.start(n1)
+	n3.start(n1)
+	c := n2.client()
+	for i := range 50 {
+		if err := c.Set(ctx, "tmp"+strconv.Itoa(i), "v", 300*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Set(ctx, "kept", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*proc{n1, n2, n3} {
+		pc := p.client()
+		// DBSIZE counts expired keys until they are deleted.
+		waitFor(t, 15*time.Second, "DBSIZE 1 on "+p.resp, func() bool {
+			n, err := pc.DBSize(ctx).Result()
+			return err == nil && n == 1
+		})
+		info, err := pc.Info(ctx, "stats").Result()
+		if err != nil || !strings.Contains(info, "\r\nexpired_keys:50\r\n") {
+			t.Errorf("INFO stats on %s: %v\n%s", p.resp, err, info)
+		}
+	}
+}
+
+// TestServerFlags checks the RESP flags reach the server: a password, the
+// request limits and the advertised address.
+func TestServerFlags(t *testing.T) {
+	ctx := context.Background()
+	n := newProc(t)
+	n.startWith(nil, "-requirepass", "pw", "-proto_max_bulk_len", "2mb", "-client_query_buffer_limit", "3MB",
+		"-resp_advertise", "127.0.0.1:7777")
+	if err := n.client().Ping(ctx).Err(); err == nil || err.Error() != "NOAUTH Authentication required." {
+		t.Errorf("PING without a password: %v", err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: n.resp, Password: "pw"})
+	defer c.Close()
+	got, err := c.ConfigGet(ctx, "*").Result()
+	if err != nil || got["proto-max-bulk-len"] != "2097152" || got["client-query-buffer-limit"] != "3145728" ||
+		got["requirepass"] != "pw" {
+		t.Errorf("CONFIG GET * = %v, %v", got, err)
+	}
+	// CLUSTER SLOTS is empty until the node has elected itself.
+	var slots []redis.ClusterSlot
+	waitFor(t, 15*time.Second, "CLUSTER SLOTS", func() bool {
+		slots, err = c.ClusterSlots(ctx).Result()
+		return err == nil && len(slots) == 1
+	})
+	if addr := slots[0].Nodes[0].Addr; addr != "127.0.0.1:7777" {
+		t.Errorf("CLUSTER SLOTS = %+v, want the advertised address", slots)
+	}
+	bad := exec.Command(binPath, "-state_dir", t.TempDir(), "-proto_max_bulk_len", "lots")
+	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "proto_max_bulk_len") {
+		t.Errorf("a bad -proto_max_bulk_len: %v\n%s", err, out)
 	}
 }

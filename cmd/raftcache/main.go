@@ -36,11 +36,26 @@ func run() error {
 		join     = flag.String("join", "", "raft address of a member to join (ignored when -state_dir holds state)")
 		raftAdv  = flag.String("raft_advertise", "", "address peers dial to reach this node's raft transport (default: -raft)")
 		raftSrc  = flag.String("raft_source", "", "local IP for outgoing raft connections (default: any)")
+		respAdv  = flag.String("resp_advertise", "", "address clients reach this node's RESP listener at, shown by CLUSTER SLOTS (default: -resp)")
 		timeout  = flag.Duration("timeout", 5*time.Second, "bound on every client request")
 		snapN    = flag.Uint64("snapshot_entries", 10000, "applied entries between snapshots")
+		password = flag.String("requirepass", "", "password clients must give with AUTH or HELLO (default: none)")
+		maxBulk  = flag.String("proto_max_bulk_len", "512mb", "largest bulk string a client may send, as Redis's proto-max-bulk-len")
+		maxQuery = flag.String("client_query_buffer_limit", "1gb", "largest request (and transaction) a client may send, as Redis's client-query-buffer-limit")
 		verbose  = flag.Bool("v", false, "log debug messages")
 	)
 	flag.Parse()
+	bulkLimit, err := resp.ParseMemory(*maxBulk)
+	if err != nil {
+		return fmt.Errorf("-proto_max_bulk_len: %w", err)
+	}
+	queryLimit, err := resp.ParseMemory(*maxQuery)
+	if err != nil {
+		return fmt.Errorf("-client_query_buffer_limit: %w", err)
+	}
+	if *respAdv == "" {
+		respAdv = respAddr
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -62,13 +77,27 @@ func run() error {
 	}
 	store := fsm.New()
 	node, err := cluster.Start(ctx, cluster.Config{
-		StateDir: *stateDir, RaftAddr: *raftAddr, AdvertiseRaft: *raftAdv, SourceIP: *raftSrc, APIAddr: *apiAddr, RESPAddr: *respAddr, Join: *join,
+		StateDir: *stateDir, RaftAddr: *raftAddr, AdvertiseRaft: *raftAdv, SourceIP: *raftSrc, APIAddr: *apiAddr, RESPAddr: *respAdv, Join: *join,
 		StateMachine: store, Logger: log, SnapshotEntries: *snapN, ReadTimeout: *timeout,
 	})
 	if err != nil {
 		return err
 	}
-	respSrv := resp.NewServer(resp.Config{Timeout: *timeout, Logger: log.With("component", "resp")}, node, store)
+	respSrv := resp.NewServer(resp.Config{Timeout: *timeout, Logger: log.With("component", "resp"),
+		RequirePass: *password, MaxBulkLen: bulkLimit, MaxQueryBuffer: queryLimit}, node, store)
+	// Active expiry: the leader proposes the deletion of expired keys
+	// nobody touches, so that every node frees them, in log order.
+	expiryCtx, stopExpiry := context.WithCancel(ctx)
+	expiryDone := make(chan struct{})
+	go func() {
+		defer close(expiryDone)
+		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, func(ctx context.Context, cmd []byte) error {
+			ctx, cancel := context.WithTimeout(ctx, *timeout)
+			defer cancel()
+			_, err := node.Replicate(ctx, cmd)
+			return err
+		}, func() int64 { return time.Now().UnixMilli() })
+	}()
 	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin")})
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- fmt.Errorf("resp server: %w", respSrv.Serve(respLis)) }()
@@ -86,6 +115,8 @@ func run() error {
 	}
 	// Stop taking requests, let those in flight finish, then stop the node
 	// (which closes the WAL).
+	stopExpiry()
+	<-expiryDone
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := respSrv.Shutdown(sctx); err != nil {
