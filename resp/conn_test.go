@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/raftcache/raftcache/fsm"
 )
 
 // helloVaries matches the fields of HELLO's reply that differ between two
@@ -186,4 +188,24 @@ func TestAuthAgainstRedis(t *testing.T) {
 		{"pipelined auth lifts the limits", cmd("AUTH", "s3cret") + cmd("ECHO", big) + cmd("MGET", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11")},
 		{"inline before auth", "PING\r\nAUTH s3cret\r\nPING\r\n"},
 	})
+}
+
+// TestEveryCommandInTable checks, over every command redis-server knows,
+// that each one fsm parses is in the command table (so the dispatcher
+// routes it and COMMAND describes it): run go generate ./resp/ after
+// adding a command to gencmd's list.
+func TestEveryCommandInTable(t *testing.T) {
+	redisAddr := startRedis(t)
+	tab := newCommandTable(ownCommands())
+	list := dial(t, redisAddr).do("COMMAND", "LIST")
+	names := regexp.MustCompile(`\$\d+\r\n([a-z|\-_]+)\r\n`).FindAllStringSubmatch(list, -1)
+	if len(names) < 200 {
+		t.Fatalf("COMMAND LIST gave %d names", len(names))
+	}
+	for _, m := range names {
+		name := m[1]
+		if _, ok, _ := fsm.Parse([][]byte{[]byte(name)}, 0); ok && tab.specs[name] == nil {
+			t.Errorf("fsm serves %q but the command table lacks it", name)
+		}
+	}
 }
