@@ -222,6 +222,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closed = true
 	s.draining.Store(true)
 	lis := s.lis
+	s.mu.Unlock()
+
+	// Refuse new connections before closing the idle ones, so that no
+	// client sees its connection closed and then a new one accepted.
+	var err error
+	if lis != nil {
+		if cerr := lis.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = cerr
+		}
+	}
+	s.mu.Lock()
 	s.idle = make(chan struct{})
 	if len(s.conns) == 0 {
 		close(s.idle)
@@ -235,12 +246,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	idle := s.idle
 	s.mu.Unlock()
 
-	var err error
-	if lis != nil {
-		if cerr := lis.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
-			err = cerr
-		}
-	}
 	select {
 	case <-idle:
 	case <-ctx.Done():
