@@ -422,3 +422,63 @@ func TestServerFlags(t *testing.T) {
 		t.Errorf("a bad -proto_max_bulk_len: %v\n%s", err, out)
 	}
 }
+
+// TestQuorumLoss: without a quorum every request fails within -timeout,
+// with CLUSTERDOWN on RESP (TRYAGAIN for a write whose outcome is
+// unknown) and 503 on HTTP, never a hang; once a quorum is back the
+// survivor serves again without a restart.
+func TestQuorumLoss(t *testing.T) {
+	ctx := context.Background()
+	const timeout = time.Second
+	n1, n2, n3 := newProc(t), newProc(t), newProc(t)
+	flags := []string{"-timeout", timeout.String()}
+	n1.startWith(nil, flags...)
+	n2.startWith(n1, flags...)
+	n3.startWith(n1, flags...)
+	c := n1.client()
+	if err := c.Set(ctx, "a", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	n2.kill()
+	n3.kill()
+	bounded := func(what string, f func() error, prefixes ...string) {
+		t.Helper()
+		start := time.Now()
+		err := f()
+		if took := time.Since(start); took > timeout+2*time.Second {
+			t.Errorf("%s took %v, want an answer within the %v bound", what, took, timeout)
+		}
+		if err == nil {
+			t.Errorf("%s succeeded without a quorum", what)
+			return
+		}
+		for _, p := range prefixes {
+			if strings.HasPrefix(err.Error(), p) {
+				return
+			}
+		}
+		t.Errorf("%s: %v, want an error starting with one of %q", what, err, prefixes)
+	}
+	for range 2 { // while the old leader still leads, and after it steps down
+		bounded("RESP GET", func() error { return c.Get(ctx, "a").Err() }, "CLUSTERDOWN ")
+		bounded("RESP SET", func() error { return c.Set(ctx, "b", "2", 0).Err() }, "CLUSTERDOWN ", "TRYAGAIN ")
+		bounded("HTTP GET", func() error { return httpError(n1.http("GET", "/a", "")) }, "503 ")
+		bounded("HTTP PUT", func() error { return httpError(n1.http("PUT", "/", `{"Key":"b","Value":"2"}`)) }, "503 ")
+	}
+	n2.startWith(nil, flags...)
+	waitFor(t, 15*time.Second, "a write on the survivor", func() bool { return c.Set(ctx, "c", "3", 0).Err() == nil })
+	if got, err := c.Get(ctx, "a").Result(); err != nil || got != "1" {
+		t.Errorf("after the quorum returned GET a = %q, %v; want 1", got, err)
+	}
+}
+
+// httpError turns a response that is not a 2xx into an error "<code> <body>".
+func httpError(code int, body string) error {
+	if code/100 == 2 {
+		return nil
+	}
+	if !json.Valid([]byte(body)) {
+		body = "(not JSON) " + body
+	}
+	return fmt.Errorf("%d %s", code, body)
+}
