@@ -332,7 +332,11 @@ func formatRecord(r record) string {
 	if r.st == statusUnknown {
 		ret += "(?)"
 	}
-	s := fmt.Sprintf("%10.3f %-12s c%-3d n%-3d %-7s %s", float64(r.call)/1e9, ret, r.client, r.node, r.st, describeOp(r.in, r.out))
+	op := describeOp(r.in, r.out)
+	if r.http {
+		op = "(HTTP) " + op
+	}
+	s := fmt.Sprintf("%10.3f %-12s c%-3d n%-3d %-7s %s", float64(r.call)/1e9, ret, r.client, r.node, r.st, op)
 	if r.detail != "" {
 		s += "  # " + r.detail
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +29,7 @@ type record struct {
 	ret    int64 // ns since the run began; for unknown writes, set at the end
 	detail string
 	late   bool // no answer before the client's deadline
+	http   bool // through the HTTP API rather than RESP
 }
 
 // history collects records from every client.
@@ -142,10 +147,12 @@ func (w *workload) pickKind(rng *rand.Rand) opKind {
 // runClient issues operations until ctx ends, each against a random node.
 func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 	conns := make(map[*node]*respConn)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	defer func() {
 		for _, c := range conns {
 			c.close()
 		}
+		hc.CloseIdleConnections()
 	}()
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {
@@ -170,7 +177,13 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 		default:
 			in.key = w.pickKey(rng)
 		}
-		w.hist.add(w.invoke(conns, id, n, in))
+		// A fifth of the reads and SETs go through the HTTP API, whose
+		// errors map the same outcomes onto status codes.
+		if (in.kind == opGet || in.kind == opSet) && rng.IntN(5) == 0 {
+			w.hist.add(w.invokeHTTP(hc, id, n, in))
+		} else {
+			w.hist.add(w.invoke(conns, id, n, in))
+		}
 		if w.think > 0 {
 			sleepCtx(ctx, time.Duration(rng.Int64N(int64(w.think))+1))
 		}
@@ -185,23 +198,7 @@ func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) 
 	defer cancel()
 	epoch, faulted := n.health()
 	rec.call = w.hist.now()
-	defer func() {
-		// A node the nemesis left alone throughout must answer within
-		// the server's bound, with a result or an error.
-		if e, f := n.health(); faulted || f || e != epoch {
-			return
-		}
-		took := time.Duration(rec.ret - rec.call)
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.maxHealthy = max(w.maxHealthy, took)
-		if rec.late {
-			w.numLate++
-			if len(w.late) < 10 {
-				w.late = append(w.late, fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail))
-			}
-		}
-	}()
+	defer w.timed(&rec, n, epoch, faulted)
 	c := conns[n]
 	if c == nil {
 		var err error
@@ -228,6 +225,102 @@ func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) 
 	}
 	rec.st, rec.out, rec.detail = w.interpret(in, replies)
 	return rec
+}
+
+// timed notes how long rec took on n, whose health was epoch and faulted
+// at the call: a node the nemesis left alone throughout must answer within
+// the server's bound, with a result or an error.
+func (w *workload) timed(rec *record, n *node, epoch int, faulted bool) {
+	if e, f := n.health(); faulted || f || e != epoch {
+		return
+	}
+	took := time.Duration(rec.ret - rec.call)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.maxHealthy = max(w.maxHealthy, took)
+	if rec.late {
+		w.numLate++
+		if len(w.late) < 10 {
+			w.late = append(w.late, fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(rec.in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail))
+		}
+	}
+}
+
+// invokeHTTP runs a GET or SET on node n through the HTTP API.
+func (w *workload) invokeHTTP(hc *http.Client, id int, n *node, in input) record {
+	rec := record{client: id, node: n.idx, in: in, http: true}
+	ctx, cancel := context.WithTimeout(context.Background(), w.opTimeout)
+	defer cancel()
+	epoch, faulted := n.health()
+	rec.call = w.hist.now()
+	defer w.timed(&rec, n, epoch, faulted)
+	var req *http.Request
+	var err error
+	if in.kind == opGet {
+		req, err = http.NewRequestWithContext(ctx, http.MethodGet, "http://"+n.apiAddr+"/"+url.PathEscape(in.key), nil)
+	} else {
+		body := fmt.Sprintf(`{"Key":%q,"Value":"%d"}`, in.key, in.val)
+		req, err = http.NewRequestWithContext(ctx, http.MethodPut, "http://"+n.apiAddr+"/", strings.NewReader(body))
+	}
+	if err != nil {
+		panic(err) // the URL and body are ours
+	}
+	var code int
+	var body []byte
+	resp, err := hc.Do(req)
+	if err == nil {
+		code = resp.StatusCode
+		body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+	}
+	rec.ret = w.hist.now()
+	if err != nil {
+		rec.detail, rec.late = err.Error(), isTimeout(err)
+		rec.st, rec.out = statusUnknown, output{unknown: true}
+		var oe *net.OpError
+		if in.kind == opGet || errors.As(err, &oe) && oe.Op == "dial" {
+			rec.st = statusFail // a read, or nothing was sent
+		}
+		return rec
+	}
+	rec.st, rec.out, rec.detail = w.interpretHTTP(in, code, body)
+	return rec
+}
+
+// interpretHTTP is interpret for the HTTP API: 200 with the value or 404
+// for a GET, 204 for a SET; 503 when the cluster cannot serve, where a
+// write whose outcome is unknown says so and any other 503 proves the
+// write did not happen.
+func (w *workload) interpretHTTP(in input, code int, body []byte) (status, output, string) {
+	var e struct{ Error string }
+	_ = json.Unmarshal(body, &e)
+	detail := fmt.Sprintf("HTTP %d %s", code, e.Error)
+	switch {
+	case in.kind == opGet && code == http.StatusOK:
+		v, err := strconv.ParseInt(string(body), 10, 64)
+		if err != nil {
+			w.odd("%s: HTTP %d %q", describeOp(in, output{unknown: true}), code, body)
+			return statusOK, output{exists: true, val: math.MinInt64}, detail
+		}
+		return statusOK, output{exists: true, val: v}, ""
+	case in.kind == opGet && code == http.StatusNotFound && e.Error == "key not found":
+		return statusOK, output{}, ""
+	case in.kind == opSet && code == http.StatusNoContent:
+		return statusOK, output{}, ""
+	case code == http.StatusServiceUnavailable && e.Error != "":
+		switch {
+		case in.kind == opGet:
+			return statusFail, output{unknown: true}, detail
+		case strings.Contains(e.Error, "outcome unknown") || !w.clusterDownDefinite:
+			return statusUnknown, output{unknown: true}, detail
+		}
+		return statusFail, output{unknown: true}, detail
+	}
+	w.odd("%s: HTTP %d %q", describeOp(in, output{unknown: true}), code, body)
+	if in.kind == opGet {
+		return statusFail, output{unknown: true}, detail
+	}
+	return statusUnknown, output{unknown: true}, detail
 }
 
 // isTimeout reports whether err is a deadline passing, not a refused or

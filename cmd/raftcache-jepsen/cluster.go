@@ -373,6 +373,17 @@ func (c *cluster) partition(a, b []*node, r rule) {
 	}
 }
 
+// cut cuts the links from the nodes of from to those of to, one way: the
+// connections from dials to to (which carry from's raft messages to
+// them) are cut, those the other way still pass.
+func (c *cluster) cut(from, to []*node, r rule) {
+	for _, x := range from {
+		for _, y := range to {
+			y.proxy.set(x.idx, r)
+		}
+	}
+}
+
 // healNet passes all traffic again.
 func (c *cluster) healNet() {
 	c.mu.Lock()

@@ -26,19 +26,25 @@
 // at any point after its call, or never). One operation in ten instead
 // adds a unique element to one of 16 sets (HSET jepsen:set:N element 1),
 // the classic lost-write test: it covers the whole run, not one key
-// generation.
+// generation. A fifth of the GETs and SETs go through the HTTP API
+// instead (GET /key, PUT /), where a 503 saying "write outcome unknown"
+// makes a write unknown and any other 503 proves it did not happen.
 //
-// Meanwhile the nemesis (-nemesis, a comma list or "all") injects one
-// fault at a time, kinds taking turns in a shuffled order, and undoes it:
-// kill (SIGKILL, then restart from the state dir), pause (SIGSTOP, then
-// SIGCONT), partition (isolate a node, isolate the leader, or split a
-// minority from a majority), transfer (POST /mgmt/leader to another
-// member, one to three times in a row), membership (remove a member,
-// sometimes the leader, sometimes one that is paused and learns of its
-// removal only when it resumes, then join a new node with fresh state and
-// ports) and torn-wal (SIGKILL, then leave a torn record after the last
-// complete one of the newest WAL segment, as a crash mid-write would:
-// either the file ends inside it or its last sector is zeros; restart).
+// Meanwhile the nemesis (-nemesis, a comma list or "all") injects faults,
+// kinds taking turns in a shuffled order, and undoes them: kill (SIGKILL,
+// then restart from the state dir; one time in five every member at once,
+// restarted one by one), pause (SIGSTOP, then SIGCONT), partition (isolate
+// a node, isolate the leader, or split a minority from a majority; both
+// ways, or one way only), transfer (POST /mgmt/leader to another member,
+// one to three times in a row), membership (remove a member, sometimes
+// the leader, sometimes one that is paused or dead and learns of its
+// removal only when it resumes or restarts, then join a new node with
+// fresh state and ports) and torn-wal (SIGKILL, then leave a torn record
+// after the last complete one of the newest WAL segment, as a crash
+// mid-write would: either the file ends inside it or its last sector is
+// zeros; restart). With -overlap N, N faults may be in place at once:
+// node faults on distinct nodes, one partition at a time, membership
+// changes and transfers alone.
 // After each fault every member must serve a write again within
 // -recover_bound. -snapshot_entries sets the nodes' snapshot interval;
 // small values make snapshots, and snapshot installs on lagging
@@ -70,9 +76,9 @@
 // how many acknowledged adds were lost, and whether the nodes agree. On a
 // violation it names the offending keys, prints the tail of the first
 // one's history (call and return times in seconds, client, node, outcome,
-// operation; "(?)" marks an unknown return), writes the whole history to
-// history.txt and porcupine's visualization of the offending keys to
-// linearizability.html in -out, and exits 1. Node logs are n<i>.log in
+// operation; "(?)" marks an unknown return), writes porcupine's
+// visualization of the offending keys to linearizability.html in -out,
+// and exits 1. The whole history is always in history.txt. Node logs are n<i>.log in
 // -out; the checker's own log is jepsen.log.
 //
 // Example:

@@ -223,3 +223,40 @@ func TestInterpret(t *testing.T) {
 		})
 	}
 }
+
+// TestInterpretHTTP checks the same classification for the HTTP API.
+func TestInterpretHTTP(t *testing.T) {
+	get := input{kind: opGet, key: "k"}
+	set := input{kind: opSet, key: "k", val: 5}
+	for _, tc := range []struct {
+		name string
+		in   input
+		code int
+		body string
+		st   status
+		out  output
+		odd  bool
+	}{
+		{"get value", get, 200, "7", statusOK, output{exists: true, val: 7}, false},
+		{"get missing", get, 404, `{"error":"key not found"}`, statusOK, output{}, false},
+		{"get unavailable", get, 503, `{"error":"cluster unavailable: no leader"}`, statusFail, output{unknown: true}, false},
+		{"get garbage", get, 200, "x", statusOK, output{exists: true, val: math.MinInt64}, true},
+		{"get 500", get, 500, `{"error":"boom"}`, statusFail, output{unknown: true}, true},
+		{"set ok", set, 204, "", statusOK, output{}, false},
+		{"set no leader", set, 503, `{"error":"cluster unavailable: no leader"}`, statusFail, output{unknown: true}, false},
+		{"set unknown", set, 503, `{"error":"write outcome unknown: timed out after 2s"}`, statusUnknown, output{unknown: true}, false},
+		{"set 500", set, 500, `{"error":"write outcome unknown: disk on fire"}`, statusUnknown, output{unknown: true}, true},
+		{"set 404", set, 404, `{"error":"not found"}`, statusUnknown, output{unknown: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := workload{clusterDownDefinite: true}
+			st, out, _ := w.interpretHTTP(tc.in, tc.code, []byte(tc.body))
+			if st != tc.st || out != tc.out {
+				t.Errorf("interpretHTTP = %v %+v, want %v %+v", st, out, tc.st, tc.out)
+			}
+			if (w.numOdd > 0) != tc.odd {
+				t.Errorf("odd replies %d (%v), want odd=%v", w.numOdd, w.oddReplies, tc.odd)
+			}
+		})
+	}
+}

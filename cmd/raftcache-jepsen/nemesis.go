@@ -52,15 +52,20 @@ func parseNemeses(s string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
-// nemesis injects one fault at a time, holds it, and undoes it.
+// nemesis injects faults, holds them, and undoes them. Its workers each
+// inject one fault at a time; with more than one, faults overlap: node
+// faults (kill, pause, torn-wal) on distinct nodes and at most one
+// partition at a time, while membership changes and leadership transfers
+// run alone.
 type nemesis struct {
-	cl    *cluster
-	log   *slog.Logger
-	rng   *rand.Rand
-	kinds []string
-	size  int           // members to keep
-	every time.Duration // mean quiet time between faults
-	hold  time.Duration // mean time a fault lasts
+	cl      *cluster
+	log     *slog.Logger
+	seed    uint64
+	workers int
+	kinds   []string
+	size    int           // members to keep
+	every   time.Duration // mean quiet time between faults
+	hold    time.Duration // mean time a fault lasts
 	// recoverBound is how soon after a fault is undone every member must
 	// serve writes again.
 	recoverBound time.Duration
@@ -70,6 +75,17 @@ type nemesis struct {
 	kindsRun   map[string]int // by kind
 	problems   []string       // server misbehaviour seen while injecting
 	recoveries []time.Duration
+	// What the workers hold.
+	active    int            // faults in progress
+	alone     bool           // a fault that runs alone is in progress
+	busyNodes map[*node]bool // nodes under a node fault
+	netBusy   bool           // a partition is in place
+}
+
+// worker is one fault-injecting goroutine with its own random source.
+type worker struct {
+	nm  *nemesis
+	rng *rand.Rand
 }
 
 func (nm *nemesis) count(what string) {
@@ -87,44 +103,127 @@ func (nm *nemesis) problem(format string, args ...any) {
 }
 
 // jitter returns a duration uniformly in [d/2, 3d/2).
-func (nm *nemesis) jitter(d time.Duration) time.Duration {
-	return d/2 + time.Duration(nm.rng.Int64N(int64(d)+1))
+func (wk *worker) jitter(d time.Duration) time.Duration {
+	return d/2 + time.Duration(wk.rng.Int64N(int64(d)+1))
 }
 
-// run injects faults until ctx ends; each fault is undone before it
-// returns, whatever ctx does, and the cluster must then serve again on
-// every member within recoverBound. Kinds take turns in a shuffled order,
-// so that a short run still sees each of them.
+// runsAlone reports whether a kind of fault must not overlap any other:
+// membership changes and transfers need a whole, healthy cluster to say
+// anything about their own effect.
+func runsAlone(kind string) bool { return kind == nemMembership || kind == nemTransfer }
+
+// acquire waits until kind may start alongside the faults in progress
+// and reserves what it needs; false if ctx ended first. release undoes
+// the reservation (node faults release their node themselves).
+func (nm *nemesis) acquire(ctx context.Context, kind string) bool {
+	for {
+		nm.mu.Lock()
+		ok := !nm.alone
+		switch {
+		case runsAlone(kind):
+			ok = ok && nm.active == 0
+		case kind == nemPartition:
+			ok = ok && !nm.netBusy
+		}
+		if ok {
+			nm.active++
+			nm.alone = runsAlone(kind)
+			if kind == nemPartition {
+				nm.netBusy = true
+			}
+		}
+		nm.mu.Unlock()
+		if ok {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		sleepCtx(ctx, 50*time.Millisecond)
+	}
+}
+
+func (nm *nemesis) release(kind string) {
+	nm.mu.Lock()
+	defer nm.mu.Unlock()
+	nm.active--
+	if runsAlone(kind) {
+		nm.alone = false
+	}
+	if kind == nemPartition {
+		nm.netBusy = false
+	}
+}
+
+// claim marks n as under a node fault unless another worker holds it.
+func (nm *nemesis) claim(n *node) bool {
+	nm.mu.Lock()
+	defer nm.mu.Unlock()
+	if nm.busyNodes[n] {
+		return false
+	}
+	nm.busyNodes[n] = true
+	return true
+}
+
+func (nm *nemesis) unclaim(n *node) {
+	nm.mu.Lock()
+	defer nm.mu.Unlock()
+	delete(nm.busyNodes, n)
+}
+
+// run injects faults until ctx ends; each fault is undone before its
+// worker goes on, whatever ctx does, and the cluster must then serve
+// again on every member within recoverBound. Each worker's kinds take
+// turns in a shuffled order, so that a short run still sees each of them.
 func (nm *nemesis) run(ctx context.Context) {
 	if len(nm.kinds) == 0 {
 		return
 	}
+	nm.busyNodes = make(map[*node]bool)
+	var wg sync.WaitGroup
+	for i := range max(nm.workers, 1) {
+		wk := &worker{nm: nm, rng: rand.New(rand.NewPCG(nm.seed, uint64(1000+i)))}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wk.run(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+func (wk *worker) run(ctx context.Context) {
+	nm := wk.nm
 	var turn []string
 	for {
-		sleepCtx(ctx, nm.jitter(nm.every))
+		sleepCtx(ctx, wk.jitter(nm.every))
 		if ctx.Err() != nil {
 			return
 		}
 		if len(turn) == 0 {
 			turn = slices.Clone(nm.kinds)
-			nm.rng.Shuffle(len(turn), func(i, j int) { turn[i], turn[j] = turn[j], turn[i] })
+			wk.rng.Shuffle(len(turn), func(i, j int) { turn[i], turn[j] = turn[j], turn[i] })
 		}
 		kind := turn[0]
 		turn = turn[1:]
+		if !nm.acquire(ctx, kind) {
+			return
+		}
 		var err error
 		switch kind {
 		case nemKill:
-			err = nm.kill(ctx, false)
+			err = wk.kill(ctx, false)
 		case nemTornWAL:
-			err = nm.kill(ctx, true)
+			err = wk.kill(ctx, true)
 		case nemPause:
-			err = nm.pause(ctx)
+			err = wk.pause(ctx)
 		case nemPartition:
-			err = nm.partition(ctx)
+			err = wk.partition(ctx)
 		case nemTransfer:
-			err = nm.transfer(ctx)
+			err = wk.transfer(ctx)
 		case nemMembership:
-			err = nm.membership(ctx)
+			err = wk.membership(ctx)
 		}
 		nm.mu.Lock()
 		nm.kindsRun[kind]++
@@ -137,10 +236,18 @@ func (nm *nemesis) run(ctx context.Context) {
 			cancel()
 			if herr != nil {
 				nm.problem("heal after %s: %v", kind, herr)
+				nm.release(kind)
 				return
 			}
 		}
+		nm.release(kind)
+		// Recovery is judged with no fault in place: wait for a moment
+		// when none is, and hold off new ones meanwhile.
+		if !nm.acquire(context.Background(), nemMembership) {
+			return
+		}
 		nm.awaitRecovery(kind)
+		nm.release(nemMembership)
 	}
 }
 
@@ -170,15 +277,24 @@ func (nm *nemesis) awaitRecovery(after string) {
 	nm.mu.Unlock()
 }
 
-// target picks the leader half of the time (when one is known), else a
-// random member.
-func (nm *nemesis) target(ctx context.Context) (*node, bool) {
-	if nm.rng.IntN(2) == 0 {
-		if l := nm.cl.leader(ctx); l != nil {
+// target picks, and claims, a member no other worker holds: the leader
+// half of the time (when one is known and free), else a random one; nil
+// when every member is held.
+func (wk *worker) target(ctx context.Context) (*node, bool) {
+	nm := wk.nm
+	if wk.rng.IntN(2) == 0 {
+		if l := nm.cl.leader(ctx); l != nil && nm.claim(l) {
 			return l, true
 		}
 	}
-	return nm.cl.pick(nm.rng), false
+	nodes := nm.cl.nodes()
+	wk.rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+	for _, n := range nodes {
+		if nm.claim(n) {
+			return n, false
+		}
+	}
+	return nil, false
 }
 
 func role(leader bool) string {
@@ -190,11 +306,18 @@ func role(leader bool) string {
 
 // kill SIGKILLs a node, optionally tears its WAL tail, and restarts it
 // from its state dir.
-func (nm *nemesis) kill(ctx context.Context, tear bool) error {
-	n, isLeader := nm.target(ctx)
-	if n == nil {
-		return errors.New("no member to kill")
+func (wk *worker) kill(ctx context.Context, tear bool) error {
+	nm := wk.nm
+	if !tear && wk.rng.IntN(5) == 0 {
+		if all := wk.claimAll(); all != nil {
+			return wk.killAll(ctx, all)
+		}
 	}
+	n, isLeader := wk.target(ctx)
+	if n == nil {
+		return nil // every member is under another worker's fault
+	}
+	defer nm.unclaim(n)
 	n.setFaulted(true)
 	defer n.setFaulted(false)
 	if err := nm.cl.kill(n); err != nil {
@@ -202,7 +325,7 @@ func (nm *nemesis) kill(ctx context.Context, tear bool) error {
 	}
 	what := "kill " + role(isLeader)
 	if tear {
-		how, file, err := tearWAL(n.dir, nm.rng)
+		how, file, err := tearWAL(n.dir, wk.rng)
 		if err != nil {
 			return fmt.Errorf("tear wal of %s: %w", n, err)
 		}
@@ -211,7 +334,7 @@ func (nm *nemesis) kill(ctx context.Context, tear bool) error {
 	}
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "node", n)
-	sleepCtx(ctx, nm.jitter(nm.hold))
+	sleepCtx(ctx, wk.jitter(nm.hold))
 	if err := nm.cl.restart(context.Background(), n); err != nil {
 		return fmt.Errorf("restart %s: %w", n, err)
 	}
@@ -219,11 +342,70 @@ func (nm *nemesis) kill(ctx context.Context, tear bool) error {
 	return nil
 }
 
-func (nm *nemesis) pause(ctx context.Context) error {
-	n, isLeader := nm.target(ctx)
-	if n == nil {
-		return errors.New("no member to pause")
+// claimAll claims every member, or none when another worker holds one.
+func (wk *worker) claimAll() []*node {
+	var all []*node
+	for _, n := range wk.nm.cl.nodes() {
+		if !wk.nm.claim(n) {
+			for _, c := range all {
+				wk.nm.unclaim(c)
+			}
+			return nil
+		}
+		all = append(all, n)
 	}
+	return all
+}
+
+// killAll SIGKILLs every member at once, as a power cut would take a
+// whole cluster down, and restarts them one by one in a random order:
+// everything acknowledged must survive, and the cluster must elect a
+// leader and serve again by itself.
+func (wk *worker) killAll(ctx context.Context, all []*node) error {
+	nm := wk.nm
+	defer func() {
+		for _, n := range all {
+			nm.unclaim(n)
+		}
+	}()
+	for _, n := range all {
+		n.setFaulted(true)
+		defer n.setFaulted(false)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(all))
+	for i, n := range all {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = nm.cl.kill(n)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	nm.count("kill all")
+	nm.log.Info("fault", "what", "kill all")
+	sleepCtx(ctx, wk.jitter(nm.hold))
+	wk.rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	for _, n := range all {
+		if err := nm.cl.restart(context.Background(), n); err != nil {
+			return fmt.Errorf("restart %s: %w", n, err)
+		}
+		sleepCtx(ctx, time.Duration(wk.rng.Int64N(int64(time.Second))))
+	}
+	nm.log.Info("healed", "what", "kill all")
+	return nil
+}
+
+func (wk *worker) pause(ctx context.Context) error {
+	nm := wk.nm
+	n, isLeader := wk.target(ctx)
+	if n == nil {
+		return nil // every member is under another worker's fault
+	}
+	defer nm.unclaim(n)
 	what := "pause " + role(isLeader)
 	n.setFaulted(true)
 	defer n.setFaulted(false)
@@ -232,7 +414,7 @@ func (nm *nemesis) pause(ctx context.Context) error {
 	}
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "node", n)
-	sleepCtx(ctx, nm.jitter(nm.hold))
+	sleepCtx(ctx, wk.jitter(nm.hold))
 	if err := nm.cl.resume(n); err != nil {
 		return err
 	}
@@ -243,15 +425,16 @@ func (nm *nemesis) pause(ctx context.Context) error {
 // partition isolates one node, or the leader, or splits the cluster into
 // a minority and a majority, cutting links by closing them or by
 // blackholing them.
-func (nm *nemesis) partition(ctx context.Context) error {
+func (wk *worker) partition(ctx context.Context) error {
+	nm := wk.nm
 	nodes := nm.cl.nodes()
 	if len(nodes) < 2 {
 		return errors.New("fewer than two members to partition")
 	}
-	nm.rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
+	wk.rng.Shuffle(len(nodes), func(i, j int) { nodes[i], nodes[j] = nodes[j], nodes[i] })
 	var minority []*node
 	var what string
-	switch nm.rng.IntN(3) {
+	switch wk.rng.IntN(3) {
 	case 0:
 		minority, what = nodes[:1], "isolate node"
 	case 1:
@@ -262,7 +445,7 @@ func (nm *nemesis) partition(ctx context.Context) error {
 		}
 		minority, what = []*node{l}, "isolate leader"
 	default:
-		k := 1 + nm.rng.IntN((len(nodes)-1)/2)
+		k := 1 + wk.rng.IntN((len(nodes)-1)/2)
 		minority, what = nodes[:k], fmt.Sprintf("split %d|%d", k, len(nodes)-k)
 	}
 	var majority []*node
@@ -272,14 +455,25 @@ func (nm *nemesis) partition(ctx context.Context) error {
 		}
 	}
 	r := ruleDrop
-	if nm.rng.IntN(2) == 0 {
+	if wk.rng.IntN(2) == 0 {
 		r = ruleBlackhole
 	}
-	what = fmt.Sprintf("partition %s (%s)", what, r)
-	nm.cl.partition(minority, majority, r)
+	// A third of the partitions cut one direction only: messages from the
+	// minority, or to it, are lost; the other way still works.
+	switch wk.rng.IntN(6) {
+	case 0:
+		what = fmt.Sprintf("partition %s, outbound only (%s)", what, r)
+		nm.cl.cut(minority, majority, r)
+	case 1:
+		what = fmt.Sprintf("partition %s, inbound only (%s)", what, r)
+		nm.cl.cut(majority, minority, r)
+	default:
+		what = fmt.Sprintf("partition %s (%s)", what, r)
+		nm.cl.partition(minority, majority, r)
+	}
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "minority", fmt.Sprint(minority), "majority", fmt.Sprint(majority))
-	sleepCtx(ctx, nm.jitter(nm.hold))
+	sleepCtx(ctx, wk.jitter(nm.hold))
 	nm.cl.healNet()
 	nm.log.Info("healed", "what", what)
 	return nil
@@ -289,15 +483,17 @@ func (nm *nemesis) partition(ctx context.Context) error {
 // leadership over first; sometimes one that is paused, which learns of its
 // removal only when it resumes and must then leave without disrupting the
 // others) and joins a new node with fresh state and ports.
-func (nm *nemesis) membership(ctx context.Context) error {
+func (wk *worker) membership(ctx context.Context) error {
+	nm := wk.nm
 	nodes := nm.cl.nodes()
 	if len(nodes) < 2 {
 		return errors.New("fewer than two members")
 	}
-	victim, isLeader := nm.target(ctx)
+	victim, isLeader := wk.target(ctx)
 	if victim == nil {
 		return errors.New("no member to remove")
 	}
+	defer nm.unclaim(victim)
 	id, err := nm.cl.memberID(ctx, victim)
 	if err != nil {
 		return err
@@ -310,10 +506,19 @@ func (nm *nemesis) membership(ctx context.Context) error {
 	}
 	victim.setFaulted(true)
 	what := "replace " + role(isLeader)
-	paused := nm.rng.IntN(3) == 0
-	if paused {
+	// A removed member that is paused, or dead, learns of its removal only
+	// when it resumes, or restarts from its state: it must then leave by
+	// itself without disrupting the others' elections.
+	mode := wk.rng.IntN(4)
+	switch mode {
+	case 2:
 		what = "replace paused " + role(isLeader)
 		if err := nm.cl.pause(victim); err != nil {
+			return err
+		}
+	case 3:
+		what = "replace dead " + role(isLeader)
+		if err := nm.cl.kill(victim); err != nil {
 			return err
 		}
 	}
@@ -324,7 +529,7 @@ func (nm *nemesis) membership(ctx context.Context) error {
 	// replaced by an election among the others.
 	var rerr error
 	for try := 0; try < 5; try++ {
-		via := others[nm.rng.IntN(len(others))]
+		via := others[wk.rng.IntN(len(others))]
 		if rerr = nm.cl.removeMember(context.Background(), via, id); rerr == nil {
 			break
 		}
@@ -335,8 +540,15 @@ func (nm *nemesis) membership(ctx context.Context) error {
 		}
 		time.Sleep(time.Second)
 	}
-	if paused {
+	switch mode {
+	case 2:
 		if err := nm.cl.resume(victim); err != nil {
+			return err
+		}
+	case 3:
+		// Not restart, which waits for an answer: the node may find out
+		// and leave before it answers anything.
+		if err := nm.cl.start(victim, ""); err != nil {
 			return err
 		}
 	}
@@ -350,8 +562,8 @@ func (nm *nemesis) membership(ctx context.Context) error {
 		nm.problem("removed member %s exited with status %d (want 0); see %s", victim, code, victim.logPath)
 	}
 	nm.cl.dropMember(victim)
-	sleepCtx(ctx, nm.jitter(nm.hold)/2)
-	join := others[nm.rng.IntN(len(others))]
+	sleepCtx(ctx, wk.jitter(nm.hold)/2)
+	join := others[wk.rng.IntN(len(others))]
 	n, err := nm.cl.addNode(context.Background(), join.advAddr)
 	if err != nil {
 		return fmt.Errorf("join a new node via %s: %w", join, err)
@@ -365,8 +577,9 @@ func (nm *nemesis) membership(ctx context.Context) error {
 
 // transfer moves the leadership to another member, asking a random one,
 // one to three times in a row, under the clients' load.
-func (nm *nemesis) transfer(ctx context.Context) error {
-	for range 1 + nm.rng.IntN(3) {
+func (wk *worker) transfer(ctx context.Context) error {
+	nm := wk.nm
+	for range 1 + wk.rng.IntN(3) {
 		nodes := nm.cl.nodes()
 		lead := nm.cl.leader(ctx)
 		if lead == nil {
@@ -378,12 +591,12 @@ func (nm *nemesis) transfer(ctx context.Context) error {
 				cands = append(cands, n)
 			}
 		}
-		to := cands[nm.rng.IntN(len(cands))]
+		to := cands[wk.rng.IntN(len(cands))]
 		id, err := nm.cl.memberID(ctx, to)
 		if err != nil {
 			return err
 		}
-		via := nodes[nm.rng.IntN(len(nodes))]
+		via := nodes[wk.rng.IntN(len(nodes))]
 		// Leadership moving on its own meanwhile (an election) may make
 		// one attempt time out; a healthy cluster completes the next.
 		for try := 0; ; try++ {
@@ -398,7 +611,7 @@ func (nm *nemesis) transfer(ctx context.Context) error {
 		}
 		nm.count("transfer leadership")
 		nm.log.Info("fault", "what", "transfer leadership", "from", lead, "to", to, "via", via)
-		sleepCtx(ctx, nm.jitter(nm.hold)/4)
+		sleepCtx(ctx, wk.jitter(nm.hold)/4)
 	}
 	return nil
 }
