@@ -137,8 +137,10 @@ func (w *workload) pickKind(rng *rand.Rand) opKind {
 		return opGet
 	case n < 65:
 		return opSet
-	case w.multi && n < 80:
+	case w.multi && n < 73:
 		return opMulti
+	case w.multi && n < 80:
+		return opReadIncr
 	default:
 		return opIncr
 	}
@@ -342,6 +344,8 @@ func commands(in input) [][]string {
 		return [][]string{{"INCR", in.key}}
 	case opAdd:
 		return [][]string{{"HSET", in.key, in.elem, "1"}}
+	case opReadIncr:
+		return [][]string{{"MULTI"}, {"GET", in.key}, {"INCR", in.key}, {"EXEC"}}
 	default:
 		return [][]string{{"MULTI"}, {"SET", in.key, v}, {"INCR", in.key}, {"EXEC"}}
 	}
@@ -399,10 +403,23 @@ func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 				return unexpected(fmt.Sprintf("reply %d inside MULTI: %s", i, r))
 			}
 		}
-		if last.kind != '*' || len(last.elems) != 2 || last.elems[0].String() != "+OK" || last.elems[1].kind != ':' {
+		if last.kind != '*' || last.null || len(last.elems) != 2 || last.elems[1].kind != ':' {
 			return unexpected("unexpected EXEC reply " + last.String())
 		}
-		return statusOK, output{val: last.elems[1].num}, ""
+		first, incr := last.elems[0], last.elems[1].num
+		if in.kind == opMulti {
+			if first.String() != "+OK" {
+				return unexpected("unexpected EXEC reply " + last.String())
+			}
+			return statusOK, output{val: incr}, ""
+		}
+		switch v, err := strconv.ParseInt(first.str, 10, 64); {
+		case first.kind == '$' && first.null:
+			return statusOK, output{incr: incr}, ""
+		case first.kind == '$' && err == nil:
+			return statusOK, output{exists: true, val: v, incr: incr}, ""
+		}
+		return unexpected("unexpected EXEC reply " + last.String())
 	}
 }
 

@@ -14,7 +14,8 @@
 // blackholing them (holding them open and forwarding nothing).
 //
 // -clients goroutines then run SET, GET, INCR and, when the server has
-// transactions, MULTI/SET/INCR/EXEC, each against a random node, over
+// transactions, MULTI/SET/INCR/EXEC and MULTI/GET/INCR/EXEC (atomic, and
+// a linearizable read), each against a random node, over
 // -keys keys, each with a deadline. Keys come in generations (jepsen:G:K):
 // after -ops_per_key operations per key the clients move to fresh keys,
 // which keeps each key's history small enough to check. Every operation's

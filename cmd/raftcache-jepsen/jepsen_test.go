@@ -112,11 +112,18 @@ func TestModel(t *testing.T) {
 	multi := func(c int, call, ret int64, v, r int64) porcupine.Operation {
 		return porcupine.Operation{ClientId: c, Call: call, Return: ret, Input: input{kind: opMulti, key: "k", val: v}, Output: output{val: r}}
 	}
+	getIncr := func(c int, call, ret int64, exists bool, v, r int64) porcupine.Operation {
+		return porcupine.Operation{ClientId: c, Call: call, Return: ret, Input: input{kind: opReadIncr, key: "k"}, Output: output{exists: exists, val: v, incr: r}}
+	}
 	for _, tc := range []struct {
 		name string
 		ops  []porcupine.Operation
 		want bool
 	}{
+		{"getincr from missing", []porcupine.Operation{getIncr(0, 0, 1, false, 0, 1), get(1, 2, 3, true, 1)}, true},
+		{"getincr after set", []porcupine.Operation{set(0, 0, 1, 10), getIncr(0, 2, 3, true, 10, 11)}, true},
+		{"getincr stale read", []porcupine.Operation{set(0, 0, 1, 10), set(0, 2, 3, 20), getIncr(1, 4, 5, true, 10, 21)}, false},
+		{"getincr torn", []porcupine.Operation{set(0, 0, 1, 10), getIncr(1, 2, 3, true, 10, 12)}, false},
 		{"read of missing key", []porcupine.Operation{get(0, 0, 1, false, 0)}, true},
 		{"incr from missing", []porcupine.Operation{incr(0, 0, 1, 1, false), get(1, 2, 3, true, 1)}, true},
 		{"set then incr", []porcupine.Operation{set(0, 0, 1, 10), incr(0, 2, 3, 11, false)}, true},
@@ -209,6 +216,9 @@ func TestInterpret(t *testing.T) {
 		{"add counted twice", add, []reply{num(0)}, statusUnknown, output{unknown: true}, true},
 		{"multi", multi, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', elems: []reply{ok("OK"), num(6)}}}, statusOK, output{val: 6}, false},
 		{"multi tryagain", multi, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), e("TRYAGAIN write outcome unknown")}, statusUnknown, output{unknown: true}, false},
+		{"getincr", input{kind: opReadIncr, key: "k"}, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', elems: []reply{bulk("5"), num(6)}}}, statusOK, output{exists: true, val: 5, incr: 6}, false},
+		{"getincr missing", input{kind: opReadIncr, key: "k"}, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', elems: []reply{{kind: '$', null: true}, num(1)}}}, statusOK, output{incr: 1}, false},
+		{"exec aborted by watch", multi, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', null: true}}, statusUnknown, output{unknown: true}, true},
 		{"multi not queued", multi, []reply{ok("OK"), e("ERR x"), ok("QUEUED"), e("EXECABORT Transaction discarded")}, statusUnknown, output{unknown: true}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -149,14 +149,14 @@ func (r *result) ok() bool {
 
 func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "raftcache-jepsen: %v of workload, seed %d, output in %s\n", r.duration.Round(time.Second), r.seed, r.out)
-	fmt.Fprintf(w, "%-6s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
+	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
 	for k := range numOpKinds {
-		if k == opMulti && !r.multi {
-			fmt.Fprintf(w, "%-6s (not supported by the server: skipped)\n", k)
+		if k.isMulti() && !r.multi {
+			fmt.Fprintf(w, "%-8s (not supported by the server: skipped)\n", k)
 			continue
 		}
 		c := r.counts[k]
-		fmt.Fprintf(w, "%-6s %8d %8d %8d\n", k, c[statusOK], c[statusFail], c[statusUnknown])
+		fmt.Fprintf(w, "%-8s %8d %8d %8d\n", k, c[statusOK], c[statusFail], c[statusUnknown])
 	}
 	fmt.Fprintf(w, "(of the gets and sets, through HTTP: %d ok, %d failed, %d unknown)\n", r.viaHTTP[statusOK], r.viaHTTP[statusFail], r.viaHTTP[statusUnknown])
 	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))

@@ -11,17 +11,21 @@ import (
 type opKind uint8
 
 const (
-	opGet   opKind = iota
-	opSet          // SET k v
-	opIncr         // INCR k
-	opMulti        // MULTI; SET k v; INCR k; EXEC
-	opAdd          // HSET k e 1: adds the unique element e to the set k (not a register)
+	opGet      opKind = iota
+	opSet             // SET k v
+	opIncr            // INCR k
+	opMulti           // MULTI; SET k v; INCR k; EXEC
+	opReadIncr        // MULTI; GET k; INCR k; EXEC
+	opAdd             // HSET k e 1: adds the unique element e to the set k (not a register)
 	numOpKinds
 )
 
 func (k opKind) String() string {
-	return [...]string{"get", "set", "incr", "multi", "add"}[k]
+	return [...]string{"get", "set", "incr", "multi", "getincr", "add"}[k]
 }
+
+// isMulti reports whether the kind is a transaction.
+func (k opKind) isMulti() bool { return k == opMulti || k == opReadIncr }
 
 func (k opKind) isWrite() bool { return k != opGet }
 
@@ -49,8 +53,9 @@ type input struct {
 // output is an operation's outcome as the model sees it.
 type output struct {
 	unknown bool  // a write whose outcome is unknown: no reply to check
-	exists  bool  // get: the key existed
-	val     int64 // get: the value read; incr, multi: INCR's reply
+	exists  bool  // get, getincr: the key existed
+	val     int64 // get, getincr: the value read; incr, multi: INCR's reply
+	incr    int64 // getincr: INCR's reply
 }
 
 // register is the state of one key: absent, or an integer.
@@ -76,6 +81,13 @@ func step(st register, in input, out output) (bool, register) {
 	case opMulti:
 		next := register{exists: true, val: in.val + 1}
 		return out.unknown || out.val == next.val, next
+	case opReadIncr:
+		next := register{exists: true, val: st.val + 1}
+		if out.unknown {
+			return true, next
+		}
+		read := out.exists == st.exists && (!st.exists || out.val == st.val)
+		return read && out.incr == next.val, next
 	}
 	return false, st
 }
@@ -139,6 +151,15 @@ func describeOp(in input, out output) string {
 		return fmt.Sprintf("INCR %s -> %s", in.key, res)
 	case opAdd:
 		return fmt.Sprintf("HSET %s %s 1 -> %s", in.key, in.elem, res)
+	case opReadIncr:
+		switch {
+		case out.unknown:
+		case !out.exists:
+			res = fmt.Sprintf("nil, %d", out.incr)
+		default:
+			res = fmt.Sprintf("%d, %d", out.val, out.incr)
+		}
+		return fmt.Sprintf("MULTI GET %s; INCR -> %s", in.key, res)
 	default:
 		return fmt.Sprintf("MULTI SET %s %d; INCR -> %s", in.key, in.val, res)
 	}
