@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -43,6 +45,7 @@ func run() error {
 		maxBulk  = flag.String("proto_max_bulk_len", "512mb", "largest bulk string a client may send, as Redis's proto-max-bulk-len")
 		maxQuery = flag.String("client_query_buffer_limit", "1gb", "largest request (and transaction) a client may send, as Redis's client-query-buffer-limit")
 		verbose  = flag.Bool("v", false, "log debug messages")
+		pprofAt  = flag.String("pprof", "", "serve net/http/pprof on this address (off when empty; never expose it publicly)")
 	)
 	flag.Parse()
 	bulkLimit, err := resp.ParseMemory(*maxBulk)
@@ -74,6 +77,23 @@ func run() error {
 	apiLis, err := net.Listen("tcp", *apiAddr)
 	if err != nil {
 		return fmt.Errorf("listen api: %w", err)
+	}
+	if *pprofAt != "" {
+		// Its own listener rather than a route on the admin API: profiles
+		// run longer than the API's write timeout, and they expose the
+		// process's internals, which the API's clients have no use for.
+		pprofLis, err := net.Listen("tcp", *pprofAt)
+		if err != nil {
+			return fmt.Errorf("listen pprof: %w", err)
+		}
+		pprofSrv := &http.Server{Handler: pprofHandler(), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := pprofSrv.Serve(pprofLis); !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("pprof server stopped", "err", err)
+			}
+		}()
+		defer pprofSrv.Close()
+		log.Info("serving pprof", "addr", pprofLis.Addr())
 	}
 	store := fsm.New()
 	node, err := cluster.Start(ctx, cluster.Config{
@@ -133,4 +153,16 @@ func run() error {
 		return nil
 	}
 	return nodeErr
+}
+
+// pprofHandler serves the runtime profiles under /debug/pprof/, as
+// net/http/pprof registers them on http.DefaultServeMux.
+func pprofHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
