@@ -4,7 +4,7 @@ BIN     := bin/raftcache
 DATA    ?= raftcache-data
 TMPDIR  ?= /tmp
 
-.PHONY: build run test unit e2e cluster lint deps clean compat jepsen
+.PHONY: build run test unit e2e cluster lint deps clean compat jepsen bench
 
 build:
 	$(GO) build -o $(BIN) ./cmd/raftcache
@@ -32,6 +32,16 @@ jepsen: build
 # The differential suite's random commands, at length (make test runs 4000).
 compat: deps
 	RAFTCACHE_COMPAT_OPS=$${RAFTCACHE_COMPAT_OPS:-200000} $(GO) test -count=1 -timeout 60m -run 'TestCompatRandom' -v ./resp/
+
+# raftcache side by side with redis-server in one run (issue 5): throughput
+# with redis-benchmark, memory per key, restart time, write p99 during a
+# snapshot. Takes a while with the defaults (1M keys); a short check:
+#   make bench BENCH_FLAGS="-keys 20000 -requests 5000 -pipeline_requests 20000 -snapshot_requests 8000"
+# -profile DIR adds pprof profiles of the raftcache nodes.
+BENCH_FLAGS ?=
+bench: deps build
+	$(GO) build -o bin/raftcache-bench ./cmd/raftcache-bench
+	bin/raftcache-bench -bin $(BIN) -label "$$(git describe --always --dirty 2>/dev/null)" $(BENCH_FLAGS)
 
 # The tutorial's three local nodes; Ctrl-C stops them all.
 cluster: build

@@ -1,0 +1,38 @@
+// Command raftcache-bench measures raftcache side by side with redis-server
+// on the same machine in one run, as issue 5 describes, and prints the
+// figures against the project's performance targets.
+//
+// It starts, on free local ports and in their own temporary directories,
+//
+//   - redis-server without persistence, and with appendonly yes and
+//     appendfsync always;
+//   - a raftcache single node, and a raftcache 3-node cluster whose load is
+//     sent to a follower (real processes of the built binary);
+//
+// and runs redis-benchmark against each: 64-byte values, random keys over
+// the keyspace (-r), 50 clients, SET and GET, unpipelined and 16 deep. It
+// reads redis-benchmark's --csv output.
+//
+// It then loads the keyspace (1M keys by default) into a fresh redis-server
+// and a fresh raftcache node and measures
+//
+//   - memory per key: the process's RSS divided by the keys;
+//   - restart time: from the process's start until PING answers and DBSIZE
+//     shows every key, raftcache from its state directory against
+//     redis-server loading an RDB of the same data;
+//   - write p99 while raftcache snapshots the whole keyspace, against p99
+//     without: the node is restarted with -snapshot_entries chosen so that
+//     the next snapshot falls a quarter into the measured window, and the
+//     node's log proves that it did.
+//
+// Usage (make bench builds the binaries and runs it):
+//
+//	raftcache-bench [-bin bin/raftcache] [-keys 1000000] [-requests 200000] ...
+//
+// Every count is a flag, so that a short run can check the harness on a
+// busy machine and a full one can be done on a quiet one; the figures are
+// only comparable within one run. With -profile DIR it also starts the
+// raftcache nodes with -pprof and saves CPU and allocation profiles of each
+// raftcache benchmark, a heap profile of the loaded node and a CPU profile
+// of its restart (profiling costs throughput: do not compare those figures).
+package main

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// benchKey is the key redis-benchmark -r uses for i: "key:" and i in 12
+// digits, so that loaded keys and benchmarked keys are the same keyspace.
+func benchKey(i int) string { return fmt.Sprintf("key:%012d", i) }
+
+// loadKeys SETs keys 0..n-1 to values of size bytes (redis-benchmark's
+// "xxx..."), over conns connections each pipelining batches, and checks
+// that DBSIZE is n afterwards.
+func loadKeys(ctx context.Context, addr string, n, size, conns int) error {
+	const batch = 100
+	c := newClient(addr, conns, time.Minute)
+	defer c.Close()
+	value := strings.Repeat("x", size)
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				start := int(next.Add(batch)) - batch
+				if start >= n || ctx.Err() != nil {
+					return
+				}
+				_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+					for i := start; i < min(start+batch, n); i++ {
+						p.Set(ctx, benchKey(i), value, 0)
+					}
+					return nil
+				})
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("load keys %d..: %w", start, err); cancel() })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	got, err := c.DBSize(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("DBSIZE after load: %w", err)
+	}
+	if got != int64(n) {
+		return fmt.Errorf("DBSIZE after loading %d keys = %d", n, got)
+	}
+	return nil
+}
+
+// timeReady returns how long s took from its process's start until PING
+// answered and DBSIZE showed n keys, and checks one key's value.
+func timeReady(ctx context.Context, s *server, n, size int, timeout time.Duration) (time.Duration, error) {
+	c := newClient(s.addr, 1, timeout)
+	defer c.Close()
+	// A reply may take long (raftcache answers once the node is up); a
+	// refused connection or Redis's LOADING error is retried at once.
+	err := waitUntil(ctx, s.process, timeout, 2*time.Millisecond, "PING on "+s.name, func() (bool, error) {
+		err := c.Ping(ctx).Err()
+		return err == nil, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	err = waitUntil(ctx, s.process, timeout, 2*time.Millisecond, fmt.Sprintf("DBSIZE %d on %s", n, s.name), func() (bool, error) {
+		got, err := c.DBSize(ctx).Result()
+		return got == int64(n), err
+	})
+	if err != nil {
+		return 0, err
+	}
+	took := time.Since(s.started)
+	key := benchKey(n - 1)
+	if v, err := c.Get(ctx, key).Result(); err != nil || v != strings.Repeat("x", size) {
+		return 0, fmt.Errorf("%s after restart: GET %s = %.20q..., %v", s.name, key, v, err)
+	}
+	return took, nil
+}
+
+// redisBenchmark runs redis-benchmark's test (SET or GET) against addr and
+// returns its CSV figures. Any error reply fails the run: a benchmark of
+// errors measures nothing.
+func (b *bench) redisBenchmark(ctx context.Context, addr, test string, pipeline, requests int) (Row, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return Row{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.runTimeout)
+	defer cancel()
+	args := []string{"-h", host, "-p", port, "-c", strconv.Itoa(b.cfg.clients), "-n", strconv.Itoa(requests),
+		"-r", strconv.Itoa(b.cfg.keys), "-d", strconv.Itoa(b.cfg.valueSize), "-P", strconv.Itoa(pipeline),
+		"-t", strings.ToLower(test), "--csv"}
+	cmd := exec.CommandContext(ctx, b.cfg.redisBenchmark, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return Row{}, fmt.Errorf("redis-benchmark %s: %w\n%s", strings.Join(args, " "), err, tail(stderr.String()))
+	}
+	if strings.Contains(stderr.String(), "Error from server") {
+		return Row{}, fmt.Errorf("redis-benchmark %s: error replies:\n%s", strings.Join(args, " "), tail(stderr.String()))
+	}
+	rows, err := parseCSV(&stdout)
+	if err != nil {
+		return Row{}, fmt.Errorf("redis-benchmark %s: %w", strings.Join(args, " "), err)
+	}
+	for _, r := range rows {
+		if r.Test == test {
+			return r, nil
+		}
+	}
+	return Row{}, fmt.Errorf("redis-benchmark %s: no %s line in its output", strings.Join(args, " "), test)
+}
+
+func tail(s string) string {
+	if len(s) > 1000 {
+		return "..." + s[len(s)-1000:]
+	}
+	return s
+}

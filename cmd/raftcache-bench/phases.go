@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// benchTests are the redis-benchmark runs made against every server.
+var benchTests = []struct {
+	test     string
+	pipeline int
+}{{"SET", 1}, {"GET", 1}, {"SET", 16}, {"GET", 16}}
+
+// throughput runs redis-benchmark against each server in turn, each one
+// alone on the machine.
+func (b *bench) throughput(ctx context.Context) error {
+	var errs []error
+	for _, name := range []string{srvRedis, srvRedisAOF, srvSingle, srvCluster} {
+		if !b.cfg.servers[name] || ctx.Err() != nil {
+			continue
+		}
+		if err := b.throughputOf(ctx, name); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			b.logf("%s: %v", name, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (b *bench) throughputOf(ctx context.Context, name string) (err error) {
+	b.logf("%s: starting", name)
+	var (
+		target   *server
+		all      []*server
+		role     string
+		profiled []*server // raftcache nodes to profile
+	)
+	switch name {
+	case srvRedis, srvRedisAOF:
+		target, err = b.startRedis(ctx, name, name == srvRedisAOF)
+		all = []*server{target}
+	case srvSingle:
+		target, err = b.startNode(ctx, name, "")
+		all, profiled = []*server{target}, []*server{target}
+	case srvCluster:
+		// The follower is profiled with the leader: a follower's writes
+		// and reads are the leader's work too.
+		all, err = b.startCluster(ctx, name)
+		if err == nil {
+			target, role = all[0], "follower"
+			profiled = all[:1]
+			for _, n := range all[1:] {
+				if checkRole(ctx, n, "leader") == nil {
+					profiled = append(profiled, n)
+				}
+			}
+		}
+	}
+	defer func() {
+		err = errors.Join(err, stopServers(all...))
+	}()
+	if err != nil {
+		return err
+	}
+	for _, t := range benchTests {
+		requests := b.cfg.requests
+		if t.pipeline > 1 {
+			requests = b.cfg.pipelineRequests
+		}
+		var row Row
+		profName := fmt.Sprintf("%s-%s-P%d", name, t.test, t.pipeline)
+		err := b.profiled(ctx, profName, profiled, func() error {
+			var err error
+			row, err = b.redisBenchmark(ctx, target.addr, t.test, t.pipeline, requests)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if role != "" {
+			if err := checkRole(ctx, target, role); err != nil {
+				return err
+			}
+		}
+		for _, s := range all {
+			if err := s.exitError(); err != nil {
+				return err
+			}
+		}
+		b.res.add(runKey{name, t.test, t.pipeline}, row)
+		b.logf("%s %s P=%d: %s ops/s, p50 %s ms, p99 %s ms", name, t.test, t.pipeline, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
+	}
+	return nil
+}
+
+// keyspace loads the keyspace into redis-server and into a raftcache node
+// and measures memory per key, restart time and the write p99 during a
+// snapshot.
+func (b *bench) keyspace(ctx context.Context) error {
+	mem := &memoryResult{Keys: b.cfg.keys}
+	rs := &restartResult{Keys: b.cfg.keys}
+	if err := b.redisKeyspace(ctx, mem, rs); err != nil {
+		return fmt.Errorf("redis-server keyspace: %w", err)
+	}
+	return b.raftcacheKeyspace(ctx, mem, rs)
+}
+
+// load loads the keyspace into s, then waits -settle.
+func (b *bench) load(ctx context.Context, s *server) error {
+	b.logf("%s: loading %s keys", s.name, thousands(float64(b.cfg.keys)))
+	start := time.Now()
+	if err := loadKeys(ctx, s.addr, b.cfg.keys, b.cfg.valueSize, b.cfg.loadClients); err != nil {
+		return err
+	}
+	d := time.Since(start)
+	b.logf("%s: loaded in %s (%s keys/s)", s.name, seconds(d), thousands(float64(b.cfg.keys)/d.Seconds()))
+	select {
+	case <-time.After(b.cfg.settle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (b *bench) redisKeyspace(ctx context.Context, mem *memoryResult, rs *restartResult) (err error) {
+	s, err := b.startRedis(ctx, "redis-keyspace", false)
+	defer func() { err = errors.Join(err, stopServers(s)) }()
+	if err != nil {
+		return err
+	}
+	if mem.RedisBase, err = s.rss(); err != nil {
+		return err
+	}
+	if err := b.load(ctx, s); err != nil {
+		return err
+	}
+	if mem.RedisRSS, err = s.rss(); err != nil {
+		return err
+	}
+	b.logf("%s: RSS %s MiB", s.name, mib(mem.RedisRSS))
+	c := newClient(s.addr, 1, 5*time.Minute)
+	err = c.Save(ctx).Err()
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("SAVE: %w", err)
+	}
+	if err := s.stop(time.Minute); err != nil {
+		return err
+	}
+	if err := b.execRedis(s.name+"-restart", s, false); err != nil {
+		return err
+	}
+	if rs.Redis, err = timeReady(ctx, s, b.cfg.keys, b.cfg.valueSize, 10*time.Minute); err != nil {
+		return err
+	}
+	b.logf("%s: restarted from its RDB in %s", s.name, seconds(rs.Redis))
+	return nil
+}
+
+// raftcacheKeyspace measures a raftcache node with the keyspace loaded:
+// its RSS; then, restarted with -snapshot_entries set so that its next
+// snapshot falls a quarter into the second of two SET windows, its restart
+// time and the write p99 without and during that snapshot.
+func (b *bench) raftcacheKeyspace(ctx context.Context, mem *memoryResult, rs *restartResult) (err error) {
+	const snapEvery = 10000 // the node's default, explicit here because the arithmetic below needs it
+	s, err := b.startNode(ctx, "raftcache-keyspace", "", "-snapshot_entries", strconv.Itoa(snapEvery))
+	defer func() { err = errors.Join(err, stopServers(s)) }()
+	if err != nil {
+		return err
+	}
+	if mem.RaftcacheBase, err = s.rss(); err != nil {
+		return err
+	}
+	if err := b.load(ctx, s); err != nil {
+		return err
+	}
+	applied, err := appliedIndex(ctx, s)
+	if err != nil {
+		return err
+	}
+	// A snapshot still being written holds a copy of the entry table; RSS
+	// is read once none is (the last one covers all but < snapEvery).
+	var lastSnap uint64
+	err = waitUntil(ctx, s.process, 5*time.Minute, 100*time.Millisecond, "the load's last snapshot", func() (bool, error) {
+		saved, err := snapshotsSaved(s.log())
+		if len(saved) > 0 {
+			lastSnap = saved[len(saved)-1].Index
+		}
+		return applied < snapEvery || applied-lastSnap < snapEvery, err
+	})
+	if err != nil {
+		return err
+	}
+	if mem.RaftcacheRSS, err = s.rss(); err != nil {
+		return err
+	}
+	b.logf("%s: RSS %s MiB", s.name, mib(mem.RaftcacheRSS))
+	if b.cfg.profileDir != "" {
+		file := filepath.Join(b.cfg.profileDir, fmt.Sprintf("raftcache-%s-keys.heap.pb.gz", shortCount(b.cfg.keys)))
+		if err := fetchProfile(ctx, s.pprof, "heap?gc=1", file, time.Minute); err != nil {
+			return err
+		}
+	}
+	if err := s.stop(time.Minute); err != nil {
+		return err
+	}
+
+	// The restart replays the WAL after lastSnap and its new term's leader
+	// appends an empty entry: applied+1. The next snapshot is taken once
+	// applied-lastSnap reaches -snapshot_entries.
+	without, during := b.cfg.snapshotRequests, b.cfg.snapshotRequests
+	trigger := applied + 1 + uint64(without) + uint64(during/4)
+	s.extraFlags = []string{"-snapshot_entries", strconv.FormatUint(trigger-lastSnap, 10)}
+	if b.cfg.profileDir != "" {
+		file := filepath.Join(b.cfg.profileDir, fmt.Sprintf("raftcache-restart-%s-keys.cpu.pb.gz", shortCount(b.cfg.keys)))
+		go func() {
+			// Best effort: the restart may end before the profile does.
+			if err := fetchProfile(ctx, s.pprof, "profile?seconds="+strconv.Itoa(int(b.cfg.profileSeconds/time.Second)), file, b.cfg.profileSeconds+time.Minute); err != nil {
+				b.logf("restart profile: %v", err)
+			}
+		}()
+	}
+	if err := b.execNode(s.name+"-restart", s); err != nil {
+		return err
+	}
+	if rs.Raftcache, err = timeReady(ctx, s, b.cfg.keys, b.cfg.valueSize, 10*time.Minute); err != nil {
+		return err
+	}
+	snapIdx, ok := restartSnapshotIndex(s.log())
+	if !ok || snapIdx != lastSnap {
+		return fmt.Errorf("%s restarted from snapshot %d (found: %v), want %d; its log:\n%s", s.name, snapIdx, ok, lastSnap, s.tail())
+	}
+	rs.RaftcacheSnapshot, rs.RaftcacheWALEntries = snapIdx, applied-snapIdx
+	b.res.Memory, b.res.Restart = mem, rs
+	b.logf("%s: restarted in %s (snapshot %d + %d entries)", s.name, seconds(rs.Raftcache), snapIdx, applied-snapIdx)
+
+	snap, err := b.snapshotWindows(ctx, s, trigger, without, during)
+	if err != nil {
+		return err
+	}
+	b.res.Snapshot = snap
+	return nil
+}
+
+// snapshotWindows measures SET without a snapshot, then during the one
+// the node takes at index trigger, and proves from the node's log that
+// neither window was wrong about it.
+func (b *bench) snapshotWindows(ctx context.Context, s *server, trigger uint64, without, during int) (*snapshotResult, error) {
+	res := &snapshotResult{Keys: b.cfg.keys}
+	start, err := appliedIndex(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if start+uint64(without) >= trigger {
+		return nil, fmt.Errorf("%s: applied index %d after the restart leaves no room for %d writes before the snapshot at %d", s.name, start, without, trigger)
+	}
+	before, err := snapshotsSaved(s.log())
+	if err != nil {
+		return nil, err
+	}
+	b.logf("%s: SET without a snapshot (%d requests; applied %d, snapshot due at %d)", s.name, without, start, trigger)
+	if res.Without, err = b.redisBenchmark(ctx, s.addr, "SET", 1, without); err != nil {
+		return nil, err
+	}
+	mid, err := appliedIndex(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	if saved, _ := snapshotsSaved(s.log()); len(saved) != len(before) || mid >= trigger {
+		return nil, fmt.Errorf("%s: a snapshot happened in the window meant to have none (applied %d, due at %d)", s.name, mid, trigger)
+	}
+
+	b.logf("%s: SET during the snapshot (%d requests)", s.name, during)
+	windowStart := time.Now()
+	if res.During, err = b.redisBenchmark(ctx, s.addr, "SET", 1, during); err != nil {
+		return nil, err
+	}
+	windowEnd := time.Now()
+	end, err := appliedIndex(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	// The record is written once the file is fsynced: wait a little for
+	// it, then insist that it came before the window's end.
+	var snap snapshotSaved
+	err = waitUntil(ctx, s.process, 2*time.Minute, 100*time.Millisecond, "the snapshot's log record", func() (bool, error) {
+		saved, err := snapshotsSaved(s.log())
+		for _, r := range saved {
+			if r.Index >= trigger {
+				snap = r
+				return true, nil
+			}
+		}
+		return false, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: no snapshot at or after index %d (applied %d at the window's end): %w", s.name, trigger, end, err)
+	}
+	if snap.Index > end || snap.Time.After(windowEnd) {
+		return nil, fmt.Errorf("%s: the snapshot at index %d was saved %s after the window ended: raise -snapshot_requests",
+			s.name, snap.Index, snap.Time.Sub(windowEnd).Round(time.Millisecond))
+	}
+	window := windowEnd.Sub(windowStart)
+	res.Proof = fmt.Sprintf("proof: the node's log has \"snapshot saved index=%d took=%s\" at %.1f s of the %.1f s window (writes %d..%d); no snapshot in the window without",
+		snap.Index, snap.Took, snap.Time.Sub(windowStart).Seconds(), window.Seconds(), mid+1, end)
+	b.logf("%s: %s", s.name, res.Proof)
+	return res, nil
+}

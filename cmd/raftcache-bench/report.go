@@ -1,0 +1,248 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// The servers of a run, by the name the report uses.
+const (
+	srvRedis    = "redis"       // redis-server, no persistence
+	srvRedisAOF = "redis-aof"   // redis-server, appendonly yes, appendfsync always
+	srvSingle   = "raftcache"   // a raftcache single node
+	srvCluster  = "raftcache-3" // a raftcache 3-node cluster, load sent to a follower
+)
+
+var serverNotes = []struct{ name, note string }{
+	{srvRedis, "redis-server, no persistence (save \"\", appendonly no)"},
+	{srvRedisAOF, "redis-server, appendonly yes, appendfsync always"},
+	{srvSingle, "raftcache single node (durable: one fsync per raft Ready)"},
+	{srvCluster, "raftcache 3-node cluster, load sent to a follower (writes forwarded, linearizable reads)"},
+}
+
+// runKey names one redis-benchmark run.
+type runKey struct {
+	Server   string
+	Test     string // SET or GET
+	Pipeline int
+}
+
+func (k runKey) String() string { return fmt.Sprintf("%s %s P=%d", k.Server, k.Test, k.Pipeline) }
+
+// results is everything a run measured. A nil pointer or a missing key is
+// a figure that was not measured (its phase was skipped or failed).
+type results struct {
+	Runs     map[runKey]Row
+	Order    []runKey // the runs in the order they were made
+	Memory   *memoryResult
+	Restart  *restartResult
+	Snapshot *snapshotResult
+}
+
+func newResults() *results { return &results{Runs: map[runKey]Row{}} }
+
+func (r *results) add(k runKey, row Row) {
+	if _, ok := r.Runs[k]; !ok {
+		r.Order = append(r.Order, k)
+	}
+	r.Runs[k] = row
+}
+
+type memoryResult struct {
+	Keys                     int
+	RedisRSS, RaftcacheRSS   int64 // after loading Keys keys
+	RedisBase, RaftcacheBase int64 // RSS of the empty process, for reference
+}
+
+func (m *memoryResult) perKey(rss int64) float64 { return float64(rss) / float64(m.Keys) }
+
+type restartResult struct {
+	Keys             int
+	Redis, Raftcache time.Duration
+	// RaftcacheSnapshot and RaftcacheWAL describe what the restart loaded:
+	// the snapshot's index and the entries replayed after it.
+	RaftcacheSnapshot, RaftcacheWALEntries uint64
+}
+
+type snapshotResult struct {
+	Keys            int
+	Without, During Row    // SET runs without and with a snapshot in the window
+	Proof           string // how the log shows the snapshot fell in the window
+}
+
+// verdict is one line of the targets table.
+type verdict struct {
+	What, Goal, Measured string
+	Status               string // met, MISSED, or "not measured"
+}
+
+const (
+	statusMet    = "met"
+	statusMissed = "MISSED"
+	statusNone   = "not measured"
+)
+
+// ratioTarget is a throughput target: Num's ops/s over Den's, at least Min.
+type ratioTarget struct {
+	What     string
+	Num, Den runKey
+	Min      float64
+}
+
+var ratioTargets = []ratioTarget{
+	{"single node, durable SET, c=50", runKey{srvSingle, "SET", 1}, runKey{srvRedisAOF, "SET", 1}, 1.0},
+	{"single node, GET, c=50", runKey{srvSingle, "GET", 1}, runKey{srvRedis, "GET", 1}, 1.0},
+	{"single node, SET, c=50, P=16", runKey{srvSingle, "SET", 16}, runKey{srvRedis, "SET", 16}, 0.5},
+	{"single node, GET, c=50, P=16", runKey{srvSingle, "GET", 16}, runKey{srvRedis, "GET", 16}, 1.0},
+	{"3-node cluster, SET via a follower, c=50", runKey{srvCluster, "SET", 1}, runKey{srvRedisAOF, "SET", 1}, 0.5},
+	{"3-node cluster, linearizable GET via a follower, c=50", runKey{srvCluster, "GET", 1}, runKey{srvRedis, "GET", 1}, 0.5},
+}
+
+// Targets that are not throughput ratios.
+const (
+	maxMemoryRatio   = 1.2
+	maxSnapshotRatio = 2.0
+	maxRestart       = 2 * time.Second
+)
+
+func status(ok bool) string {
+	if ok {
+		return statusMet
+	}
+	return statusMissed
+}
+
+// evaluate checks every target of issue 5 against r.
+func evaluate(r *results) []verdict {
+	var out []verdict
+	for _, t := range ratioTargets {
+		v := verdict{What: t.What, Goal: fmt.Sprintf(">= %.1fx %s %s P=%d", t.Min, t.Den.Server, t.Den.Test, t.Den.Pipeline), Status: statusNone}
+		num, okN := r.Runs[t.Num]
+		den, okD := r.Runs[t.Den]
+		if okN && okD && den.RPS > 0 {
+			ratio := num.RPS / den.RPS
+			v.Measured = fmt.Sprintf("%.2fx (%s vs %s ops/s)", ratio, thousands(num.RPS), thousands(den.RPS))
+			v.Status = status(ratio >= t.Min)
+		}
+		out = append(out, v)
+	}
+
+	v := verdict{What: "memory per key (RSS)", Goal: fmt.Sprintf("<= %.1fx redis", maxMemoryRatio), Status: statusNone}
+	if m := r.Memory; m != nil && m.Keys > 0 && m.RedisRSS > 0 {
+		ratio := float64(m.RaftcacheRSS) / float64(m.RedisRSS)
+		v.Measured = fmt.Sprintf("%.2fx (%.0f vs %.0f B/key)", ratio, m.perKey(m.RaftcacheRSS), m.perKey(m.RedisRSS))
+		v.Status = status(ratio <= maxMemoryRatio)
+	}
+	out = append(out, v)
+
+	v = verdict{What: "write p99 during a snapshot", Goal: fmt.Sprintf("<= %.0fx p99 without", maxSnapshotRatio), Status: statusNone}
+	if s := r.Snapshot; s != nil && s.Without.P99Ms > 0 {
+		ratio := s.During.P99Ms / s.Without.P99Ms
+		v.What = fmt.Sprintf("write p99 during a %s-key snapshot", shortCount(s.Keys))
+		v.Measured = fmt.Sprintf("%.2fx (%s vs %s ms)", ratio, ms(s.During.P99Ms), ms(s.Without.P99Ms))
+		v.Status = status(ratio <= maxSnapshotRatio)
+	}
+	out = append(out, v)
+
+	v = verdict{What: "restart", Goal: "<= " + maxRestart.String(), Status: statusNone}
+	if s := r.Restart; s != nil {
+		v.What = fmt.Sprintf("restart with %s keys", shortCount(s.Keys))
+		v.Measured = fmt.Sprintf("%s (redis-server RDB: %s)", seconds(s.Raftcache), seconds(s.Redis))
+		v.Status = status(s.Raftcache <= maxRestart)
+	}
+	return append(out, v)
+}
+
+// ratioCell is a/b for the throughput table, "-" when b is missing.
+func ratioCell(a, b Row, okB bool) string {
+	if !okB || b.RPS <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2fx", a.RPS/b.RPS)
+}
+
+// writeReport prints the throughput table, the other measurements and the
+// targets.
+func writeReport(w io.Writer, r *results) {
+	if len(r.Order) > 0 {
+		fmt.Fprintln(w, "throughput (redis-benchmark; x redis = ops/s over redis-server's for the same test and P)")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "server     \ttest\tP\tops/s\tp50 ms\tp99 ms\tx redis\tx redis-aof\t")
+		for _, k := range r.Order {
+			row := r.Runs[k]
+			cells := []string{"-", "-"}
+			for i, ref := range []string{srvRedis, srvRedisAOF} {
+				if k.Server != ref {
+					den, ok := r.Runs[runKey{ref, k.Test, k.Pipeline}]
+					cells[i] = ratioCell(row, den, ok)
+				}
+			}
+			fmt.Fprintf(tw, "%-11s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", k.Server, k.Test, k.Pipeline,
+				thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms), cells[0], cells[1])
+		}
+		tw.Flush()
+		for _, s := range serverNotes {
+			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.note)
+		}
+		fmt.Fprintln(w)
+	}
+	if m := r.Memory; m != nil {
+		fmt.Fprintf(w, "memory with %s keys (RSS / keys; and over the empty process's RSS)\n", thousands(float64(m.Keys)))
+		fmt.Fprintf(w, "  redis-server  %s MiB  %.0f B/key  (empty: %s MiB; %.0f B/key over it)\n",
+			mib(m.RedisRSS), m.perKey(m.RedisRSS), mib(m.RedisBase), m.perKey(m.RedisRSS-m.RedisBase))
+		fmt.Fprintf(w, "  raftcache     %s MiB  %.0f B/key  (empty: %s MiB; %.0f B/key over it)\n\n",
+			mib(m.RaftcacheRSS), m.perKey(m.RaftcacheRSS), mib(m.RaftcacheBase), m.perKey(m.RaftcacheRSS-m.RaftcacheBase))
+	}
+	if s := r.Restart; s != nil {
+		fmt.Fprintf(w, "restart with %s keys (process start until PING answers and DBSIZE shows every key)\n", thousands(float64(s.Keys)))
+		fmt.Fprintf(w, "  redis-server loading its RDB  %s\n", seconds(s.Redis))
+		fmt.Fprintf(w, "  raftcache from its state dir  %s  (snapshot at index %d, then %d WAL entries)\n\n", seconds(s.Raftcache), s.RaftcacheSnapshot, s.RaftcacheWALEntries)
+	}
+	if s := r.Snapshot; s != nil {
+		fmt.Fprintf(w, "raftcache SET c=50 P=1 with %s keys, without and during a snapshot of them\n", thousands(float64(s.Keys)))
+		fmt.Fprintf(w, "  without  %s ops/s  p50 %s ms  p99 %s ms  max %s ms\n", thousands(s.Without.RPS), ms(s.Without.P50Ms), ms(s.Without.P99Ms), ms(s.Without.MaxMs))
+		fmt.Fprintf(w, "  during   %s ops/s  p50 %s ms  p99 %s ms  max %s ms\n", thousands(s.During.RPS), ms(s.During.P50Ms), ms(s.During.P99Ms), ms(s.During.MaxMs))
+		fmt.Fprintf(w, "  %s\n\n", s.Proof)
+	}
+	fmt.Fprintln(w, "targets (issue 5)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "what\tgoal\tmeasured\tstatus")
+	for _, v := range evaluate(r) {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.What, v.Goal, v.Measured, v.Status)
+	}
+	tw.Flush()
+}
+
+// thousands formats n rounded, with thousands separated by commas.
+func thousands(n float64) string {
+	s := strconv.FormatInt(int64(n+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// shortCount is 1000000 as "1M" and 50000 as "50k".
+func shortCount(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return strconv.Itoa(n/1_000_000) + "M"
+	case n >= 1000 && n%1000 == 0:
+		return strconv.Itoa(n/1000) + "k"
+	}
+	return strconv.Itoa(n)
+}
+
+func ms(v float64) string { return strconv.FormatFloat(v, 'f', 3, 64) }
+
+func mib(b int64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) }
+
+func seconds(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 2, 64) + " s" }
