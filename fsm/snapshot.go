@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Snapshot stream, version 2:
+// Snapshot stream, version 3:
 //
 //	magic        "RCSN"
 //	version      1 byte
@@ -32,15 +32,22 @@ import (
 //	                         field's name and value as uvarint length, bytes
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 1 is the same without the created buckets and hashes; Restore
-// still reads it, taking every bucket as 0.
+// Version 2 has the same layout, with keys put in created buckets by the
+// high bits of their FNV-1a hash alone (see createdBucketOf); Restore reads
+// its buckets as they are. Version 1 is the same without the created
+// buckets and hashes; Restore still reads it, taking every bucket as 0.
+// Either way the buckets of a node restored from an older snapshot can
+// differ from those of a node that replayed the same log, and the two may
+// then disagree on whether an EXEC that WATCHed an absent key aborts: a
+// cluster that uses WATCH on absent keys must not be upgraded across a
+// version change member by member.
 //
 // Keys are sorted so that equal states give equal bytes, which makes
 // snapshots comparable across nodes. The created buckets are state too:
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 2
+	snapshotVersion = 3
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -266,7 +273,7 @@ func (s *Store) Restore(r io.Reader) error {
 		return errors.New("restore: not a raftcache snapshot (bad magic)")
 	}
 	version := header[len(snapshotMagic)]
-	if version != 1 && version != snapshotVersion {
+	if version < 1 || version > snapshotVersion {
 		return fmt.Errorf("restore: unsupported snapshot version %d", version)
 	}
 	sr.version = version

@@ -62,8 +62,9 @@ const (
 // aborted by an unrelated key's creation; 16384 costs 128 KiB per Store.
 const createdBuckets = 1 << 14
 
-// keyHash is 64-bit FNV-1a. The low bits pick the shard, the high bits the
-// created-bucket, so the two are independent.
+// keyHash is 64-bit FNV-1a. Its low bits pick the shard; the created-bucket
+// comes from the high bits of the hash mixed again (see createdBucketOf), so
+// that the two are independent.
 func keyHash(key []byte) uint64 {
 	h := uint64(14695981039346656037)
 	for _, c := range key {
@@ -74,8 +75,23 @@ func keyHash(key []byte) uint64 {
 }
 
 func shardOf(key []byte) int                          { return int(keyHash(key) & (shardCount - 1)) }
-func createdBucketOf(h uint64) int                    { return int(h >> (64 - 14)) }
 func (s *Store) shardFor(key []byte) map[string]entry { return s.shards[shardOf(key)] }
+
+// createdBucketOf picks a key's created-bucket from its hash. FNV-1a's
+// last multiplication carries a key's last byte no higher than bit 48, so
+// its high bits alone would put "k1", "k2", ... in one bucket, and a WATCH
+// of an absent "user:1" would abort on every creation of "user:2".
+// MurmurHash3's 64-bit finalizer spreads every input bit over the top 14.
+// The mapping is part of the replicated state: snapshots from version 3 on
+// record buckets under it.
+func createdBucketOf(h uint64) int {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return int(h >> (64 - 14))
+}
 
 // Store is the keyspace. Apply, Snapshot and Restore are called from one
 // goroutine; Read, Len, ExpiresLen and the other accessors may run
