@@ -11,12 +11,14 @@ import (
 // compatCase is a sequence of commands, one per line, written as for
 // redis-cli (see parseLine), run on a fresh keyspace. A line "@sleep N"
 // waits N ms on every server (for expiry cases; keep N well above the
-// deadlines it waits for). A pipelined case sends its lines in as few
-// bursts as needsFollowUp allows.
+// deadlines it waits for); a line "@1 ..." runs as another client (see
+// runCase). A pipelined case sends its lines in as few bursts as
+// needsFollowUp allows.
 type compatCase struct {
 	name     string
 	pipeline bool
 	lines    []string
+	reset    []string // see runCase
 }
 
 // compatCases are the hand-written cases: every data command, its options
@@ -263,6 +265,81 @@ var compatCases = []compatCase{
 		"PERSIST h", "TYPE h", "TYPE s", "HGETALL h", "GET s", "SET h v", "TYPE h",
 	}},
 
+	// Transactions.
+	{name: "multi exec discard", lines: []string{
+		"MULTI", "SET a 1", "INCR a", "GET a", "HSET h f v", "HGETALL h", "EXEC", "EXEC", "DISCARD",
+		"MULTI", "MULTI", "DISCARD", "GET a", "MULTI", "SET a 2", "DISCARD", "GET a", "DISCARD",
+		"MULTI", "SET a", "INCR a", "EXEC", "GET a", "MULTI", "NOSUCH x", "INCR a", "EXEC", "GET a",
+		"MULTI", "SET s v", "HSET s f v", "INCR s", "SET k v FOO", "INCRBY a x", "GETEX nokey EX 0",
+		"INCRBYFLOAT s x", "EXPIRE a 10 FOO", "GET s", "EXEC",
+		"MULTI", "EXEC", "MULTI", "PING", "ECHO x", "EXEC", "MULTI", "WATCH a", "EXEC",
+		"MULTI", "KEYS *", "EXPIRE a 100", "TTL a", "SCAN 0 COUNT 1000", "DBSIZE", "EXEC",
+		"MULTI", "DEL a s h", "EXISTS a s h", "EXEC", "MULTI", "EXEC x", "DISCARD x", "MULTI x", "DISCARD",
+	}},
+	{name: "watch", lines: []string{
+		"SET k 1", "WATCH k", "@1 SET k 2", "MULTI", "INCR k", "EXEC", "GET k",
+		"WATCH k", "MULTI", "INCR k", "EXEC",
+		"WATCH k", "SET k 5", "MULTI", "INCR k", "EXEC",
+		"WATCH nokey", "@1 SET nokey 1", "MULTI", "GET nokey", "EXEC",
+		"WATCH k absent", "@1 DEL absent", "MULTI", "PING", "EXEC",
+		"WATCH k", "UNWATCH", "@1 SET k 9", "MULTI", "GET k", "EXEC",
+		"WATCH k", "@1 GET k", "MULTI", "GET k", "EXEC",
+		"WATCH k", "@1 EXPIRE k 100", "MULTI", "PING", "EXEC",
+		"WATCH k", "@1 SET other x", "MULTI", "PING", "EXEC",
+		"WATCH k", "@1 FLUSHALL", "MULTI", "PING", "EXEC",
+		"WATCH absent", "@1 FLUSHALL", "MULTI", "PING", "EXEC",
+		"WATCH k", "MULTI", "PING", "DISCARD", "@1 SET k 1", "MULTI", "PING", "EXEC",
+		"SET k 1", "WATCH k", "@1 SET k 1", "MULTI", "PING", "EXEC",
+		"HSET h f v", "WATCH h", "@1 HSET h f v", "MULTI", "PING", "EXEC",
+		"WATCH h", "@1 HDEL h nofield", "MULTI", "PING", "EXEC",
+		"WATCH", "UNWATCH x", "WATCH a b c", "UNWATCH", "UNWATCH",
+	}},
+	// Redis 7 aborts EXEC when a watched key expires after WATCH.
+	{name: "watch expiry", lines: []string{
+		"SET t v PX 3000", "SET u v", "WATCH t u", "@sleep 3100", "MULTI", "GET t", "EXEC",
+		"SET t v PXAT 1", "WATCH t", "MULTI", "GET t", "EXEC",
+	}},
+
+	// Connection commands and the wire.
+	{name: "hello", lines: []string{
+		"HELLO", "HELLO 2", "HGETALL nokey", "HELLO 3", "HSET h f v", "HGETALL h", "GET nokey", "MGET a nokey",
+		"HELLO 4", "HELLO 1", "HELLO x", "HELLO -1", "HELLO 3 SETNAME conn1", "CLIENT GETNAME",
+		"HELLO 3 AUTH", "HELLO 3 AUTH default", "HELLO 3 FOO", "HELLO 3 SETNAME", "HELLO 2 SETNAME 'a b'",
+		"HELLO 3 AUTH default nopass", "HELLO 2", "HGETALL h", "CLIENT GETNAME",
+	}},
+	{name: "auth", reset: []string{"AUTH s3cret", "CONFIG SET requirepass ''"}, lines: []string{
+		"AUTH x", "AUTH default x", "AUTH a b c", "AUTH", "CONFIG GET requirepass",
+		"CONFIG SET requirepass s3cret", "CONFIG GET requirepass", "PING", "GET k",
+		"@1 GET k", "@1 PING", "@1 ECHO x", "@1 MULTI", "@1 SELECT 0", "@1 CLIENT ID", "@1 AUTH wrong",
+		"@1 AUTH default wrong", "@1 AUTH nouser s3cret", "@1 HELLO 3", "@1 HELLO 3 AUTH default wrong",
+		"@1 QUIT",
+		"@2 AUTH s3cret", "@2 GET k", "@2 AUTH wrong", "@2 GET k", "@3 AUTH default s3cret", "@3 SET k v",
+		"@4 HELLO 3 AUTH default s3cret SETNAME n4", "@4 GET k", "@4 CLIENT GETNAME", "@4 RESET", "@4 GET k",
+		"CONFIG SET requirepass ''", "@5 GET k",
+	}},
+	{name: "select", lines: []string{
+		"SELECT 0", "SET k v", "SELECT 1", "SELECT -1", "SELECT 16", "SELECT x", "SELECT ''", "SELECT 0.5",
+		"SELECT", "SELECT 0 1", "SELECT 9223372036854775808", "GET k", "MULTI", "SELECT 1", "GET k", "EXEC",
+	}},
+	{name: "client", lines: []string{
+		"CLIENT ID", "CLIENT GETNAME", "CLIENT SETNAME conn", "CLIENT GETNAME", "CLIENT SETNAME 'a b'",
+		"CLIENT SETNAME a\nb", "CLIENT SETNAME ''", "CLIENT GETNAME", "CLIENT SETNAME", "CLIENT SETNAME a b",
+		"CLIENT GETNAME x", "CLIENT ID x", "CLIENT INFO", "CLIENT SETNAME me", "CLIENT INFO", "CLIENT LIST",
+		"CLIENT NOSUCH", "CLIENT", "MULTI", "CLIENT INFO", "EXEC",
+	}},
+	{name: "config", lines: []string{
+		"CONFIG GET databases", "CONFIG GET requirepass", "CONFIG GET proto-max-bulk-len",
+		"CONFIG GET client-query-buffer-limit", "CONFIG GET DATABASES", "CONFIG GET nosuch", "CONFIG GET",
+		"CONFIG SET databases 2", "CONFIG SET nosuch 1", "CONFIG SET proto-max-bulk-len x",
+		"CONFIG SET proto-max-bulk-len 1000000", "CONFIG GET proto-max-bulk-len", "CONFIG SET proto-max-bulk-len 512mb",
+		"CONFIG GET proto-max-bulk-len", "CONFIG SET client-query-buffer-limit 2gb", "CONFIG GET client-query-buffer-limit",
+		"CONFIG SET client-query-buffer-limit 1gb", "CONFIG SET", "CONFIG SET requirepass", "CONFIG NOSUCH", "CONFIG",
+	}},
+	{name: "time wait reset", lines: []string{
+		"TIME", "TIME x", "SET k v", "WAIT 0 0", "WAIT 0 100", "WAIT x 0", "WAIT 0 x", "WAIT 0 -1", "WAIT",
+		"WAIT 0", "CLIENT SETNAME n", "HELLO 3", "MULTI", "SET a 1", "RESET", "EXEC", "CLIENT GETNAME",
+		"HGETALL nokey", "RESET x",
+	}},
 	// Connection commands and the wire.
 	{name: "ping echo", lines: []string{
 		"PING", "PING hello", "PING ''", "PING a b", "ECHO x", "ECHO ''", "ECHO", "ECHO a b",
@@ -384,7 +461,8 @@ func startCompatRedis(t *testing.T) string {
 }
 
 // TestCompat runs every hand-written case on Redis, a single node and a
-// follower of a 3-node cluster, and requires the same replies.
+// follower of a 3-node cluster, and requires the same replies: once in
+// RESP2, and once in RESP3 (each client starts with HELLO 3).
 func TestCompat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts redis-server and four raftcache nodes")
@@ -393,24 +471,48 @@ func TestCompat(t *testing.T) {
 	targets, f := compatTargets(t)
 	start := time.Now()
 	steps := 0
-	for _, tc := range append(compatCases, arityCases(), commandInfoCases()) {
-		t.Run(tc.name, func(t *testing.T) {
-			steps += runCase(t, redisAddr, targets, tc)
-		})
+	cases := append(compatCases, arityCases(), commandInfoCases())
+	for _, proto := range []int{2, 3} {
+		for _, tc := range cases {
+			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
+				steps += runCase(t, redisAddr, targets, tc, proto)
+			})
+		}
 	}
-	t.Logf("%d cases, %d commands, in %v", len(compatCases)+2, steps, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d cases in RESP2 and RESP3, %d commands, in %v", len(cases), steps, time.Since(start).Round(time.Millisecond))
 	if st := f.node.Status(); st.ID == st.Leader {
 		t.Log("the follower became the leader during the test")
 	}
 }
 
-func runCase(t *testing.T, redisAddr string, targets []compatTarget, tc compatCase) int {
-	s := newSession(t, redisAddr, targets)
-	s.check([]string{"FLUSHALL"})
+// runCase runs tc's lines, each on its client: "@1 GET k" runs GET k as
+// client 1 (each client is a session of its own), a plain line as client
+// 0. A case's reset lines run, when it ends, on a new connection to each
+// server, whatever happened, with their replies ignored.
+func runCase(t *testing.T, redisAddr string, targets []compatTarget, tc compatCase, proto int) int {
+	if len(tc.reset) > 0 {
+		t.Cleanup(func() {
+			for _, addr := range append([]string{redisAddr}, targetAddrs(targets)...) {
+				cc := dialCompat(t, "reset", addr)
+				for _, line := range tc.reset {
+					_, _ = cc.do(parseLine(t, line)...)
+				}
+			}
+		})
+	}
+	clients := map[int]*session{}
+	client := func(i int) *session {
+		if clients[i] == nil {
+			clients[i] = newSession(t, redisAddr, targets, proto)
+		}
+		return clients[i]
+	}
+	client(0).check([]string{"FLUSHALL"})
 	var batch [][]string
+	on := 0 // the client batch is for
 	flush := func() {
 		if len(batch) > 0 {
-			s.check(batch...)
+			client(on).check(batch...)
 			batch = batch[:0]
 		}
 	}
@@ -424,6 +526,14 @@ func runCase(t *testing.T, redisAddr string, targets []compatTarget, tc compatCa
 			time.Sleep(time.Duration(n) * time.Millisecond)
 			continue
 		}
+		who := 0
+		if len(line) > 2 && line[0] == '@' && line[1] >= '0' && line[1] <= '9' && line[2] == ' ' {
+			who, line = int(line[1]-'0'), line[3:]
+		}
+		if who != on {
+			flush()
+			on = who
+		}
 		args := parseLine(t, line)
 		batch = append(batch, args)
 		if !tc.pipeline || needsFollowUp(args) {
@@ -432,4 +542,12 @@ func runCase(t *testing.T, redisAddr string, targets []compatTarget, tc compatCa
 	}
 	flush()
 	return len(tc.lines)
+}
+
+func targetAddrs(targets []compatTarget) []string {
+	var out []string
+	for _, tg := range targets {
+		out = append(out, tg.addr)
+	}
+	return out
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // The random half of the differential suite: a seeded generator of data
-// commands, good and bad (wrong arity, unknown options, bad numbers, wrong
-// types), replayed in random pipelines on Redis and on raftcache.
+// commands and transactions, good and bad (wrong arity, unknown options,
+// bad numbers, wrong types), replayed in random pipelines on Redis and on
+// raftcache, in RESP2 and then in RESP3.
 //
 //	RAFTCACHE_COMPAT_OPS=200000 go test -run TestCompatRandom ./resp/   # a longer run
 //	RAFTCACHE_COMPAT_SEED=42 go test -run TestCompatRandom ./resp/      # replay a failure
@@ -29,18 +30,25 @@ func TestCompatRandom(t *testing.T) {
 	seed := envInt(t, envRandomSeed, time.Now().UnixNano())
 	redisAddr := startCompatRedis(t)
 	targets, _ := compatTargets(t)
-	s := newSession(t, redisAddr, targets)
+	s := newSession(t, redisAddr, targets, 2)
 	s.check([]string{"FLUSHALL"})
 
 	g := newCmdGen(uint64(seed))
 	var history []string // the latest commands, to show with a failure
 	start := time.Now()
 	batches := 0
+	resp3 := false
 	for done := int64(0); done < ops; {
+		if !resp3 && done >= ops/2 && !s.multi {
+			// The second half speaks RESP3.
+			s.check([]string{"HELLO", "3"})
+			resp3 = true
+		}
 		var batch [][]string
-		for size := 1 + g.r.IntN(16); len(batch) < size && done < ops; done++ {
+		for size := 1 + g.r.IntN(16); len(batch) < size && done < ops; {
 			args := g.next()
 			batch = append(batch, args)
+			done++
 			if needsFollowUp(args) {
 				break
 			}
@@ -66,7 +74,7 @@ func TestCompatRandom(t *testing.T) {
 				envRandomSeed, seed, envRandomOps, ops)
 		}
 	}
-	t.Logf("seed %d: %d random commands in %d pipelines in %v", seed, ops, batches,
+	t.Logf("seed %d: %d random commands (half in RESP2, half in RESP3) in %d pipelines in %v", seed, ops, batches,
 		time.Since(start).Round(time.Millisecond))
 }
 
@@ -89,8 +97,9 @@ func envInt(t *testing.T, name string, def int64) int64 {
 // future (Redis keeps a key SET with a past deadline until something
 // looks at it, so DBSIZE would vary), and SCAN starts at cursor 0.
 type cmdGen struct {
-	r *rand.Rand
-	n int // commands generated
+	r     *rand.Rand
+	n     int  // commands generated
+	multi bool // a MULTI was sent and no EXEC or DISCARD since
 }
 
 func newCmdGen(seed uint64) *cmdGen {
@@ -102,7 +111,9 @@ func (g *cmdGen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 func (g *cmdGen) chance(p float64) bool { return g.r.Float64() < p }
 
 // key names a few keys, so that commands meet each other's data (and
-// types) often.
+// types) often. They fall in distinct created-buckets of fsm (its WATCH
+// of absent keys), so no creation of one aborts a WATCH of another, as
+// none would in Redis.
 func (g *cmdGen) key() string {
 	return g.pick("k0", "k1", "k2", "k3", "h0", "h1", "h2", "x", "b\x00\r\n", "")
 }
@@ -148,7 +159,8 @@ func (g *cmdGen) float() string {
 		return strconv.FormatFloat(g.r.Float64()*200-100, 'f', g.r.IntN(6), 64)
 	}
 	return g.pick("0", "1", "-1", "0.1", "1e3", "-1e-3", "abc", "", "inf", "-inf", "nan", "1e400",
-		"0x1p3", "1_0", " 1", ".5", "5.")
+		"0x1p3", "1_0", " 1", ".5", "5.", "1e17", "-1e-17", "123456789.123456789", "-0.0", "5e-324",
+		"1.7976931348623157e308", "1e4932", "3.0000000000000000001", "0x1.8p1", "+2", "1e", "0.1e-300")
 }
 
 // relSeconds is a relative TTL that is longer, by at least a second per
@@ -327,6 +339,9 @@ var generators = []genFunc{
 		return append([]string{"HSCAN", g.key(), g.pick("0", "0", "0", "x")}, g.scanOptions(true)...)
 	},
 
+	func(g *cmdGen) []string { return append([]string{"WATCH"}, g.keys(1, 3)...) },
+	func(g *cmdGen) []string { return []string{"UNWATCH"} },
+
 	func(g *cmdGen) []string { return []string{"PING"} },
 	func(g *cmdGen) []string { return []string{"ECHO", g.value()} },
 }
@@ -336,6 +351,17 @@ var generators = []genFunc{
 // case, or are rare heavy ones (FLUSHALL, a hash past the listpack limit).
 func (g *cmdGen) next() []string {
 	g.n++
+	// Transactions: queue a few commands, then EXEC (or DISCARD). Inside
+	// one, commands whose comparison needs more round trips are left out:
+	// those would run after EXEC, on a state the transaction changed.
+	switch {
+	case g.multi && g.chance(0.15):
+		g.multi = false
+		return []string{g.pick("EXEC", "EXEC", "EXEC", "DISCARD")}
+	case !g.multi && g.chance(0.01):
+		g.multi = true
+		return []string{"MULTI"}
+	}
 	var args []string
 	switch {
 	case g.chance(0.003):
@@ -343,7 +369,9 @@ func (g *cmdGen) next() []string {
 	case g.chance(0.005):
 		args = g.bigHash()
 	default:
-		args = generators[g.r.IntN(len(generators))](g)
+		for args = nil; args == nil || (g.multi && needsFollowUp(args)); {
+			args = generators[g.r.IntN(len(generators))](g)
+		}
 	}
 	// The EXPIRE family's time is filled here, where the command is known.
 	switch strings.ToUpper(args[0]) {

@@ -163,22 +163,32 @@ func (cc *compatConn) do(args ...string) (replyValue, error) {
 	return cc.recv()
 }
 
-// session is one connection to Redis and one to each raftcache target,
-// which receive the same commands in lockstep.
+// session is one client: a connection to Redis and one to each raftcache
+// target, which receive the same commands in lockstep.
 type session struct {
 	t       *testing.T
 	redis   *compatConn
 	targets []*compatConn
+	// The commands queued since MULTI (as Redis answered), to compare
+	// EXEC's replies one by one.
+	multi  bool
+	queued [][]string
 }
 
 // compatTarget names a raftcache RESP address under test.
 type compatTarget struct{ name, addr string }
 
-func newSession(t *testing.T, redisAddr string, targets []compatTarget) *session {
+// newSession connects a client to Redis and to every target, speaking
+// RESP2, or RESP3 after a HELLO 3 (whose reply is compared too) when proto
+// is 3.
+func newSession(t *testing.T, redisAddr string, targets []compatTarget, proto int) *session {
 	t.Helper()
 	s := &session{t: t, redis: dialCompat(t, "redis", redisAddr)}
 	for _, tg := range targets {
 		s.targets = append(s.targets, dialCompat(t, tg.name, tg.addr))
+	}
+	if proto == 3 {
+		s.check([]string{"HELLO", "3"})
 	}
 	return s
 }
@@ -235,14 +245,27 @@ func (s *session) run(cmds [][]string) []mismatch {
 		s.t.Fatalf("batch %s: %v", formatBatch(cmds), err)
 	}
 	var out []mismatch
-	for ti, cc := range s.targets {
-		for i, args := range cmds {
+	for i, args := range cmds {
+		for ti, cc := range s.targets {
 			if why := s.compareReply(cc, args, replies[0][i], replies[ti+1][i]); why != "" {
 				out = append(out, mismatch{target: cc.name, index: i, args: args, why: why})
 			}
 		}
+		s.track(args, replies[0][i])
 	}
 	return out
+}
+
+// track follows the client's transaction state from Redis's replies.
+func (s *session) track(args []string, reply replyValue) {
+	switch name := commandName(args); {
+	case name == "multi" && reply.raw == "+OK\r\n":
+		s.multi, s.queued = true, nil
+	case name == "exec" || name == "discard" || name == "reset":
+		s.multi, s.queued = false, nil
+	case s.multi && reply.raw == "+QUEUED\r\n":
+		s.queued = append(s.queued, args)
+	}
 }
 
 // check runs cmds and fails the test on any difference.
@@ -315,7 +338,40 @@ func (s *session) compareReply(cc *compatConn, args []string, want, got replyVal
 	if want.isError() || got.isError() {
 		return differ // errors are always exact
 	}
-	switch commandName(args) {
+	switch name := commandName(args); name {
+	case "exec":
+		// Each of EXEC's replies follows its own command's rule.
+		if !s.multi || !want.isArray() || !got.isArray() || want.typ != got.typ ||
+			len(want.elems) != len(s.queued) || len(got.elems) != len(s.queued) {
+			return differ
+		}
+		for i, q := range s.queued {
+			if why := s.compareReply(cc, q, want.elems[i], got.elems[i]); why != "" {
+				return fmt.Sprintf("reply %d, to %s: %s", i, formatArgs(q), why)
+			}
+		}
+		return ""
+	case "hello":
+		return compareHello(cc.name, want, got)
+	case "time":
+		// Each server reads its own clock.
+		if ws, wok := timeReply(want); wok {
+			if gs, gok := timeReply(got); gok && got.typ == want.typ && max(ws-gs, gs-ws) <= int64(timeSlack/time.Second) {
+				return ""
+			}
+		}
+	case "client":
+		if why, ok := compareClient(args, want, got); ok {
+			return why
+		}
+	case "wait":
+		// WAIT counts the replicas that have the connection's writes. A
+		// standalone Redis has none; a single node has no other member
+		// either, but a follower's cluster has two, which may have them.
+		if want.raw == ":0\r\n" && got.typ == ':' && (got.text == "0" ||
+			(cc.name == "follower" && (got.text == "1" || got.text == "2"))) {
+			return ""
+		}
 	case "keys":
 		// Redis lists keys in its hash table's order, which depends on a
 		// per-process random seed: no two redis-servers agree. Compare
@@ -372,6 +428,112 @@ func describeDiff(got, want replyValue) string {
 	window := func(s string) string { return s[min(from, len(s)):min(at+100, len(s))] }
 	return fmt.Sprintf("replies of %d and %d bytes differ at byte %d: got ...%q..., want ...%q...",
 		len(got.raw), len(want.raw), at, window(got.raw), window(want.raw))
+}
+
+// compareHello checks HELLO's map (or flat array, in RESP2): the same
+// fields in the same order, and the same values but for the connection's
+// id (another counter), the version (raftcache names the Redis version it
+// is compatible with, not the redis-server's) and the role, which is
+// "replica" on a follower.
+func compareHello(target string, want, got replyValue) string {
+	differ := describeDiff(got, want)
+	if want.typ != got.typ || len(want.elems) != len(got.elems) || len(want.elems)%2 != 0 {
+		return differ
+	}
+	for i := 0; i < len(want.elems); i += 2 {
+		field, w, g := want.elems[i].text, want.elems[i+1], got.elems[i+1]
+		if got.elems[i].raw != want.elems[i].raw {
+			return fmt.Sprintf("field %d is %s, want %s", i/2, got.elems[i], want.elems[i])
+		}
+		ok := g.raw == w.raw
+		switch field {
+		case "id":
+			ok = g.typ == ':' && !strings.HasPrefix(g.text, "-")
+		case "version":
+			ok = g.typ == w.typ && strings.HasPrefix(g.text, "7.")
+		case "role":
+			if target == "follower" {
+				ok = g.text == "replica" && g.typ == w.typ
+			}
+		}
+		if !ok {
+			return fmt.Sprintf("%s is %s, want %s", field, g, w)
+		}
+	}
+	return ""
+}
+
+// timeReply returns TIME's seconds if r has its shape: two decimal bulk
+// strings, microseconds below a million.
+func timeReply(r replyValue) (int64, bool) {
+	if !r.isArray() || len(r.elems) != 2 {
+		return 0, false
+	}
+	sec, err1 := strconv.ParseInt(r.elems[0].text, 10, 64)
+	usec, err2 := strconv.ParseInt(r.elems[1].text, 10, 64)
+	return sec, err1 == nil && err2 == nil && r.elems[0].typ == '$' && r.elems[1].typ == '$' &&
+		sec > 0 && usec >= 0 && usec < 1_000_000
+}
+
+// compareClient has the rules for CLIENT ID, INFO and LIST, whose replies
+// describe the connection: ok is false for the other subcommands.
+// CLIENT ID is another counter: any positive integer. CLIENT INFO and
+// LIST (only this connection's line of it: other clients of the servers
+// differ) must have Redis's fields in Redis's order (raftcache may add
+// Redis 7.2's lib-name and lib-ver at the end) and the same values for
+// those that describe the client's state rather than the server's.
+func compareClient(args []string, want, got replyValue) (why string, ok bool) {
+	if len(args) < 2 {
+		return "", false
+	}
+	differ := describeDiff(got, want)
+	switch strings.ToLower(args[1]) {
+	case "id":
+		if got.typ == ':' && want.typ == ':' && !strings.HasPrefix(got.text, "-") && got.text != "0" {
+			return "", true
+		}
+		return differ, true
+	case "info", "list":
+	default:
+		return "", false
+	}
+	if got.typ != want.typ || got.null || want.null {
+		return differ, true
+	}
+	wf, gf := clientInfoFields(want.text), clientInfoFields(got.text)
+	if len(gf) < len(wf) {
+		return differ, true
+	}
+	same := map[string]bool{"name": true, "db": true, "sub": true, "psub": true, "ssub": true,
+		"multi": true, "flags": true, "cmd": true, "user": true, "redir": true, "resp": true}
+	for i, f := range wf {
+		if gf[i][0] != f[0] || (same[f[0]] && gf[i][1] != f[1]) {
+			return fmt.Sprintf("field %d is %s=%s, want %s=%s (%s)", i, gf[i][0], gf[i][1], f[0], f[1], differ), true
+		}
+	}
+	for _, f := range gf[len(wf):] {
+		if f[0] != "lib-name" && f[0] != "lib-ver" {
+			return fmt.Sprintf("extra field %s (%s)", f[0], differ), true
+		}
+	}
+	return "", true
+}
+
+// clientInfoFields splits the CLIENT INFO line of the calling connection (in
+// CLIENT LIST, the line whose cmd is client|list) into name-value pairs.
+func clientInfoFields(text string) [][2]string {
+	line := ""
+	for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+		if strings.Contains(l, " cmd=client|") {
+			line = l
+		}
+	}
+	var out [][2]string
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		out = append(out, [2]string{k, v})
+	}
+	return out
 }
 
 func isOpenScan(v replyValue) bool {
