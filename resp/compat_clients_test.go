@@ -30,8 +30,8 @@ func TestGoRedisFollower(t *testing.T) {
 	f := follower(t, startRaftNodes(t, 3))
 	for _, protocol := range []int{2, 3} {
 		t.Run("RESP"+strconv.Itoa(protocol), func(t *testing.T) {
-			want := goRedisTranscript(t, goRedisClient(t, redisAddr, protocol))
-			got := goRedisTranscript(t, goRedisClient(t, f.addr, protocol))
+			want := goRedisTranscript(t, redisAddr, protocol)
+			got := goRedisTranscript(t, f.addr, protocol)
 			if len(got) != len(want) {
 				t.Fatalf("transcripts of %d and %d results", len(got), len(want))
 			}
@@ -51,10 +51,13 @@ func goRedisClient(t *testing.T, addr string, protocol int) *redis.Client {
 	return c
 }
 
-// goRedisTranscript runs a fixed workout and returns one line per result,
+// goRedisTranscript runs a fixed workout on the server at addr, with a
+// second client for the writes that make a WATCH fail, and returns one
+// line per result,
 // made comparable between servers: results with no defined order are
 // sorted, TTLs are checked against a range rather than printed.
-func goRedisTranscript(t *testing.T, c *redis.Client) []string {
+func goRedisTranscript(t *testing.T, addr string, protocol int) []string {
+	c, other := goRedisClient(t, addr, protocol), goRedisClient(t, addr, protocol)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var out []string
@@ -147,6 +150,38 @@ func goRedisTranscript(t *testing.T, c *redis.Client) []string {
 	})
 	note("pipeline error: %v", err)
 	rec(cmds...)
+
+	// Transactions: a TxPipeline (MULTI/EXEC), with a runtime error in
+	// it, and optimistic locking with WATCH, which another client's write
+	// makes fail with TxFailedErr.
+	cmds, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, "tx")
+		p.IncrBy(ctx, "tx", 10)
+		p.HGet(ctx, "tx", "f")
+		p.Get(ctx, "tx")
+		return nil
+	})
+	note("TxPipelined error: %v", err)
+	rec(cmds...)
+	incr := func(interfere bool) error {
+		return c.Watch(ctx, func(tx *redis.Tx) error {
+			n, err := tx.Get(ctx, "tx").Int()
+			if err != nil {
+				return err
+			}
+			if interfere {
+				rec(other.Set(ctx, "tx", "100", 0))
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "tx", n+1, 0)
+				return nil
+			})
+			return err
+		}, "tx")
+	}
+	note("WATCH, no other writer: %v", incr(false))
+	note("WATCH, another client writes: %v", incr(true))
+	rec(c.Get(ctx, "tx"))
 	return out
 }
 

@@ -13,8 +13,8 @@ import (
 
 // raftNode is one raftcache node in this process, wired as cmd/raftcache
 // wires it: a cluster.Node over its own state directory and loopback gRPC,
-// an fsm.Store, and a Server on a free port. Unlike startServer's fake
-// cluster, every write really goes through Raft.
+// an fsm.Store with its active expiry, and a Server on a free port. Unlike
+// startServer's fake cluster, every write really goes through Raft.
 type raftNode struct {
 	node     *cluster.Node
 	store    *fsm.Store
@@ -68,7 +68,20 @@ func startRaftNode(t *testing.T, join string) *raftNode {
 	srv := NewServer(Config{Logger: quietLogger()}, node, store)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(respLis) }()
+	expiryCtx, stopExpiry := context.WithCancel(context.Background())
+	expiryDone := make(chan struct{})
+	go func() {
+		defer close(expiryDone)
+		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, func(ctx context.Context, cmd []byte) error {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_, err := node.Replicate(ctx, cmd)
+			return err
+		}, func() int64 { return time.Now().UnixMilli() })
+	}()
 	t.Cleanup(func() {
+		stopExpiry()
+		<-expiryDone
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
