@@ -203,13 +203,13 @@ func TestRedisBenchmarkFollower(t *testing.T) {
 	// With -P 16 redis-benchmark sends whole pipelines of 16 until it has
 	// sent at least n requests: n is a multiple of 16 so that it sends
 	// exactly n.
-	const n = 512
+	const n = 256
 	tests := []string{"PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "HSET", "MSET (10 keys)"}
 	runs := []struct {
 		name string
 		args []string
 	}{
-		{"plain", []string{"-c", "20"}},
+		{"plain", []string{"-c", "10"}},
 		{"pipelined", []string{"-c", "4", "-P", "16"}},
 	}
 	for i, run := range runs {
