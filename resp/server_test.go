@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -107,6 +108,9 @@ func TestLimits(t *testing.T) {
 	tests := []struct{ name, req, want string }{
 		{"bulk at limit", cmd("ECHO", "0123456789"), "$10\r\n0123456789\r\n"},
 		{"bulk over limit", cmd("PING") + cmd("ECHO", "0123456789X"), "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n"},
+		// Many empty arguments count their parsing overhead against the
+		// limit, so they cannot make a huge allocation.
+		{"empty arguments", cmd("PING") + "*1000\r\n" + strings.Repeat("$0\r\n\r\n", 1000), "+PONG\r\n"},
 		// Redis closes a client over the query buffer limit without a reply.
 		{"query buffer", cmd("PING") + cmd("MGET", strings.Repeat("k", 10), strings.Repeat("k", 10),
 			strings.Repeat("k", 10), strings.Repeat("k", 10), strings.Repeat("k", 10), strings.Repeat("k", 10)), "+PONG\r\n"},
@@ -395,5 +399,29 @@ func TestShutdownDeadline(t *testing.T) {
 	lis2, _ := net.Listen("tcp", "127.0.0.1:0")
 	if err := srv.Serve(lis2); !errors.Is(err, ErrServerClosed) {
 		t.Errorf("Serve after Shutdown: %v", err)
+	}
+}
+
+// TestHugeArgumentCount checks a request announcing 2^31-1 arguments (the
+// most Redis accepts) allocates nothing up front: the connection waits for
+// them and others are served.
+func TestHugeArgumentCount(t *testing.T) {
+	_, addr, _ := startServer(t, Config{})
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	a := dial(t, addr)
+	if _, err := io.WriteString(a.c, "*2147483647\r\n"+strings.Repeat("$1\r\nx\r\n", 1000)); err != nil {
+		t.Fatal(err)
+	}
+	if got := dial(t, addr).do("PING"); got != "+PONG\r\n" {
+		t.Errorf("PING on another connection = %q", got)
+	}
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 64<<20 {
+		t.Errorf("heap grew by %d MiB", grew>>20)
+	}
+	if got := roundTrip(t, addr, "*2147483648\r\n"); got != "-ERR Protocol error: invalid multibulk length\r\n" {
+		t.Errorf("2^31 arguments: %q", got)
 	}
 }
