@@ -196,8 +196,8 @@ func (d *disk) startPurge() {
 }
 
 // saveReady persists one Ready: the snapshot record first, then entries and
-// HardState. With the snapshot first, a crash between the two can never
-// leave a HardState whose commit index points past the log we have.
+// HardState, durably. With the snapshot first, a crash between the two can
+// never leave a HardState whose commit index points past the log we have.
 func (d *disk) saveReady(rd *raft.Ready) error {
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		md := rd.Snapshot.GetMetadata()
@@ -210,6 +210,16 @@ func (d *disk) saveReady(rd *raft.Ready) error {
 		return fmt.Errorf("save entries: %w", err)
 	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
+		// etcd's WAL syncs a Save only when the term, the vote or the
+		// entries change, but on restart a snapshot record counts only if
+		// a durable HardState commits its index. Without this sync, a
+		// crash after we acknowledge the snapshot (the messages of this
+		// Ready) loses it while the leader believes it delivered; the node
+		// then panics on the leader's first heartbeat, at every restart
+		// (etcd issue 10219).
+		if err := d.wal.Sync(); err != nil {
+			return fmt.Errorf("sync snapshot record: %w", err)
+		}
 		if err := d.mem.ApplySnapshot(rd.Snapshot); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
 			return fmt.Errorf("apply snapshot to raft storage: %w", err)
 		}
