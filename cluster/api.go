@@ -350,6 +350,16 @@ func (n *Node) transfereeOtherThan(id uint64) uint64 {
 // AddMember adds a voting member reachable at the given addresses and
 // returns its new ID once the change is applied here.
 func (n *Node) AddMember(ctx context.Context, raftAddr, apiAddr, respAddr string) (uint64, error) {
+	return n.addMember(ctx, 0, raftAddr, apiAddr, respAddr)
+}
+
+// addMember is AddMember with the ID the joiner chose (0: pick one). A
+// joiner that asks again with the same ID and address gets the same
+// answer: its first answer was lost, or it crashed before it could make
+// its identity durable. Either way it never ran as that member (a node
+// with a WAL restarts rather than joins), so no state of the member is
+// lost by handing it the same ID.
+func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, respAddr string) (uint64, error) {
 	if raftAddr == "" {
 		return 0, errors.New("raftcache: a member needs a raft address")
 	}
@@ -357,11 +367,19 @@ func (n *Node) AddMember(ctx context.Context, raftAddr, apiAddr, respAddr string
 		return 0, err
 	}
 	if m, ok := n.members.byRaftAddr(raftAddr); ok {
+		if id != 0 && m.ID == id {
+			return id, nil
+		}
 		return 0, fmt.Errorf("raft address %s is already member %s; remove it first", raftAddr, FormatID(m.ID))
 	}
-	id := randomID()
-	for _, taken := n.members.get(id); taken || n.members.isRemoved(id); _, taken = n.members.get(id) {
+	switch _, taken := n.members.get(id); {
+	case id == 0:
 		id = randomID()
+		for _, taken := n.members.get(id); taken || n.members.isRemoved(id); _, taken = n.members.get(id) {
+			id = randomID()
+		}
+	case taken || n.members.isRemoved(id):
+		return 0, fmt.Errorf("%w: %s is, or was, another member's ID", ErrIDTaken, FormatID(id))
 	}
 	meta := &memberMeta{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr, RESPAddr: respAddr}
 	if err := n.changeMembership(ctx, raftpb.ConfChangeAddNode, id, meta); err != nil {

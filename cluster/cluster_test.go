@@ -701,3 +701,98 @@ func TestCatchUpEntriesDefault(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinIsIdempotent: a joiner whose answer was lost, or that crashed
+// after the cluster added it but before its WAL existed, asks again with
+// the ID it made durable first, and becomes that member instead of a
+// second one that would count against every quorum forever.
+func TestJoinIsIdempotent(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// The first attempt of a joiner that then crashed: its ID is in its
+	// state dir, and the cluster added it.
+	dir := t.TempDir()
+	id, err := joinID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	got, err := c.nodes[1].n.addMember(ctx, id, addr, "", "")
+	if err != nil || got != id {
+		t.Fatalf("first join: %s, %v", FormatID(got), err)
+	}
+	// Asked again, by the same joiner: the same answer.
+	if got, err := c.nodes[2].n.addMember(ctx, id, addr, "", ""); err != nil || got != id {
+		t.Fatalf("join asked again: %s, %v; want %s", FormatID(got), err, FormatID(id))
+	}
+	// Someone else asking for that ID, or for that address: refused.
+	if _, err := c.nodes[1].n.addMember(ctx, id, "127.0.0.1:1", "", ""); !errors.Is(err, ErrIDTaken) {
+		t.Errorf("another address asking for a member's ID: %v, want ErrIDTaken", err)
+	}
+	if _, err := c.nodes[1].n.addMember(ctx, id+1, addr, "", ""); err == nil {
+		t.Error("another ID asking for a member's address was accepted")
+	}
+
+	// The joiner restarts with the same state dir and -join.
+	sm := newKV()
+	c.nodes[3] = &testNode{dir: dir, addr: addr, sm: sm}
+	sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer scancel()
+	c.nodes[3].n, err = Start(sctx, c.config(dir, addr, c.nodes[1].addr, lis, sm))
+	if err != nil {
+		t.Fatalf("restarted joiner: %v", err)
+	}
+	if c.nodes[3].n.ID() != id {
+		t.Errorf("restarted joiner is %s, want %s", FormatID(c.nodes[3].n.ID()), FormatID(id))
+	}
+	if _, err := os.Stat(joinIDFile(dir)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("join id file left behind once the WAL exists: %v", err)
+	}
+	members, _ := c.nodes[1].n.Members(ctx)
+	if len(members) != 3 {
+		t.Errorf("%d members, want 3: %+v", len(members), members)
+	}
+	c.set(1, "k", "v")
+	if got := c.get(3, "k"); got != "v" {
+		t.Errorf("the rejoined member reads k=%q", got)
+	}
+}
+
+// TestJoinerRestartedBeforeCatchingUp: a joiner that crashes once its WAL
+// exists but before it has applied the entries that add its peers must
+// still know how to reach them after a restart: without the member list
+// it was given, it cannot answer the leader, so it never gets those
+// entries, and stays behind for good.
+func TestJoinerRestartedBeforeCatchingUp(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	for i := range 200 {
+		c.set(1+i%2, fmt.Sprintf("k%d", i), fmt.Sprint(i))
+	}
+	dir := t.TempDir()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	cfg := c.config(dir, addr, c.nodes[1].addr, lis, newKV())
+	cfg.crashAfterJoin = true
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := Start(ctx, cfg); !errors.Is(err, errCrashForTest) {
+		t.Fatalf("joining with a crash after the WAL: %v", err)
+	}
+	c.nodes[3] = &testNode{dir: dir, addr: addr}
+	c.start(3, "")
+	if got := c.get(3, "k199"); got != "199" {
+		t.Errorf("restarted joiner reads k199=%q, want 199", got)
+	}
+	if got := c.nodes[3].sm.len(); got != 200 {
+		t.Errorf("restarted joiner has %d keys, want 200", got)
+	}
+}

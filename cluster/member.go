@@ -17,6 +17,7 @@ var (
 	ErrUnknownMember   = errors.New("raftcache: unknown member")
 	ErrLastVoter       = errors.New("raftcache: refusing to remove the last voter")
 	ErrNotVoter        = errors.New("raftcache: member is not a voter")
+	ErrIDTaken         = errors.New("raftcache: member ID taken")
 )
 
 // Role is a member's part in the cluster.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,10 @@ type Config struct {
 	// Listener, if set, is used instead of listening on RaftAddr (tests
 	// bind port 0 and advertise what they got).
 	Listener net.Listener
+
+	// crashAfterJoin makes Start return errCrashForTest right after a
+	// joiner created its WAL, leaving the state a crash there would.
+	crashAfterJoin bool
 
 	TickInterval    time.Duration // raft tick; default 100ms
 	ElectionTicks   int           // ticks without a leader before an election; default 10
@@ -82,6 +87,8 @@ func (c *Config) setDefaults() {
 func (c *Config) electionTimeout() time.Duration {
 	return time.Duration(c.ElectionTicks) * c.TickInterval
 }
+
+var errCrashForTest = errors.New("cluster: crash requested by a test")
 
 // Node is one member of a raftcache cluster: an etcd raft node with its
 // durable storage, its transport to the peers, and the loops that drive
@@ -211,7 +218,14 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := removeJoinID(cfg.StateDir); err != nil {
+			d.close()
+			return nil, err
+		}
 		n.id = rec.meta.ID
+		for _, m := range rec.meta.Peers {
+			peers = append(peers, transport.MemberInfo{ID: m.ID, RaftAddr: m.RaftAddr})
+		}
 		if cfg.Join != "" {
 			log.Info("state dir holds a member; restarting it and ignoring -join", "id", FormatID(n.id), "join", cfg.Join)
 		}
@@ -227,12 +241,40 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		bootstrap = rec.meta.Founder && rec.snap == nil && rec.nEntries == 0 && raft.IsEmptyHardState(rec.hard)
 		log.Info("restarting member", "id", FormatID(n.id), "snapshot_index", n.applied.Load(), "wal_entries", rec.nEntries)
 	case cfg.Join != "":
-		resp, err := joinCluster(ctx, cfg, self)
+		// The ID is chosen here and made durable before asking, so that a
+		// joiner that crashes after the cluster added it, but before its
+		// WAL exists, comes back as that member rather than as a second
+		// one, leaving the first to count against every quorum forever.
+		id, err := joinID(cfg.StateDir)
 		if err != nil {
 			return nil, err
 		}
+		resp, err := joinCluster(ctx, cfg, self, id)
+		if err != nil {
+			if strings.Contains(err.Error(), ErrIDTaken.Error()) {
+				// Not ours to ask for again: the next start picks another.
+				err = errors.Join(err, removeJoinID(cfg.StateDir))
+			}
+			return nil, err
+		}
+		if resp.ID != id {
+			return nil, fmt.Errorf("join %s: asked to join as %s, added as %s", cfg.Join, FormatID(id), FormatID(resp.ID))
+		}
 		n.id, peers = resp.ID, resp.Members
-		if err := d.create(walMeta{ID: n.id}); err != nil {
+		meta := walMeta{ID: n.id}
+		for _, m := range peers {
+			meta.Peers = append(meta.Peers, memberMeta{ID: m.ID, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, RESPAddr: m.RESPAddr})
+		}
+		if err := d.create(meta); err != nil {
+			return nil, err
+		}
+		if cfg.crashAfterJoin {
+			d.close()
+			return nil, errCrashForTest
+		}
+		// From here on the WAL is the identity; a join ID left behind
+		// would let a node whose WAL was lost rejoin under its old ID.
+		if err := removeJoinID(cfg.StateDir); err != nil {
 			return nil, err
 		}
 		log.Info("joined cluster", "id", FormatID(n.id), "via", cfg.Join, "members", len(resp.Members))
@@ -289,12 +331,13 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 	return n, nil
 }
 
-// joinCluster asks the member at cfg.Join to add this node, retrying while
-// that member is unreachable (it may be starting too).
-func joinCluster(ctx context.Context, cfg Config, self memberMeta) (transport.JoinResponse, error) {
+// joinCluster asks the member at cfg.Join to add this node as member id,
+// retrying while that member is unreachable (it may be starting too) or
+// the outcome is unknown: asking again for the same ID is safe.
+func joinCluster(ctx context.Context, cfg Config, self memberMeta, id uint64) (transport.JoinResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.JoinTimeout)
 	defer cancel()
-	req := transport.JoinRequest{RaftAddr: self.RaftAddr, APIAddr: self.APIAddr, RESPAddr: self.RESPAddr}
+	req := transport.JoinRequest{ID: id, RaftAddr: self.RaftAddr, APIAddr: self.APIAddr, RESPAddr: self.RESPAddr}
 	backoff := 100 * time.Millisecond
 	for {
 		attempt, cancelAttempt := context.WithTimeout(ctx, 10*time.Second)

@@ -70,7 +70,7 @@ func (h transportHandler) ReportSnapshot(id uint64, status raft.SnapshotStatus) 
 }
 
 func (h transportHandler) Join(ctx context.Context, req transport.JoinRequest) (transport.JoinResponse, error) {
-	id, err := h.n.AddMember(ctx, req.RaftAddr, req.APIAddr, req.RESPAddr)
+	id, err := h.n.addMember(ctx, req.ID, req.RaftAddr, req.APIAddr, req.RESPAddr)
 	if err != nil {
 		return transport.JoinResponse{}, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/fileutil"
@@ -26,6 +27,11 @@ type walMeta struct {
 	// WAL holds no entries crashed before its bootstrap was durable and may
 	// bootstrap again; a joiner in that state waits for the leader instead.
 	Founder bool `json:"founder,omitempty"`
+	// Peers is the member list a joiner was given. Until it has applied
+	// the log entries that added them, it is the only way a restarted
+	// joiner knows how to reach the others, answer the leader, and so ever
+	// receive those entries.
+	Peers []memberMeta `json:"peers,omitempty"`
 }
 
 // disk is a node's durable state in its state directory: etcd's WAL for the
@@ -267,4 +273,61 @@ func (d *disk) close() error {
 		return fmt.Errorf("close wal: %w", err)
 	}
 	return nil
+}
+
+// joinIDFile holds the ID a joining node chose, until its WAL exists.
+func joinIDFile(stateDir string) string { return filepath.Join(stateDir, "join-id") }
+
+// joinID returns the member ID this state dir asks to join as: the one
+// chosen by an earlier attempt if any, else a new one, made durable before
+// it is returned.
+func joinID(stateDir string) (uint64, error) {
+	name := joinIDFile(stateDir)
+	b, err := os.ReadFile(name)
+	switch {
+	case err == nil:
+		id, err := ParseID(strings.TrimSpace(string(b)))
+		if err != nil {
+			return 0, fmt.Errorf("%s: %w", name, err)
+		}
+		return id, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return 0, fmt.Errorf("read join id: %w", err)
+	}
+	id := randomID()
+	tmp := name + ".tmp"
+	if err := writeSynced(tmp, []byte(FormatID(id)+"\n")); err != nil {
+		return 0, fmt.Errorf("write join id: %w", err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return 0, fmt.Errorf("write join id: %w", err)
+	}
+	if err := syncDir(stateDir); err != nil {
+		return 0, fmt.Errorf("write join id: %w", err)
+	}
+	return id, nil
+}
+
+// removeJoinID forgets the join ID once the WAL holds the identity.
+func removeJoinID(stateDir string) error {
+	if err := os.Remove(joinIDFile(stateDir)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove join id: %w", err)
+	}
+	return nil
+}
+
+func writeSynced(name string, b []byte) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -59,8 +59,10 @@ type MemberInfo struct {
 	RESPAddr string
 }
 
-// JoinRequest asks a cluster member to add the caller.
+// JoinRequest asks a cluster member to add the caller. ID is the one the
+// caller chose and keeps across attempts (0: let the member pick one).
 type JoinRequest struct {
+	ID       uint64
 	RaftAddr string
 	APIAddr  string
 	RESPAddr string
