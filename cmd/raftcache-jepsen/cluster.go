@@ -137,7 +137,7 @@ func (c *cluster) boot(ctx context.Context, n int) error {
 		if i > 0 {
 			join = c.nodes()[0].advAddr
 		}
-		if _, err := c.addNode(ctx, join); err != nil {
+		if _, err := c.addNode(ctx, join, 0); err != nil {
 			return fmt.Errorf("boot node %d: %w", i, err)
 		}
 	}
@@ -146,8 +146,10 @@ func (c *cluster) boot(ctx context.Context, n int) error {
 
 // addNode starts a new node with fresh ports and state, joining the
 // member at join (or bootstrapping when join is empty), and waits until it
-// answers PING.
-func (c *cluster) addNode(ctx context.Context, join string) (*node, error) {
+// answers PING. With crashAfter > 0, the first process is SIGKILLed that
+// long after it starts, most likely in the middle of joining, and started
+// again with the same flags.
+func (c *cluster) addNode(ctx context.Context, join string, crashAfter time.Duration) (*node, error) {
 	c.mu.Lock()
 	idx := c.nextIdx
 	c.nextIdx++
@@ -176,6 +178,16 @@ func (c *cluster) addNode(ctx context.Context, join string) (*node, error) {
 	c.mu.Unlock()
 	if err := c.start(n, join); err != nil {
 		return nil, err
+	}
+	if crashAfter > 0 {
+		sleepCtx(ctx, crashAfter)
+		if err := c.kill(n); err != nil {
+			return nil, err
+		}
+		c.log.Info("killed a joining node", "node", n, "after", crashAfter)
+		if err := c.start(n, join); err != nil {
+			return nil, err
+		}
 	}
 	if err := c.waitReady(ctx, n, 30*time.Second); err != nil {
 		return nil, err

@@ -564,7 +564,14 @@ func (wk *worker) membership(ctx context.Context) error {
 	nm.cl.dropMember(victim)
 	sleepCtx(ctx, wk.jitter(nm.hold)/2)
 	join := others[wk.rng.IntN(len(others))]
-	n, err := nm.cl.addNode(context.Background(), join.advAddr)
+	// A third of the joiners crash while joining and start again: the
+	// cluster must end up with one new member, not two.
+	var crash time.Duration
+	if wk.rng.IntN(3) == 0 {
+		crash = time.Duration(1 + wk.rng.Int64N(int64(600*time.Millisecond)))
+		nm.count("joiner killed while joining")
+	}
+	n, err := nm.cl.addNode(context.Background(), join.advAddr, crash)
 	if err != nil {
 		return fmt.Errorf("join a new node via %s: %w", join, err)
 	}
