@@ -7,8 +7,10 @@
 // Start returns a running Node. It restarts from Config.StateDir when that
 // directory holds a member's WAL (an existing state dir wins over
 // Config.Join: a node never takes a second identity), joins the cluster at
-// Config.Join otherwise (the member it asks proposes the addition and
-// answers with the new ID and the member list), or bootstraps a new
+// Config.Join otherwise (it picks its ID and makes it durable first; the
+// member it asks proposes the addition and answers with the member list,
+// and answers the same when asked again, so a joiner that crashed while
+// joining comes back as the same member), or bootstraps a new
 // single-member cluster.
 //
 // Replicate proposes a command and returns the StateMachine's result for
