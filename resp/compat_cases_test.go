@@ -315,16 +315,14 @@ var compatCases = []compatCase{
 		"@1 QUIT",
 		"@2 AUTH s3cret", "@2 GET k", "@2 AUTH wrong", "@2 GET k", "@3 AUTH default s3cret", "@3 SET k v",
 		"@4 HELLO 3 AUTH default s3cret SETNAME n4", "@4 GET k", "@4 CLIENT GETNAME", "@4 RESET", "@4 GET k",
-		// Before AUTH, Redis bounds a request to 10 arguments of 16 KB, and
-		// closes the connection of a client that sends more.
-		"@5 MSET a 1 b 2 c 3 d 4 e 5 f 6", "@6 SET k " + strings.Repeat("v", 20000), "@7 MSET a 1 b 2 c 3 d 4 e",
-		"CONFIG SET requirepass ''", "@8 GET k",
-	}},
-	// A bulk string or a request past its limit is a protocol error, after
-	// which Redis closes the connection: each client sends one last.
-	{name: "oversized requests", reset: []string{"CONFIG SET proto-max-bulk-len 512mb"}, lines: []string{
-		"CONFIG SET proto-max-bulk-len 1mb", "@1 SET k " + strings.Repeat("v", 1<<20), "@1 STRLEN k",
-		"@2 SET k " + strings.Repeat("v", 1<<20+1), "GET k", "CONFIG SET proto-max-bulk-len 512mb",
+		// Before AUTH, Redis allows a request no more than 10 arguments,
+		// and closes the connection of a client that sends more. (Only
+		// small requests here: the server closes with the rest of a large
+		// one unread, so the kernel may reset the connection before the
+		// error reaches the client. resp's TestAgainstRedis sends the
+		// headers of oversized requests alone.)
+		"@5 MSET a 1 b 2 c 3 d 4 e 5 f 6", "@6 MSET a 1 b 2 c 3 d 4 e",
+		"CONFIG SET requirepass ''", "@7 GET k",
 	}},
 	{name: "select", lines: []string{
 		"SELECT 0", "SET k v", "SELECT 1", "SELECT -1", "SELECT 16", "SELECT x", "SELECT ''", "SELECT 0.5",
