@@ -52,9 +52,11 @@ func (b *bench) throughputOf(ctx context.Context, name string) (err error) {
 		all, err = b.startCluster(ctx, name)
 		if err == nil {
 			target, role = all[0], "follower"
+			target.role = role
 			profiled = all[:1]
 			for _, n := range all[1:] {
 				if checkRole(ctx, n, "leader") == nil {
+					n.role = "leader"
 					profiled = append(profiled, n)
 				}
 			}

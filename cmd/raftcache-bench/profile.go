@@ -56,13 +56,20 @@ func fetchProfile(ctx context.Context, addr, path, file string, timeout time.Dur
 
 // profiled runs fn while taking, on each node, a CPU profile and an
 // allocation profile (allocations made during the window) of
-// -profile_seconds each, saved as <name>-<node>.cpu.pb.gz and
+// -profile_seconds each, saved as <name>-<node>[-<role>].cpu.pb.gz and
 // .allocs.pb.gz. Without -profile it just runs fn.
 func (b *bench) profiled(ctx context.Context, name string, nodes []*server, fn func() error) error {
 	if b.cfg.profileDir == "" {
 		return fn()
 	}
 	secs := strconv.Itoa(int(b.cfg.profileSeconds / time.Second))
+	// The allocation profile is as of the last garbage collection: force
+	// one first, or allocations of the previous run land in this one.
+	for _, n := range nodes {
+		if err := fetchProfile(ctx, n.pprof, "heap?gc=1", os.DevNull, time.Minute); err != nil {
+			return err
+		}
+	}
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -74,7 +81,11 @@ func (b *bench) profiled(ctx context.Context, name string, nodes []*server, fn f
 			if kind == "allocs" {
 				path = "allocs?seconds=" + secs
 			}
-			file := filepath.Join(b.cfg.profileDir, fmt.Sprintf("%s-%s.%s.pb.gz", name, n.name, kind))
+			node := n.name
+			if n.role != "" {
+				node += "-" + n.role
+			}
+			file := filepath.Join(b.cfg.profileDir, fmt.Sprintf("%s-%s.%s.pb.gz", name, node, kind))
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

@@ -21,6 +21,7 @@ type server struct {
 	addr       string // RESP
 	raft, api  string // raftcache only
 	pprof      string // raftcache only, when profiling
+	role       string // in a cluster, the raft role it had when the run began
 	extraFlags []string
 }
 

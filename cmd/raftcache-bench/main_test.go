@@ -1,0 +1,43 @@
+package main
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFlags(t *testing.T) {
+	c, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.keys != 1_000_000 || c.valueSize != 64 || c.clients != 50 || !c.phases["throughput"] || !c.phases["keyspace"] ||
+		len(c.servers) != 4 || c.profileDir != "" || c.profileSeconds != 10*time.Second {
+		t.Errorf("defaults: %+v", c)
+	}
+	c, err = parseFlags([]string{"-keys", "20000", "-phases", "keyspace", "-servers", " raftcache , redis ", "-profile", "p", "-profile_seconds", "3s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.keys != 20000 || !reflect.DeepEqual(c.phases, map[string]bool{"keyspace": true}) ||
+		!reflect.DeepEqual(c.servers, map[string]bool{srvSingle: true, srvRedis: true}) || c.profileDir != "p" || c.profileSeconds != 3*time.Second {
+		t.Errorf("parsed: %+v", c)
+	}
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-phases", "throughput,speed"}, `-phases: unknown "speed"`},
+		{[]string{"-servers", ","}, "-servers: empty list"},
+		{[]string{"-keys", "0"}, "must be positive"},
+		{[]string{"-snapshot_requests", "3"}, "at least 4"},
+		{[]string{"-profile_seconds", "100ms"}, "at least 1s"},
+		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-nosuchflag"}, "not defined"},
+	} {
+		if _, err := parseFlags(tc.args); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("parseFlags(%q) = %v, want an error containing %q", tc.args, err, tc.err)
+		}
+	}
+}
