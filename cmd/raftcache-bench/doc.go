@@ -22,8 +22,10 @@
 //     redis-server loading an RDB of the same data;
 //   - write p99 while raftcache snapshots the whole keyspace, against p99
 //     without: the node is restarted with -snapshot_entries chosen so that
-//     the next snapshot falls a quarter into the measured window, and the
-//     node's log proves that it did.
+//     its next snapshot comes at a known index, the bench's own clients
+//     time every SET, and the "during" figures are those of the writes in
+//     flight between the applied index reaching that index and the node's
+//     "snapshot saved" log record.
 //
 // Usage (make bench builds the binaries and runs it):
 //

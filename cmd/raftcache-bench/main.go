@@ -38,7 +38,7 @@ type config struct {
 
 	keys, valueSize, clients   int
 	requests, pipelineRequests int // per redis-benchmark run, at P=1 and P=16
-	snapshotRequests           int // per window of the snapshot measurement
+	snapshotRequests           int // writes in the snapshot measurement's window without one
 	loadClients                int
 	settle                     time.Duration
 	runTimeout                 time.Duration
@@ -63,7 +63,7 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.clients, "clients", 50, "redis-benchmark connections (-c)")
 	fs.IntVar(&c.requests, "requests", 200_000, "requests per redis-benchmark run at P=1")
 	fs.IntVar(&c.pipelineRequests, "pipeline_requests", 1_000_000, "requests per redis-benchmark run at P=16")
-	fs.IntVar(&c.snapshotRequests, "snapshot_requests", 200_000, "SET requests in each window (without and during a snapshot)")
+	fs.IntVar(&c.snapshotRequests, "snapshot_requests", 200_000, "SET requests in the window without a snapshot; the window with one starts a quarter as many writes before it")
 	fs.IntVar(&c.loadClients, "load_clients", 50, "connections loading the keyspace")
 	fs.DurationVar(&c.settle, "settle", 5*time.Second, "wait after loading before reading RSS")
 	fs.DurationVar(&c.runTimeout, "run_timeout", 15*time.Minute, "bound on one redis-benchmark run")

@@ -203,7 +203,7 @@ func writeReport(w io.Writer, r *results) {
 		fmt.Fprintf(w, "  raftcache from its state dir  %s  (snapshot at index %d, then %d WAL entries)\n\n", seconds(s.Raftcache), s.RaftcacheSnapshot, s.RaftcacheWALEntries)
 	}
 	if s := r.Snapshot; s != nil {
-		fmt.Fprintf(w, "raftcache SET c=50 P=1 with %s keys, without and during a snapshot of them\n", thousands(float64(s.Keys)))
+		fmt.Fprintf(w, "raftcache SET, 50 clients one request each, %s keys: without a snapshot, and the writes in flight during one\n", thousands(float64(s.Keys)))
 		fmt.Fprintf(w, "  without  %s ops/s  p50 %s ms  p99 %s ms  max %s ms\n", thousands(s.Without.RPS), ms(s.Without.P50Ms), ms(s.Without.P99Ms), ms(s.Without.MaxMs))
 		fmt.Fprintf(w, "  during   %s ops/s  p50 %s ms  p99 %s ms  max %s ms\n", thousands(s.During.RPS), ms(s.During.P50Ms), ms(s.During.P99Ms), ms(s.During.MaxMs))
 		fmt.Fprintf(w, "  %s\n\n", s.Proof)
