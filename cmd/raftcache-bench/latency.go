@@ -28,46 +28,35 @@ func setLoad(ctx context.Context, addr string, clients, keys, size, n int, stop 
 	defer c.Close()
 	value := strings.Repeat("x", size)
 	var (
-		sent    atomic.Int64
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		all     []sample
-		errOnce sync.Once
-		failed  error
+		sent atomic.Int64
+		mu   sync.Mutex
+		all  []sample
 	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for w := 0; w < clients; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var mine []sample
-			defer func() {
-				mu.Lock()
-				all = append(all, mine...)
-				mu.Unlock()
-			}()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if (n > 0 && sent.Add(1) > int64(n)) || ctx.Err() != nil {
-					return
-				}
-				start := time.Now()
-				if err := c.Set(ctx, benchKey(rand.IntN(keys)), value, 0).Err(); err != nil {
-					errOnce.Do(func() { failed = fmt.Errorf("SET: %w", err); cancel() })
-					return
-				}
-				mine = append(mine, sample{start, time.Since(start)})
-			}
+	err := runWorkers(ctx, clients, func(ctx context.Context) error {
+		var mine []sample
+		defer func() {
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
 		}()
-	}
-	wg.Wait()
-	if failed != nil {
-		return nil, failed
+		for {
+			select {
+			case <-stop:
+				return nil
+			default:
+			}
+			if n > 0 && sent.Add(1) > int64(n) {
+				return nil
+			}
+			start := time.Now()
+			if err := c.Set(ctx, benchKey(rand.IntN(keys)), value, 0).Err(); err != nil {
+				return fmt.Errorf("SET: %w", err)
+			}
+			mine = append(mine, sample{start, time.Since(start)})
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return all, nil
 }

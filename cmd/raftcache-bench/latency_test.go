@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -46,5 +49,23 @@ func TestSummarizeAndOverlap(t *testing.T) {
 	}
 	if r := summarize("SET", nil); r.RPS != 0 || r.P99Ms != 0 {
 		t.Errorf("empty summary %+v", r)
+	}
+}
+
+func TestRunWorkers(t *testing.T) {
+	var n atomic.Int64
+	if err := runWorkers(context.Background(), 4, func(context.Context) error { n.Add(1); return nil }); err != nil || n.Load() != 4 {
+		t.Errorf("all succeed: %v, %d ran", err, n.Load())
+	}
+	boom := errors.New("boom")
+	err := runWorkers(context.Background(), 3, func(ctx context.Context) error {
+		if n.Add(1)%3 == 0 {
+			return boom
+		}
+		<-ctx.Done() // the others run until the failure cancels them
+		return ctx.Err()
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("err = %v, want boom", err)
 	}
 }

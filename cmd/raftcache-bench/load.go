@@ -27,39 +27,26 @@ func loadKeys(ctx context.Context, addr string, n, size, conns int) error {
 	c := newClient(addr, conns, time.Minute)
 	defer c.Close()
 	value := strings.Repeat("x", size)
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		errOnce  sync.Once
-		firstErr error
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for w := 0; w < conns; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				start := int(next.Add(batch)) - batch
-				if start >= n || ctx.Err() != nil {
-					return
-				}
-				_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-					for i := start; i < min(start+batch, n); i++ {
-						p.Set(ctx, benchKey(i), value, 0)
-					}
-					return nil
-				})
-				if err != nil {
-					errOnce.Do(func() { firstErr = fmt.Errorf("load keys %d..: %w", start, err); cancel() })
-					return
-				}
+	var next atomic.Int64
+	err := runWorkers(ctx, conns, func(ctx context.Context) error {
+		for {
+			start := int(next.Add(batch)) - batch
+			if start >= n {
+				return nil
 			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return firstErr
+			_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i := start; i < min(start+batch, n); i++ {
+					p.Set(ctx, benchKey(i), value, 0)
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("load keys %d..: %w", start, err)
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
 	got, err := c.DBSize(ctx).Result()
 	if err != nil {
@@ -69,6 +56,25 @@ func loadKeys(ctx context.Context, addr string, n, size, conns int) error {
 		return fmt.Errorf("DBSIZE after loading %d keys = %d", n, got)
 	}
 	return nil
+}
+
+// runWorkers runs work on n goroutines and waits for them. The first error
+// cancels the others' context and is returned.
+func runWorkers(ctx context.Context, n int, work func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := work(ctx); err != nil {
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // timeReady returns how long s took from its process's start until PING
