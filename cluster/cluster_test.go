@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -794,5 +795,60 @@ func TestJoinerRestartedBeforeCatchingUp(t *testing.T) {
 	}
 	if got := c.nodes[3].sm.len(); got != 200 {
 		t.Errorf("restarted joiner has %d keys, want 200", got)
+	}
+}
+
+// TestSnapshotWaitsForSave: committed entries are applied while their
+// Ready is still being persisted, so a follower that receives entries
+// together with their commit applies entries it has not written yet. A
+// snapshot at the applied index must wait until they are written: the log
+// cannot be compacted past its own end (raft's storage panics). One
+// follower's saves are slowed down so that entries and commits pile up
+// between its Readys, and a snapshot is due every few entries.
+func TestSnapshotWaitsForSave(t *testing.T) {
+	var slowDir atomic.Value
+	slowDir.Store("")
+	tune := func(cfg *Config) {
+		cfg.SnapshotEntries, cfg.CatchUpEntries = 3, 10000
+		if cfg.StateDir == slowDir.Load().(string) {
+			cfg.beforeSave = func() { time.Sleep(50 * time.Millisecond) }
+		}
+	}
+	c := newTestCluster(t, 3, tune)
+	f := c.follower()
+	c.stop(f)
+	slowDir.Store(c.nodes[f].dir)
+	c.start(f, "")
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				_, err := c.nodes[c.waitLeader()].n.Replicate(ctx, []byte(fmt.Sprintf("w%d-%d=v", w, i)))
+				cancel()
+				if err != nil {
+					t.Errorf("replicate: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := c.get(f, "w3-49"); got != "v" {
+		t.Fatalf("slow follower reads w3-49=%q, want v", got)
+	}
+	if isDone(c.nodes[f].n) {
+		t.Fatalf("slow follower stopped: %v", c.nodes[f].n.Err())
+	}
+	if c.nodes[f].n.snapIndex.Load() == 0 {
+		t.Fatal("the slow follower took no snapshot")
+	}
+	slowDir.Store("")
+	c.stop(f)
+	c.start(f, "")
+	if got := c.get(f, "w0-0"); got != "v" {
+		t.Errorf("restarted follower reads w0-0=%q, want v", got)
 	}
 }

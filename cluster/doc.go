@@ -25,7 +25,9 @@
 // Three goroutines do the work. The raft loop ticks and handles each Ready
 // in the order etcd raft requires: the leader sends before it persists
 // (followers after), a snapshot record is saved before the entries and
-// HardState of the same Ready, and committed entries go to the apply loop.
+// HardState of the same Ready, and committed entries go to the apply loop
+// while the Ready is being persisted (they are durable on a quorum already;
+// a snapshot waits until they are in this node's log too).
 // The apply loop applies entries to the StateMachine in log order, applies
 // membership changes, wakes the proposers waiting for them (registered
 // before proposing, keyed by this node's ID and a sequence number, so no

@@ -45,6 +45,9 @@ type Config struct {
 	// crashAfterJoin makes Start return errCrashForTest right after a
 	// joiner created its WAL, leaving the state a crash there would.
 	crashAfterJoin bool
+	// beforeSave, if set, runs before each Ready is persisted: tests
+	// widen the window in which applied entries are not yet durable here.
+	beforeSave func()
 
 	TickInterval    time.Duration // raft tick; default 100ms
 	ElectionTicks   int           // ticks without a leader before an election; default 10
@@ -117,7 +120,7 @@ type Node struct {
 	applied     atomic.Uint64
 
 	// The apply loop's own state.
-	applyc      chan applyBatch
+	applyc      chan *applyBatch
 	appliedTerm uint64
 	snapIndex   atomic.Uint64
 	snapping    atomic.Bool
@@ -146,6 +149,7 @@ type applyBatch struct {
 	snap    *raftpb.Snapshot // restore this first, if set
 	entries []*raftpb.Entry
 	done    chan struct{} // closed when applied, if the raft loop waits for it
+	saved   chan struct{} // closed once the Ready that carried the batch is persisted
 	// failBefore, when set, is a new leader epoch: once entries are applied,
 	// proposals made before it are failed as having an unknown outcome.
 	failBefore uint64
@@ -195,7 +199,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		sm:         cfg.StateMachine,
 		members:    newMembership(),
 		waiters:    newWaiters(),
-		applyc:     make(chan applyBatch, 64),
+		applyc:     make(chan *applyBatch, 64),
 		snapReqc:   make(chan chan snapCapture),
 		appliedCh:  make(chan struct{}),
 		readwaitc:  make(chan struct{}, 1),
@@ -455,20 +459,19 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	if leader {
 		n.tr.Send(msgs)
 	}
-	if err := n.disk.saveReady(rd); err != nil {
-		return err
-	}
-	if !leader {
-		n.tr.Send(msgs)
-	}
+	// A ReadState says the leader's commit index when a quorum confirmed
+	// its leadership; the reader then waits until this node has applied
+	// that far. Nothing in it depends on what this node has persisted, so
+	// the readers need not wait for this Ready's fsync.
 	for _, rs := range rd.ReadStates {
 		select {
 		case n.readStatec <- rs:
 		default: // the read loop is gone or behind; it retries by itself
 		}
 	}
+	var b *applyBatch
 	if len(rd.CommittedEntries) > 0 || !raft.IsEmptySnap(rd.Snapshot) || failBefore != 0 {
-		b := applyBatch{entries: rd.CommittedEntries, failBefore: failBefore}
+		b = &applyBatch{entries: rd.CommittedEntries, failBefore: failBefore, saved: make(chan struct{})}
 		if !raft.IsEmptySnap(rd.Snapshot) {
 			b.snap = rd.Snapshot
 		}
@@ -480,21 +483,56 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 				break
 			}
 		}
+	}
+	// Committed entries are applied while this Ready is being persisted,
+	// as etcd's server does (the raft package allows it: only messages must
+	// wait for the save). Committed means a quorum has them durably: the
+	// leader counts itself only once its own write returned, so even a
+	// single node never commits what it has not fsynced. Their results can
+	// therefore reach clients before this node's own fsync of the same
+	// entries, without waiting for the fsync of the entries proposed since.
+	// What must wait is anything that assumes the applied entries are in
+	// this node's log: a snapshot at the applied index (the log would be
+	// compacted past its own end); applyBatch waits for saved before it
+	// snapshots. A snapshot from the leader is restored only once saved.
+	early := b != nil && b.snap == nil
+	if early && !n.toApply(b) {
+		return nil
+	}
+	if n.cfg.beforeSave != nil {
+		n.cfg.beforeSave()
+	}
+	if err := n.disk.saveReady(rd); err != nil {
+		return err
+	}
+	if b != nil {
+		close(b.saved)
+	}
+	if !leader {
+		n.tr.Send(msgs)
+	}
+	if b != nil && !early && !n.toApply(b) {
+		return nil
+	}
+	if b != nil && b.done != nil {
 		select {
-		case n.applyc <- b:
+		case <-b.done:
 		case <-n.stopc:
 			return nil
-		}
-		if b.done != nil {
-			select {
-			case <-b.done:
-			case <-n.stopc:
-				return nil
-			}
 		}
 	}
 	n.raft.Advance()
 	return nil
+}
+
+// toApply hands b to the apply loop; false means the node is stopping.
+func (n *Node) toApply(b *applyBatch) bool {
+	select {
+	case n.applyc <- b:
+		return true
+	case <-n.stopc:
+		return false
+	}
 }
 
 // applyLoop applies committed entries to the state machine in log order.
@@ -520,7 +558,7 @@ func (n *Node) applyLoop() {
 	}
 }
 
-func (n *Node) applyBatch(b applyBatch) error {
+func (n *Node) applyBatch(b *applyBatch) error {
 	if b.done != nil {
 		defer close(b.done)
 	}
@@ -559,6 +597,14 @@ func (n *Node) applyBatch(b applyBatch) error {
 		n.waiters.failBefore(b.failBefore, fmt.Errorf("%w: the leader changed while the proposal was in flight", ErrOutcomeUnknown))
 	}
 	n.notifyApplied()
+	// A snapshot (ours, or one captured for a follower between batches)
+	// describes the applied index, which must be in this node's log by
+	// then: see handleReady.
+	select {
+	case <-b.saved:
+	case <-n.stopc:
+		return nil
+	}
 	n.maybeSnapshot()
 	return nil
 }
