@@ -19,6 +19,14 @@
 // Reads skip Raft: after the caller's linearizable-read barrier, Store.Read
 // runs them against local state and hides keys whose deadline has passed.
 //
+// The keyspace lives in 1024 shards of a fixed hash of the key, each a byte
+// arena of records behind an index of offsets, neither of which holds a
+// pointer (see shard): the garbage collector does not scan the keys.
+//
+// Snapshot captures the state in O(shards) by sharing the shards with the
+// snapshot, copy on write: the first write to a shard after a capture copies
+// its small index and leaves the captured arena bytes alone. WriteTo then
+// writes the captured state out on another goroutine while Apply goes on.
 // Snapshot and Restore move the whole state as a versioned binary stream
 // ending in a checksum, so a torn or corrupt stream is rejected and leaves the
 // old state in place.

@@ -13,9 +13,13 @@ import (
 // deletion swaps in the last field instead of shifting, so its order is no
 // longer insertion order (Redis's is hash-table order there). Conversion
 // depends only on the commands applied, so every node agrees on the order.
+//
+// A snapshot shares the hashes it captures: a write to a hash whose gen is
+// not the Store's current one clones it first (see shard).
 type hashValue struct {
 	fields []hashField
 	index  map[string]int // field name -> position in fields; nil until converted
+	gen    uint64         // Store.gen when this hash was made or cloned
 }
 
 type hashField struct {
@@ -266,7 +270,12 @@ func (w *writer) applyHash(c Command) Reply {
 		if c.op == opHDel {
 			return Zero
 		}
-		e = entry{typ: typeHash, hash: &hashValue{}}
+		e = entry{typ: typeHash, hash: &hashValue{gen: w.s.gen}}
+	}
+	if e.hash.gen != w.s.gen {
+		// A snapshot may be writing this hash out: change a copy.
+		e.hash = e.hash.clone()
+		e.hash.gen = w.s.gen
 	}
 	h := e.hash
 	switch c.op {

@@ -1,8 +1,8 @@
 package fsm
 
 import (
+	"bytes"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 )
 
@@ -242,20 +242,23 @@ func scanReply(cursor uint64, elems []Reply) Reply {
 func (s *Store) keys(pattern []byte, now int64) Reply {
 	all := len(pattern) == 1 && pattern[0] == '*'
 	var elems []Reply
-	var names []string
-	for _, shard := range s.shards {
-		names = names[:0]
-		for k, e := range shard {
-			if !e.expired(now) && (all || globMatch(pattern, []byte(k))) {
-				names = append(names, k)
+	var offs []int
+	for i := range s.shards {
+		sh := &s.shards[i]
+		offs = sh.offsets(offs)
+		for _, off := range offs {
+			if k := sh.keyAt(off); sh.live(off, now) && (all || globMatch(pattern, k)) {
+				elems = append(elems, Bulk(k))
 			}
-		}
-		slices.Sort(names)
-		for _, k := range names {
-			elems = append(elems, Bulk([]byte(k)))
 		}
 	}
 	return Array(elems...)
+}
+
+// live reports whether the record at off has not expired as of now.
+func (sh *shard) live(off int, now int64) bool {
+	at := sh.expireAt(off)
+	return at == 0 || at > now
 }
 
 // scan answers SCAN. The cursor is the index of the next shard to visit;
@@ -278,22 +281,20 @@ func (s *Store) scan(c Command, now int64) Reply {
 	}
 	all := pattern == nil || (len(pattern) == 1 && pattern[0] == '*')
 	var elems []Reply
-	var names []string
+	var offs []int
 	visited := int64(0)
 	i := int(cursor)
 	for ; i < shardCount && visited < c.ints[1]; i++ {
-		names = names[:0]
-		for k, e := range s.shards[i] {
+		sh := &s.shards[i]
+		offs = sh.offsets(offs)
+		for _, off := range offs {
 			visited++
-			if e.expired(now) || (!all && !globMatch(pattern, []byte(k))) ||
-				(typeName != nil && !equalFoldBytes(typeName, e.typ.String())) {
+			k := sh.keyAt(off)
+			if !sh.live(off, now) || (!all && !globMatch(pattern, k)) ||
+				(typeName != nil && !equalFoldBytes(typeName, valueType(sh.arena[off]&recTypeMask).String())) {
 				continue
 			}
-			names = append(names, k)
-		}
-		slices.Sort(names)
-		for _, k := range names {
-			elems = append(elems, Bulk([]byte(k)))
+			elems = append(elems, Bulk(k))
 		}
 	}
 	if i == shardCount {
@@ -328,9 +329,15 @@ func equalFoldBytes(b []byte, word string) bool {
 func (s *Store) randomKey(now int64) Reply {
 	start := rand.IntN(shardCount)
 	for n := 0; n < shardCount; n++ {
-		for k, e := range s.shards[(start+n)%shardCount] {
-			if !e.expired(now) {
-				return Bulk([]byte(k))
+		sh := &s.shards[(start+n)%shardCount]
+		if sh.count == 0 {
+			continue
+		}
+		from := rand.IntN(len(sh.slots))
+		for j := range sh.slots {
+			v := sh.slots[(from+j)%len(sh.slots)]
+			if v != 0 && sh.live(slotOffset(v), now) {
+				return Bulk(sh.keyAt(slotOffset(v)))
 			}
 		}
 	}
@@ -365,13 +372,18 @@ func (s *Store) expiredSample(now int64, max int) (keys [][]byte, examined int) 
 	for n := 0; n < shardCount && len(keys) < max && examined < limit; n++ {
 		i := (start + n) % shardCount
 		next = (i + 1) % shardCount
-		for k, e := range s.shards[i] {
-			if e.expireAt == 0 {
+		sh := &s.shards[i]
+		for _, v := range sh.slots {
+			if v == 0 {
+				continue
+			}
+			off := slotOffset(v)
+			if sh.expireAt(off) == 0 {
 				continue
 			}
 			examined++
-			if e.expired(now) {
-				keys = append(keys, []byte(k))
+			if !sh.live(off, now) {
+				keys = append(keys, bytes.Clone(sh.keyAt(off)))
 				if len(keys) == max {
 					// This shard may hold more: start there next time.
 					next = i

@@ -137,7 +137,7 @@ func (w *writer) multi(c Command) Reply {
 func (w *writer) expireKeys(c Command) Reply {
 	var n int64
 	for _, k := range c.args {
-		if e, ok := w.s.shardFor(k)[string(k)]; ok && e.expired(w.now) {
+		if e, ok := w.s.get(k, keyHash(k)); ok && e.expired(w.now) {
 			w.remove(k)
 			w.s.expiredKeys.Add(1)
 			n++

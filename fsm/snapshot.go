@@ -7,84 +7,83 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"hash/maphash"
 	"io"
 	"slices"
-	"strings"
 )
 
-// Snapshot stream, version 3:
+// Snapshot stream, version 4:
 //
 //	magic        "RCSN"
 //	version      1 byte
 //	applied      uvarint: index of the last applied log entry
-//	created      uvarint n, then n times (version 2 only), ascending bucket:
+//	created      uvarint n, then n times, ascending bucket:
 //	               bucket    uvarint
 //	               index     uvarint (non-zero)
 //	count        uvarint: number of entries
-//	entries      count times, in ascending key order:
-//	               type      1 byte (valueType)
-//	               key       uvarint length, bytes
-//	               expireAt  varint (ms; 0: none)
-//	               modIndex  uvarint
-//	               value     strings: uvarint length, bytes
-//	                         hashes (version 2 only): 1 byte, 1 if converted
-//	                         (see hashValue); uvarint field count; then each
-//	                         field's name and value as uvarint length, bytes
+//	shards       for each shard holding keys, in ascending order:
+//	               shard     uvarint (see shardOf)
+//	               n         uvarint: its entries (at least 1)
+//	               size      uvarint: bytes of its entries, below
+//	               entries   n times, in ascending key order:
+//	                 type      1 byte (valueType)
+//	                 key       uvarint length, bytes
+//	                 expireAt  varint (ms; 0: none)
+//	                 modIndex  uvarint
+//	                 value     strings: uvarint length, bytes
+//	                           hashes: 1 byte, 1 if converted (see
+//	                           hashValue); uvarint field count; then each
+//	                           field's name and value as uvarint length,
+//	                           bytes
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 2 has the same layout, with keys put in created buckets by the
-// high bits of their FNV-1a hash alone (see createdBucketOf); Restore reads
-// its buckets as they are. Version 1 is the same without the created
-// buckets and hashes; Restore still reads it, taking every bucket as 0.
-// Either way the buckets of a node restored from an older snapshot can
-// differ from those of a node that replayed the same log, and the two may
-// then disagree on whether an EXEC that WATCHed an absent key aborts: a
-// cluster that uses WATCH on absent keys must not be upgraded across a
-// version change member by member.
+// Version 4 orders keys shard by shard, so that a snapshot is written from
+// the shards as they are, without sorting the whole keyspace, and a
+// restore can size each shard before filling it.
+//
+// Version 3 has, instead of the shards, count entries in ascending key
+// order over the whole keyspace. Version 2 is version 3 with keys put in
+// created buckets by the high bits of their FNV-1a hash alone (see
+// createdBucketOf); Restore reads its buckets as they are. Version 1 is
+// version 3 without the created buckets and hashes; Restore takes every
+// bucket as 0. Either way the buckets of a node restored from a version 1
+// or 2 snapshot can differ from those of a node that replayed the same log,
+// and the two may then disagree on whether an EXEC that WATCHed an absent
+// key aborts: a cluster that uses WATCH on absent keys must not be upgraded
+// from those versions member by member.
 //
 // Keys are sorted so that equal states give equal bytes, which makes
 // snapshots comparable across nodes. The created buckets are state too:
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 3
+	snapshotVersion = 4
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-type keyEntry struct {
-	key string
-	entry
-}
-
-// snapshot is the state captured by Store.Snapshot, written later by WriteTo.
+// snapshot is the state captured by Store.Snapshot, written later by
+// WriteTo: the shards as they were, shared with the Store (see shard).
 type snapshot struct {
 	applied uint64
+	count   int
 	created [createdBuckets]uint64
-	entries []keyEntry
+	shards  [shardCount]shard
 }
 
-// Snapshot captures the current state. For now it copies every entry under
-// the lock (O(keys) time and memory, blocking Apply meanwhile); value bytes
-// are shared rather than copied, which is safe because stored values are
-// immutable (see entry). A copy-on-write keyspace would make this O(1).
-// Sorting and encoding happen later, in WriteTo, off the apply path.
+// Snapshot captures the current state in O(shards): it shares the shards
+// with the Store, whose writes copy what they change from then on (see
+// shard). Sorting and encoding happen later, in WriteTo, off the apply
+// path.
 func (s *Store) Snapshot() (io.WriterTo, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	sn := &snapshot{applied: s.applied, created: *s.created, entries: make([]keyEntry, 0, s.count)}
-	for _, shard := range s.shards {
-		for k, e := range shard {
-			// Clip so the snapshot never sees bytes a later APPEND
-			// writes into spare capacity (it only reads [:len] anyway);
-			// hashes change in place, so they are cloned.
-			e.str = e.str[:len(e.str):len(e.str)]
-			if e.hash != nil {
-				e.hash = e.hash.clone()
-			}
-			sn.entries = append(sn.entries, keyEntry{key: k, entry: e})
-		}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sn := &snapshot{applied: s.applied, count: s.count, created: *s.created}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		sn.shards[i] = shard{slots: sh.slots, arena: sh.arena[:len(sh.arena):len(sh.arena)], objs: sh.objs, count: sh.count}
 	}
+	s.gen++
 	return sn, nil
 }
 
@@ -103,9 +102,9 @@ func (cw *checksumWriter) Write(p []byte) (int, error) {
 }
 
 // WriteTo writes the snapshot stream to w. It may run concurrently with
-// Apply: it touches only the captured entries.
+// Apply: it reads only what the capture shares, which writes no longer
+// change.
 func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
-	slices.SortFunc(sn.entries, func(a, b keyEntry) int { return strings.Compare(a.key, b.key) })
 	cw := &checksumWriter{w: w}
 	bw := bufio.NewWriterSize(cw, 64<<10)
 	var scratch []byte
@@ -125,42 +124,31 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 			scratch = binary.AppendUvarint(scratch, idx)
 		}
 	}
-	scratch = binary.AppendUvarint(scratch, uint64(len(sn.entries)))
+	scratch = binary.AppendUvarint(scratch, uint64(sn.count))
 	if _, err := bw.Write(scratch); err != nil {
 		return cw.n, fmt.Errorf("snapshot: write header: %w", err)
 	}
-	for i := range sn.entries {
-		e := &sn.entries[i]
-		scratch = append(scratch[:0], byte(e.typ))
-		scratch = binary.AppendUvarint(scratch, uint64(len(e.key)))
-		scratch = append(scratch, e.key...)
-		scratch = binary.AppendVarint(scratch, e.expireAt)
-		scratch = binary.AppendUvarint(scratch, e.modIndex)
-		if e.typ == typeHash {
-			converted := byte(0)
-			if e.hash.index != nil {
-				converted = 1
-			}
-			scratch = append(scratch, converted)
-			scratch = binary.AppendUvarint(scratch, uint64(len(e.hash.fields)))
-			if _, err := bw.Write(scratch); err != nil {
-				return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
-			}
-			for _, f := range e.hash.fields {
-				if err := writeBytes(bw, &scratch, f.name); err != nil {
-					return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
-				}
-				if err := writeBytes(bw, &scratch, f.value); err != nil {
-					return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
-				}
-			}
+	var offs []int
+	for i := range sn.shards {
+		sh := &sn.shards[i]
+		if sh.count == 0 {
 			continue
 		}
-		if _, err := bw.Write(scratch); err != nil {
-			return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+		offs = sh.offsets(offs)
+		size := 0
+		for _, off := range offs {
+			size += entrySize(sh.decode(off))
 		}
-		if err := writeBytes(bw, &scratch, e.str); err != nil {
-			return cw.n, fmt.Errorf("snapshot: write entry %d: %w", i, err)
+		scratch = binary.AppendUvarint(scratch[:0], uint64(i))
+		scratch = binary.AppendUvarint(scratch, uint64(len(offs)))
+		scratch = binary.AppendUvarint(scratch, uint64(size))
+		if _, err := bw.Write(scratch); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write shard %d: %w", i, err)
+		}
+		for _, off := range offs {
+			if err := writeEntry(bw, &scratch, sh.decode(off)); err != nil {
+				return cw.n, fmt.Errorf("snapshot: write shard %d: %w", i, err)
+			}
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -175,6 +163,61 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	return cw.n + int64(n), nil
 }
 
+// entrySize is the size of r's entry in the stream.
+func entrySize(r record) int {
+	n := 1 + bytesSize(r.key) + varintLen(r.expireAt) + uvarintLen(r.modIndex)
+	if r.typ != typeHash {
+		return n + bytesSize(r.str)
+	}
+	n += 1 + uvarintLen(uint64(len(r.hash.fields)))
+	for _, f := range r.hash.fields {
+		n += bytesSize(f.name) + bytesSize(f.value)
+	}
+	return n
+}
+
+func bytesSize(b []byte) int { return uvarintLen(uint64(len(b))) + len(b) }
+
+func varintLen(x int64) int {
+	ux := uint64(x) << 1
+	if x < 0 {
+		ux = ^ux
+	}
+	return uvarintLen(ux)
+}
+
+func writeEntry(bw *bufio.Writer, scratch *[]byte, r record) error {
+	b := append((*scratch)[:0], byte(r.typ))
+	b = binary.AppendUvarint(b, uint64(len(r.key)))
+	b = append(b, r.key...)
+	b = binary.AppendVarint(b, r.expireAt)
+	b = binary.AppendUvarint(b, r.modIndex)
+	*scratch = b
+	if r.typ == typeHash {
+		converted := byte(0)
+		if r.hash.index != nil {
+			converted = 1
+		}
+		*scratch = binary.AppendUvarint(append(*scratch, converted), uint64(len(r.hash.fields)))
+		if _, err := bw.Write(*scratch); err != nil {
+			return err
+		}
+		for _, f := range r.hash.fields {
+			if err := writeBytes(bw, scratch, f.name); err != nil {
+				return err
+			}
+			if err := writeBytes(bw, scratch, f.value); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := bw.Write(*scratch); err != nil {
+		return err
+	}
+	return writeBytes(bw, scratch, r.str)
+}
+
 // writeBytes writes b with its uvarint length prefix.
 func writeBytes(bw *bufio.Writer, scratch *[]byte, b []byte) error {
 	*scratch = binary.AppendUvarint((*scratch)[:0], uint64(len(b)))
@@ -185,13 +228,137 @@ func writeBytes(bw *bufio.Writer, scratch *[]byte, b []byte) error {
 	return err
 }
 
-// snapshotReader reads a snapshot stream, checksumming every byte it
-// consumes (bufio reads ahead, so the checksum cannot be kept below it).
+// snapshotReader reads a snapshot stream through its own buffer, so that
+// it can checksum exactly the bytes it consumes, in large pieces, and read
+// keys and values straight into a shard's arena.
 type snapshotReader struct {
-	br      *bufio.Reader
-	crc     uint32
-	one     [1]byte
-	version byte
+	r        io.Reader
+	buf      []byte // unread data is buf[pos:end]
+	pos, end int
+	summed   int    // buf[:summed] is in crc
+	crc      uint32 // of every consumed byte before buf[summed]
+	consumed int64  // bytes consumed before buf[0]
+	version  byte
+}
+
+func newSnapshotReader(r io.Reader) *snapshotReader {
+	return &snapshotReader{r: r, buf: make([]byte, 64<<10)}
+}
+
+// fill reads more into the buffer; it fails only if nothing could be read.
+func (r *snapshotReader) fill() error {
+	r.sum()
+	n := copy(r.buf, r.buf[r.pos:r.end])
+	r.consumed += int64(r.pos)
+	r.pos, r.end, r.summed = 0, n, 0
+	for {
+		m, err := r.r.Read(r.buf[r.end:])
+		r.end += m
+		if m > 0 {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// sum brings crc up to every consumed byte.
+func (r *snapshotReader) sum() uint32 {
+	r.crc = crc32.Update(r.crc, castagnoli, r.buf[r.summed:r.pos])
+	r.summed = r.pos
+	return r.crc
+}
+
+// offset is the number of bytes consumed so far.
+func (r *snapshotReader) offset() int64 { return r.consumed + int64(r.pos) }
+
+func (r *snapshotReader) ReadByte() (byte, error) {
+	if r.pos == r.end {
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+	}
+	b := r.buf[r.pos]
+	r.pos++
+	return b, nil
+}
+
+func (r *snapshotReader) uvarint() (uint64, error) {
+	if r.end-r.pos >= binary.MaxVarintLen64 {
+		v, n := binary.Uvarint(r.buf[r.pos:r.end])
+		if n <= 0 {
+			return 0, errors.New("varint overflows 64 bits")
+		}
+		r.pos += n
+		return v, nil
+	}
+	return binary.ReadUvarint(r)
+}
+
+func (r *snapshotReader) varint() (int64, error) {
+	ux, err := r.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x, err
+}
+
+// read fills p.
+func (r *snapshotReader) read(p []byte) error {
+	for len(p) > 0 {
+		if r.pos == r.end {
+			if len(p) >= len(r.buf) {
+				// Large: straight from the source, checksummed here.
+				r.sum()
+				n, err := io.ReadFull(r.r, p)
+				r.crc = crc32.Update(r.crc, castagnoli, p[:n])
+				r.consumed += int64(n)
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+			if err := r.fill(); err != nil {
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return err
+			}
+		}
+		n := copy(p, r.buf[r.pos:r.end])
+		r.pos += n
+		p = p[n:]
+	}
+	return nil
+}
+
+// readNew reads n bytes into a new slice. Large n is read in chunks, so a
+// corrupt length fails at the end of the stream instead of allocating it
+// up front.
+func (r *snapshotReader) readNew(n uint64) ([]byte, error) {
+	const chunk = 1 << 20
+	if n > maxStringLen {
+		return nil, fmt.Errorf("length %d exceeds %d", n, maxStringLen)
+	}
+	out := make([]byte, 0, min(n, chunk))
+	for uint64(len(out)) < n {
+		k := int(min(n-uint64(len(out)), chunk))
+		out = slices.Grow(out, k)[:len(out)+k]
+		if err := r.read(out[len(out)-k:]); err != nil {
+			return nil, err
+		}
+	}
+	return out[:n:n], nil
+}
+
+func (r *snapshotReader) readBytes() ([]byte, error) {
+	n, err := r.uvarint()
+	if err != nil {
+		return nil, fmt.Errorf("read length: %w", err)
+	}
+	return r.readNew(n)
 }
 
 func (r *snapshotReader) readCreated(created *[createdBuckets]uint64) error {
@@ -221,54 +388,31 @@ func (r *snapshotReader) readCreated(created *[createdBuckets]uint64) error {
 	return nil
 }
 
-func (r *snapshotReader) ReadByte() (byte, error) {
-	b, err := r.br.ReadByte()
-	if err != nil {
-		return 0, err
-	}
-	r.one[0] = b
-	r.crc = crc32.Update(r.crc, castagnoli, r.one[:])
-	return b, nil
-}
+// restoring is the keyspace a Restore builds before it replaces the
+// Store's.
+type restoring struct {
+	seed    maphash.Seed
+	gen     uint64
+	shards  [shardCount]shard
+	expires int
+	key     []byte // scratch for the key being read
 
-// readFullBytes reads exactly n bytes. Large n is read in chunks, so a
-// corrupt length fails at the end of the stream instead of allocating it
-// up front.
-func (r *snapshotReader) readFullBytes(n uint64) ([]byte, error) {
-	const chunk = 1 << 20
-	if n > maxStringLen {
-		return nil, fmt.Errorf("length %d exceeds %d", n, maxStringLen)
-	}
-	var out []byte
-	if n <= chunk {
-		out = make([]byte, n)
-		if _, err := io.ReadFull(r.br, out); err != nil {
-			return nil, err
-		}
-	} else {
-		var buf bytes.Buffer
-		if _, err := io.CopyN(&buf, r.br, int64(n)); err != nil {
-			return nil, err
-		}
-		out = buf.Bytes()[:n:n]
-	}
-	r.crc = crc32.Update(r.crc, castagnoli, out)
-	return out, nil
+	// The last entry read, for checkOrder.
+	last     *shard
+	lastOff  int
+	perShard bool // keys ascend within each shard, not overall
 }
-
-func (r *snapshotReader) uvarint() (uint64, error) { return binary.ReadUvarint(r) }
 
 // Restore replaces the whole state with the one in r, written by a
-// snapshot's WriteTo. It reads and verifies the complete stream before
-// touching the Store, so a torn or corrupt stream returns an error and leaves
-// the old state as it was.
+// snapshot's WriteTo (this version's or an earlier one). It reads and
+// verifies the complete stream before touching the Store, so a torn or
+// corrupt stream returns an error and leaves the old state as it was.
 func (s *Store) Restore(r io.Reader) error {
-	sr := &snapshotReader{br: bufio.NewReaderSize(r, 64<<10)}
+	sr := newSnapshotReader(r)
 	header := make([]byte, len(snapshotMagic)+1)
-	if _, err := io.ReadFull(sr.br, header); err != nil {
+	if err := sr.read(header); err != nil {
 		return fmt.Errorf("restore: read header: %w", noEOF(err))
 	}
-	sr.crc = crc32.Update(0, castagnoli, header)
 	if string(header[:len(snapshotMagic)]) != snapshotMagic {
 		return errors.New("restore: not a raftcache snapshot (bad magic)")
 	}
@@ -291,84 +435,190 @@ func (s *Store) Restore(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("restore: read entry count: %w", noEOF(err))
 	}
-	var shards [shardCount]map[string]entry
-	expires := 0
-	var prevKey string
-	for i := uint64(0); i < count; i++ {
-		e, key, err := sr.readEntry()
-		if err != nil {
-			return fmt.Errorf("restore: entry %d: %w", i, noEOF(err))
-		}
-		if i > 0 && key <= prevKey {
-			return fmt.Errorf("restore: entry %d: keys out of order", i)
-		}
-		prevKey = key
-		i := shardOf([]byte(key))
-		if shards[i] == nil {
-			shards[i] = make(map[string]entry)
-		}
-		shards[i][key] = e
-		if e.expireAt != 0 {
-			expires++
-		}
+	// The Store's seed and generation: nobody else sees these shards
+	// until they replace the Store's, under its lock.
+	rs := &restoring{seed: s.seed, gen: s.gen}
+	if version >= 4 {
+		rs.perShard = true
+		err = rs.readShards(sr, count)
+	} else {
+		err = rs.readSorted(sr, count)
 	}
-	want := sr.crc
+	if err != nil {
+		return fmt.Errorf("restore: %w", noEOF(err))
+	}
+	want := sr.sum()
 	var sum [4]byte
-	if _, err := io.ReadFull(sr.br, sum[:]); err != nil {
+	if err := sr.read(sum[:]); err != nil {
 		return fmt.Errorf("restore: read checksum: %w", noEOF(err))
 	}
 	if got := binary.LittleEndian.Uint32(sum[:]); got != want {
 		return fmt.Errorf("restore: checksum mismatch: stream says %08x, content gives %08x", got, want)
 	}
 	s.mu.Lock()
-	s.shards, s.count, s.expires, s.applied, s.created = shards, int(count), expires, applied, created
+	s.shards, s.count, s.expires, s.applied, s.created = rs.shards, int(count), rs.expires, applied, created
 	s.mu.Unlock()
 	return nil
 }
 
-func (r *snapshotReader) readEntry() (entry, string, error) {
-	typ, err := r.ReadByte()
-	if err != nil {
-		return entry{}, "", fmt.Errorf("read type: %w", err)
-	}
-	if valueType(typ) != typeString && (valueType(typ) != typeHash || r.version < 2) {
-		return entry{}, "", fmt.Errorf("unknown value type %d", typ)
-	}
-	keyLen, err := r.uvarint()
-	if err != nil {
-		return entry{}, "", fmt.Errorf("read key length: %w", err)
-	}
-	key, err := r.readFullBytes(keyLen)
-	if err != nil {
-		return entry{}, "", fmt.Errorf("read key: %w", err)
-	}
-	expireAt, err := binary.ReadVarint(r)
-	if err != nil {
-		return entry{}, "", fmt.Errorf("read deadline: %w", err)
-	}
-	modIndex, err := r.uvarint()
-	if err != nil {
-		return entry{}, "", fmt.Errorf("read modification index: %w", err)
-	}
-	e := entry{typ: valueType(typ), expireAt: expireAt, modIndex: modIndex}
-	if e.typ == typeHash {
-		if e.hash, err = r.readHash(); err != nil {
-			return entry{}, "", err
+// readShards reads a version 4 stream's shards.
+func (rs *restoring) readShards(sr *snapshotReader, count uint64) error {
+	next := uint64(0)
+	for left := count; left > 0; {
+		i, err := sr.uvarint()
+		if err != nil {
+			return fmt.Errorf("read shard number: %w", err)
 		}
-		return e, string(key), nil
+		if i < next || i >= shardCount {
+			return fmt.Errorf("shard %d out of order or range", i)
+		}
+		next = i + 1
+		n, err := sr.uvarint()
+		if err != nil {
+			return fmt.Errorf("shard %d: read entry count: %w", i, err)
+		}
+		if n == 0 || n > left {
+			return fmt.Errorf("shard %d: %d entries, %d left to read", i, n, left)
+		}
+		left -= n
+		size, err := sr.uvarint()
+		if err != nil {
+			return fmt.Errorf("shard %d: read size: %w", i, err)
+		}
+		// n and size are not verified yet, so they only hint, bounded.
+		sh := &rs.shards[i]
+		sh.slots = make([]uint64, max(minSlots, int(min(n, 1<<20))*4/3+1))
+		sh.arena = make([]byte, 0, min(size+6*n, 64<<20))
+		start := sr.offset()
+		for j := uint64(0); j < n; j++ {
+			if err := rs.readEntry(sr, int(i)); err != nil {
+				return fmt.Errorf("shard %d: entry %d: %w", i, j, err)
+			}
+		}
+		if got := sr.offset() - start; uint64(got) != size {
+			return fmt.Errorf("shard %d: %d bytes of entries, header says %d", i, got, size)
+		}
 	}
-	if e.str, err = r.readBytes(); err != nil {
-		return entry{}, "", fmt.Errorf("read value: %w", err)
-	}
-	return e, string(key), nil
+	return nil
 }
 
-func (r *snapshotReader) readBytes() ([]byte, error) {
-	n, err := r.uvarint()
-	if err != nil {
-		return nil, fmt.Errorf("read length: %w", err)
+// readSorted reads the entries of a version 1 to 3 stream, sorted over the
+// whole keyspace.
+func (rs *restoring) readSorted(sr *snapshotReader, count uint64) error {
+	// count is not verified yet, so it only hints, bounded.
+	perShard := int(min(count, 1<<30)/shardCount) + 1
+	for i := range rs.shards {
+		rs.shards[i].slots = make([]uint64, max(minSlots, perShard*4/3+1))
 	}
-	return r.readFullBytes(n)
+	for j := uint64(0); j < count; j++ {
+		if err := rs.readEntry(sr, -1); err != nil {
+			return fmt.Errorf("entry %d: %w", j, err)
+		}
+	}
+	return nil
+}
+
+// readEntry reads one entry into its shard, which must be want (-1: any),
+// checking that keys come in ascending order.
+func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
+	t, err := sr.ReadByte()
+	if err != nil {
+		return fmt.Errorf("read type: %w", err)
+	}
+	typ := valueType(t)
+	if typ != typeString && (typ != typeHash || sr.version < 2) {
+		return fmt.Errorf("unknown value type %d", t)
+	}
+	klen, err := sr.uvarint()
+	if err != nil {
+		return fmt.Errorf("read key length: %w", err)
+	}
+	if klen > maxStringLen {
+		return fmt.Errorf("key length %d exceeds %d", klen, maxStringLen)
+	}
+	if klen <= 1<<20 {
+		rs.key = slices.Grow(rs.key[:0], int(klen))[:klen]
+		err = sr.read(rs.key)
+	} else {
+		rs.key, err = sr.readNew(klen)
+	}
+	if err != nil {
+		return fmt.Errorf("read key: %w", err)
+	}
+	key := rs.key
+	fh := keyHash(key)
+	i := int(fh & (shardCount - 1))
+	if want >= 0 && i != want {
+		return fmt.Errorf("key belongs to shard %d", i)
+	}
+	if err := rs.checkOrder(i, key); err != nil {
+		return err
+	}
+	e := entry{typ: typ}
+	if e.expireAt, err = sr.varint(); err != nil {
+		return fmt.Errorf("read deadline: %w", err)
+	}
+	if e.modIndex, err = sr.uvarint(); err != nil {
+		return fmt.Errorf("read modification index: %w", err)
+	}
+	sh := &rs.shards[i]
+	obj := -1
+	switch {
+	case typ == typeHash:
+		if e.hash, err = sr.readHash(); err != nil {
+			return err
+		}
+		e.hash.gen = rs.gen
+		obj = sh.objPut(object{hash: e.hash})
+	default:
+		vlen, err := sr.uvarint()
+		if err != nil {
+			return fmt.Errorf("read value length: %w", err)
+		}
+		if vlen > inlineMax {
+			if e.str, err = sr.readNew(vlen); err != nil {
+				return fmt.Errorf("read value: %w", err)
+			}
+			obj = sh.objPut(object{str: e.str})
+			break
+		}
+		// Inline: the stream fills the value's room in the record.
+		off := sh.appendHead(key, &e, -1, int(vlen))
+		n := len(sh.arena)
+		sh.arena = sh.arena[:n+int(vlen)]
+		if err := sr.read(sh.arena[n:]); err != nil {
+			return fmt.Errorf("read value: %w", err)
+		}
+		rs.index(sh, off, &e)
+		return nil
+	}
+	rs.index(sh, sh.appendRecord(key, &e, obj), &e)
+	return nil
+}
+
+// checkOrder rejects a key not above the previous one: in its shard
+// (version 4, whose shards come one after the other), or in the whole
+// keyspace (earlier versions).
+func (rs *restoring) checkOrder(i int, key []byte) error {
+	if rs.last == nil || (rs.perShard && rs.last != &rs.shards[i]) {
+		return nil
+	}
+	if bytes.Compare(key, rs.last.keyAt(rs.lastOff)) <= 0 {
+		return errors.New("keys out of order")
+	}
+	return nil
+}
+
+// index adds the record just appended at off to sh's index.
+func (rs *restoring) index(sh *shard, off int, e *entry) {
+	sh.reserve(rs.seed)
+	sh.insertNew(rs.seed, off)
+	sh.count++
+	sh.gen = rs.gen
+	if e.expireAt != 0 {
+		rs.expires++
+	}
+	rs.last, rs.lastOff = sh, off
 }
 
 func (r *snapshotReader) readHash() (*hashValue, error) {

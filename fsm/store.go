@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"hash/maphash"
 	"sync"
 	"sync/atomic"
 )
@@ -25,19 +26,20 @@ func (t valueType) String() string {
 	return "none"
 }
 
-// entry is one key's value and metadata. Entries are stored by value so that
-// Snapshot can copy the map cheaply and still share the value bytes.
+// entry is one key's value and metadata, as decoded from its shard's record
+// (see shard).
 //
 // Value bytes are immutable once stored: readers' replies and snapshots
 // alias them after the lock is released. Writers replace them, with one
-// exception: APPEND may append in place into the spare capacity past len,
-// which no reader or snapshot can see because they only hold [:len]. Only the
-// entry currently in the map may use that spare capacity, so every slice
-// handed out or shared elsewhere (replies, COPY) has its capacity clipped.
+// exception: APPEND to a string kept outside the arena may append in place
+// into the spare capacity past len, which no reader or snapshot can see
+// because they only hold [:len]. Only the current value may use that spare
+// capacity, so every slice handed out or shared elsewhere (replies, COPY)
+// has its capacity clipped.
 //
 // A hash's structure (hash) is changed in place by writers, under the write
-// lock; its field and value bytes are immutable like str. Whatever outlives
-// the lock (snapshots, COPY) therefore clones the structure.
+// lock, once it is not shared with a snapshot (see hashValue.gen); its field
+// and value bytes are immutable like str. COPY clones the structure.
 type entry struct {
 	str      []byte
 	hash     *hashValue // typeHash only
@@ -74,8 +76,7 @@ func keyHash(key []byte) uint64 {
 	return h
 }
 
-func shardOf(key []byte) int                          { return int(keyHash(key) & (shardCount - 1)) }
-func (s *Store) shardFor(key []byte) map[string]entry { return s.shards[shardOf(key)] }
+func shardOf(key []byte) int { return int(keyHash(key) & (shardCount - 1)) }
 
 // createdBucketOf picks a key's created-bucket from its hash. FNV-1a's
 // last multiplication carries a key's last byte no higher than bit 48, so
@@ -96,10 +97,17 @@ func createdBucketOf(h uint64) int {
 // Store is the keyspace. Apply, Snapshot and Restore are called from one
 // goroutine; Read, Len, ExpiresLen and the other accessors may run
 // concurrently with them. One RWMutex guards all state: the shards are there
-// for SCAN's cursor, not (yet) for finer locking.
+// for SCAN's cursor and copy-on-write snapshots, not (yet) for finer locking.
 type Store struct {
-	mu      sync.RWMutex
-	shards  [shardCount]map[string]entry
+	mu     sync.RWMutex
+	shards [shardCount]shard
+	// seed hashes keys within a shard's index. It is random, as a Go
+	// map's, so that nobody can choose keys that collide; it decides only
+	// where a key sits in the index, never what any command sees.
+	seed maphash.Seed
+	// gen counts snapshot captures (see shard).
+	gen uint64
+
 	count   int    // keys in all shards, expired-but-present ones included
 	expires int    // entries with a deadline, for INFO keyspace
 	applied uint64 // index of the last applied log entry
@@ -127,15 +135,17 @@ type Store struct {
 
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{created: new([createdBuckets]uint64)}
+	s := &Store{created: new([createdBuckets]uint64), seed: maphash.MakeSeed(), gen: 1}
 	s.resetShards()
 	return s
 }
 
-// resetShards empties the keyspace. Shard maps are made on first use
-// (reading a nil map is fine), which keeps New and FLUSHALL cheap.
+// resetShards empties the keyspace. Shards allocate on first use, which
+// keeps New and FLUSHALL cheap; a snapshot keeps the old shards it shares.
 func (s *Store) resetShards() {
-	clear(s.shards[:])
+	for i := range s.shards {
+		s.shards[i] = shard{gen: s.gen}
+	}
 	s.count, s.expires = 0, 0
 }
 
@@ -202,7 +212,7 @@ func (s *Store) ModIndex(key []byte, now int64) uint64 {
 
 func (s *Store) modIndex(key []byte, now int64) uint64 {
 	h := keyHash(key)
-	if e, ok := s.shards[h&(shardCount-1)][string(key)]; ok && !e.expired(now) {
+	if e, ok := s.get(key, h); ok && !e.expired(now) {
 		return e.modIndex<<1 | 1
 	}
 	return s.created[createdBucketOf(h)] << 1
@@ -239,11 +249,22 @@ func (s *Store) Read(c Command, now int64) Reply {
 
 // lookupRead returns key's live entry as of now, without changing anything.
 func (s *Store) lookupRead(key []byte, now int64) (entry, bool) {
-	e, ok := s.shardFor(key)[string(key)]
+	e, ok := s.get(key, keyHash(key))
 	if !ok || e.expired(now) {
 		return entry{}, false
 	}
 	return e, true
+}
+
+// get returns key's entry, expired or not; h is keyHash(key). The caller
+// holds s.mu.
+func (s *Store) get(key []byte, h uint64) (entry, bool) {
+	sh := &s.shards[h&(shardCount-1)]
+	_, off, ok := sh.find(key, maphash.Bytes(s.seed, key))
+	if !ok {
+		return entry{}, false
+	}
+	return sh.decode(off).entry, true
 }
 
 // lookupValue is lookupRead for commands that read a key's value, counted

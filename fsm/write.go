@@ -1,8 +1,10 @@
 package fsm
 
 import (
+	"hash/maphash"
 	"math"
 	"math/big"
+	"slices"
 )
 
 // writer applies one write command. Every expiry decision uses now, the
@@ -11,16 +13,33 @@ type writer struct {
 	s     *Store
 	index uint64 // log index, recorded on every key the command changes
 	now   int64
+
+	// found is where the last lookup found its key (or the empty slot it
+	// would take), so that the put that usually follows for the same key
+	// need not hash and probe again. Any change to the shard voids it.
+	found lookupHint
+}
+
+type lookupHint struct {
+	key       []byte
+	fh, h     uint64 // keyHash and index hash
+	slot, off int
+	ok, valid bool
 }
 
 // lookup returns key's live entry. A key whose deadline has passed is
 // deleted on the way, which is deterministic because now is the command's
 // time, not the local clock.
 func (w *writer) lookup(key []byte) (entry, bool) {
-	e, ok := w.s.shardFor(key)[string(key)]
+	fh := keyHash(key)
+	h := maphash.Bytes(w.s.seed, key)
+	sh := &w.s.shards[fh&(shardCount-1)]
+	slot, off, ok := sh.find(key, h)
+	w.found = lookupHint{key: key, fh: fh, h: h, slot: slot, off: off, ok: ok, valid: true}
 	if !ok {
 		return entry{}, false
 	}
+	e := sh.decode(off).entry
 	if e.expired(w.now) {
 		w.remove(key)
 		w.s.expiredKeys.Add(1)
@@ -29,42 +48,115 @@ func (w *writer) lookup(key []byte) (entry, bool) {
 	return e, true
 }
 
+// own returns the shard at i for writing: the first write after a snapshot
+// capture copies its index and objects and freezes its arena (see shard).
+func (s *Store) own(i int) *shard {
+	sh := &s.shards[i]
+	if sh.gen != s.gen {
+		sh.slots = slices.Clone(sh.slots)
+		sh.objs = slices.Clone(sh.objs)
+		sh.frozen = len(sh.arena)
+		sh.gen = s.gen
+	}
+	return sh
+}
+
 // put stores e under key, stamped with the command's index. A key that did
 // not exist (or had expired) is a creation, recorded for ModIndex.
 func (w *writer) put(key []byte, e entry) {
-	h := keyHash(key)
-	shard := w.s.shards[h&(shardCount-1)]
-	if shard == nil {
-		shard = make(map[string]entry)
-		w.s.shards[h&(shardCount-1)] = shard
+	s := w.s
+	hint := w.found
+	w.found.valid = false
+	var fh, h uint64
+	if hint.valid && sameBytes(hint.key, key) {
+		fh, h = hint.fh, hint.h
+	} else {
+		hint.valid = false
+		fh, h = keyHash(key), maphash.Bytes(s.seed, key)
 	}
-	old, ok := shard[string(key)]
-	switch {
-	case !ok:
-		w.s.count++
-		w.s.created[createdBucketOf(h)] = w.index
-	case old.expired(w.now):
-		w.s.created[createdBucketOf(h)] = w.index
+	sh := s.own(int(fh & (shardCount - 1)))
+	if sh.reserve(s.seed) {
+		hint.valid = false
 	}
-	if ok && old.expireAt != 0 {
-		w.s.expires--
+	slot, off, found := hint.slot, hint.off, hint.ok
+	if !hint.valid {
+		slot, off, found = sh.find(key, h)
+	}
+	old := record{obj: -1}
+	if found {
+		old = sh.decode(off)
+		if old.expired(w.now) {
+			s.created[createdBucketOf(fh)] = w.index
+		}
+		if old.expireAt != 0 {
+			s.expires--
+		}
+	} else {
+		s.count++
+		s.created[createdBucketOf(fh)] = w.index
 	}
 	if e.expireAt != 0 {
-		w.s.expires++
+		s.expires++
 	}
 	e.modIndex = w.index
-	shard[string(key)] = e
+
+	obj := -1
+	switch {
+	case e.needsObject() && old.obj >= 0:
+		obj = old.obj
+		sh.objs[obj] = object{str: e.str, hash: e.hash}
+	case e.needsObject():
+		obj = sh.objPut(object{str: e.str, hash: e.hash})
+	case old.obj >= 0:
+		sh.objFree(old.obj)
+	}
+	// A record past frozen that keeps its shape and its value bytes (a
+	// new deadline, a hash or long string changed in place, WATCH's
+	// index) is rewritten in place rather than appended.
+	if found && off >= sh.frozen && old.typ == e.typ && (old.expireAt != 0) == (e.expireAt != 0) &&
+		((obj >= 0 && obj == old.obj) || (obj < 0 && old.obj < 0 && sameBytes(old.str, e.str))) {
+		sh.patch(off, e.modIndex, e.expireAt)
+		return
+	}
+	newOff := sh.appendRecord(key, &e, obj)
+	if found {
+		// A compaction while appending copied the old record too.
+		sh.garbage += old.size
+		sh.slots[slot] = makeSlot(h, newOff)
+		return
+	}
+	sh.slots[slot] = makeSlot(h, newOff)
+	sh.count++
+}
+
+// sameBytes reports whether a and b are the same bytes in memory.
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func (w *writer) remove(key []byte) {
-	shard := w.s.shardFor(key)
-	if old, ok := shard[string(key)]; ok {
-		if old.expireAt != 0 {
-			w.s.expires--
-		}
-		w.s.count--
-		delete(shard, string(key))
+	w.found.valid = false
+	s := w.s
+	fh := keyHash(key)
+	i := int(fh & (shardCount - 1))
+	h := maphash.Bytes(s.seed, key)
+	if _, _, ok := s.shards[i].find(key, h); !ok {
+		return
 	}
+	sh := s.own(i)
+	slot, off, _ := sh.find(key, h)
+	old := sh.decode(off)
+	if old.expireAt != 0 {
+		s.expires--
+	}
+	if old.obj >= 0 {
+		sh.objFree(old.obj)
+	}
+	s.count--
+	sh.count--
+	sh.garbage += old.size
+	sh.deleteSlot(s.seed, slot)
+	sh.maybeCompact()
 }
 
 // ownedCopy copies b into a slice the store owns, with no spare capacity.
@@ -84,6 +176,7 @@ func stringEntry(b []byte, expireAt int64) entry {
 // run applies c, whatever it is: a transaction, a read (answered as of the
 // carried time) or a write.
 func (w *writer) run(c Command) Reply {
+	w.found.valid = false
 	switch {
 	case c.op == opMulti:
 		return w.multi(c)
@@ -133,6 +226,7 @@ func (w *writer) apply(c Command) Reply {
 		return w.incrByFloat(c.args[0], c.args[1])
 	case opFlushAll:
 		w.s.resetShards()
+		w.found.valid = false
 		return OK
 	case opGetDel:
 		e, found := w.lookup(c.args[0])
@@ -176,6 +270,7 @@ func (w *writer) apply(c Command) Reply {
 		src.str = src.str[:len(src.str):len(src.str)]
 		if src.hash != nil {
 			src.hash = src.hash.clone()
+			src.hash.gen = w.s.gen
 		}
 		w.put(c.args[1], src)
 		return One

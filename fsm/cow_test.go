@@ -1,0 +1,345 @@
+package fsm
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// randomWrite returns a random write over a small keyspace, of every kind
+// that changes a shard: short and long strings (inline and objects),
+// appends that cross inlineMax, deadlines set, changed and removed, hashes
+// small and converted, renames and copies across shards, deletions and the
+// odd FLUSHALL.
+func randomWrite(r *rand.Rand, now int64) string {
+	key := func() string { return fmt.Sprintf("k%d", r.IntN(300)) }
+	hkey := func() string { return fmt.Sprintf("h%d", r.IntN(40)) }
+	val := func() string {
+		if r.IntN(8) == 0 {
+			return strings.Repeat(string(rune('a'+r.IntN(26))), inlineMax-5+r.IntN(20))
+		}
+		return fmt.Sprintf("v%d", r.IntN(1000))
+	}
+	switch r.IntN(22) {
+	case 0, 1, 2, 3:
+		return "SET " + key() + " " + val()
+	case 4:
+		return fmt.Sprintf("SET %s %s PX %d", key(), val(), 1+r.IntN(50))
+	case 5:
+		return "APPEND " + key() + " " + val()
+	case 6:
+		return "DEL " + key() + " " + key()
+	case 7:
+		return fmt.Sprintf("PEXPIREAT %s %d", key(), now+int64(r.IntN(100)-20))
+	case 8:
+		return "PERSIST " + key()
+	case 9:
+		return "RENAME " + key() + " " + key()
+	case 10:
+		return "COPY " + hkey() + " " + hkey() + " REPLACE"
+	case 11:
+		return "COPY " + key() + " " + key()
+	case 12, 13:
+		return fmt.Sprintf("HSET %s f%d %s", hkey(), r.IntN(20), val())
+	case 14:
+		return fmt.Sprintf("HDEL %s f%d f%d", hkey(), r.IntN(20), r.IntN(20))
+	case 15:
+		return fmt.Sprintf("HINCRBY %s n %d", hkey(), r.IntN(10))
+	case 16:
+		return "INCR " + key()
+	case 17:
+		return fmt.Sprintf("SETRANGE %s %d x", key(), r.IntN(300))
+	case 18:
+		return "GETDEL " + key()
+	case 19:
+		return fmt.Sprintf("MSET %s %s %s %s", key(), val(), key(), val())
+	case 20:
+		return fmt.Sprintf("PEXPIRE %s %d", hkey(), 1+r.IntN(50))
+	default:
+		if r.IntN(10) == 0 {
+			return "FLUSHALL"
+		}
+		return "SET " + key() + " " + val()
+	}
+}
+
+// replayed returns the snapshot of a fresh store that applied the first n
+// entries of log: what a snapshot captured after entry n must hold.
+func replayed(t testing.TB, log [][]byte, n int) []byte {
+	t.Helper()
+	s := New()
+	for i := 0; i < n; i++ {
+		s.Apply(uint64(i+1), log[i])
+	}
+	return snapshotBytes(t, s)
+}
+
+// TestSnapshotCopyOnWrite captures snapshots among random writes and
+// writes them out later, some while writes go on and some after more
+// captures: each must hold exactly the state after its index, as a replay
+// of the log up to there gives it.
+func TestSnapshotCopyOnWrite(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+			r := rand.New(rand.NewPCG(seed, 7))
+			n := newNode()
+			type capture struct {
+				wt    io.WriterTo
+				index int
+				got   []byte
+				async bool
+				done  chan struct{}
+			}
+			var caps []*capture
+			now := scriptTime
+			for i := 0; i < 3000; i++ {
+				now += int64(r.IntN(3))
+				n.do(t, now, randomWrite(r, now))
+				if r.IntN(150) != 0 {
+					continue
+				}
+				wt, err := n.store.Snapshot()
+				if err != nil {
+					t.Fatal(err)
+				}
+				c := &capture{wt: wt, index: int(n.index), done: make(chan struct{})}
+				caps = append(caps, c)
+				if c.async = r.IntN(2) == 0; c.async {
+					// Written while the writes go on.
+					go func() {
+						defer close(c.done)
+						var buf bytes.Buffer
+						if _, err := c.wt.WriteTo(&buf); err != nil {
+							t.Error(err)
+						}
+						c.got = buf.Bytes()
+					}()
+				}
+			}
+			if len(caps) < 5 {
+				t.Fatalf("only %d captures", len(caps))
+			}
+			for _, c := range caps {
+				if !c.async {
+					var buf bytes.Buffer
+					if _, err := c.wt.WriteTo(&buf); err != nil {
+						t.Fatal(err)
+					}
+					c.got = buf.Bytes()
+					close(c.done)
+				}
+			}
+			for _, c := range caps {
+				<-c.done
+				if want := replayed(t, n.log, c.index); !bytes.Equal(c.got, want) {
+					t.Fatalf("snapshot captured after entry %d differs from a replay up to it", c.index)
+				}
+			}
+			// And the store itself still equals a replay of the whole log.
+			if !bytes.Equal(snapshotBytes(t, n.store), replayed(t, n.log, len(n.log))) {
+				t.Fatal("the store differs from a replay of its log")
+			}
+		})
+	}
+}
+
+// TestSnapshotConcurrentReads reads every key while snapshots are written
+// out and writes change the shards they share, for -race.
+func TestSnapshotConcurrentReads(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	n := newNode()
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	reads := []Command{parseLine(t, 0, "KEYS *"), parseLine(t, 0, "SCAN 0 COUNT 1000"),
+		parseLine(t, 0, "HGETALL h1"), parseLine(t, 0, "MGET k1 k2 k3"), parseLine(t, 0, "RANDOMKEY")}
+	for g := 0; g < 2; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				for _, c := range reads {
+					_ = appendRESP2(nil, n.store.Read(c, scriptTime))
+				}
+				n.store.ExpiredSample(scriptTime, 10)
+			}
+		}()
+	}
+	for i := 0; i < 2000; i++ {
+		n.do(t, scriptTime, randomWrite(r, scriptTime))
+		if i%200 == 0 {
+			wt, _ := n.store.Snapshot()
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = wt.WriteTo(io.Discard) }()
+		}
+	}
+	close(stop)
+	wg.Wait()
+}
+
+// TestKeyspaceAgainstModel runs many random writes over enough keys to
+// grow, rehash and compact the shards' indexes and arenas, and checks every
+// key against a plain map after each batch.
+func TestKeyspaceAgainstModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	n := newNode()
+	model := map[string]string{}
+	const keys = 20000
+	for round := 0; round < 6; round++ {
+		for i := 0; i < 30000; i++ {
+			k := fmt.Sprintf("key:%d", r.IntN(keys))
+			switch r.IntN(5) {
+			case 0:
+				n.do(t, scriptTime, "DEL "+k)
+				delete(model, k)
+			case 1:
+				v := strings.Repeat("y", r.IntN(2*inlineMax))
+				if v == "" {
+					v = "e"
+				}
+				n.do(t, scriptTime, "SET "+k+" "+v)
+				model[k] = v
+			default:
+				v := fmt.Sprint(r.IntN(1 << 30))
+				n.do(t, scriptTime, "SET "+k+" "+v)
+				model[k] = v
+			}
+		}
+		if got := n.store.Len(); got != len(model) {
+			t.Fatalf("round %d: Len = %d, want %d", round, got, len(model))
+		}
+		for i := 0; i < keys; i++ {
+			k := fmt.Sprintf("key:%d", i)
+			got := n.store.Read(parseLine(t, 0, "GET "+k), scriptTime)
+			want, ok := model[k]
+			if !ok && got.Kind != KindNil || ok && string(got.Bytes) != want {
+				t.Fatalf("round %d: GET %s = %s, want %q (present %v)", round, k, got, want, ok)
+			}
+		}
+		seen := 0
+		for cursor := "0"; ; {
+			rep := n.store.Read(parseLine(t, 0, "SCAN "+cursor+" COUNT 500"), scriptTime)
+			for _, e := range rep.Elems[1].Elems {
+				if _, ok := model[string(e.Bytes)]; !ok {
+					t.Fatalf("SCAN returned %q, which is not in the model", e.Bytes)
+				}
+				seen++
+			}
+			if cursor = string(rep.Elems[0].Bytes); cursor == "0" {
+				break
+			}
+		}
+		if seen != len(model) {
+			t.Fatalf("round %d: SCAN saw %d keys, want %d", round, seen, len(model))
+		}
+	}
+	// Arena garbage stays bounded by compaction.
+	for i := range n.store.shards {
+		sh := &n.store.shards[i]
+		if sh.garbage > len(sh.arena)/4+512+2*recordMax {
+			t.Fatalf("shard %d: %d of %d arena bytes are garbage", i, sh.garbage, len(sh.arena))
+		}
+	}
+}
+
+// recordMax bounds one record of TestKeyspaceAgainstModel: a shard's
+// garbage may exceed a quarter of its arena by the records written into
+// the room its last compaction left.
+const recordMax = 2*inlineMax + 64
+
+var fixtureLines = []string{
+	"SET a 1", "SET b 2 EX 100", "SET empty ''", "MSET c 3 d 4", "INCRBY n 42",
+	"APPEND app x", "APPEND app y", "SETRANGE bin 3 z", "PEXPIREAT c 1800000000000",
+	"INCRBYFLOAT f 1.5", "HSET h b 2 a 1 c 3", "HDEL h a", "HSET h a 9", "EXPIRE h 100",
+	"HSET conv f1 v1 f2 " + strings.Repeat("w", 70), "HDEL conv f1",
+	"SET long " + strings.Repeat("L", 300), "APPEND long tail", "DEL d",
+}
+
+// TestRestoreVersion3 restores a version 3 snapshot, written by the
+// previous release from fixtureLines (testdata/snapshot-v3.bin), into the
+// state those commands give now.
+func TestRestoreVersion3(t *testing.T) {
+	old, err := os.ReadFile("testdata/snapshot-v3.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old[4] != 3 {
+		t.Fatalf("fixture is version %d", old[4])
+	}
+	want := newNode()
+	for _, l := range fixtureLines {
+		if r := want.do(t, scriptTime, l); r.IsError() {
+			t.Fatalf("%s: %s", l, r)
+		}
+	}
+	s := New()
+	if err := s.Restore(bytes.NewReader(old)); err != nil {
+		t.Fatalf("Restore v3: %v", err)
+	}
+	if !bytes.Equal(snapshotBytes(t, s), snapshotBytes(t, want.store)) {
+		t.Fatal("the restored version 3 snapshot differs from the state its commands give")
+	}
+	if got := s.Read(parseLine(t, 0, "GET long"), scriptTime).String(); got != `"`+strings.Repeat("L", 300)+`tail"` {
+		t.Errorf("GET long = %s", got)
+	}
+	for i := range old[:len(old)-4] {
+		bad := bytes.Clone(old)
+		bad[i] ^= 0x20
+		if err := New().Restore(bytes.NewReader(bad)); err == nil {
+			t.Fatalf("a version 3 snapshot with byte %d flipped was accepted", i)
+		}
+	}
+}
+
+// TestRestoreRejectsMisplacedKeys checks version 4's structure checks: a
+// stream whose checksum is right but whose shards or keys are out of place
+// is refused.
+func TestRestoreRejectsMisplacedKeys(t *testing.T) {
+	// Two keys in one shard and one in another, built by hand.
+	var k1, k2 []byte
+	for i := 0; k2 == nil; i++ {
+		k := []byte(fmt.Sprintf("x%d", i))
+		switch {
+		case k1 == nil:
+			k1 = k
+		case shardOf(k) == shardOf(k1):
+			k2 = k
+		}
+	}
+	if bytes.Compare(k1, k2) > 0 {
+		k1, k2 = k2, k1
+	}
+	entry := func(k []byte) []byte {
+		return append(append(append([]byte{byte(typeString), byte(len(k))}, k...), 0, 1), 1, 'v')
+	}
+	stream := func(shard int, keys ...[]byte) []byte {
+		b := append([]byte("RCSN"), 4, 9, 0, byte(len(keys)), byte(shard&0x7f|0x80), byte(shard>>7), byte(len(keys)))
+		var body []byte
+		for _, k := range keys {
+			body = append(body, entry(k)...)
+		}
+		b = append(append(b, byte(len(body))), body...)
+		return castagnoliAppend(b)
+	}
+	if err := New().Restore(bytes.NewReader(stream(shardOf(k1), k1, k2))); err != nil {
+		t.Fatalf("a well-formed hand-built stream: %v", err)
+	}
+	for name, b := range map[string][]byte{
+		"keys out of order": stream(shardOf(k1), k2, k1),
+		"duplicate key":     stream(shardOf(k1), k1, k1),
+		"wrong shard":       stream((shardOf(k1)+1)%shardCount, k1, k2),
+	} {
+		if err := New().Restore(bytes.NewReader(b)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
