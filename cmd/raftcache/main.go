@@ -8,11 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -46,8 +48,15 @@ func run() error {
 		maxQuery = flag.String("client_query_buffer_limit", "1gb", "largest request (and transaction) a client may send, as Redis's client-query-buffer-limit")
 		verbose  = flag.Bool("v", false, "log debug messages")
 		pprofAt  = flag.String("pprof", "", "serve net/http/pprof on this address (off when empty; never expose it publicly)")
+		gcPct    = flag.Int("gc_percent", defaultGCPercent, "heap growth over the live heap that triggers a garbage collection, as GOGC (negative: off)")
+		memLimit = flag.String("memory_limit", "0", "soft limit on the process's memory, as GOMEMLIMIT, in Redis's size units (0: none); the collector works harder near it, nothing is evicted")
 	)
 	flag.Parse()
+	limit, err := resp.ParseMemory(*memLimit)
+	if err != nil {
+		return fmt.Errorf("-memory_limit: %w", err)
+	}
+	setGC(*gcPct, limit)
 	bulkLimit, err := resp.ParseMemory(*maxBulk)
 	if err != nil {
 		return fmt.Errorf("-proto_max_bulk_len: %w", err)
@@ -153,6 +162,28 @@ func run() error {
 		return nil
 	}
 	return nodeErr
+}
+
+// defaultGCPercent is lower than Go's 100 because a cache's heap is mostly
+// its live keyspace, which a collection cannot free: at 100 the process
+// holds up to twice the keyspace between collections.
+const defaultGCPercent = 25
+
+// setGC applies -gc_percent and -memory_limit. Flags given explicitly win;
+// otherwise the GOGC and GOMEMLIMIT environment variables, which the
+// runtime has already applied, are left alone.
+func setGC(percent int, limit int64) {
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["gc_percent"] || os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
+	if set["memory_limit"] || os.Getenv("GOMEMLIMIT") == "" {
+		if limit == 0 {
+			limit = math.MaxInt64 // the runtime's "no limit"
+		}
+		debug.SetMemoryLimit(limit)
+	}
 }
 
 // pprofHandler serves the runtime profiles under /debug/pprof/, as
