@@ -51,7 +51,7 @@ type Config struct {
 
 	TickInterval    time.Duration // raft tick; default 100ms
 	ElectionTicks   int           // ticks without a leader before an election; default 10
-	SnapshotEntries uint64        // applied entries between snapshots; default 10000
+	SnapshotEntries uint64        // applied entries between snapshots, or more for a large state (see snapshotInterval); default 10000
 	CatchUpEntries  uint64        // entries kept behind a snapshot for slow followers; default 5000, or SnapshotEntries if fewer
 	ReadTimeout     time.Duration // bound on one ReadIndex round; default 5s
 	JoinTimeout     time.Duration // how long to keep trying to join; default 20s
@@ -214,6 +214,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 
 	var (
 		bootstrap bool
+		soleVoter bool // restarting as the only voter of its configuration
 		peers     []transport.MemberInfo
 	)
 	switch {
@@ -243,6 +244,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		// has voted for nobody and logged nothing: bootstrapping again is
 		// the same as the first attempt.
 		bootstrap = rec.meta.Founder && rec.snap == nil && rec.nEntries == 0 && raft.IsEmptyHardState(rec.hard)
+		soleVoter = rec.snap != nil && len(rec.snap.Voters) == 1 && rec.snap.Voters[0] == n.id
 		log.Info("restarting member", "id", FormatID(n.id), "snapshot_index", n.applied.Load(), "wal_entries", rec.nEntries)
 	case cfg.Join != "":
 		// The ID is chosen here and made durable before asking, so that a
@@ -332,6 +334,15 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 	go n.raftLoop()
 	go n.applyLoop()
 	go n.readLoop()
+	if soleVoter {
+		// Nobody else can vote, so waiting out an election timeout only
+		// delays the first request. raft itself refuses to campaign while
+		// committed membership changes after the snapshot are unapplied,
+		// which is when the configuration may have more voters.
+		if err := n.raft.Campaign(ctx); err != nil {
+			n.log.Warn("campaign at restart", "err", err)
+		}
+	}
 	return n, nil
 }
 

@@ -42,12 +42,34 @@ func (n *Node) restoreSnapshot(term, index uint64) error {
 	return nil
 }
 
+// snapshotKeysPerEntry scales the snapshot interval with the state: a
+// snapshot is taken at most every Len()/snapshotKeysPerEntry entries (see
+// snapshotInterval).
+const snapshotKeysPerEntry = 16
+
+// sized is a StateMachine that can tell how many keys its snapshots hold.
+type sized interface{ Len() int }
+
+// snapshotInterval is how many entries are applied between snapshots:
+// SnapshotEntries, or a sixteenth of the state machine's keys if more. A
+// snapshot's cost grows with the keys, so a fixed interval would have a
+// large keyspace written out over and over (every second or so under
+// load); a sixteenth keeps that cost per entry bounded, while the raft log
+// kept in memory and replayed at a restart stays small next to the state.
+func (n *Node) snapshotInterval() uint64 {
+	every := n.cfg.SnapshotEntries
+	if s, ok := n.sm.(sized); ok {
+		every = max(every, uint64(s.Len())/snapshotKeysPerEntry)
+	}
+	return every
+}
+
 // maybeSnapshot starts a snapshot when enough entries were applied since
 // the last one. The state machine captures its state here, between applies;
 // writing it out and compacting the log happen on another goroutine.
 func (n *Node) maybeSnapshot() {
 	applied := n.applied.Load()
-	if applied-n.snapIndex.Load() < n.cfg.SnapshotEntries || n.snapping.Load() {
+	if n.snapping.Load() || applied-n.snapIndex.Load() < n.snapshotInterval() {
 		return
 	}
 	c := n.capture()

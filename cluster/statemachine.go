@@ -7,6 +7,10 @@ import "io"
 // order, never from the raft loop, so an implementation needs no locking
 // between those three; it needs its own locking only for reads it serves
 // concurrently.
+//
+// A StateMachine that also has a Len() int method, the number of keys its
+// snapshots hold, is snapshotted less often as it grows (see
+// Node.snapshotInterval).
 type StateMachine interface {
 	// Apply applies the command of the committed entry at index and returns
 	// the command's result, which Replicate hands to the proposer. Apply must

@@ -185,15 +185,17 @@ func (b *bench) raftcacheKeyspace(ctx context.Context, mem *memoryResult, rs *re
 	if err != nil {
 		return err
 	}
-	// A snapshot still being written holds a copy of the entry table; RSS
-	// is read once none is (the last one covers all but < snapEvery).
+	// RSS is read once the load's last snapshot is saved: the node takes
+	// one every max(-snapshot_entries, keys/16) entries (cluster's
+	// snapshotInterval), so the last one covers all but fewer than that.
+	every := max(uint64(snapEvery), uint64(b.cfg.keys)/16)
 	var lastSnap uint64
 	err = waitUntil(ctx, s.process, 5*time.Minute, 100*time.Millisecond, "the load's last snapshot", func() (bool, error) {
 		saved, err := snapshotsSaved(s.log())
 		if len(saved) > 0 {
 			lastSnap = saved[len(saved)-1].Index
 		}
-		return applied < snapEvery || applied-lastSnap < snapEvery, err
+		return applied < every || applied-lastSnap < every, err
 	})
 	if err != nil {
 		return err
@@ -217,6 +219,9 @@ func (b *bench) raftcacheKeyspace(ctx context.Context, mem *memoryResult, rs *re
 	// applied-lastSnap reaches -snapshot_entries.
 	without := b.cfg.snapshotRequests
 	trigger := applied + 1 + uint64(without) + uint64(max(without/4, 1))
+	if trigger-lastSnap < every {
+		return fmt.Errorf("-snapshot_requests %d too few for %d keys: the node snapshots at most every %d entries", without, b.cfg.keys, every)
+	}
 	s.extraFlags = []string{"-snapshot_entries", strconv.FormatUint(trigger-lastSnap, 10)}
 	if b.cfg.profileDir != "" {
 		file := filepath.Join(b.cfg.profileDir, fmt.Sprintf("raftcache-restart-%s-keys.cpu.pb.gz", shortCount(b.cfg.keys)))

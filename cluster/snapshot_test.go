@@ -1,0 +1,90 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+)
+
+// sizedKV is a kvSM that reports its number of keys, as fsm.Store does.
+type sizedKV struct {
+	*kvSM
+	keys int
+}
+
+func (s sizedKV) Len() int { return s.keys }
+
+func TestSnapshotIntervalScalesWithKeys(t *testing.T) {
+	for _, tc := range []struct {
+		sm   StateMachine
+		want uint64
+	}{
+		{newKV(), 100},                // no Len: the configured interval
+		{sizedKV{newKV(), 0}, 100},    // empty
+		{sizedKV{newKV(), 1600}, 100}, // a sixteenth is below it
+		{sizedKV{newKV(), 1_000_000}, 1_000_000 / snapshotKeysPerEntry},
+	} {
+		n := &Node{cfg: Config{SnapshotEntries: 100}, sm: tc.sm}
+		if got := n.snapshotInterval(); got != tc.want {
+			t.Errorf("%T: snapshotInterval = %d, want %d", tc.sm, got, tc.want)
+		}
+	}
+}
+
+// TestSoleVoterRestartsLeading checks that a single node restarted from a
+// snapshot leads at once, instead of waiting out an election timeout that
+// only it can end.
+func TestSoleVoterRestartsLeading(t *testing.T) {
+	tune := func(cfg *Config) {
+		cfg.SnapshotEntries = 20
+		cfg.TickInterval = 100 * time.Millisecond
+		cfg.ElectionTicks = 30 // 3 s, at least, without the campaign
+	}
+	c := newTestCluster(t, 1, tune)
+	for i := 0; i < 50; i++ {
+		c.set(1, fmt.Sprintf("k%d", i), "v")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.nodes[1].n.snapIndex.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no snapshot taken")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.stop(1)
+	start := time.Now()
+	c.start(1, "")
+	c.waitLeader()
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("restarted sole voter led after %s, want well under its 3 s election timeout", took)
+	}
+	if got := c.get(1, "k49"); got != "v" {
+		t.Errorf("after restart k49 = %q", got)
+	}
+}
+
+// TestSnapshotFileWrittenInPieces writes a snapshot larger than several
+// writeback pieces and reads it back whole.
+func TestSnapshotFileWrittenInPieces(t *testing.T) {
+	d := snapDir{t.TempDir()}
+	body := bytes.Repeat([]byte("0123456789abcdef"), (3*writebackPiece+12345)/16)
+	h := snapHeader{Term: 2, Index: 9, Voters: []uint64{1}}
+	if err := d.write(h, writerTo(body)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := verifySnapFile(d.path(2, 9))
+	if err != nil || got.Index != 9 {
+		t.Fatalf("verify: %+v, %v", got, err)
+	}
+	_, r, f, err := d.open(2, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	read, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(read, body) {
+		t.Fatalf("read back %d bytes (%v), want the %d written", len(read), err, len(body))
+	}
+}
