@@ -196,9 +196,12 @@ func (d *disk) newestSnapshot(walSnaps []*walpb.Snapshot) (snapHeader, bool, err
 // startPurge removes WAL segments that snapshots made obsolete. etcd's purge
 // only deletes a segment once the WAL has released its lock on it
 // (ReleaseLockTo after a snapshot), so live segments are never removed.
+// It keeps none of the released ones, and looks every second: a restart
+// decodes every segment left (wal.ValidSnapshotEntries), and after a 1M-key
+// load the old ones were most of a second of it.
 func (d *disk) startPurge() {
 	d.purgeStop = make(chan struct{})
-	fileutil.PurgeFile(d.zl, walDir(d.dir), "wal", 5, 30*time.Second, d.purgeStop)
+	fileutil.PurgeFile(d.zl, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
 }
 
 // saveReady persists one Ready: the snapshot record first, then entries and
