@@ -343,3 +343,32 @@ func TestRestoreRejectsMisplacedKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestShardKeyOrder checks the sort behind SCAN, KEYS and snapshots on
+// keys that share long prefixes, differ only past eight bytes, or hold zero
+// bytes where a shorter key ends.
+func TestShardKeyOrder(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	s := New()
+	w := writer{s: s, index: 1, now: scriptTime}
+	alphabet := []byte{0, 1, 'a', 'b', 0xff}
+	for i := 0; i < 5000; i++ {
+		k := []byte("common-prefix:")
+		for n := r.IntN(14); n > 0; n-- {
+			k = append(k, alphabet[r.IntN(len(alphabet))])
+		}
+		w.put(k, stringEntry([]byte("v"), 0))
+	}
+	for i := range s.shards {
+		sh := &s.shards[i]
+		offs := sh.offsets(nil)
+		if len(offs) != sh.count {
+			t.Fatalf("shard %d: %d offsets for %d keys", i, len(offs), sh.count)
+		}
+		for j := 1; j < len(offs); j++ {
+			if bytes.Compare(sh.keyAt(offs[j-1]), sh.keyAt(offs[j])) >= 0 {
+				t.Fatalf("shard %d: %q before %q", i, sh.keyAt(offs[j-1]), sh.keyAt(offs[j]))
+			}
+		}
+	}
+}
