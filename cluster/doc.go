@@ -31,8 +31,12 @@
 // The apply loop applies entries to the StateMachine in log order, applies
 // membership changes, wakes the proposers waiting for them (registered
 // before proposing, keyed by this node's ID and a sequence number, so no
-// wake-up is lost or misdelivered), and captures snapshots. Snapshot files
-// are written, fsynced and compacted behind on their own goroutine. The
+// wake-up is lost or misdelivered), and captures snapshots, every
+// Config.SnapshotEntries entries or a sixteenth of the state machine's keys
+// if more. Snapshot files are written on their own goroutine, paced and
+// written back to disk a piece at a time so that the WAL's fsyncs never
+// queue behind them, fsynced, and the log is compacted behind them; old
+// ones are deleted a piece at a time for the same reason. The
 // read loop batches concurrent LinearizableRead callers into one ReadIndex
 // round. No loop does another's work, so a large snapshot never delays a
 // heartbeat.

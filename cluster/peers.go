@@ -49,11 +49,7 @@ func (h transportHandler) ReceiveSnapshot(ctx context.Context, m *raftpb.Message
 
 func (h transportHandler) OpenSnapshot(m *raftpb.Message) (io.ReadCloser, error) {
 	md := m.GetSnapshot().GetMetadata()
-	f, err := h.n.disk.snaps.openFile(md.GetTerm(), md.GetIndex())
-	if err != nil {
-		return nil, err // not f: a nil *os.File in an io.ReadCloser is not nil
-	}
-	return f, nil
+	return h.n.disk.snaps.openFile(md.GetTerm(), md.GetIndex())
 }
 
 func (h transportHandler) IsRemoved(id uint64) bool { return h.n.members.isRemoved(id) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -68,7 +69,7 @@ func TestSoleVoterRestartsLeading(t *testing.T) {
 // TestSnapshotFileWrittenInPieces writes a snapshot larger than several
 // writeback pieces and reads it back whole.
 func TestSnapshotFileWrittenInPieces(t *testing.T) {
-	d := snapDir{t.TempDir()}
+	d := newSnapDir(t.TempDir())
 	body := bytes.Repeat([]byte("0123456789abcdef"), (3*writebackPiece+12345)/16)
 	h := snapHeader{Term: 2, Index: 9, Voters: []uint64{1}}
 	if err := d.write(h, writerTo(body)); err != nil {
@@ -86,5 +87,40 @@ func TestSnapshotFileWrittenInPieces(t *testing.T) {
 	read, err := io.ReadAll(r)
 	if err != nil || !bytes.Equal(read, body) {
 		t.Fatalf("read back %d bytes (%v), want the %d written", len(read), err, len(body))
+	}
+}
+
+// TestPurgeRemovesInPieces checks that purge deletes large snapshot files
+// (truncated a piece at a time) and leaves a file open for sending whole.
+func TestPurgeRemovesInPieces(t *testing.T) {
+	d := newSnapDir(t.TempDir())
+	body := bytes.Repeat([]byte("x"), 2*removePiece+100)
+	for i := uint64(1); i <= 5; i++ {
+		if err := d.write(snapHeader{Term: 1, Index: i, Voters: []uint64{1}}, writerTo(body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sending, err := d.openFile(1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.purge(3, false); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := d.list()
+	if len(files) != 3 || files[2].index != 3 {
+		t.Fatalf("after purge: %+v, want indexes 5, 4, 3", files)
+	}
+	// The file being sent was unlinked, not truncated.
+	n, err := io.Copy(io.Discard, sending)
+	sending.Close()
+	if err != nil || n < int64(len(body)) {
+		t.Fatalf("the file open for sending read %d bytes (%v), want at least %d", n, err, len(body))
+	}
+	if left, _ := filepath.Glob(filepath.Join(d.dir, "*.del")); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	if len(d.sending.n) != 0 {
+		t.Fatalf("open count not released: %v", d.sending.n)
 	}
 }

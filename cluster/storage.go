@@ -69,7 +69,7 @@ func newDisk(stateDir string, log *slog.Logger) (*disk, error) {
 			return nil, fmt.Errorf("create state dir: %w", err)
 		}
 	}
-	d := &disk{log: log, zl: newZapLogger(log), dir: stateDir, snaps: snapDir{snapPath(stateDir)}, mem: raft.NewMemoryStorage()}
+	d := &disk{log: log, zl: newZapLogger(log), dir: stateDir, snaps: newSnapDir(snapPath(stateDir)), mem: raft.NewMemoryStorage()}
 	if err := d.snaps.purge(3, false); err != nil {
 		return nil, err
 	}
