@@ -392,12 +392,13 @@ func TestActiveExpiry(t *testing.T) {
 }
 
 // TestServerFlags checks the RESP flags reach the server: a password, the
-// request limits and the advertised address.
+// request limits and the advertised address; and that the memory flags
+// are parsed (a bad -memory_limit is refused).
 func TestServerFlags(t *testing.T) {
 	ctx := context.Background()
 	n := newProc(t)
 	n.startWith(nil, "-requirepass", "pw", "-proto_max_bulk_len", "2mb", "-client_query_buffer_limit", "3MB",
-		"-resp_advertise", "127.0.0.1:7777")
+		"-resp_advertise", "127.0.0.1:7777", "-gc_percent", "10", "-memory_limit", "1gb")
 	if err := n.client().Ping(ctx).Err(); err == nil || err.Error() != "NOAUTH Authentication required." {
 		t.Errorf("PING without a password: %v", err)
 	}
@@ -417,9 +418,11 @@ func TestServerFlags(t *testing.T) {
 	if addr := slots[0].Nodes[0].Addr; addr != "127.0.0.1:7777" {
 		t.Errorf("CLUSTER SLOTS = %+v, want the advertised address", slots)
 	}
-	bad := exec.Command(binPath, "-state_dir", t.TempDir(), "-proto_max_bulk_len", "lots")
-	if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), "proto_max_bulk_len") {
-		t.Errorf("a bad -proto_max_bulk_len: %v\n%s", err, out)
+	for _, flag := range []string{"proto_max_bulk_len", "memory_limit"} {
+		bad := exec.Command(binPath, "-state_dir", t.TempDir(), "-"+flag, "lots")
+		if out, err := bad.CombinedOutput(); err == nil || !strings.Contains(string(out), flag) {
+			t.Errorf("a bad -%s: %v\n%s", flag, err, out)
+		}
 	}
 }
 
