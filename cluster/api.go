@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -29,18 +30,63 @@ func (n *Node) Replicate(ctx context.Context, cmd []byte) (any, error) {
 // that carried cmd, so that a caller can later ask which members have it
 // (Members' Match), as Redis's WAIT does.
 func (n *Node) ReplicateIndex(ctx context.Context, cmd []byte) (val any, index uint64, err error) {
-	seq := n.seq.Add(1)
-	data := make([]byte, entryHeader+len(cmd))
-	binary.BigEndian.PutUint64(data, n.id)
-	binary.BigEndian.PutUint64(data[8:], seq)
-	copy(data[entryHeader:], cmd)
-	w := n.waiters.register(seq, n.leaderEpoch.Load())
-	if err := n.propose(ctx, func(ctx context.Context) error { return n.raft.Propose(ctx, data) }); err != nil {
-		n.waiters.cancel(seq)
-		return nil, 0, err
+	ws := []Write{{Cmd: cmd}}
+	n.ReplicateBatch(ctx, ws)
+	return ws[0].Val, ws[0].Index, ws[0].Err
+}
+
+// ReplicateBatch proposes the commands of ws as consecutive entries of one
+// raft proposal, waits until this node has applied each, and sets each
+// Write's outcome, with Replicate's meaning. Raft takes or drops the
+// proposal as a whole, but once taken every command has its own outcome.
+// The proposal may share a raft message, an append and an fsync with other
+// callers' proposals.
+func (n *Node) ReplicateBatch(ctx context.Context, ws []Write) {
+	if len(ws) == 0 {
+		return
 	}
-	r, err := n.wait(ctx, seq, w)
-	return r.val, r.index, err
+	b := n.waiters.get()
+	defer n.waiters.put(b)
+	b.ws, b.epoch = ws, n.leaderEpoch.Load()
+	b.first = n.seq.Add(uint64(len(ws))) - uint64(len(ws)) + 1
+	size := 0
+	for i := range ws {
+		size += entryHeader + len(ws[i].Cmd)
+		ws[i].Val, ws[i].Index, ws[i].Err = nil, 0, nil
+	}
+	// One allocation for the data, one for the entries: raft copies them
+	// on append, but a follower forwards the proposal as it is.
+	data := make([]byte, size)
+	ents := make([]raftpb.Entry, len(ws))
+	b.prop.ents = make([]*raftpb.Entry, len(ws))
+	b.prop.size = size
+	for i := range ws {
+		d := data[: entryHeader+len(ws[i].Cmd) : entryHeader+len(ws[i].Cmd)]
+		data = data[len(d):]
+		binary.BigEndian.PutUint64(d, n.id)
+		binary.BigEndian.PutUint64(d[8:], b.first+uint64(i))
+		copy(d[entryHeader:], ws[i].Cmd)
+		ents[i].Data = d
+		b.prop.ents[i] = &ents[i]
+	}
+	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.propose(ctx, &b.prop) })
+}
+
+// proposeAndWait registers b's waiters, proposes with step, and waits
+// until every command of b has its outcome.
+func (n *Node) proposeAndWait(ctx context.Context, b *batch, step func(context.Context) error) {
+	n.waiters.register(b)
+	if err := n.propose(ctx, step); err != nil {
+		n.waiters.cancel(b, err)
+		return
+	}
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err()))
+	case <-n.done:
+		n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped))
+	}
 }
 
 // propose hands a proposal to raft. Raft drops a proposal outright when no
@@ -68,8 +114,10 @@ func (n *Node) propose(ctx context.Context, step func(context.Context) error) er
 				}
 				return ErrProposalDropped
 			}
-		case errors.Is(err, raft.ErrStopped):
+		case errors.Is(err, raft.ErrStopped), errors.Is(err, ErrStopped):
 			return ErrStopped
+		case errors.Is(err, errNotTaken):
+			return fmt.Errorf("%w: %w", ErrNoLeader, ctx.Err())
 		default:
 			// Propose returns the context's error when it ended while raft
 			// was taking the proposal: raft may have appended it.
@@ -85,24 +133,24 @@ func (n *Node) propose(ctx context.Context, step func(context.Context) error) er
 	}
 }
 
-func (n *Node) wait(ctx context.Context, seq uint64, w *waiter) (result, error) {
-	select {
-	case r := <-w.ch:
-		return r, r.err
-	case <-ctx.Done():
-		n.waiters.cancel(seq)
-		return result{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err())
-	case <-n.done:
-		return result{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped)
-	}
-}
-
 // LinearizableRead returns once this node's state machine reflects every
 // write acknowledged before the call began, by raft's ReadIndex: the leader
 // confirms it still leads with a quorum heartbeat round, and this node waits
 // until it has applied up to the leader's commit index. Concurrent callers
 // share one round.
 func (n *Node) LinearizableRead(ctx context.Context) error {
+	return n.WaitRead(ctx, n.StartRead())
+}
+
+// A ReadTicket is a ReadIndex round asked for by StartRead.
+type ReadTicket struct{ r *readRound }
+
+// StartRead asks for a ReadIndex round that starts after this call, so that
+// a caller can do other work (propose writes, say) while it runs. WaitRead
+// waits for its end: from then on the state machine reflects every write
+// acknowledged before StartRead was called. Callers of StartRead that
+// arrive close together share a round.
+func (n *Node) StartRead() ReadTicket {
 	n.readMu.Lock()
 	r := n.readNext
 	n.readMu.Unlock()
@@ -110,9 +158,14 @@ func (n *Node) LinearizableRead(ctx context.Context) error {
 	case n.readwaitc <- struct{}{}:
 	default: // a round is already requested and will include this caller
 	}
+	return ReadTicket{r}
+}
+
+// WaitRead waits for the round of t; see StartRead and LinearizableRead.
+func (n *Node) WaitRead(ctx context.Context, t ReadTicket) error {
 	select {
-	case <-r.c:
-		return r.err
+	case <-t.r.c:
+		return t.r.err
 	case <-ctx.Done():
 		return fmt.Errorf("linearizable read: %w", ctx.Err())
 	case <-n.done:
@@ -120,28 +173,152 @@ func (n *Node) LinearizableRead(ctx context.Context) error {
 	}
 }
 
+// maxReadRounds bounds the ReadIndex rounds waiting for their answer. A
+// second round lets a read that arrives while a round is on its way wait
+// for about one round trip, rather than for the end of that round and then
+// a whole round of its own. More would only add rounds, each a heartbeat
+// to every follower, without shortening reads.
+const maxReadRounds = 2
+
+// readLoop runs the ReadIndex rounds. A round starts when a caller asks for
+// one and no round is waiting for its answer, or when the one waiting has
+// been on its way for half the usual time a round takes: rounds overlap,
+// staggered, so that each still gathers many callers. Each round is done
+// once raft answered it and this node has applied up to the index in the
+// answer.
 func (n *Node) readLoop() {
 	defer n.wg.Done()
+	var (
+		inflight []*readRound // in the order started
+		wanted   bool         // callers wait for a round not started yet
+		rtt      time.Duration
+	)
+	resendEvery := max(n.cfg.TickInterval*2, 50*time.Millisecond)
+	resend := time.NewTicker(resendEvery)
+	defer resend.Stop()
+	stagger := time.NewTimer(time.Hour)
+	stagger.Stop()
 	for {
+		// Rounds complete in order: raft answers them in order, and an
+		// earlier round's index is never above a later one's. The channel
+		// is taken before applied is read, so no advance goes unnoticed.
+		appliedc := n.appliedChan()
+		applied := n.applied.Load()
+		done := 0
+		for _, r := range inflight {
+			if !r.answered || r.index > applied {
+				break
+			}
+			r.finish(nil)
+			done++
+		}
+		if done > 0 {
+			// Let the readers just woken run, and ask for their next
+			// read, before the next round starts: a round is quick on an
+			// idle cluster, and this loop would otherwise start one per
+			// reader as each is scheduled in turn.
+			runtime.Gosched()
+		}
+		inflight = append(inflight[:0], inflight[done:]...)
+		if len(inflight) == 0 || !inflight[0].answered {
+			appliedc = nil
+		}
+		var staggerc <-chan time.Time
+		if wanted {
+			unanswered, newest := 0, time.Duration(0)
+			for _, r := range inflight {
+				if !r.answered {
+					unanswered++
+					newest = time.Since(r.start)
+				}
+			}
+			switch {
+			case unanswered == 0 || (unanswered < maxReadRounds && newest >= rtt/2):
+				wanted = false
+				if r := n.startRead(); r != nil {
+					inflight = append(inflight, r)
+				}
+			case unanswered < maxReadRounds:
+				stagger.Reset(rtt/2 - newest)
+				staggerc = stagger.C
+			}
+		}
 		select {
 		case <-n.readwaitc:
+			wanted = true
+		case <-staggerc:
+		case rs := <-n.readStatec:
+			for _, r := range inflight {
+				if !r.answered && string(r.rctx) == string(rs.RequestCtx) {
+					r.index, r.answered = rs.Index, true
+					if took := time.Since(r.start); rtt == 0 {
+						rtt = took
+					} else {
+						rtt += (took - rtt) / 8
+					}
+					break
+				}
+			}
+			// Otherwise an answer to a round that has already failed.
+		case <-appliedc:
+		case now := <-resend.C:
+			inflight = n.expireReads(inflight, now, resendEvery)
 		case <-n.stopc:
 			n.readMu.Lock()
-			r := n.readNext
+			inflight = append(inflight, n.readNext)
 			n.readMu.Unlock()
-			r.err = ErrStopped
-			close(r.c)
+			for _, r := range inflight {
+				r.finish(ErrStopped)
+			}
 			return
 		}
-		// Callers that arrive from here on wait for the next round: this
-		// round's ReadIndex may already be in flight when they arrive.
-		n.readMu.Lock()
-		r := n.readNext
-		n.readNext = newReadRound()
-		n.readMu.Unlock()
-		r.err = n.readBarrier()
-		close(r.c)
+		stagger.Stop()
 	}
+}
+
+// startRead starts the round the callers of StartRead are waiting for; it
+// returns nil if it failed at once.
+func (n *Node) startRead() *readRound {
+	// Callers that arrive from here on wait for the next round: this
+	// round's request may already be on its way when they arrive.
+	n.readMu.Lock()
+	r := n.readNext
+	n.readNext = newReadRound()
+	n.readMu.Unlock()
+	r.rctx = n.readContext()
+	r.start, r.sent = time.Now(), time.Now()
+	if err := n.raft.readIndex(r.rctx); err != nil {
+		r.finish(err)
+		return nil
+	}
+	return r
+}
+
+// expireReads fails the rounds that ran out of time and asks raft again
+// for those still unanswered: raft drops a ReadIndex silently when there
+// is no leader.
+func (n *Node) expireReads(inflight []*readRound, now time.Time, resendEvery time.Duration) []*readRound {
+	keep := inflight[:0]
+	for _, r := range inflight {
+		age := now.Sub(r.start)
+		switch {
+		case age > n.cfg.ReadTimeout:
+			r.finish(n.readTimeout(context.DeadlineExceeded))
+			continue
+		case !r.answered && n.lead.Load() == raft.None && age > 2*n.cfg.electionTimeout():
+			r.finish(fmt.Errorf("%w: no leader elected within %v", ErrNoLeader, 2*n.cfg.electionTimeout()))
+			continue
+		case !r.answered && now.Sub(r.sent) >= resendEvery:
+			if err := n.raft.readIndex(r.rctx); err != nil {
+				r.finish(err)
+				continue
+			}
+			r.sent = now
+		}
+		keep = append(keep, r)
+	}
+	clear(inflight[len(keep):])
+	return keep
 }
 
 // readContext returns the context of a new ReadIndex request. The leader
@@ -156,53 +333,6 @@ func (n *Node) readContext() []byte {
 	binary.BigEndian.PutUint64(rctx, n.id)
 	binary.BigEndian.PutUint64(rctx[8:], n.readSeq.Add(1))
 	return rctx
-}
-
-// readBarrier runs one ReadIndex round and waits for the apply loop to
-// reach the index it returns.
-func (n *Node) readBarrier() error {
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ReadTimeout)
-	defer cancel()
-	rctx := n.readContext()
-	// Raft drops a ReadIndex silently when there is no leader, so resend it
-	// until an answer comes or the round times out.
-	resend := time.NewTicker(max(n.cfg.TickInterval*2, 50*time.Millisecond))
-	defer resend.Stop()
-	var index uint64
-	for sent := false; ; {
-		if !sent {
-			if err := n.raft.ReadIndex(ctx, rctx); err != nil {
-				if errors.Is(err, raft.ErrStopped) {
-					return ErrStopped
-				}
-				return n.readTimeout(err)
-			}
-			sent = true
-		}
-		select {
-		case rs := <-n.readStatec:
-			if string(rs.RequestCtx) != string(rctx) {
-				continue // an answer to an earlier round that timed out
-			}
-			index = rs.Index
-		case <-resend.C:
-			if n.lead.Load() == raft.None && time.Since(start) > 2*n.cfg.electionTimeout() {
-				return fmt.Errorf("%w: no leader elected within %v", ErrNoLeader, 2*n.cfg.electionTimeout())
-			}
-			sent = false
-			continue
-		case <-ctx.Done():
-			return n.readTimeout(ctx.Err())
-		case <-n.stopc:
-			return ErrStopped
-		}
-		break
-	}
-	if err := n.waitApplied(ctx, index); err != nil {
-		return n.readTimeout(err)
-	}
-	return nil
 }
 
 func (n *Node) readTimeout(err error) error {
@@ -393,15 +523,13 @@ func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, 
 	// pending; proposing one at a time from here avoids refusing our own.
 	n.confMu.Lock()
 	defer n.confMu.Unlock()
-	seq := n.seq.Add(1)
-	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, seq, meta)}
-	w := n.waiters.register(seq, n.leaderEpoch.Load())
-	if err := n.propose(ctx, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) }); err != nil {
-		n.waiters.cancel(seq)
-		return err
-	}
-	_, err := n.wait(ctx, seq, w)
-	return err
+	b := n.waiters.get()
+	defer n.waiters.put(b)
+	ws := []Write{{}}
+	b.ws, b.epoch, b.first = ws, n.leaderEpoch.Load(), n.seq.Add(1)
+	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, b.first, meta)}
+	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) })
+	return ws[0].Err
 }
 
 // TransferLeadership asks the leader to hand leadership to the member

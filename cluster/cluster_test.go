@@ -79,7 +79,7 @@ func (s *kvSM) len() int {
 // testCluster runs nodes in this process over real gRPC on loopback, each
 // with its own state directory.
 type testCluster struct {
-	t     *testing.T
+	t     testing.TB
 	tune  func(*Config)
 	nodes map[int]*testNode
 }
@@ -91,7 +91,7 @@ type testNode struct {
 	addr string
 }
 
-func newTestCluster(t *testing.T, size int, tune func(*Config)) *testCluster {
+func newTestCluster(t testing.TB, size int, tune func(*Config)) *testCluster {
 	t.Helper()
 	c := &testCluster{t: t, tune: tune, nodes: make(map[int]*testNode)}
 	t.Cleanup(c.stopAll)

@@ -22,12 +22,16 @@
 //
 // # Inside
 //
-// Three goroutines do the work. The raft loop ticks and handles each Ready
-// in the order etcd raft requires: the leader sends before it persists
-// (followers after), a snapshot record is saved before the entries and
-// HardState of the same Ready, and committed entries go to the apply loop
-// while the Ready is being persisted (they are durable on a quorum already;
-// a snapshot waits until they are in this node's log too).
+// Three goroutines do the work. The raft loop owns etcd's RawNode: other
+// goroutines hand it messages, proposals and ReadIndex requests. Each time
+// round it takes everything waiting, so the proposals of every caller that
+// arrived meanwhile go to raft as one MsgProp (one append, one message per
+// follower) and into one Ready (one fsync). It handles each Ready in the
+// order etcd raft requires: the leader sends before it persists (followers
+// after), a snapshot record is saved before the entries and HardState of
+// the same Ready, and committed entries go to the apply loop while the
+// Ready is being persisted (they are durable on a quorum already; a
+// snapshot waits until they are in this node's log too).
 // The apply loop applies entries to the StateMachine in log order, applies
 // membership changes, wakes the proposers waiting for them (registered
 // before proposing, keyed by this node's ID and a sequence number, so no
@@ -36,10 +40,14 @@
 // if more. Snapshot files are written on their own goroutine, paced and
 // written back to disk a piece at a time so that the WAL's fsyncs never
 // queue behind them, fsynced, and the log is compacted behind them; old
-// ones are deleted a piece at a time for the same reason. The
-// read loop batches concurrent LinearizableRead callers into one ReadIndex
-// round. No loop does another's work, so a large snapshot never delays a
-// heartbeat.
+// ones are deleted a piece at a time for the same reason. The read loop
+// batches concurrent LinearizableRead callers into shared ReadIndex rounds,
+// a new round starting while the previous one is still on its way. No loop
+// does another's work, so a large snapshot never delays a heartbeat.
+//
+// ReplicateBatch proposes several commands as one proposal (a RESP
+// pipeline's writes); StartRead and WaitRead split a read barrier so that
+// a caller can propose writes while it runs.
 //
 // CheckQuorum and PreVote are on. A proposal raft drops (no leader yet) is
 // retried for up to two election timeouts and then fails with ErrNoLeader;

@@ -100,7 +100,7 @@ type Node struct {
 	cfg     Config
 	log     *slog.Logger
 	id      uint64
-	raft    raft.Node
+	raft    *raftNode
 	disk    *disk
 	sm      StateMachine
 	members *membership
@@ -156,9 +156,20 @@ type applyBatch struct {
 }
 
 // readRound is one shared ReadIndex round; err is set before c is closed.
+// The other fields are the read loop's.
 type readRound struct {
 	c   chan struct{}
 	err error
+
+	rctx        []byte
+	start, sent time.Time
+	index       uint64 // the answer's read index, once answered
+	answered    bool
+}
+
+func (r *readRound) finish(err error) {
+	r.err = err
+	close(r.c)
 }
 
 func newReadRound() *readRound { return &readRound{c: make(chan struct{})} }
@@ -309,12 +320,20 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		StepDownOnRemoval:         true,
 		Logger:                    raftLogger{n.log.With("component", "raft")},
 	}
+	rn, err := raft.NewRawNode(rc)
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("start raft: %w", err)
+	}
 	if bootstrap {
 		self.ID = n.id
-		n.raft = raft.StartNode(rc, []raft.Peer{{ID: n.id, Context: encodeConfContext(0, 0, &self)}})
-	} else {
-		n.raft = raft.RestartNode(rc)
+		if err := rn.Bootstrap([]raft.Peer{{ID: n.id, Context: encodeConfContext(0, 0, &self)}}); err != nil {
+			// As raft.StartNode: a founder restarting before its first
+			// Ready was saved finds its bootstrap entries already there.
+			n.log.Warn("bootstrap raft", "err", err)
+		}
 	}
+	n.raft = newRaftNode(rn, n.id, n.stopc)
 
 	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,
 		Logger: n.log.With("component", "transport")})
@@ -414,7 +433,6 @@ func (n *Node) stop(err error) {
 	n.stopOnce.Do(func() {
 		n.stopErr = err
 		close(n.stopc)
-		n.raft.Stop()
 		if err := n.tr.Close(); err != nil {
 			n.log.Warn("close transport", "err", err)
 		}
@@ -427,25 +445,36 @@ func (n *Node) stop(err error) {
 	})
 }
 
-// raftLoop drives etcd raft: ticks, and each Ready in the order the raft
-// package requires. It never applies entries itself, so a slow apply or
-// snapshot cannot delay heartbeats.
+// raftLoop drives etcd raft: ticks, messages, proposals, and each Ready in
+// the order the raft package requires. It never applies entries itself, so
+// a slow apply or snapshot cannot delay heartbeats.
 func (n *Node) raftLoop() {
 	defer n.wg.Done()
 	ticker := time.NewTicker(n.cfg.TickInterval)
 	defer ticker.Stop()
+	r := n.raft
 	for {
-		select {
-		case <-ticker.C:
-			n.raft.Tick()
-		case rd := <-n.raft.Ready():
-			if err := n.handleReady(&rd); err != nil {
-				n.log.Error("raft loop stopping", "err", err)
-				go n.stop(err)
+		r.drain(ticker.C)
+		if !r.rn.HasReady() {
+			// Nothing to do until something arrives.
+			if !r.serve(ticker.C) {
 				return
 			}
+			continue
+		}
+		rd := r.rn.Ready()
+		if err := n.handleReady(&rd); err != nil {
+			n.log.Error("raft loop stopping", "err", err)
+			go n.stop(err)
+			return
+		}
+		// Advance may commit (the leader's own acknowledgement of what it
+		// just saved): loop round for the next Ready without blocking.
+		r.rn.Advance(rd)
+		select {
 		case <-n.stopc:
 			return
+		default:
 		}
 	}
 }
@@ -525,14 +554,9 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	if b != nil && !early && !n.toApply(b) {
 		return nil
 	}
-	if b != nil && b.done != nil {
-		select {
-		case <-b.done:
-		case <-n.stopc:
-			return nil
-		}
+	if b != nil && b.done != nil && !n.raft.serveCallsUntil(b.done) {
+		return nil
 	}
-	n.raft.Advance()
 	return nil
 }
 
@@ -555,9 +579,12 @@ func (n *Node) applyLoop() {
 			reply <- n.capture()
 		case b := <-n.applyc:
 			if err := n.applyBatch(b); err != nil {
-				if errors.Is(err, ErrRemoved) {
+				switch {
+				case errors.Is(err, ErrStopped):
+					return // the node is stopping anyway
+				case errors.Is(err, ErrRemoved):
 					n.log.Info("this node was removed from the cluster; shutting down")
-				} else {
+				default:
 					n.log.Error("apply loop stopping", "err", err)
 				}
 				go n.stop(err)
@@ -636,7 +663,7 @@ func (n *Node) applyNormal(e *raftpb.Entry) {
 	origin, seq := binary.BigEndian.Uint64(data), binary.BigEndian.Uint64(data[8:])
 	res := n.sm.Apply(e.GetIndex(), data[entryHeader:])
 	if origin == n.id {
-		n.waiters.trigger(seq, result{val: res, index: e.GetIndex()})
+		n.waiters.trigger(seq, res, e.GetIndex())
 	}
 }
 
@@ -652,6 +679,9 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 		n.log.Warn("conf change without member addresses", "index", e.GetIndex(), "err", err)
 	}
 	cs := n.raft.ApplyConfChange(cc)
+	if cs == nil {
+		return false, ErrStopped
+	}
 	n.members.apply(cc, meta, cs)
 	id := cc.GetNodeId()
 	switch cc.GetType() {
@@ -667,7 +697,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 		n.log.Info("member removed", "id", FormatID(id), "index", e.GetIndex())
 	}
 	if origin == n.id {
-		n.waiters.trigger(seq, result{})
+		n.waiters.trigger(seq, nil, e.GetIndex())
 	}
 	return cc.GetType() == raftpb.ConfChangeRemoveNode && id == n.id, nil
 }
@@ -696,21 +726,9 @@ func (n *Node) notifyApplied() {
 	n.appliedMu.Unlock()
 }
 
-// waitApplied blocks until the state machine has applied index.
-func (n *Node) waitApplied(ctx context.Context, index uint64) error {
-	for {
-		n.appliedMu.Lock()
-		ch := n.appliedCh
-		n.appliedMu.Unlock()
-		if n.applied.Load() >= index {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-n.stopc:
-			return ErrStopped
-		}
-	}
+// appliedChan returns a channel closed when applied next advances.
+func (n *Node) appliedChan() <-chan struct{} {
+	n.appliedMu.Lock()
+	defer n.appliedMu.Unlock()
+	return n.appliedCh
 }

@@ -15,25 +15,11 @@ import (
 // type so that these callbacks stay out of Node's public API.
 type transportHandler struct{ n *Node }
 
-// Process steps a message from a peer. A proposal forwarded by a follower
-// is the exception: raft blocks stepping one until this node knows a
-// leader, and blocking here would stall that peer's whole stream, vote
-// responses included, so no leader could ever be elected. Such a proposal
-// is dropped instead (also if raft has not taken it within an election
-// timeout); its proposer learns the outcome is unknown.
+// Process hands a message from a peer to the raft loop. A proposal
+// forwarded by a follower never blocks it: raft drops one it cannot take
+// (no leader known here), and its proposer learns the outcome is unknown.
 func (h transportHandler) Process(ctx context.Context, m *raftpb.Message) error {
-	if m.GetType() != raftpb.MsgProp {
-		return h.n.raft.Step(ctx, m)
-	}
-	if h.n.lead.Load() == raft.None {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.n.cfg.electionTimeout())
-	defer cancel()
-	if err := h.n.raft.Step(ctx, m); err != nil && ctx.Err() == nil {
-		return err
-	}
-	return nil
+	return h.n.raft.step(ctx, m)
 }
 
 // ReceiveSnapshot stores the leader's snapshot file before raft sees the
@@ -44,7 +30,7 @@ func (h transportHandler) ReceiveSnapshot(ctx context.Context, m *raftpb.Message
 	if err := h.n.disk.snaps.receive(md.GetTerm(), md.GetIndex(), body); err != nil {
 		return err
 	}
-	return h.n.raft.Step(ctx, m)
+	return h.n.raft.step(ctx, m)
 }
 
 func (h transportHandler) OpenSnapshot(m *raftpb.Message) (io.ReadCloser, error) {

@@ -4,52 +4,110 @@ import (
 	"sync"
 )
 
-// result is what the apply loop hands a waiting proposer.
-type result struct {
-	val   any
-	index uint64 // the entry's log index
-	err   error
+// A Write is one command of a batch given to ReplicateBatch, and, once
+// ReplicateBatch returns, its outcome.
+type Write struct {
+	Cmd []byte // the state machine command; not kept after ReplicateBatch returns
+
+	Val   any    // what the state machine's Apply returned, if Err is nil
+	Index uint64 // the log index of the entry that carried Cmd, if Err is nil
+	// Err wraps ErrNoLeader or ErrProposalDropped when the command was not
+	// applied and will not be, ErrOutcomeUnknown when it may or may not be.
+	Err error
 }
 
-// waiter is one proposal waiting to be applied.
-type waiter struct {
-	ch    chan result // buffered: the apply loop never blocks on a caller that gave up
-	epoch uint64      // the leader epoch (see Node.leaderEpoch) when the proposal was made
+// batch is one caller's proposal waiting to be applied: its commands have
+// consecutive sequence numbers from first. batches are pooled, so that a
+// write allocates no waiter of its own.
+type batch struct {
+	ws    []Write
+	first uint64        // sequence number of ws[0]
+	left  int           // results still due; under waiters.mu
+	done  chan struct{} // capacity 1: a value when left reached 0
+	epoch uint64        // the leader epoch (see Node.leaderEpoch) at proposal
+	prop  proposal
+}
+
+// slot is where the result of one sequence number goes.
+type slot struct {
+	b *batch
+	i int
 }
 
 // waiters maps this node's proposal sequence numbers to their callers.
 // Sequence numbers come from the entry itself together with the proposing
 // node's ID, so an entry proposed elsewhere can never wake a local caller.
+// Results are written under mu: once cancel has returned, nothing writes to
+// a batch any more and its caller may reuse it.
 type waiters struct {
-	mu sync.Mutex
-	m  map[uint64]*waiter
+	mu   sync.Mutex
+	m    map[uint64]slot
+	pool sync.Pool
 }
 
-func newWaiters() *waiters { return &waiters{m: make(map[uint64]*waiter)} }
+func newWaiters() *waiters {
+	w := &waiters{m: make(map[uint64]slot)}
+	w.pool.New = func() any {
+		return &batch{done: make(chan struct{}, 1), prop: proposal{errc: make(chan error, 1)}}
+	}
+	return w
+}
+
+func (w *waiters) get() *batch { return w.pool.Get().(*batch) }
+
+// put returns b to the pool; b must not be registered any more.
+func (w *waiters) put(b *batch) {
+	select {
+	case <-b.done: // a completion nobody waited for
+	default:
+	}
+	// The entries may still be referenced by a message raft has not sent
+	// (a proposal forwarded by a follower whose caller timed out): they
+	// are never reused.
+	b.ws, b.prop.ents = nil, nil
+	w.pool.Put(b)
+}
 
 // register must be called before the proposal is handed to raft: an apply
 // that lands before registration would otherwise be a lost wake-up.
-func (w *waiters) register(seq, epoch uint64) *waiter {
-	wt := &waiter{ch: make(chan result, 1), epoch: epoch}
+func (w *waiters) register(b *batch) {
 	w.mu.Lock()
-	w.m[seq] = wt
-	w.mu.Unlock()
-	return wt
-}
-
-func (w *waiters) cancel(seq uint64) {
-	w.mu.Lock()
-	delete(w.m, seq)
+	b.left = len(b.ws)
+	for i := range b.ws {
+		w.m[b.first+uint64(i)] = slot{b, i}
+	}
 	w.mu.Unlock()
 }
 
-func (w *waiters) trigger(seq uint64, r result) {
+// cancel gives every command of b still waiting the error err.
+func (w *waiters) cancel(b *batch, err error) {
 	w.mu.Lock()
-	wt := w.m[seq]
-	delete(w.m, seq)
+	for i := range b.ws {
+		seq := b.first + uint64(i)
+		if s, ok := w.m[seq]; ok && s.b == b {
+			delete(w.m, seq)
+			b.ws[i].Err = err
+			b.left--
+		}
+	}
 	w.mu.Unlock()
-	if wt != nil {
-		wt.ch <- r
+}
+
+func (w *waiters) trigger(seq uint64, val any, index uint64) {
+	w.mu.Lock()
+	if s, ok := w.m[seq]; ok {
+		delete(w.m, seq)
+		wr := &s.b.ws[s.i]
+		wr.Val, wr.Index = val, index
+		s.b.done1()
+	}
+	w.mu.Unlock()
+}
+
+// done1 counts one result in; under waiters.mu.
+func (b *batch) done1() {
+	if b.left--; b.left == 0 {
+		b.done <- struct{}{}
 	}
 }
 
@@ -61,10 +119,11 @@ func (w *waiters) trigger(seq uint64, r result) {
 func (w *waiters) failBefore(epoch uint64, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for seq, wt := range w.m {
-		if wt.epoch < epoch {
+	for seq, s := range w.m {
+		if s.b.epoch < epoch {
 			delete(w.m, seq)
-			wt.ch <- result{err: err}
+			s.b.ws[s.i].Err = err
+			s.b.done1()
 		}
 	}
 }

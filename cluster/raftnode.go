@@ -1,0 +1,294 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// raftNode is this node's etcd RawNode and the mailbox through which other
+// goroutines reach it. A RawNode is not safe for concurrent use: only the
+// raft loop calls it, and everyone else hands the loop a message, a
+// proposal, a ReadIndex request or a function to run.
+//
+// Driving a RawNode ourselves, rather than through raft.Node's goroutine,
+// lets the loop take every proposal waiting when it comes round, from all
+// callers at once, and step them as one multi-entry MsgProp: one append
+// and one MsgApp per follower for the lot, and one fsync in the Ready that
+// follows. It also tells a proposer synchronously whether raft dropped its
+// proposal, where raft.Node can only do so one entry at a time.
+type raftNode struct {
+	rn    *raft.RawNode // the raft loop's alone
+	id    uint64
+	stopc <-chan struct{}
+
+	recvc chan *raftpb.Message // from peers
+	readc chan []byte          // ReadIndex request contexts
+	callc chan func()          // anything else, run on the loop
+
+	propMu   sync.Mutex
+	props    []*proposal // waiting for the loop, in arrival order
+	spare    []*proposal // the loop's previous batch, reused
+	propKick chan struct{}
+}
+
+// proposal is one caller's entries, stepped together in one MsgProp (with
+// other callers' entries, if any are waiting) so that raft accepts or drops
+// them as a whole.
+type proposal struct {
+	ents  []*raftpb.Entry
+	size  int        // bytes of entry data
+	taken bool       // under propMu: the loop has it, an answer will come
+	errc  chan error // capacity 1: the loop's answer once it has stepped it
+}
+
+// maxPropBytes bounds the entry data of one combined MsgProp. A follower
+// forwards a MsgProp to the leader as one message: keeping it near raft's
+// MaxSizePerMsg keeps messages, and the leader's appends, a sane size. A
+// single caller's proposal larger than this still goes as one MsgProp.
+const maxPropBytes = 1 << 20
+
+// errNotTaken: the caller's context ended before the raft loop took its
+// proposal, which therefore was never proposed.
+var errNotTaken = errors.New("raftcache: proposal not taken by the raft loop before the context ended")
+
+func newRaftNode(rn *raft.RawNode, id uint64, stopc <-chan struct{}) *raftNode {
+	return &raftNode{
+		rn:       rn,
+		id:       id,
+		stopc:    stopc,
+		recvc:    make(chan *raftpb.Message, 256),
+		readc:    make(chan []byte),
+		callc:    make(chan func()),
+		propKick: make(chan struct{}, 1),
+	}
+}
+
+// propose queues p for the raft loop and returns the error raft's Step gave
+// it: nil (appended, or forwarded to the leader), raft.ErrProposalDropped,
+// errNotTaken when ctx ended before the loop took it, or ErrStopped.
+func (r *raftNode) propose(ctx context.Context, p *proposal) error {
+	p.taken = false
+	r.propMu.Lock()
+	r.props = append(r.props, p)
+	r.propMu.Unlock()
+	select {
+	case r.propKick <- struct{}{}:
+	default: // a kick is pending; the loop takes every waiting proposal
+	}
+	select {
+	case err := <-p.errc:
+		return err
+	case <-ctx.Done():
+	case <-r.stopc:
+		return ErrStopped
+	}
+	r.propMu.Lock()
+	if !p.taken {
+		for i, q := range r.props {
+			if q == p {
+				r.props = append(r.props[:i], r.props[i+1:]...)
+				break
+			}
+		}
+		r.propMu.Unlock()
+		return errNotTaken
+	}
+	r.propMu.Unlock()
+	// The loop has it and answers as soon as it has stepped it.
+	select {
+	case err := <-p.errc:
+		return err
+	case <-r.stopc:
+		return ErrStopped
+	}
+}
+
+// takeProposals hands the loop every waiting proposal.
+func (r *raftNode) takeProposals() []*proposal {
+	r.propMu.Lock()
+	ps := r.props
+	r.props = r.spare[:0]
+	for _, p := range ps {
+		p.taken = true
+	}
+	r.propMu.Unlock()
+	return ps
+}
+
+// stepProposals steps waiting proposals, as few MsgProps as maxPropBytes
+// allows, and answers each.
+func (r *raftNode) stepProposals() {
+	ps := r.takeProposals()
+	for i := 0; i < len(ps); {
+		j, size, n := i+1, ps[i].size, len(ps[i].ents)
+		for ; j < len(ps) && size+ps[j].size <= maxPropBytes; j++ {
+			size += ps[j].size
+			n += len(ps[j].ents)
+		}
+		ents := ps[i].ents
+		if j > i+1 {
+			ents = make([]*raftpb.Entry, 0, n)
+			for _, p := range ps[i:j] {
+				ents = append(ents, p.ents...)
+			}
+		}
+		err := r.rn.Step(&raftpb.Message{Type: raftpb.MsgProp.Enum(), From: &r.id, Entries: ents})
+		for _, p := range ps[i:j] {
+			p.errc <- err
+		}
+		i = j
+	}
+	clear(ps)
+	r.propMu.Lock()
+	r.spare = ps[:0]
+	r.propMu.Unlock()
+}
+
+// step hands the loop a message from a peer.
+func (r *raftNode) step(ctx context.Context, m *raftpb.Message) error {
+	select {
+	case r.recvc <- m:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-r.stopc:
+		return ErrStopped
+	}
+}
+
+// readIndex returns once the loop has stepped a ReadIndex request for
+// rctx (raft answers it with a ReadState in a later Ready, or drops it
+// silently when there is no leader).
+func (r *raftNode) readIndex(rctx []byte) error {
+	select {
+	case r.readc <- rctx:
+		return nil
+	case <-r.stopc:
+		return ErrStopped
+	}
+}
+
+// call runs f on the raft loop and returns once it has run; false means
+// the node stopped first.
+func (r *raftNode) call(f func()) bool {
+	done := make(chan struct{})
+	select {
+	case r.callc <- func() { f(); close(done) }:
+	case <-r.stopc:
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-r.stopc:
+		return false
+	}
+}
+
+// serve is the raft loop's select, one input at a time. It returns false
+// when the node is stopping.
+func (r *raftNode) serve(tick <-chan time.Time) bool {
+	select {
+	case <-tick:
+		r.rn.Tick()
+	case m := <-r.recvc:
+		// Errors are raft's to log: a message from a removed or unknown
+		// peer, or a proposal dropped for want of a leader, whose proposer
+		// learns the outcome from the leader change.
+		_ = r.rn.Step(m)
+	case rctx := <-r.readc:
+		r.rn.ReadIndex(rctx)
+	case f := <-r.callc:
+		f()
+	case <-r.propKick:
+		r.stepProposals()
+	case <-r.stopc:
+		return false
+	}
+	return true
+}
+
+// drain steps whatever is already waiting, without blocking, so that the
+// next Ready carries all of it: the proposals of every caller that arrived
+// while the loop was busy go in one append and one fsync. It takes a tick
+// too: a loop kept busy by Readys must still tick.
+func (r *raftNode) drain(tick <-chan time.Time) {
+	for range 1024 {
+		select {
+		case <-tick:
+			r.rn.Tick()
+		case m := <-r.recvc:
+			_ = r.rn.Step(m)
+		case rctx := <-r.readc:
+			r.rn.ReadIndex(rctx)
+		case f := <-r.callc:
+			f()
+		case <-r.propKick:
+			r.stepProposals()
+		default:
+			return
+		}
+	}
+}
+
+// serveCallsUntil runs functions sent to the loop (the apply loop's
+// ApplyConfChange among them) until done is closed; false means the node
+// is stopping.
+func (r *raftNode) serveCallsUntil(done <-chan struct{}) bool {
+	for {
+		select {
+		case <-done:
+			return true
+		case f := <-r.callc:
+			f()
+		case <-r.stopc:
+			return false
+		}
+	}
+}
+
+// The methods below are raft.Node's, for the goroutines other than the
+// raft loop.
+
+func (r *raftNode) Status() raft.Status {
+	var st raft.Status
+	r.call(func() { st = r.rn.Status() })
+	return st
+}
+
+func (r *raftNode) ApplyConfChange(cc raftpb.ConfChangeI) *raftpb.ConfState {
+	var cs *raftpb.ConfState
+	r.call(func() { cs = r.rn.ApplyConfChange(cc) })
+	return cs // nil if the node stopped first
+}
+
+func (r *raftNode) ProposeConfChange(ctx context.Context, cc raftpb.ConfChangeI) error {
+	var err error
+	if !r.call(func() { err = r.rn.ProposeConfChange(cc) }) {
+		return ErrStopped
+	}
+	return err
+}
+
+func (r *raftNode) TransferLeadership(ctx context.Context, lead, transferee uint64) {
+	r.call(func() { r.rn.TransferLeader(transferee) })
+}
+
+func (r *raftNode) Campaign(ctx context.Context) error {
+	var err error
+	if !r.call(func() { err = r.rn.Campaign() }) {
+		return ErrStopped
+	}
+	return err
+}
+
+func (r *raftNode) ReportUnreachable(id uint64) { r.call(func() { r.rn.ReportUnreachable(id) }) }
+
+func (r *raftNode) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
+	r.call(func() { r.rn.ReportSnapshot(id, status) })
+}
