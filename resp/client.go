@@ -9,7 +9,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
+	"github.com/tidwall/redcon"
 )
 
 // client is the server's state for one connection. redcon calls the
@@ -25,12 +27,16 @@ type client struct {
 	created time.Time
 
 	w          writer
-	cmd        []byte      // AppendBinary output, reused
-	multi      *txn        // non-nil between MULTI and EXEC/DISCARD
-	watches    []fsm.Watch // WATCHed keys, copied
-	lastWrite  uint64      // log index of the connection's last write, for WAIT
-	inExec     bool        // running EXEC's queued commands
-	closeAfter bool        // QUIT: close once the reply is written
+	cmd        []byte           // AppendBinary output, reused
+	pipe       []redcon.Command // the pipeline being served, reused
+	items      []item           // serveData's commands, reused
+	writes     []cluster.Write  // a batch of writes, reused
+	wbuf       []byte           // the batch's AppendBinary output, reused
+	multi      *txn             // non-nil between MULTI and EXEC/DISCARD
+	watches    []fsm.Watch      // WATCHed keys, copied
+	lastWrite  uint64           // log index of the connection's last write, for WAIT
+	inExec     bool             // running EXEC's queued commands
+	closeAfter bool             // QUIT: close once the reply is written
 
 	authed      atomic.Bool             // AUTH succeeded, or no password was needed
 	readonly    atomic.Bool             // READONLY: reads skip the ReadIndex barrier
@@ -104,13 +110,23 @@ func (c *client) trim() {
 	if cap(c.cmd) > maxKeptBuffer {
 		c.cmd = nil
 	}
+	if cap(c.wbuf) > maxKeptBuffer {
+		c.wbuf = nil
+	}
+	if cap(c.pipe) > maxKeptCommands {
+		c.pipe, c.items, c.writes = nil, nil, nil
+	}
 	if cap(c.w.buf) > maxKeptBuffer {
 		c.w.buf = nil
 	}
 }
 
-// maxKeptBuffer bounds the per-connection buffers kept between commands.
-const maxKeptBuffer = 64 * 1024
+// maxKeptBuffer bounds the per-connection buffers kept between commands,
+// maxKeptCommands the per-command slices kept between pipelines.
+const (
+	maxKeptBuffer   = 64 * 1024
+	maxKeptCommands = 1024
+)
 
 // info formats the connection as one line of CLIENT LIST, in Redis 7.2's
 // field order. Fields about Redis's own buffers, which raftcache does not

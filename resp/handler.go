@@ -69,23 +69,43 @@ func ownCommands() map[string]handler {
 	}
 }
 
-// handle serves one request. redcon calls it in order for each connection,
-// so pipelined requests are answered in order.
+// handle serves the requests redcon parsed from one read of a connection:
+// cmd, and the rest of the pipeline, which it takes at once. Runs of data
+// commands are served together (see serveData); any other command is
+// dispatched on its own, in order. The replies go out in one write.
 func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	c, _ := conn.Context().(*client)
 	if c == nil || len(cmd.Args) == 0 {
 		return
 	}
 	c.w.buf = c.w.buf[:0]
-	if equalFold(cmd.Args[0], "post") || equalFold(cmd.Args[0], "host:") {
-		s.crossProtocol(conn)
-		return
+	cmds := append(c.pipe[:0], cmd)
+	cmds = append(cmds, conn.ReadPipeline()...)
+	// As Redis, nothing after a QUIT in the pipeline runs.
+	for i := 0; i < len(cmds) && !c.closeAfter; {
+		args := cmds[i].Args
+		if len(args) > 0 && (equalFold(args[0], "post") || equalFold(args[0], "host:")) {
+			conn.WriteRaw(c.w.buf)
+			s.crossProtocol(conn)
+			c.w.buf = c.w.buf[:0]
+			break
+		}
+		if n := s.dataRun(c, cmds[i:]); n > 0 {
+			s.serveData(c, cmds[i:i+n])
+			i += n
+			continue
+		}
+		if len(args) > 0 {
+			s.dispatch(c, args)
+		}
+		i++
 	}
-	s.dispatch(c, cmd.Args)
 	conn.WriteRaw(c.w.buf)
 	if c.closeAfter {
 		conn.Close()
 	}
+	clear(cmds) // redcon's buffers, not to be kept until the next request
+	c.pipe = cmds[:0]
 	c.trim()
 }
 
@@ -160,55 +180,199 @@ func (s *Server) reject(c *client, sp *cmdSpec, text string) {
 	c.w.err(text)
 }
 
-// data serves a command of the state machine.
+// data serves a command of the state machine that reached dispatch (handle
+// serves them in serveData).
 func (s *Server) data(c *client, args [][]byte) {
-	cmd, ok, err := fsm.Parse(args, time.Now().UnixMilli())
-	if !ok {
-		c.w.err(unknownCommand(args))
-		return
+	s.serveData(c, []redcon.Command{{Args: args}})
+}
+
+// dataRun returns how many of cmds, from the first, are data commands that
+// dispatch would run at once (known, with a valid number of arguments, the
+// client authenticated, no transaction open): those serveData can take
+// together.
+func (s *Server) dataRun(c *client, cmds []redcon.Command) int {
+	if c.multi != nil || s.authRequired(c) {
+		return 0
 	}
-	if err != nil {
-		c.w.err(err.Error())
-		return
+	n := 0
+	for _, cmd := range cmds {
+		args := cmd.Args
+		if len(args) == 0 {
+			break
+		}
+		sp := s.cmds.lookup(args[0])
+		if sp == nil || !sp.data {
+			break
+		}
+		if k := len(args); (sp.arity > 0 && k != sp.arity) || k < -sp.arity {
+			break
+		}
+		c.lastCmd.Store(sp)
+		n++
+	}
+	return n
+}
+
+// An item is one command of a run being served by serveData.
+type item struct {
+	kind itemKind
+	cmd  fsm.Command
+	err  string // itemError: the reply
+}
+
+type itemKind uint8
+
+const (
+	itemError itemKind = iota // refused by fsm.Parse: the reply is err
+	itemWrite
+	itemRead
+)
+
+// serveData serves a run of data commands from one pipeline, as if one
+// at a time, in fewer round trips. The run is cut into segments of writes
+// followed by reads. A segment's writes are proposed together, as one raft
+// proposal, and its reads share one read barrier, started before the
+// writes are proposed so that both run at once. Each read follows the
+// writes before it in the pipeline (the segment's writes have been applied
+// here before any of its reads runs) and precedes those after it (the next
+// segment's writes are proposed only once its reads have run): the
+// connection's commands keep their order. Replies are written in order.
+//
+// Every command of the run is bounded by one deadline, Timeout from when
+// they were read.
+func (s *Server) serveData(c *client, run []redcon.Command) {
+	now := time.Now()
+	s.stats.commands.Add(int64(len(run)))
+	c.lastActive.Store(now.Unix())
+	// One clock reading for the run: its commands arrived together.
+	ms := now.UnixMilli()
+	items := c.items[:0]
+	for _, cmd := range run {
+		pc, ok, err := fsm.Parse(cmd.Args, ms)
+		switch {
+		case !ok:
+			items = append(items, item{kind: itemError, err: unknownCommand(cmd.Args)})
+		case err != nil:
+			items = append(items, item{kind: itemError, err: err.Error()})
+		case pc.IsWrite():
+			items = append(items, item{kind: itemWrite, cmd: pc})
+		default:
+			items = append(items, item{kind: itemRead, cmd: pc})
+		}
 	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
-	if cmd.IsWrite() {
-		c.cmd = cmd.AppendBinary(c.cmd[:0])
-		r, ok := s.replicate(ctx, c, c.cmd)
-		if ok {
+	for k := 0; k < len(items); {
+		w := k // items[k:w]: writes (and errors)
+		for w < len(items) && items[w].kind != itemRead {
+			w++
+		}
+		r := w // items[w:r]: reads (and errors)
+		for r < len(items) && items[r].kind != itemWrite {
+			r++
+		}
+		barrier := w < r && !c.readonly.Load()
+		var ticket cluster.ReadTicket
+		if barrier {
+			ticket = s.cluster.StartRead()
+		}
+		s.writeSegment(ctx, c, items[k:w])
+		if w < r {
+			var err error
+			if barrier {
+				err = s.cluster.WaitRead(ctx, ticket)
+			}
+			s.readSegment(c, items[w:r], err)
+		}
+		k = r
+	}
+	clear(items) // they alias the requests' buffers
+	c.items = items[:0]
+}
+
+// writeSegment proposes the writes of items as one batch and writes the
+// replies of items in order.
+func (s *Server) writeSegment(ctx context.Context, c *client, items []item) {
+	ws, buf := c.writes[:0], c.wbuf[:0]
+	for i := range items {
+		if items[i].kind == itemWrite {
+			start := len(buf)
+			buf = items[i].cmd.AppendBinary(buf)
+			ws = append(ws, cluster.Write{Cmd: buf[start:len(buf):len(buf)]})
+		}
+	}
+	if len(ws) > 0 {
+		// buf may have moved while it grew: point at its final place.
+		off := 0
+		for i := range ws {
+			n := len(ws[i].Cmd)
+			ws[i].Cmd = buf[off : off+n : off+n]
+			off += n
+		}
+		s.cluster.ReplicateBatch(ctx, ws)
+	}
+	j := 0
+	for i := range items {
+		if items[i].kind == itemError {
+			c.w.err(items[i].err)
+			continue
+		}
+		if r, ok := s.writeResult(c, ws[j]); ok {
 			c.w.reply(r)
 		}
-		return
+		j++
 	}
-	if !c.readonly.Load() {
-		if err := s.cluster.LinearizableRead(ctx); err != nil {
-			s.log.Debug("resp: read barrier failed", "remote", c.addr, "err", err)
-			c.w.err(readFailure(err, s.cfg.Timeout))
-			return
+	clear(ws)
+	c.writes, c.wbuf = ws[:0], buf[:0]
+}
+
+// readSegment writes the replies of items, reads and errors, in order;
+// barrierErr is the failure of their read barrier, if any.
+func (s *Server) readSegment(c *client, items []item, barrierErr error) {
+	if barrierErr != nil {
+		s.log.Debug("resp: read barrier failed", "remote", c.addr, "err", barrierErr)
+	}
+	// The clock is read after the barrier, which may have waited, so that
+	// keys expiring meanwhile are not served.
+	now := time.Now().UnixMilli()
+	for i := range items {
+		switch {
+		case items[i].kind == itemError:
+			c.w.err(items[i].err)
+		case barrierErr != nil:
+			c.w.err(readFailure(barrierErr, s.cfg.Timeout))
+		default:
+			c.w.reply(s.store.Read(items[i].cmd, now))
 		}
 	}
-	// The clock is read again after the barrier, which may have waited,
-	// so that keys expiring meanwhile are not served.
-	c.w.reply(s.store.Read(cmd, time.Now().UnixMilli()))
 }
 
 // replicate proposes an encoded write and returns its reply, recording its
 // log index for WAIT. On failure it has written the error and ok is false.
 func (s *Server) replicate(ctx context.Context, c *client, cmd []byte) (r fsm.Reply, ok bool) {
-	res, index, err := s.cluster.ReplicateIndex(ctx, cmd)
-	if err != nil {
-		s.log.Debug("resp: write failed", "remote", c.addr, "err", err)
-		c.w.err(writeFailure(err, s.cfg.Timeout))
+	ws := append(c.writes[:0], cluster.Write{Cmd: cmd})
+	s.cluster.ReplicateBatch(ctx, ws)
+	r, ok = s.writeResult(c, ws[0])
+	clear(ws)
+	c.writes = ws[:0]
+	return r, ok
+}
+
+// writeResult turns the outcome of a write into its reply, recording its
+// log index for WAIT. On failure it has written the error and ok is false.
+func (s *Server) writeResult(c *client, w cluster.Write) (r fsm.Reply, ok bool) {
+	if w.Err != nil {
+		s.log.Debug("resp: write failed", "remote", c.addr, "err", w.Err)
+		c.w.err(writeFailure(w.Err, s.cfg.Timeout))
 		return fsm.Reply{}, false
 	}
-	r, ok = res.(fsm.Reply)
+	r, ok = w.Val.(fsm.Reply)
 	if !ok {
-		s.log.Error("resp: replicate returned an unexpected result", "type", fmt.Sprintf("%T", res))
+		s.log.Error("resp: replicate returned an unexpected result", "type", fmt.Sprintf("%T", w.Val))
 		c.w.err("ERR internal error: unexpected write result")
 		return fsm.Reply{}, false
 	}
-	c.lastWrite = index
+	c.lastWrite = w.Index
 	return r, true
 }
 

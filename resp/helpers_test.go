@@ -60,17 +60,22 @@ func (f *fakeCluster) wait(ctx context.Context, err error) error {
 	return err
 }
 
-func (f *fakeCluster) ReplicateIndex(ctx context.Context, cmd []byte) (any, uint64, error) {
+func (f *fakeCluster) ReplicateBatch(ctx context.Context, ws []cluster.Write) {
 	f.mu.Lock()
 	werr := f.writeErr
 	f.mu.Unlock()
 	if err := f.wait(ctx, werr); err != nil {
-		return nil, 0, err
+		for i := range ws {
+			ws[i].Err = err
+		}
+		return
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.index++
-	return f.store.Apply(f.index, cmd), f.index, nil
+	for i := range ws {
+		f.index++
+		ws[i].Val, ws[i].Index, ws[i].Err = f.store.Apply(f.index, ws[i].Cmd), f.index, nil
+	}
 }
 
 func (f *fakeCluster) TransferLeadership(ctx context.Context, id uint64) error {
@@ -82,6 +87,12 @@ func (f *fakeCluster) LinearizableRead(ctx context.Context) error {
 	rerr := f.readErr
 	f.mu.Unlock()
 	return f.wait(ctx, rerr)
+}
+
+func (f *fakeCluster) StartRead() cluster.ReadTicket { return cluster.ReadTicket{} }
+
+func (f *fakeCluster) WaitRead(ctx context.Context, _ cluster.ReadTicket) error {
+	return f.LinearizableRead(ctx)
 }
 
 func (f *fakeCluster) Status() cluster.Status {

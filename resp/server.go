@@ -35,16 +35,21 @@ import (
 
 // Cluster is what the server needs from the local Raft node.
 type Cluster interface {
-	// ReplicateIndex proposes cmd, waits until it is applied locally and
-	// returns the state machine's result (an fsm.Reply) and the entry's
-	// log index. cmd is a per-connection buffer that the server reuses for
-	// the next write as soon as ReplicateIndex returns, so it must not
-	// keep it (copy it into the log entry) once it has returned, even
-	// after a timeout.
-	ReplicateIndex(ctx context.Context, cmd []byte) (any, uint64, error)
+	// ReplicateBatch proposes the commands of ws as one proposal, waits
+	// until each is applied locally and sets each Write's outcome: the
+	// state machine's result (an fsm.Reply) and the entry's log index, or
+	// an error (see cluster.Node.ReplicateBatch). The commands are
+	// per-connection buffers that the server reuses as soon as
+	// ReplicateBatch returns, so it must not keep them (copy them into the
+	// log entries) once it has returned, even after a timeout.
+	ReplicateBatch(ctx context.Context, ws []cluster.Write)
 	// LinearizableRead returns once the local store reflects every write
 	// acknowledged before the call.
 	LinearizableRead(ctx context.Context) error
+	// StartRead and WaitRead are LinearizableRead in two halves, so that
+	// writes can be proposed while the read barrier runs.
+	StartRead() cluster.ReadTicket
+	WaitRead(ctx context.Context, t cluster.ReadTicket) error
 	// Status describes the node, for INFO and the CLUSTER commands.
 	Status() cluster.Status
 	// Members lists the cluster with each member's match index (the
