@@ -852,3 +852,55 @@ func TestSnapshotWaitsForSave(t *testing.T) {
 		t.Errorf("restarted follower reads w0-0=%q, want v", got)
 	}
 }
+
+// gatedSM holds every snapshot's writing until gate is closed.
+type gatedSM struct {
+	*kvSM
+	gate <-chan struct{}
+}
+
+func (s gatedSM) Snapshot() (io.WriterTo, error) {
+	body, err := s.kvSM.Snapshot()
+	return gatedWriterTo{body, s.gate}, err
+}
+
+type gatedWriterTo struct {
+	body io.WriterTo
+	gate <-chan struct{}
+}
+
+func (g gatedWriterTo) WriteTo(w io.Writer) (int64, error) {
+	<-g.gate
+	return g.body.WriteTo(w)
+}
+
+// TestSnapshotAfterBurst: the entries applied while a snapshot was being
+// written get a snapshot of their own once it is done, though no write
+// follows to prompt one; otherwise a restart would replay them all.
+func TestSnapshotAfterBurst(t *testing.T) {
+	const every = 20
+	gate := make(chan struct{})
+	tune := func(cfg *Config) {
+		cfg.SnapshotEntries, cfg.CatchUpEntries = every, 5
+		cfg.StateMachine = gatedSM{cfg.StateMachine.(*kvSM), gate}
+	}
+	c := newTestCluster(t, 1, tune)
+	var open sync.Once
+	t.Cleanup(func() { open.Do(func() { close(gate) }) }) // runs before the cluster stops
+	n := c.nodes[1].n
+	for i := range 5 * every {
+		c.set(1, fmt.Sprintf("k%d", i), "v")
+	}
+	if got := n.snapIndex.Load(); got != 0 {
+		t.Fatalf("a snapshot at %d was saved while its writing was held", got)
+	}
+	applied := n.applied.Load()
+	open.Do(func() { close(gate) })
+	deadline := time.Now().Add(10 * time.Second)
+	for applied-n.snapIndex.Load() >= every {
+		if time.Now().After(deadline) {
+			t.Fatalf("applied %d, last snapshot at %d: the burst was never snapshotted", applied, n.snapIndex.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -125,6 +125,7 @@ type Node struct {
 	snapIndex   atomic.Uint64
 	snapping    atomic.Bool
 	snapReqc    chan chan snapCapture // snapshot requests for followers, served between applies
+	snapDonec   chan struct{}         // a snapshot was written: the apply loop checks whether another is due
 	persistMu   sync.Mutex            // one snapshot written and compacted at a time
 
 	appliedMu sync.Mutex
@@ -212,6 +213,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		waiters:    newWaiters(),
 		applyc:     make(chan *applyBatch, 64),
 		snapReqc:   make(chan chan snapCapture),
+		snapDonec:  make(chan struct{}, 1),
 		appliedCh:  make(chan struct{}),
 		readwaitc:  make(chan struct{}, 1),
 		readStatec: make(chan raft.ReadState, 64),
@@ -577,6 +579,8 @@ func (n *Node) applyLoop() {
 		select {
 		case reply := <-n.snapReqc:
 			reply <- n.capture()
+		case <-n.snapDonec:
+			n.maybeSnapshot()
 		case b := <-n.applyc:
 			if err := n.applyBatch(b); err != nil {
 				switch {

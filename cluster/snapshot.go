@@ -81,9 +81,20 @@ func (n *Node) maybeSnapshot() {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
-		defer n.snapping.Store(false)
-		if err := n.persistSnapshot(c); err != nil {
+		err := n.persistSnapshot(c)
+		if err != nil {
 			n.log.Error("snapshot", "index", c.h.Index, "err", err)
+		}
+		n.snapping.Store(false)
+		if err == nil {
+			// Entries applied while this snapshot was written may already
+			// call for the next one; with no more writes coming, nothing
+			// else would take it, and the log (replayed at a restart)
+			// would stay long.
+			select {
+			case n.snapDonec <- struct{}{}:
+			default:
+			}
 		}
 	}()
 }
