@@ -17,6 +17,7 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // walMeta is the identity a node writes into its WAL when it is created, so
@@ -201,7 +202,11 @@ func (d *disk) newestSnapshot(walSnaps []*walpb.Snapshot) (snapHeader, bool, err
 // load the old ones were most of a second of it.
 func (d *disk) startPurge() {
 	d.purgeStop = make(chan struct{})
-	fileutil.PurgeFile(d.zl, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
+	// Keeping one segment, the purge finds the oldest still locked (in
+	// use) most of the time, and warns about it every second: only its
+	// errors are worth a line.
+	lg := d.zl.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
+	fileutil.PurgeFile(lg, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
 }
 
 // saveReady persists one Ready: the snapshot record first, then entries and
