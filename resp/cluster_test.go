@@ -2,7 +2,6 @@ package resp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -10,131 +9,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/raftcache/raftcache/cluster"
-	"github.com/raftcache/raftcache/fsm"
 	"github.com/redis/go-redis/v9"
 )
 
-// liveNode is a raftcache node in this process, wired as cmd/raftcache
-// wires it: a cluster.Node with its own state directory and loopback gRPC,
-// an fsm.Store and a Server on a free port.
-type liveNode struct {
-	node     *cluster.Node
-	srv      *Server
-	addr     string // RESP
-	raftAddr string
-	stopOnce sync.Once
-	stopErr  error
-}
-
-// stop shuts the node's server and then the node down.
-func (n *liveNode) stop() error {
-	n.stopOnce.Do(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		n.stopErr = errors.Join(n.srv.Shutdown(ctx), n.node.Shutdown(ctx))
-	})
-	return n.stopErr
-}
-
-// startLiveCluster starts size nodes (the first bootstraps, the others
-// join it) and waits until they agree on a leader.
-func startLiveCluster(t *testing.T, size int) []*liveNode {
-	t.Helper()
-	var nodes []*liveNode
-	for i := range size {
-		join := ""
-		if i > 0 {
-			join = nodes[0].raftAddr
-		}
-		nodes = append(nodes, startLiveNode(t, join))
-		if i == 0 {
-			liveLeader(t, nodes)
-		}
-	}
-	liveLeader(t, nodes)
-	return nodes
-}
-
-func startLiveNode(t *testing.T, join string) *liveNode {
-	t.Helper()
-	raftLis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	respLis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := fsm.New()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	node, err := cluster.Start(ctx, cluster.Config{
-		StateDir: t.TempDir(), RaftAddr: raftLis.Addr().String(), Listener: raftLis,
-		APIAddr: "127.0.0.1:1", RESPAddr: respLis.Addr().String(), Join: join,
-		StateMachine: store, Logger: quietLogger(),
-		// Elections quick enough for tests, slow enough for a loaded machine.
-		TickInterval: 50 * time.Millisecond, ElectionTicks: 10,
-	})
-	if err != nil {
-		raftLis.Close()
-		respLis.Close()
-		t.Fatalf("start node: %v", err)
-	}
-	n := &liveNode{node: node, addr: respLis.Addr().String(), raftAddr: raftLis.Addr().String()}
-	n.srv = NewServer(Config{Logger: quietLogger(), Timeout: 10 * time.Second}, node, store)
-	served := make(chan error, 1)
-	go func() { served <- n.srv.Serve(respLis) }()
-	t.Cleanup(func() {
-		if err := n.stop(); err != nil {
-			t.Errorf("stop node: %v", err)
-		}
-		if err := <-served; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve returned %v", err)
-		}
-	})
-	return n
-}
-
-// liveLeader waits until the running nodes agree on a leader and returns it.
-func liveLeader(t *testing.T, nodes []*liveNode) *liveNode {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		var lead uint64
-		agree := true
-		for _, n := range nodes {
-			if l := n.node.Status().Leader; l == 0 || (lead != 0 && l != lead) {
-				agree = false
-			} else {
-				lead = l
-			}
-		}
-		for _, n := range nodes {
-			if agree && n.node.ID() == lead {
-				return n
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no agreed leader within 30s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func liveFollowers(t *testing.T, nodes []*liveNode) []*liveNode {
-	t.Helper()
-	lead := liveLeader(t, nodes)
-	var out []*liveNode
-	for _, n := range nodes {
-		if n != lead {
-			out = append(out, n)
-		}
-	}
-	return out
+// clusterNodes are the options of this file's clusters: elections quick
+// enough for tests, slow enough for a loaded machine, and a request timeout
+// above the 5s that the WAIT tests wait.
+func clusterNodes() nodeOptions {
+	return nodeOptions{tickInterval: 50 * time.Millisecond, electionTicks: 10, timeout: 10 * time.Second}
 }
 
 // eventually retries f until it returns "" or the deadline passes, and
@@ -164,18 +50,18 @@ func portOf(t *testing.T, addr string) int {
 // every node of a real 3-node cluster describe it as Redis would describe a
 // master (the leader) with two replicas.
 func TestClusterCommands(t *testing.T) {
-	nodes := startLiveCluster(t, 3)
-	lead := liveLeader(t, nodes)
-	followers := liveFollowers(t, nodes)
+	nodes := startRaftNodes(t, 3, clusterNodes())
+	lead := waitForLeader(t, nodes)
+	followers := followers(t, nodes)
 	if got := dial(t, followers[0].addr).do("SET", "k", "v"); got != "+OK\r\n" {
 		t.Fatalf("SET on a follower: %q", got)
 	}
 	leadID := redisNodeID(lead.node.ID())
-	node := func(n *liveNode) string {
+	node := func(n *raftNode) string {
 		id := redisNodeID(n.node.ID())
 		return "*4\r\n$9\r\n127.0.0.1\r\n:" + strconv.Itoa(portOf(t, n.addr)) + "\r\n$40\r\n" + id + "\r\n*0\r\n"
 	}
-	slices.SortFunc(followers, func(a, b *liveNode) int { return strings.Compare(redisNodeID(a.node.ID()), redisNodeID(b.node.ID())) })
+	slices.SortFunc(followers, func(a, b *raftNode) int { return strings.Compare(redisNodeID(a.node.ID()), redisNodeID(b.node.ID())) })
 	wantSlots := "*1\r\n*5\r\n:0\r\n:16383\r\n" + node(lead) + node(followers[0]) + node(followers[1])
 	for _, n := range nodes {
 		c := dial(t, n.addr)
@@ -239,7 +125,7 @@ func TestClusterCommands(t *testing.T) {
 	}
 }
 
-func nodeByID(nodes []*liveNode, id string) *liveNode {
+func nodeByID(nodes []*raftNode, id string) *raftNode {
 	for _, n := range nodes {
 		if redisNodeID(n.node.ID()) == id {
 			return n
@@ -250,13 +136,13 @@ func nodeByID(nodes []*liveNode, id string) *liveNode {
 
 // TestClusterFailover moves leadership with CLUSTER FAILOVER on a follower.
 func TestClusterFailover(t *testing.T) {
-	nodes := startLiveCluster(t, 3)
-	f := liveFollowers(t, nodes)[0]
+	nodes := startRaftNodes(t, 3, clusterNodes())
+	f := followers(t, nodes)[0]
 	c := dial(t, f.addr)
 	if got := c.do("CLUSTER", "FAILOVER", "FORCE"); got != "+OK\r\n" {
 		t.Fatalf("CLUSTER FAILOVER = %q", got)
 	}
-	if lead := liveLeader(t, nodes); lead != f {
+	if lead := waitForLeader(t, nodes); lead != f {
 		t.Fatalf("leader is %s, want %s", cluster.FormatID(lead.node.ID()), cluster.FormatID(f.node.ID()))
 	}
 	eventually(t, "CLUSTER SLOTS after the failover", func() string {
@@ -277,10 +163,10 @@ func TestClusterFailover(t *testing.T) {
 // last write, on a follower and on the leader, and notices a replica that
 // stopped.
 func TestWaitCluster(t *testing.T) {
-	nodes := startLiveCluster(t, 3)
-	lead := liveLeader(t, nodes)
-	followers := liveFollowers(t, nodes)
-	for _, n := range []*liveNode{followers[0], lead} {
+	nodes := startRaftNodes(t, 3, clusterNodes())
+	lead := waitForLeader(t, nodes)
+	followers := followers(t, nodes)
+	for _, n := range []*raftNode{followers[0], lead} {
 		c := dial(t, n.addr)
 		if got := c.do("SET", "k", "v"); got != "+OK\r\n" {
 			t.Fatalf("SET: %q", got)
@@ -322,9 +208,9 @@ func TestWaitCluster(t *testing.T) {
 // it must find the leader through CLUSTER SLOTS and work, transactions and
 // reads from replicas included.
 func TestGoRedisClusterClient(t *testing.T) {
-	nodes := startLiveCluster(t, 3)
-	lead := liveLeader(t, nodes)
-	f := liveFollowers(t, nodes)[0]
+	nodes := startRaftNodes(t, 3, clusterNodes())
+	lead := waitForLeader(t, nodes)
+	f := followers(t, nodes)[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for _, readOnly := range []bool{false, true} {
@@ -401,7 +287,7 @@ func TestGoRedisClusterClient(t *testing.T) {
 			if readOnly {
 				// The reads went to replicas, in READONLY mode.
 				flagged := 0
-				for _, n := range liveFollowers(t, nodes) {
+				for _, n := range followers(t, nodes) {
 					for _, line := range strings.Split(bulkBody(t, dial(t, n.addr).do("CLIENT", "LIST")), "\n") {
 						if _, v := clientFields(t, line); strings.Contains(v["flags"], "r") {
 							flagged++
@@ -427,8 +313,8 @@ func TestClusterFormatsAgainstRedis(t *testing.T) {
 	start := time.Now()
 	redisAddrs := startRedisCluster(t)
 	t.Logf("Redis cluster ready in %v", time.Since(start))
-	nodes := startLiveCluster(t, 3)
-	f := liveFollowers(t, nodes)[0]
+	nodes := startRaftNodes(t, 3, clusterNodes())
+	f := followers(t, nodes)[0]
 	if got := dial(t, f.addr).do("SET", "k", "v"); got != "+OK\r\n" {
 		t.Fatal(got)
 	}

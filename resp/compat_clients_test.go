@@ -27,7 +27,7 @@ func TestGoRedisFollower(t *testing.T) {
 		t.Skip("starts redis-server and a 3-node cluster")
 	}
 	redisAddr := startCompatRedis(t)
-	f := follower(t, startRaftNodes(t, 3))
+	f := followers(t, startRaftNodes(t, 3, nodeOptions{}))[0]
 	for _, protocol := range []int{2, 3} {
 		t.Run("RESP"+strconv.Itoa(protocol), func(t *testing.T) {
 			want := goRedisTranscript(t, redisAddr, protocol)
@@ -197,8 +197,8 @@ func TestRedisBenchmarkFollower(t *testing.T) {
 	if err != nil {
 		t.Skip("redis-benchmark is not installed (make test installs redis-tools)")
 	}
-	nodes := startRaftNodes(t, 3)
-	f := follower(t, nodes)
+	nodes := startRaftNodes(t, 3, nodeOptions{})
+	f := followers(t, nodes)[0]
 	host, port, _ := strings.Cut(f.addr, ":")
 	// With -P 16 redis-benchmark sends whole pipelines of 16 until it has
 	// sent at least n requests: n is a multiple of 16 so that it sends
@@ -234,12 +234,7 @@ func TestRedisBenchmarkFollower(t *testing.T) {
 		t.Logf("%s:\n%s", run.name, report)
 
 		// Read it back on another node: every INCR applied exactly once.
-		leader := nodes[0]
-		for _, nd := range nodes {
-			if st := nd.node.Status(); st.ID == st.Leader {
-				leader = nd
-			}
-		}
+		leader := waitForLeader(t, nodes)
 		r, err := goRedisClient(t, leader.addr, 2).Get(context.Background(), "counter:__rand_int__").Int()
 		if want := n * (i + 1); err != nil || r != want {
 			t.Errorf("%s: counter = %d, %v; want %d", run.name, r, err, want)

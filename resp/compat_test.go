@@ -178,6 +178,20 @@ type session struct {
 // compatTarget names a raftcache RESP address under test.
 type compatTarget struct{ name, addr string }
 
+// compatTargets starts a single node and a 3-node cluster and returns the
+// single node and a follower of the cluster, the two targets the
+// differential suite checks. It also returns the follower, so that a test
+// can tell afterwards whether it stayed one.
+func compatTargets(t *testing.T) ([]compatTarget, *raftNode) {
+	t.Helper()
+	single := startRaftNodes(t, 1, nodeOptions{})[0]
+	f := followers(t, startRaftNodes(t, 3, nodeOptions{}))[0]
+	return []compatTarget{
+		{name: "single", addr: single.addr},
+		{name: "follower", addr: f.addr},
+	}, f
+}
+
 // newSession connects a client to Redis and to every target, speaking
 // RESP2, or RESP3 after a HELLO 3 (whose reply is compared too) when proto
 // is 3.

@@ -1,0 +1,160 @@
+package resp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/fsm"
+)
+
+// raftNode is one raftcache node in this process, wired as cmd/raftcache
+// wires it: a cluster.Node over its own state directory and loopback gRPC,
+// an fsm.Store with its active expiry, and a Server on a free port. Unlike
+// startServer's fake cluster, every write really goes through Raft.
+type raftNode struct {
+	node     *cluster.Node
+	srv      *Server
+	addr     string // RESP
+	raftAddr string
+
+	stopExpiry func()        // ends the active expiry loop
+	expiryDone chan struct{} // closed when it has ended
+	stopOnce   sync.Once
+	stopErr    error
+}
+
+// nodeOptions are what the tests' nodes may change; the zero value keeps
+// cmd/raftcache's defaults.
+type nodeOptions struct {
+	tickInterval  time.Duration // cluster.Config.TickInterval
+	electionTicks int           // cluster.Config.ElectionTicks
+	timeout       time.Duration // Config.Timeout, the bound of each request
+}
+
+// stop ends the node's active expiry, then shuts its server and its node
+// down. A test may call it to take a node away; the cleanup calls it too.
+func (n *raftNode) stop() error {
+	n.stopOnce.Do(func() {
+		n.stopExpiry()
+		<-n.expiryDone
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		n.stopErr = errors.Join(n.srv.Shutdown(ctx), n.node.Shutdown(ctx))
+	})
+	return n.stopErr
+}
+
+// startRaftNodes starts a cluster of size nodes (the first bootstraps it,
+// the others join it), waits until they agree on a leader, and stops them
+// all when the test ends.
+func startRaftNodes(t *testing.T, size int, opts nodeOptions) []*raftNode {
+	t.Helper()
+	var nodes []*raftNode
+	for i := range size {
+		join := ""
+		if i > 0 {
+			join = nodes[0].raftAddr
+		}
+		nodes = append(nodes, startRaftNode(t, join, opts))
+		if i == 0 {
+			waitForLeader(t, nodes)
+		}
+	}
+	waitForLeader(t, nodes)
+	return nodes
+}
+
+func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
+	t.Helper()
+	raftLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	respLis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := fsm.New()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	node, err := cluster.Start(ctx, cluster.Config{
+		StateDir: t.TempDir(), RaftAddr: raftLis.Addr().String(), Listener: raftLis,
+		APIAddr: "127.0.0.1:1", RESPAddr: respLis.Addr().String(), Join: join,
+		StateMachine: store, Logger: quietLogger(),
+		TickInterval: opts.tickInterval, ElectionTicks: opts.electionTicks,
+	})
+	if err != nil {
+		raftLis.Close()
+		respLis.Close()
+		t.Fatalf("start node: %v", err)
+	}
+	n := &raftNode{node: node, addr: respLis.Addr().String(), raftAddr: raftLis.Addr().String(),
+		expiryDone: make(chan struct{})}
+	n.srv = NewServer(Config{Logger: quietLogger(), Timeout: opts.timeout}, node, store)
+	served := make(chan error, 1)
+	go func() { served <- n.srv.Serve(respLis) }()
+	var expiryCtx context.Context
+	expiryCtx, n.stopExpiry = context.WithCancel(context.Background())
+	go func() {
+		defer close(n.expiryDone)
+		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, func(ctx context.Context, cmd []byte) error {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			_, err := node.Replicate(ctx, cmd)
+			return err
+		}, func() int64 { return time.Now().UnixMilli() })
+	}()
+	t.Cleanup(func() {
+		if err := n.stop(); err != nil {
+			t.Errorf("stop node: %v", err)
+		}
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			t.Errorf("Serve returned %v", err)
+		}
+	})
+	return n
+}
+
+// waitForLeader waits until the nodes agree on a leader among them and
+// returns it.
+func waitForLeader(t *testing.T, nodes []*raftNode) *raftNode {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var lead uint64
+		agree := true
+		for _, n := range nodes {
+			if l := n.node.Status().Leader; l == 0 || (lead != 0 && l != lead) {
+				agree = false
+			} else {
+				lead = l
+			}
+		}
+		for _, n := range nodes {
+			if agree && n.node.ID() == lead {
+				return n
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no agreed leader within 30s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// followers waits for an agreed leader and returns the other nodes.
+func followers(t *testing.T, nodes []*raftNode) []*raftNode {
+	t.Helper()
+	lead := waitForLeader(t, nodes)
+	var out []*raftNode
+	for _, n := range nodes {
+		if n != lead {
+			out = append(out, n)
+		}
+	}
+	return out
+}
