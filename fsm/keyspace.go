@@ -193,7 +193,7 @@ func parseScan(op opcode) func(string, [][]byte, int64) (Command, error) {
 					return errSyntax
 				}
 				switch opt := opts[i]; {
-				case equalFold(opt, "count"):
+				case EqualFold(opt, "count"):
 					n, ok := parseInt(opts[i+1])
 					if !ok {
 						return errNotInteger
@@ -202,9 +202,9 @@ func parseScan(op opcode) func(string, [][]byte, int64) (Command, error) {
 						return errSyntax
 					}
 					c.ints[1] = n
-				case equalFold(opt, "match"):
+				case EqualFold(opt, "match"):
 					pattern = opts[i+1]
-				case equalFold(opt, "type") && op == opScan:
+				case EqualFold(opt, "type") && op == opScan:
 					typeName = opts[i+1]
 				default:
 					return errSyntax
@@ -303,7 +303,7 @@ func (s *Store) scan(c Command, now int64) Reply {
 	return scanReply(uint64(i), elems)
 }
 
-// equalFoldBytes is equalFold for a word that may have upper-case letters:
+// equalFoldBytes is EqualFold for a word that may have upper-case letters:
 // SCAN's TYPE compares like strcasecmp.
 func equalFoldBytes(b []byte, word string) bool {
 	if len(b) != len(word) {

@@ -142,9 +142,12 @@ func toLowerASCII(s string) string {
 	return s
 }
 
-// equalFold reports whether b equals the lower-case ASCII word lower, ignoring
-// the case of b, without allocating.
-func equalFold(b []byte, lower string) bool {
+// EqualFold reports whether b equals the lower-case ASCII word lower, ignoring
+// the case of b, without allocating. It folds ASCII letters only, as Redis's
+// strcasecmp does, where bytes.EqualFold would also take "\u212aeepttl"
+// (KELVIN SIGN) for "keepttl". The RESP server matches its command options
+// with it too.
+func EqualFold(b []byte, lower string) bool {
 	if len(b) != len(lower) {
 		return false
 	}

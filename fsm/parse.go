@@ -175,13 +175,13 @@ const (
 
 func expiryOptionOf(word []byte) expiryOption {
 	switch {
-	case equalFold(word, "ex"):
+	case EqualFold(word, "ex"):
 		return optEX
-	case equalFold(word, "px"):
+	case EqualFold(word, "px"):
 		return optPX
-	case equalFold(word, "exat"):
+	case EqualFold(word, "exat"):
 		return optEXAT
-	case equalFold(word, "pxat"):
+	case EqualFold(word, "pxat"):
 		return optPXAT
 	}
 	return noExpiry
@@ -224,19 +224,19 @@ func parseStringOptions(name string, opts [][]byte, now int64, forSet bool) (fla
 	for j := 0; j < len(opts); j++ {
 		opt := opts[j]
 		switch {
-		case forSet && equalFold(opt, "nx") && flags&flagXX == 0:
+		case forSet && EqualFold(opt, "nx") && flags&flagXX == 0:
 			flags |= flagNX
 			continue
-		case forSet && equalFold(opt, "xx") && flags&flagNX == 0:
+		case forSet && EqualFold(opt, "xx") && flags&flagNX == 0:
 			flags |= flagXX
 			continue
-		case forSet && equalFold(opt, "get"):
+		case forSet && EqualFold(opt, "get"):
 			flags |= flagGet
 			continue
-		case forSet && equalFold(opt, "keepttl") && kind == noExpiry:
+		case forSet && EqualFold(opt, "keepttl") && kind == noExpiry:
 			flags |= flagKeepTTL
 			continue
-		case !forSet && equalFold(opt, "persist") && kind == noExpiry:
+		case !forSet && EqualFold(opt, "persist") && kind == noExpiry:
 			flags |= flagPersist
 			continue
 		}
@@ -366,7 +366,7 @@ func parseSetRange(_ string, argv [][]byte, _ int64) (Command, error) {
 func parseFlush(_ string, argv [][]byte, _ int64) (Command, error) {
 	// ASYNC and SYNC differ only in how Redis frees memory; both empty the
 	// keyspace at once.
-	if len(argv) > 2 || (len(argv) == 2 && !equalFold(argv[1], "async") && !equalFold(argv[1], "sync")) {
+	if len(argv) > 2 || (len(argv) == 2 && !EqualFold(argv[1], "async") && !EqualFold(argv[1], "sync")) {
 		return Command{}, errSyntax
 	}
 	return Command{op: opFlushAll}, nil
@@ -379,13 +379,13 @@ func parseExpire(seconds, relative bool) func(string, [][]byte, int64) (Command,
 		var flags uint16
 		for _, opt := range argv[3:] {
 			switch {
-			case equalFold(opt, "nx"):
+			case EqualFold(opt, "nx"):
 				flags |= flagNX
-			case equalFold(opt, "xx"):
+			case EqualFold(opt, "xx"):
 				flags |= flagXX
-			case equalFold(opt, "gt"):
+			case EqualFold(opt, "gt"):
 				flags |= flagGT
-			case equalFold(opt, "lt"):
+			case EqualFold(opt, "lt"):
 				flags |= flagLT
 			default:
 				// Redis formats the option with %s: it ends at a NUL.
@@ -425,9 +425,9 @@ func parseCopy(_ string, argv [][]byte, _ int64) (Command, error) {
 	var flags uint16
 	for j := 3; j < len(argv); j++ {
 		switch {
-		case equalFold(argv[j], "replace"):
+		case EqualFold(argv[j], "replace"):
 			flags |= flagReplace
-		case equalFold(argv[j], "db") && j+1 < len(argv):
+		case EqualFold(argv[j], "db") && j+1 < len(argv):
 			db, ok := parseInt(argv[j+1])
 			if !ok {
 				return Command{}, errNotInteger

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/raftcache/raftcache/fsm"
 )
 
 const badClientName = "ERR Client names cannot contain spaces, newlines or special characters."
@@ -70,9 +72,9 @@ func (s *Server) clientSetInfo(c *client, args [][]byte) {
 	attr, val := args[2], args[3]
 	var dst *string
 	switch {
-	case equalFold(attr, "lib-name"):
+	case fsm.EqualFold(attr, "lib-name"):
 		dst = &c.libName
-	case equalFold(attr, "lib-ver"):
+	case fsm.EqualFold(attr, "lib-ver"):
 		dst = &c.libVer
 	default:
 		c.w.err("ERR Unrecognized option '" + string(attr) + "'")
@@ -98,11 +100,11 @@ func (s *Server) clientList(c *client, args [][]byte) {
 	var ids []int64
 	switch {
 	case len(args) == 2:
-	case len(args) == 4 && equalFold(args[2], "type"):
+	case len(args) == 4 && fsm.EqualFold(args[2], "type"):
 		switch {
-		case equalFold(args[3], "normal"):
-		case equalFold(args[3], "master"), equalFold(args[3], "replica"), equalFold(args[3], "slave"),
-			equalFold(args[3], "pubsub"):
+		case fsm.EqualFold(args[3], "normal"):
+		case fsm.EqualFold(args[3], "master"), fsm.EqualFold(args[3], "replica"), fsm.EqualFold(args[3], "slave"),
+			fsm.EqualFold(args[3], "pubsub"):
 			// raftcache has no connections of these kinds.
 			c.w.verbatim("")
 			return
@@ -110,7 +112,7 @@ func (s *Server) clientList(c *client, args [][]byte) {
 			c.w.err("ERR Unknown client type '" + string(args[3]) + "'")
 			return
 		}
-	case len(args) > 3 && equalFold(args[2], "id"):
+	case len(args) > 3 && fsm.EqualFold(args[2], "id"):
 		for _, a := range args[3:] {
 			id, ok := string2ll(a)
 			if !ok {

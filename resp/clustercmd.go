@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/fsm"
 )
 
 // The CLUSTER commands describe the Raft membership as a Redis cluster of
@@ -313,7 +314,7 @@ func crc16(b []byte) uint16 {
 // it makes this node the raft leader, and replies once it is.
 func (s *Server) clusterFailover(c *client, args [][]byte) {
 	switch {
-	case len(args) == 3 && !equalFold(args[2], "force") && !equalFold(args[2], "takeover"):
+	case len(args) == 3 && !fsm.EqualFold(args[2], "force") && !fsm.EqualFold(args[2], "takeover"):
 		c.w.err("ERR syntax error")
 		return
 	case len(args) > 3:

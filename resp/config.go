@@ -135,7 +135,7 @@ func memToInt(v []byte) (int64, bool) {
 
 func lookupSetting(name []byte) *setting {
 	for i := range settings {
-		if equalFold(name, settings[i].name) {
+		if fsm.EqualFold(name, settings[i].name) {
 			return &settings[i]
 		}
 	}

@@ -84,7 +84,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	// As Redis, nothing after a QUIT in the pipeline runs.
 	for i := 0; i < len(cmds) && !c.closeAfter; {
 		args := cmds[i].Args
-		if len(args) > 0 && (equalFold(args[0], "post") || equalFold(args[0], "host:")) {
+		if len(args) > 0 && (fsm.EqualFold(args[0], "post") || fsm.EqualFold(args[0], "host:")) {
 			conn.WriteRaw(c.w.buf)
 			s.crossProtocol(conn)
 			c.w.buf = c.w.buf[:0]
@@ -475,10 +475,10 @@ func (s *Server) hello(c *client, args [][]byte) {
 	for j := next; j < len(args); j++ {
 		more := len(args) - 1 - j
 		switch {
-		case equalFold(args[j], "auth") && more >= 2:
+		case fsm.EqualFold(args[j], "auth") && more >= 2:
 			user, pass = args[j+1], args[j+2]
 			j += 2
-		case equalFold(args[j], "setname") && more >= 1:
+		case fsm.EqualFold(args[j], "setname") && more >= 1:
 			name, setName = args[j+1], true
 			if !validClientAttr(name) {
 				c.w.err(badClientName)
@@ -647,22 +647,4 @@ func cString(b []byte, max int) []byte {
 		b = b[:max]
 	}
 	return b
-}
-
-// equalFold reports whether b equals lower ignoring ASCII case; lower must
-// be lower-case. It does not allocate, unlike lower-casing b.
-func equalFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
