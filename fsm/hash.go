@@ -151,7 +151,7 @@ func parseHSet(name string, argv [][]byte, _ int64) (Command, error) {
 }
 
 func parseHIncrBy(_ string, argv [][]byte, _ int64) (Command, error) {
-	delta, ok := parseInt(argv[3])
+	delta, ok := ParseInt(argv[3])
 	if !ok {
 		return Command{}, errNotInteger
 	}
@@ -323,7 +323,7 @@ func (w *writer) applyHash(c Command) Reply {
 func (w *writer) hincrBy(key []byte, e entry, field []byte, delta int64) Reply {
 	var v int64
 	if old, ok := e.hash.get(field); ok {
-		if v, ok = parseInt(old); !ok {
+		if v, ok = ParseInt(old); !ok {
 			return errorReply(errHashNotInteger)
 		}
 	}

@@ -194,7 +194,7 @@ func parseScan(op opcode) func(string, [][]byte, int64) (Command, error) {
 				}
 				switch opt := opts[i]; {
 				case EqualFold(opt, "count"):
-					n, ok := parseInt(opts[i+1])
+					n, ok := ParseInt(opts[i+1])
 					if !ok {
 						return errNotInteger
 					}

@@ -10,10 +10,11 @@ import (
 // grow beyond it (APPEND, SETRANGE).
 const maxStringLen = 512 << 20
 
-// parseInt parses b exactly as Redis's string2ll does: an optional '-', then
+// ParseInt parses b exactly as Redis's string2ll does: an optional '-', then
 // digits without leading zeros, no '+', no spaces, within int64. Being this
-// strict matters because "01" or " 1" must not count as integers for INCR.
-func parseInt(b []byte) (int64, bool) {
+// strict matters because "01" or " 1" must not count as integers for INCR;
+// the RESP server parses lengths and integer arguments with it too.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -50,7 +51,7 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// appendInt is strconv.AppendInt, named for symmetry with parseInt.
+// appendInt is strconv.AppendInt, named for symmetry with ParseInt.
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
 
 // Redis does INCRBYFLOAT in C long double, which on x86-64 is the 80-bit

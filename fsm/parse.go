@@ -191,7 +191,7 @@ func expiryOptionOf(word []byte) expiryOption {
 // deadline in ms, with Redis's checks and error texts
 // (getExpireMillisecondsOrReply).
 func expiryDeadline(name string, arg []byte, kind expiryOption, now int64) (int64, error) {
-	ms, ok := parseInt(arg)
+	ms, ok := ParseInt(arg)
 	if !ok {
 		return 0, errNotInteger
 	}
@@ -311,7 +311,7 @@ func fixedDelta(delta int64) func(string, [][]byte, int64) (Command, error) {
 }
 
 func parseIncrBy(_ string, argv [][]byte, _ int64) (Command, error) {
-	delta, ok := parseInt(argv[2])
+	delta, ok := ParseInt(argv[2])
 	if !ok {
 		return Command{}, errNotInteger
 	}
@@ -319,7 +319,7 @@ func parseIncrBy(_ string, argv [][]byte, _ int64) (Command, error) {
 }
 
 func parseDecrBy(_ string, argv [][]byte, _ int64) (Command, error) {
-	delta, ok := parseInt(argv[2])
+	delta, ok := ParseInt(argv[2])
 	if !ok {
 		return Command{}, errNotInteger
 	}
@@ -338,8 +338,8 @@ func parseIncrByFloat(_ string, argv [][]byte, _ int64) (Command, error) {
 }
 
 func parseGetRange(_ string, argv [][]byte, _ int64) (Command, error) {
-	start, ok1 := parseInt(argv[2])
-	end, ok2 := parseInt(argv[3])
+	start, ok1 := ParseInt(argv[2])
+	end, ok2 := ParseInt(argv[3])
 	if !ok1 || !ok2 {
 		return Command{}, errNotInteger
 	}
@@ -347,7 +347,7 @@ func parseGetRange(_ string, argv [][]byte, _ int64) (Command, error) {
 }
 
 func parseSetRange(_ string, argv [][]byte, _ int64) (Command, error) {
-	offset, ok := parseInt(argv[2])
+	offset, ok := ParseInt(argv[2])
 	if !ok {
 		return Command{}, errNotInteger
 	}
@@ -401,7 +401,7 @@ func parseExpire(seconds, relative bool) func(string, [][]byte, int64) (Command,
 		if flags&flagGT != 0 && flags&flagLT != 0 {
 			return Command{}, errExpireGTLTCompat
 		}
-		when, ok := parseInt(argv[2])
+		when, ok := ParseInt(argv[2])
 		if !ok {
 			return Command{}, errNotInteger
 		}
@@ -428,7 +428,7 @@ func parseCopy(_ string, argv [][]byte, _ int64) (Command, error) {
 		case EqualFold(argv[j], "replace"):
 			flags |= flagReplace
 		case EqualFold(argv[j], "db") && j+1 < len(argv):
-			db, ok := parseInt(argv[j+1])
+			db, ok := ParseInt(argv[j+1])
 			if !ok {
 				return Command{}, errNotInteger
 			}

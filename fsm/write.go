@@ -324,7 +324,7 @@ func (w *writer) incrBy(key []byte, delta int64) Reply {
 			return errorReply(errWrongType)
 		}
 		var ok bool
-		if v, ok = parseInt(e.str); !ok {
+		if v, ok = ParseInt(e.str); !ok {
 			return errorReply(errNotInteger)
 		}
 	}

@@ -114,7 +114,7 @@ func (s *Server) clientList(c *client, args [][]byte) {
 		}
 	case len(args) > 3 && fsm.EqualFold(args[2], "id"):
 		for _, a := range args[3:] {
-			id, ok := string2ll(a)
+			id, ok := fsm.ParseInt(a)
 			if !ok {
 				c.w.err("ERR Invalid client ID")
 				return

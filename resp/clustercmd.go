@@ -351,12 +351,12 @@ func (s *Server) clusterHelp(c *client, args [][]byte) { writeHelp(c, clusterHel
 // index), which means it is on that replica's disk. WAIT 0 timeout waits at
 // most Config.Timeout: every request here has a bound.
 func (s *Server) wait(c *client, args [][]byte) {
-	want, ok := string2ll(args[1])
+	want, ok := fsm.ParseInt(args[1])
 	if !ok {
 		c.w.err("ERR value is not an integer or out of range")
 		return
 	}
-	ms, ok := string2ll(args[2])
+	ms, ok := fsm.ParseInt(args[2])
 	switch {
 	case !ok:
 		c.w.err("ERR timeout is not an integer or out of range")

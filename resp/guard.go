@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/raftcache/raftcache/fsm"
 )
 
 // Redis 7 protocol limits (server.h, config.c), used as defaults.
@@ -251,7 +253,7 @@ func (g *guardConn) multibulkHeader() bool {
 	if !ok {
 		return false
 	}
-	n, ok := string2ll(g.in[g.r+1 : end])
+	n, ok := fsm.ParseInt(g.in[g.r+1 : end])
 	if !ok || n > math.MaxInt32 {
 		g.perr = "invalid multibulk length"
 		return false
@@ -284,7 +286,7 @@ func (g *guardConn) bulkHeader() bool {
 		g.perr = "expected '$', got '" + string(c) + "'"
 		return false
 	}
-	n, ok := string2ll(g.in[g.r+1 : end])
+	n, ok := fsm.ParseInt(g.in[g.r+1 : end])
 	if !ok || n < 0 || n > g.limits.maxBulk.Load() {
 		g.perr = "invalid bulk length"
 		return false
@@ -371,44 +373,6 @@ func appendHeader(dst []byte, c byte, n int64) []byte {
 	dst = append(dst, c)
 	dst = strconv.AppendInt(dst, n, 10)
 	return append(dst, '\r', '\n')
-}
-
-// string2ll parses a decimal integer exactly as Redis's string2ll: an
-// optional '-', no '+', no leading zeros, no spaces, no overflow.
-func string2ll(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(c-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // splitArgs splits an inline request as Redis's sdssplitargs does, appending

@@ -459,7 +459,7 @@ func (s *Server) hello(c *client, args [][]byte) {
 	ver := 0
 	next := 1
 	if len(args) >= 2 {
-		v, ok := string2ll(args[1])
+		v, ok := fsm.ParseInt(args[1])
 		if !ok {
 			c.w.err("ERR Protocol version is not an integer or out of range")
 			return
@@ -536,7 +536,7 @@ func (s *Server) hello(c *client, args [][]byte) {
 
 // selectDB serves SELECT: raftcache has one database, 0.
 func (s *Server) selectDB(c *client, args [][]byte) {
-	n, ok := string2ll(args[1])
+	n, ok := fsm.ParseInt(args[1])
 	switch {
 	case !ok:
 		c.w.err("ERR value is not an integer or out of range")
