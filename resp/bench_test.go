@@ -3,37 +3,11 @@ package resp
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"net"
 	"strings"
 	"testing"
-	"time"
 )
-
-// benchServer serves a Server over the fake cluster (writes applied at once,
-// reads without a barrier), so that what is measured is the front door
-// alone: redcon's parsing, fsm.Parse, the command encoding and the reply.
-func benchServer(b *testing.B) (string, *fakeCluster) {
-	b.Helper()
-	fc := newFakeCluster()
-	srv := NewServer(Config{Logger: quietLogger()}, fc, fc.store)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	b.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			b.Errorf("Shutdown: %v", err)
-		}
-		<-done
-	})
-	return lis.Addr().String(), fc
-}
 
 // benchPipeline sends b.N commands to addr over one connection, depth at a
 // time, cycling through reqs, and reads each reply (a line, or a bulk).
@@ -92,22 +66,25 @@ func benchRequests(name string, extra ...string) []string {
 var benchValue = strings.Repeat("x", 64)
 
 // BenchmarkServerSet is redis-benchmark's SET (64-byte value, random keys)
-// through the front door, one command at a time and pipelined 16 deep.
+// through the front door, one command at a time and pipelined 16 deep. The
+// server runs over the fake cluster (writes applied at once, reads without
+// a barrier), so that what is measured is the front door alone: redcon's
+// parsing, fsm.Parse, the command encoding and the reply.
 func BenchmarkServerSet(b *testing.B) {
 	for _, depth := range []int{1, 16} {
 		b.Run(fmt.Sprintf("P=%d", depth), func(b *testing.B) {
-			addr, _ := benchServer(b)
+			_, addr, _ := startServer(b, Config{})
 			benchPipeline(b, addr, depth, benchRequests("SET", benchValue))
 		})
 	}
 }
 
 // BenchmarkServerGet is redis-benchmark's GET of keys that hold a 64-byte
-// value.
+// value, over the fake cluster as BenchmarkServerSet.
 func BenchmarkServerGet(b *testing.B) {
 	for _, depth := range []int{1, 16} {
 		b.Run(fmt.Sprintf("P=%d", depth), func(b *testing.B) {
-			addr, _ := benchServer(b)
+			_, addr, _ := startServer(b, Config{})
 			// Load the keys first; the measured call resets the timer.
 			benchPipeline(b, addr, 64, benchRequests("SET", benchValue)[:min(b.N, benchKeys)])
 			benchPipeline(b, addr, depth, benchRequests("GET"))

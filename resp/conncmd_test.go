@@ -464,15 +464,8 @@ func TestWaitSingleNode(t *testing.T) {
 
 // TestShutdownEndsWait checks a blocked WAIT does not hold up Shutdown.
 func TestShutdownEndsWait(t *testing.T) {
-	fc := newFakeCluster()
-	srv := NewServer(Config{Logger: quietLogger(), Timeout: time.Minute}, fc, fc.store)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	a := dial(t, lis.Addr().String())
+	srv, addr, _, served := serveFake(t, Config{Timeout: time.Minute})
+	a := dial(t, addr)
 	if _, err := io.WriteString(a.c, cmd("WAIT", "5", "0")); err != nil {
 		t.Fatal(err)
 	}

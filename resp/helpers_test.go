@@ -109,32 +109,39 @@ func (f *fakeCluster) Members(context.Context) ([]cluster.Member, error) {
 
 func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// startServer serves a Server over a fake cluster on a free port and shuts
-// it down when the test ends.
-func startServer(t *testing.T, cfg Config) (*Server, string, *fakeCluster) {
-	t.Helper()
+// serveFake serves a Server over a fake cluster on a free port. served
+// receives what Serve returns; shutting the server down is the caller's.
+func serveFake(tb testing.TB, cfg Config) (srv *Server, addr string, fc *fakeCluster, served <-chan error) {
+	tb.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
-	fc := newFakeCluster()
-	srv := NewServer(cfg, fc, fc.store)
+	fc = newFakeCluster()
+	srv = NewServer(cfg, fc, fc.store)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()
-	t.Cleanup(func() {
+	return srv, lis.Addr().String(), fc, done
+}
+
+// startServer is serveFake, with the server shut down when the test ends.
+func startServer(tb testing.TB, cfg Config) (*Server, string, *fakeCluster) {
+	tb.Helper()
+	srv, addr, fc, served := serveFake(tb, cfg)
+	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
+			tb.Errorf("Shutdown: %v", err)
 		}
-		if err := <-done; !errors.Is(err, ErrServerClosed) {
-			t.Errorf("Serve returned %v, want ErrServerClosed", err)
+		if err := <-served; !errors.Is(err, ErrServerClosed) {
+			tb.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
-	return srv, lis.Addr().String(), fc
+	return srv, addr, fc
 }
 
 // roundTrip sends req on a fresh connection, half-closes it and returns

@@ -288,21 +288,14 @@ func TestRedisCLI(t *testing.T) {
 // TestShutdown checks that Shutdown lets a request in flight finish, closes
 // idle connections, and cuts short requests when its context ends.
 func TestShutdown(t *testing.T) {
-	fc := newFakeCluster()
-	srv := NewServer(Config{Logger: quietLogger()}, fc, fc.store)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
+	srv, addr, fc, served := serveFake(t, Config{})
 
-	idle, err := net.Dial("tcp", lis.Addr().String())
+	idle, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer idle.Close()
-	busy, err := net.Dial("tcp", lis.Addr().String())
+	busy, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +327,7 @@ func TestShutdown(t *testing.T) {
 		t.Errorf("idle connection: read %d, %v; want EOF", n, err)
 	}
 	// ...new connections are refused...
-	if c, err := net.DialTimeout("tcp", lis.Addr().String(), time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Error("dial succeeded after Shutdown")
 	}
@@ -359,15 +352,8 @@ func TestShutdown(t *testing.T) {
 }
 
 func TestShutdownDeadline(t *testing.T) {
-	fc := newFakeCluster()
-	srv := NewServer(Config{Logger: quietLogger(), Timeout: time.Minute}, fc, fc.store)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	c, err := net.Dial("tcp", lis.Addr().String())
+	srv, addr, fc, served := serveFake(t, Config{Timeout: time.Minute})
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -396,8 +382,8 @@ func TestShutdownDeadline(t *testing.T) {
 	if err := srv.Shutdown(context.Background()); err != nil {
 		t.Errorf("second Shutdown: %v", err)
 	}
-	lis2, _ := net.Listen("tcp", "127.0.0.1:0")
-	if err := srv.Serve(lis2); !errors.Is(err, ErrServerClosed) {
+	lis, _ := net.Listen("tcp", "127.0.0.1:0")
+	if err := srv.Serve(lis); !errors.Is(err, ErrServerClosed) {
 		t.Errorf("Serve after Shutdown: %v", err)
 	}
 }
