@@ -40,15 +40,15 @@ func (c *conn) do(args ...string) string {
 	if _, err := io.WriteString(c.c, cmd(args...)); err != nil {
 		c.t.Fatal(err)
 	}
-	v, err := readValue3(c.rd)
+	v, err := readValue(c.rd)
 	if err != nil {
 		c.t.Fatalf("%v: read reply: %v", args, err)
 	}
 	return v
 }
 
-// readValue3 reads one RESP2 or RESP3 value, returning its raw bytes.
-func readValue3(r *bufio.Reader) (string, error) {
+// readValue reads one RESP2 or RESP3 value, returning its raw bytes.
+func readValue(r *bufio.Reader) (string, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -60,7 +60,7 @@ func readValue3(r *bufio.Reader) (string, error) {
 			n *= 2
 		}
 		for range n {
-			v, err := readValue3(r)
+			v, err := readValue(r)
 			if err != nil {
 				return "", err
 			}

@@ -187,34 +187,6 @@ func TestInfo(t *testing.T) {
 	}
 }
 
-// readValue reads one RESP2 value, returning its raw bytes.
-func readValue(r *bufio.Reader) (string, error) {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
-	switch line[0] {
-	case '*':
-		for range n {
-			v, err := readValue(r)
-			if err != nil {
-				return "", err
-			}
-			line += v
-		}
-	case '$':
-		if n >= 0 {
-			b := make([]byte, n+2)
-			if _, err := io.ReadFull(r, b); err != nil {
-				return "", err
-			}
-			line += string(b)
-		}
-	}
-	return line, nil
-}
-
 // TestCommand checks the bare forms redis-cli and client libraries use.
 func TestCommand(t *testing.T) {
 	_, addr, _ := startServer(t, Config{})
