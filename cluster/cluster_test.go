@@ -897,7 +897,10 @@ func TestSnapshotAfterBurst(t *testing.T) {
 	applied := n.applied.Load()
 	open.Do(func() { close(gate) })
 	deadline := time.Now().Add(10 * time.Second)
-	for applied-n.snapIndex.Load() >= every {
+	// The last SET returns before applied moves to its entry (applyNormal
+	// wakes the waiter first), so the snapshot may land past the applied
+	// read above: compare without a uint64 subtraction that would wrap.
+	for n.snapIndex.Load()+every <= applied {
 		if time.Now().After(deadline) {
 			t.Fatalf("applied %d, last snapshot at %d: the burst was never snapshotted", applied, n.snapIndex.Load())
 		}
