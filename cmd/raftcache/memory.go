@@ -8,22 +8,21 @@ import (
 	"time"
 )
 
-// releaseFreeMemory returns the heap's free pages to the operating system
-// once they are many next to the live heap, checking every period until
-// ctx ends.
+// releaseMemoryWhenQuiet collects the heap and returns its free pages to the
+// operating system once garbage collections stop after a busy spell,
+// checking every period until ctx ends.
 //
-// The runtime keeps the pages a burst of writes needed (pipelined proposals
-// in flight, snapshot buffers) and its scavenger, woken by collections,
-// gives them back slowly or, on a node gone idle, not at all: after a 1M-key
-// load the process held about 70 MB free beside a 110 MB live heap. Redis's
-// jemalloc purges such pages after a few seconds; this does the same for a
-// cache whose memory per key matters. Forcing the collection that
-// FreeOSMemory does is cheap here: the keyspace is pointer-free.
-func releaseFreeMemory(ctx context.Context, period time.Duration, log *slog.Logger) {
-	samples := []metrics.Sample{
-		{Name: "/memory/classes/heap/free:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"},
-	}
+// A burst of writes leaves garbage the runtime has no reason to collect
+// once the writes stop: the old arenas a snapshot kept alive while writes
+// copied the shards they changed, the buffers of pipelined batches. After a
+// 1M-key load, the last collection had found about 250 MB live, which a
+// collection a moment later put at 120 MB; with no allocation, none came,
+// and RSS stayed at about 1.9 times Redis's. Redis's jemalloc purges freed
+// pages within seconds; this does the same for a node gone quiet, once per
+// quiet spell. The forced collection is cheap: the keyspace is pointer-free.
+func releaseMemoryWhenQuiet(ctx context.Context, period time.Duration, log *slog.Logger) {
+	sample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
+	var q quietSpell
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
@@ -32,22 +31,42 @@ func releaseFreeMemory(ctx context.Context, period time.Duration, log *slog.Logg
 			return
 		case <-t.C:
 		}
-		metrics.Read(samples)
-		free, live := samples[0].Value.Uint64(), samples[1].Value.Uint64()
-		if tooMuchFree(free, live) {
+		metrics.Read(sample)
+		if q.tick(sample[0].Value.Uint64()) {
+			start := time.Now()
 			debug.FreeOSMemory()
-			log.Debug("returned free heap memory to the OS", "free_bytes", free, "live_bytes", live)
+			metrics.Read(sample)
+			q.released(sample[0].Value.Uint64())
+			log.Debug("heap collected and free pages returned to the OS", "took", time.Since(start))
 		}
 	}
 }
 
-// minFreeToRelease is the free heap always kept: releasing less is not
-// worth a forced collection, and pages given back are faulted in again.
-const minFreeToRelease = 64 << 20
+// quietTicks is how many checks in a row must see no collection before
+// the heap counts as quiet.
+const quietTicks = 2
 
-// tooMuchFree reports whether free heap bytes are worth returning: more than
-// minFreeToRelease and more than a quarter of the live heap, which is about
-// what the next collection cycle (at -gc_percent 25) will allocate into.
-func tooMuchFree(free, live uint64) bool {
-	return free > minFreeToRelease && free > live/4
+// quietSpell tells from the count of completed collections, read at each
+// check, when the heap has gone quiet after collections: once per spell.
+type quietSpell struct {
+	last    uint64 // collections at the previous check
+	quiet   int    // checks since the count last changed
+	settled uint64 // collections right after the last release: nothing new since
+}
+
+// tick records the count of collections at a check and reports whether to
+// release now.
+func (q *quietSpell) tick(cycles uint64) bool {
+	if cycles != q.last {
+		q.last, q.quiet = cycles, 0
+		return false
+	}
+	q.quiet++
+	return q.quiet == quietTicks && cycles != q.settled
+}
+
+// released records the count of collections after a release, which ran
+// one itself.
+func (q *quietSpell) released(cycles uint64) {
+	q.last, q.quiet, q.settled = cycles, 0, cycles
 }

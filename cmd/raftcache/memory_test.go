@@ -2,24 +2,38 @@ package main
 
 import "testing"
 
-func TestTooMuchFree(t *testing.T) {
-	const mib = 1 << 20
+func TestQuietSpell(t *testing.T) {
 	tests := []struct {
-		free, live uint64
-		want       bool
+		name   string
+		cycles []uint64 // the count of collections at each check
+		want   []int    // the checks that release (0-based)
 	}{
-		{0, 0, false},
-		{10 * mib, 0, false},           // small, whatever the live heap
-		{64 * mib, 10 * mib, false},    // at the floor
-		{65 * mib, 10 * mib, true},     // over the floor and a quarter
-		{70 * mib, 110 * mib, true},    // after a 1M-key load
-		{40 * mib, 170 * mib, false},   // a collection cycle's room
-		{100 * mib, 1000 * mib, false}, // under a quarter of a large heap
-		{300 * mib, 1000 * mib, true},  // over it
+		{"no collection ever: nothing to release", []uint64{0, 0, 0, 0, 0}, nil},
+		{"busy, then quiet", []uint64{1, 2, 3, 3, 3, 3, 3}, []int{4}},
+		{"never quiet", []uint64{1, 2, 3, 4, 5, 6}, nil},
+		{"quiet for one check only", []uint64{1, 1, 2, 2, 3}, nil},
+		{"two busy spells", []uint64{1, 1, 1, 1, 5, 6, 6, 6, 6}, []int{2, 7}},
 	}
 	for _, tt := range tests {
-		if got := tooMuchFree(tt.free, tt.live); got != tt.want {
-			t.Errorf("tooMuchFree(%d MiB, %d MiB) = %v, want %v", tt.free/mib, tt.live/mib, got, tt.want)
-		}
+		t.Run(tt.name, func(t *testing.T) {
+			var q quietSpell
+			var got []int
+			for i, c := range tt.cycles {
+				if q.tick(c) {
+					got = append(got, i)
+					// The release's own collection, seen at the next check
+					// as the count the check reads.
+					q.released(c)
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("released at checks %v, want %v", got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Fatalf("released at checks %v, want %v", got, tt.want)
+				}
+			}
+		})
 	}
 }
