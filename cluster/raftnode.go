@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +35,19 @@ type raftNode struct {
 	props    []*proposal // waiting for the loop, in arrival order
 	spare    []*proposal // the loop's previous batch, reused
 	propKick chan struct{}
+
+	// The transport's reports, queued rather than handed over through
+	// call: the transport makes them from Send too, which the raft loop
+	// itself calls, and a call from the loop to itself would never return.
+	reportMu    sync.Mutex
+	unreachable []uint64
+	snapReports []snapReport
+	reportKick  chan struct{}
+}
+
+type snapReport struct {
+	id     uint64
+	status raft.SnapshotStatus
 }
 
 // proposal is one caller's entries, stepped together in one MsgProp (with
@@ -58,13 +72,14 @@ var errNotTaken = errors.New("raftcache: proposal not taken by the raft loop bef
 
 func newRaftNode(rn *raft.RawNode, id uint64, stopc <-chan struct{}) *raftNode {
 	return &raftNode{
-		rn:       rn,
-		id:       id,
-		stopc:    stopc,
-		recvc:    make(chan *raftpb.Message, 256),
-		readc:    make(chan []byte),
-		callc:    make(chan func()),
-		propKick: make(chan struct{}, 1),
+		rn:         rn,
+		id:         id,
+		stopc:      stopc,
+		recvc:      make(chan *raftpb.Message, 256),
+		readc:      make(chan []byte),
+		callc:      make(chan func()),
+		propKick:   make(chan struct{}, 1),
+		reportKick: make(chan struct{}, 1),
 	}
 }
 
@@ -182,12 +197,10 @@ func (r *raftNode) call(f func()) bool {
 	case <-r.stopc:
 		return false
 	}
-	select {
-	case <-done:
-		return true
-	case <-r.stopc:
-		return false
-	}
+	// The loop runs f as soon as it takes it, stopping or not: returning
+	// before f is done would let the caller read what f is still writing.
+	<-done
+	return true
 }
 
 // serve is the raft loop's select, one input at a time. It returns false
@@ -207,6 +220,8 @@ func (r *raftNode) serve(tick <-chan time.Time) bool {
 		f()
 	case <-r.propKick:
 		r.stepProposals()
+	case <-r.reportKick:
+		r.stepReports()
 	case <-r.stopc:
 		return false
 	}
@@ -230,6 +245,8 @@ func (r *raftNode) drain(tick <-chan time.Time) {
 			f()
 		case <-r.propKick:
 			r.stepProposals()
+		case <-r.reportKick:
+			r.stepReports()
 		default:
 			return
 		}
@@ -287,8 +304,41 @@ func (r *raftNode) Campaign(ctx context.Context) error {
 	return err
 }
 
-func (r *raftNode) ReportUnreachable(id uint64) { r.call(func() { r.rn.ReportUnreachable(id) }) }
+// ReportUnreachable and ReportSnapshot queue the report for the raft loop
+// and return at once; any goroutine may call them, the raft loop included.
+func (r *raftNode) ReportUnreachable(id uint64) {
+	r.reportMu.Lock()
+	if !slices.Contains(r.unreachable, id) {
+		r.unreachable = append(r.unreachable, id)
+	}
+	r.reportMu.Unlock()
+	r.kickReports()
+}
 
 func (r *raftNode) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
-	r.call(func() { r.rn.ReportSnapshot(id, status) })
+	r.reportMu.Lock()
+	r.snapReports = append(r.snapReports, snapReport{id, status})
+	r.reportMu.Unlock()
+	r.kickReports()
+}
+
+func (r *raftNode) kickReports() {
+	select {
+	case r.reportKick <- struct{}{}:
+	default: // a kick is pending; the loop takes every queued report
+	}
+}
+
+// stepReports hands raft the queued reports, in the order they came.
+func (r *raftNode) stepReports() {
+	r.reportMu.Lock()
+	unreachable, snaps := r.unreachable, r.snapReports
+	r.unreachable, r.snapReports = nil, nil
+	r.reportMu.Unlock()
+	for _, id := range unreachable {
+		r.rn.ReportUnreachable(id)
+	}
+	for _, s := range snaps {
+		r.rn.ReportSnapshot(s.id, s.status)
+	}
 }
