@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3"
 )
 
 func writes(prefix string, n int) []Write {
@@ -186,4 +188,33 @@ func TestReadTicket(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestReportsFromRaftLoop: the transport reports an unreachable peer or a
+// failed snapshot from Send, which the raft loop calls; the report must not
+// wait for the raft loop, or the loop waits for itself forever.
+func TestReportsFromRaftLoop(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	leader := c.nodes[c.waitLeader()].n
+	peer := c.nodes[c.follower()].n.id
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		leader.raft.call(func() {
+			leader.raft.ReportUnreachable(peer)
+			leader.raft.ReportSnapshot(peer, raft.SnapshotFailure)
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a report made on the raft loop did not return: the loop is deadlocked")
+	}
+	// The loop goes on: writes still commit on every member.
+	c.set(c.waitLeader(), "after", "reports")
+	for i := 1; i <= 3; i++ {
+		if got := c.get(i, "after"); got != "reports" {
+			t.Errorf("node %d reads after=%q", i, got)
+		}
+	}
 }
