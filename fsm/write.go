@@ -140,11 +140,12 @@ func (w *writer) remove(key []byte) {
 	fh := keyHash(key)
 	i := int(fh & (shardCount - 1))
 	h := maphash.Bytes(s.seed, key)
-	if _, _, ok := s.shards[i].find(key, h); !ok {
+	slot, off, ok := s.shards[i].find(key, h)
+	if !ok {
 		return
 	}
+	// own copies the index as it is: the slot found stays the key's.
 	sh := s.own(i)
-	slot, off, _ := sh.find(key, h)
 	old := sh.decode(off)
 	if old.expireAt != 0 {
 		s.expires--
