@@ -8,10 +8,10 @@ import (
 
 // The binary form of a Command, as it travels through the raft log:
 //
-//	opcode   1 byte
+//	opcode   uvarint (one byte for opcodes below 128)
 //	flags    uvarint
 //	time     varint (ms)
-//	ints     varint, as many as the opcode's shape says (0, 1 or 2)
+//	ints     varint, as many as the opcode's shape says (0 to 4)
 //	argc     uvarint
 //	args     argc times: uvarint length, then the bytes
 //
@@ -20,11 +20,11 @@ import (
 
 // AppendBinary appends c's binary form to dst and returns the extended slice.
 func (c Command) AppendBinary(dst []byte) []byte {
-	dst = append(dst, byte(c.op))
+	dst = binary.AppendUvarint(dst, uint64(c.op))
 	dst = binary.AppendUvarint(dst, uint64(c.flags))
 	dst = binary.AppendVarint(dst, c.time)
-	if c.op < opCount {
-		for i := 0; i < shapes[c.op].ints; i++ {
+	if d := c.def(); d != nil {
+		for i := 0; i < d.ints; i++ {
 			dst = binary.AppendVarint(dst, c.ints[i])
 		}
 	}
@@ -48,11 +48,12 @@ func Decode(b []byte) (Command, error) {
 	if len(b) == 0 {
 		return Command{}, errDecodeEmpty
 	}
-	c := Command{op: opcode(b[0])}
-	if c.op == opInvalid || c.op >= opCount {
-		return Command{}, fmt.Errorf("decode: unknown opcode %d", b[0])
+	op, p := binary.Uvarint(b)
+	if p <= 0 || op >= opMax || opTable[op] == nil {
+		return Command{}, fmt.Errorf("decode: unknown opcode %d", op)
 	}
-	p := 1
+	c := Command{op: opcode(op)}
+	d := opTable[op]
 	flags, n := binary.Uvarint(b[p:])
 	if n <= 0 || flags > 0xffff {
 		return Command{}, fmt.Errorf("decode %s: bad flags", c.Name())
@@ -63,7 +64,7 @@ func Decode(b []byte) (Command, error) {
 		return Command{}, fmt.Errorf("decode %s: bad time", c.Name())
 	}
 	p += n
-	for i := 0; i < shapes[c.op].ints; i++ {
+	for i := 0; i < d.ints; i++ {
 		if c.ints[i], n = binary.Varint(b[p:]); n <= 0 {
 			return Command{}, fmt.Errorf("decode %s: bad integer argument %d", c.Name(), i)
 		}

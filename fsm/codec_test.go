@@ -73,7 +73,7 @@ func TestDecodeRejects(t *testing.T) {
 	cases := map[string][]byte{
 		"empty":            nil,
 		"opcode zero":      {0, 0, 0, 0},
-		"unknown opcode":   {byte(opCount), 0, 0, 0},
+		"unknown opcode":   {byte(opLegacyEnd), 0, 0, 0},
 		"truncated":        valid[:len(valid)-1],
 		"trailing bytes":   append(append([]byte{}, valid...), 0),
 		"odd mset":         Command{op: opMSet, args: [][]byte{[]byte("a")}}.AppendBinary(nil),

@@ -4,8 +4,24 @@ package fsm
 // share an opcode when they differ only in their arguments (SETEX is SET with
 // a deadline, DECRBY is INCRBY with a negated delta), which keeps Apply small.
 // Opcodes are part of the log and snapshot format: never renumber them, only
-// append.
-type opcode uint8
+// append. They travel as a uvarint, so the first 127 (all of the string,
+// hash and key operations) still take one byte.
+//
+// Each data type owns a range, so that its operations are added in its own
+// file (see table.go) without renumbering anyone else's:
+//
+//	1-127     strings, hashes, keys, transactions (this file)
+//	128-191   lists
+//	192-255   sets
+//	256-383   sorted sets
+//	384-511   streams
+//	512-575   scripting
+//	576-639   pub/sub
+//	640-703   configuration
+//	704-767   blocking commands
+//	768-831   eviction
+//	832-863   databases
+type opcode uint16
 
 const (
 	opInvalid opcode = iota
@@ -56,8 +72,11 @@ const (
 	opExpireKeys
 	opError
 	opStringError
-	opCount
+	opLegacyEnd // the first opcode past this file's; not an operation
 )
+
+// opMax bounds every opcode: the op table has this many entries.
+const opMax = 1024
 
 // Command flags. Each opcode reads only the flags that make sense for it.
 const (
@@ -98,7 +117,7 @@ type Command struct {
 	// ints carries the numeric arguments, already validated: the absolute
 	// deadline (SET, GETEX, EXPIRE), the delta (INCRBY), the offset
 	// (SETRANGE) or start and end (GETRANGE).
-	ints [2]int64
+	ints [4]int64
 	args [][]byte
 }
 
@@ -115,8 +134,10 @@ type opShape struct {
 	ints     int  // how many entries of ints are encoded
 }
 
-// shapes is read-only after package initialisation.
-var shapes = [opCount]opShape{
+// legacyShapes are the shapes of this file's opcodes, which Apply and Read
+// serve in write.go and read.go; opcodes of the other ranges bring their
+// shape and functions in an opDef (see table.go).
+var legacyShapes = [opLegacyEnd]opShape{
 	opGet:         {name: "get", minArgs: 1, maxArgs: 1},
 	opSet:         {name: "set", write: true, minArgs: 2, maxArgs: 2, ints: 1},
 	opSetNX:       {name: "setnx", write: true, minArgs: 2, maxArgs: 2},
@@ -175,15 +196,23 @@ var shapes = [opCount]opShape{
 }
 
 // IsWrite reports whether c changes state and so must go through Raft.
-func (c Command) IsWrite() bool { return c.op < opCount && shapes[c.op].write }
+func (c Command) IsWrite() bool { d := c.def(); return d != nil && d.write }
 
 // Name returns the lower-case name of c's operation. Commands that share an
 // operation share its name: SETEX and GETSET report "set".
 func (c Command) Name() string {
-	if c.op == opInvalid || c.op >= opCount {
-		return "invalid"
+	if d := c.def(); d != nil {
+		return d.name
 	}
-	return shapes[c.op].name
+	return "invalid"
+}
+
+// def returns the definition of c's opcode, nil for an unknown one.
+func (c Command) def() *opDef {
+	if c.op >= opMax {
+		return nil
+	}
+	return opTable[c.op]
 }
 
 // Time returns the proposer's wall clock, in ms, carried by c.
@@ -206,17 +235,20 @@ func (c Command) Keys() [][]byte {
 		return nil // a pattern or type name is not a key
 	case opMulti:
 		return c.multiKeys()
-	default:
-		return c.args
 	}
+	if d := c.def(); d != nil && d.keys != nil {
+		return d.keys(c)
+	}
+	return c.args
 }
 
 // validShape reports whether c is something Apply and Read can run safely.
 func (c Command) validShape() bool {
-	if c.op == opInvalid || c.op >= opCount {
+	d := c.def()
+	if d == nil {
 		return false
 	}
-	sh := &shapes[c.op]
+	sh := &d.opShape
 	n := len(c.args)
 	if n < sh.minArgs || (sh.maxArgs >= 0 && n > sh.maxArgs) || (sh.evenArgs && n%2 != 0) ||
 		(sh.oddArgs && n%2 != 1) {
@@ -230,7 +262,7 @@ func (c Command) validShape() bool {
 	case opMulti:
 		return c.ints[0] >= 0 && c.ints[0] <= int64(n/2)
 	}
-	return true
+	return d.valid == nil || d.valid(c)
 }
 
 func boolInt(b bool) int {

@@ -155,7 +155,7 @@ func parseHIncrBy(_ string, argv [][]byte, _ int64) (Command, error) {
 	if !ok {
 		return Command{}, errNotInteger
 	}
-	return Command{op: opHIncrBy, ints: [2]int64{delta}, args: argv[1:3]}, nil
+	return Command{op: opHIncrBy, ints: [4]int64{delta}, args: argv[1:3]}, nil
 }
 
 func parseHIncrByFloat(_ string, argv [][]byte, _ int64) (Command, error) {

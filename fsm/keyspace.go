@@ -175,7 +175,7 @@ func parseScanCursor(b []byte) (uint64, bool) {
 // only for an existing hash; SCAN's are reported here.
 func parseScan(op opcode) func(string, [][]byte, int64) (Command, error) {
 	return func(_ string, argv [][]byte, _ int64) (Command, error) {
-		c := Command{op: op, ints: [2]int64{0, defaultScanCount}}
+		c := Command{op: op, ints: [4]int64{0, defaultScanCount}}
 		opts := argv[2:]
 		if op == opHScan {
 			c.args = argv[1:2]

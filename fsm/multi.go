@@ -26,7 +26,7 @@ type Watch struct {
 // cmds must not hold transactions: the entry would not decode, and Apply
 // would reply an error.
 func NewMulti(cmds []Command, watches []Watch) Command {
-	c := Command{op: opMulti, ints: [2]int64{int64(len(watches))}}
+	c := Command{op: opMulti, ints: [4]int64{int64(len(watches))}}
 	c.args = make([][]byte, 0, 2*len(watches)+len(cmds))
 	for _, w := range watches {
 		c.args = append(c.args, w.Key, binary.BigEndian.AppendUint64(nil, w.Mod))

@@ -124,10 +124,10 @@ func TestMultiRepliesAndTime(t *testing.T) {
 func TestMultiDecodeRejects(t *testing.T) {
 	inner := NewMulti([]Command{parseLine(t, 0, "SET a 1")}, nil)
 	nested := Command{op: opMulti, args: [][]byte{inner.AppendBinary(nil)}}.AppendBinary(nil)
-	badToken := Command{op: opMulti, ints: [2]int64{1}, args: [][]byte{[]byte("k"), {1, 2}}}.AppendBinary(nil)
+	badToken := Command{op: opMulti, ints: [4]int64{1}, args: [][]byte{[]byte("k"), {1, 2}}}.AppendBinary(nil)
 	badSub := Command{op: opMulti, args: [][]byte{{0xff}}}.AppendBinary(nil)
-	tooManyWatches := Command{op: opMulti, ints: [2]int64{2}, args: [][]byte{[]byte("k"), make([]byte, 8)}}.AppendBinary(nil)
-	negWatches := Command{op: opMulti, ints: [2]int64{-1}}.AppendBinary(nil)
+	tooManyWatches := Command{op: opMulti, ints: [4]int64{2}, args: [][]byte{[]byte("k"), make([]byte, 8)}}.AppendBinary(nil)
+	negWatches := Command{op: opMulti, ints: [4]int64{-1}}.AppendBinary(nil)
 	for name, b := range map[string][]byte{"nested": nested, "bad token": badToken, "bad command": badSub,
 		"too many watches": tooManyWatches, "negative watches": negWatches} {
 		if _, err := Decode(b); err == nil {

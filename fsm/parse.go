@@ -44,73 +44,74 @@ type parser struct {
 	parse func(name string, argv [][]byte, now int64) (Command, error)
 }
 
-// parsers is read-only after package initialisation.
-var parsers = map[string]parser{
-	"get":         {"get", 2, keyArgs(opGet, 0)},
-	"set":         {"set", -3, parseSet},
-	"setnx":       {"setnx", 3, keyArgs(opSetNX, 0)},
-	"setex":       {"setex", 4, parseSetEx(optEX)},
-	"psetex":      {"psetex", 4, parseSetEx(optPX)},
-	"getset":      {"getset", 3, keyArgs(opSet, flagGet)},
-	"getdel":      {"getdel", 2, keyArgs(opGetDel, 0)},
-	"getex":       {"getex", -2, parseGetEx},
-	"del":         {"del", -2, keyArgs(opDel, 0)},
-	"unlink":      {"unlink", -2, keyArgs(opDel, 0)},
-	"exists":      {"exists", -2, keyArgs(opExists, 0)},
-	"mget":        {"mget", -2, keyArgs(opMGet, 0)},
-	"mset":        {"mset", -3, parsePairs(opMSet)},
-	"msetnx":      {"msetnx", -3, parsePairs(opMSetNX)},
-	"incr":        {"incr", 2, fixedDelta(1)},
-	"decr":        {"decr", 2, fixedDelta(-1)},
-	"incrby":      {"incrby", 3, parseIncrBy},
-	"decrby":      {"decrby", 3, parseDecrBy},
-	"incrbyfloat": {"incrbyfloat", 3, parseIncrByFloat},
-	"append":      {"append", 3, keyArgs(opAppend, 0)},
-	"strlen":      {"strlen", 2, keyArgs(opStrlen, 0)},
-	"getrange":    {"getrange", 4, parseGetRange},
-	"substr":      {"substr", 4, parseGetRange},
-	"setrange":    {"setrange", 4, parseSetRange},
-	"dbsize":      {"dbsize", 1, keyArgs(opDBSize, 0)},
-	"flushall":    {"flushall", -1, parseFlush},
-	"flushdb":     {"flushdb", -1, parseFlush},
-	"type":        {"type", 2, keyArgs(opType, 0)},
-	"ttl":         {"ttl", 2, keyArgs(opTTL, 0)},
-	"pttl":        {"pttl", 2, keyArgs(opTTL, flagMillis)},
-	"expiretime":  {"expiretime", 2, keyArgs(opExpireTime, 0)},
-	"pexpiretime": {"pexpiretime", 2, keyArgs(opExpireTime, flagMillis)},
-	"expire":      {"expire", -3, parseExpire(true, true)},
-	"pexpire":     {"pexpire", -3, parseExpire(false, true)},
-	"expireat":    {"expireat", -3, parseExpire(true, false)},
-	"pexpireat":   {"pexpireat", -3, parseExpire(false, false)},
-	"persist":     {"persist", 2, keyArgs(opPersist, 0)},
-	"touch":       {"touch", -2, keyArgs(opTouch, 0)},
-	"rename":      {"rename", 3, keyArgs(opRename, 0)},
-	"renamenx":    {"renamenx", 3, keyArgs(opRename, flagNX)},
-	"copy":        {"copy", -3, parseCopy},
+// legacyCommands are the string, hash and key commands, served by the
+// opcodes of command.go, in the order COMMAND lists them.
+var legacyCommands = []parser{
+	{"get", 2, keyArgs(opGet, 0)},
+	{"set", -3, parseSet},
+	{"setnx", 3, keyArgs(opSetNX, 0)},
+	{"setex", 4, parseSetEx(optEX)},
+	{"psetex", 4, parseSetEx(optPX)},
+	{"getset", 3, keyArgs(opSet, flagGet)},
+	{"getdel", 2, keyArgs(opGetDel, 0)},
+	{"getex", -2, parseGetEx},
+	{"del", -2, keyArgs(opDel, 0)},
+	{"unlink", -2, keyArgs(opDel, 0)},
+	{"exists", -2, keyArgs(opExists, 0)},
+	{"mget", -2, keyArgs(opMGet, 0)},
+	{"mset", -3, parsePairs(opMSet)},
+	{"msetnx", -3, parsePairs(opMSetNX)},
+	{"incr", 2, fixedDelta(1)},
+	{"decr", 2, fixedDelta(-1)},
+	{"incrby", 3, parseIncrBy},
+	{"decrby", 3, parseDecrBy},
+	{"incrbyfloat", 3, parseIncrByFloat},
+	{"append", 3, keyArgs(opAppend, 0)},
+	{"strlen", 2, keyArgs(opStrlen, 0)},
+	{"getrange", 4, parseGetRange},
+	{"substr", 4, parseGetRange},
+	{"setrange", 4, parseSetRange},
+	{"dbsize", 1, keyArgs(opDBSize, 0)},
+	{"flushall", -1, parseFlush},
+	{"flushdb", -1, parseFlush},
+	{"type", 2, keyArgs(opType, 0)},
+	{"ttl", 2, keyArgs(opTTL, 0)},
+	{"pttl", 2, keyArgs(opTTL, flagMillis)},
+	{"expiretime", 2, keyArgs(opExpireTime, 0)},
+	{"pexpiretime", 2, keyArgs(opExpireTime, flagMillis)},
+	{"expire", -3, parseExpire(true, true)},
+	{"pexpire", -3, parseExpire(false, true)},
+	{"expireat", -3, parseExpire(true, false)},
+	{"pexpireat", -3, parseExpire(false, false)},
+	{"persist", 2, keyArgs(opPersist, 0)},
+	{"touch", -2, keyArgs(opTouch, 0)},
+	{"rename", 3, keyArgs(opRename, 0)},
+	{"renamenx", 3, keyArgs(opRename, flagNX)},
+	{"copy", -3, parseCopy},
 
-	"hset":         {"hset", -4, parseHSet},
-	"hmset":        {"hmset", -4, parseHSet},
-	"hsetnx":       {"hsetnx", 4, keyArgs(opHSetNX, 0)},
-	"hget":         {"hget", 3, keyArgs(opHGet, 0)},
-	"hmget":        {"hmget", -3, keyArgs(opHMGet, 0)},
-	"hgetall":      {"hgetall", 2, keyArgs(opHGetAll, 0)},
-	"hdel":         {"hdel", -3, keyArgs(opHDel, 0)},
-	"hexists":      {"hexists", 3, keyArgs(opHExists, 0)},
-	"hlen":         {"hlen", 2, keyArgs(opHLen, 0)},
-	"hstrlen":      {"hstrlen", 3, keyArgs(opHStrlen, 0)},
-	"hincrby":      {"hincrby", 4, parseHIncrBy},
-	"hincrbyfloat": {"hincrbyfloat", 4, parseHIncrByFloat},
-	"hkeys":        {"hkeys", 2, keyArgs(opHKeys, 0)},
-	"hvals":        {"hvals", 2, keyArgs(opHVals, 0)},
-	"hscan":        {"hscan", -3, parseScan(opHScan)},
-	"keys":         {"keys", 2, keyArgs(opKeys, 0)},
-	"scan":         {"scan", -2, parseScan(opScan)},
-	"randomkey":    {"randomkey", 1, keyArgs(opRandomKey, 0)},
+	{"hset", -4, parseHSet},
+	{"hmset", -4, parseHSet},
+	{"hsetnx", 4, keyArgs(opHSetNX, 0)},
+	{"hget", 3, keyArgs(opHGet, 0)},
+	{"hmget", -3, keyArgs(opHMGet, 0)},
+	{"hgetall", 2, keyArgs(opHGetAll, 0)},
+	{"hdel", -3, keyArgs(opHDel, 0)},
+	{"hexists", 3, keyArgs(opHExists, 0)},
+	{"hlen", 2, keyArgs(opHLen, 0)},
+	{"hstrlen", 3, keyArgs(opHStrlen, 0)},
+	{"hincrby", 4, parseHIncrBy},
+	{"hincrbyfloat", 4, parseHIncrByFloat},
+	{"hkeys", 2, keyArgs(opHKeys, 0)},
+	{"hvals", 2, keyArgs(opHVals, 0)},
+	{"hscan", -3, parseScan(opHScan)},
+	{"keys", 2, keyArgs(opKeys, 0)},
+	{"scan", -2, parseScan(opScan)},
+	{"randomkey", 1, keyArgs(opRandomKey, 0)},
 }
 
-// maxCommandNameLen bounds the name Parse lower-cases on the stack; no
-// command in parsers is longer.
-const maxCommandNameLen = 16
+// maxCommandNameLen bounds the name Parse lower-cases on the stack; init
+// checks that no command is longer.
+const maxCommandNameLen = 24
 
 // Parse turns a client's argv into a Command. argv[0] is the command name in
 // any case. ok is false if fsm does not know the command (the caller handles
@@ -131,7 +132,7 @@ func Parse(argv [][]byte, now int64) (cmd Command, ok bool, err error) {
 		}
 		name[i] = c
 	}
-	p, known := parsers[string(name)]
+	p, known := commandIndex[string(name)]
 	if !known {
 		return Command{}, false, nil
 	}
@@ -264,7 +265,7 @@ func parseSet(name string, argv [][]byte, now int64) (Command, error) {
 	if err != nil {
 		return Command{}, err
 	}
-	return Command{op: opSet, flags: flags, ints: [2]int64{deadline}, args: argv[1:3]}, nil
+	return Command{op: opSet, flags: flags, ints: [4]int64{deadline}, args: argv[1:3]}, nil
 }
 
 func parseSetEx(kind expiryOption) func(string, [][]byte, int64) (Command, error) {
@@ -273,7 +274,7 @@ func parseSetEx(kind expiryOption) func(string, [][]byte, int64) (Command, error
 		if err != nil {
 			return Command{}, err
 		}
-		return Command{op: opSet, flags: flagDeadline, ints: [2]int64{deadline},
+		return Command{op: opSet, flags: flagDeadline, ints: [4]int64{deadline},
 			args: [][]byte{argv[1], argv[3]}}, nil
 	}
 }
@@ -293,7 +294,7 @@ func parseGetEx(name string, argv [][]byte, now int64) (Command, error) {
 		// through the log.
 		return Command{op: opGet, args: argv[1:2]}, nil
 	}
-	return Command{op: opGetEx, flags: flags, ints: [2]int64{deadline}, args: argv[1:2]}, nil
+	return Command{op: opGetEx, flags: flags, ints: [4]int64{deadline}, args: argv[1:2]}, nil
 }
 
 // stringError returns the read that answers a string command whose
@@ -306,7 +307,7 @@ func stringError(key []byte, err error, flags uint16) Command {
 
 func fixedDelta(delta int64) func(string, [][]byte, int64) (Command, error) {
 	return func(_ string, argv [][]byte, _ int64) (Command, error) {
-		return Command{op: opIncrBy, ints: [2]int64{delta}, args: argv[1:2]}, nil
+		return Command{op: opIncrBy, ints: [4]int64{delta}, args: argv[1:2]}, nil
 	}
 }
 
@@ -315,7 +316,7 @@ func parseIncrBy(_ string, argv [][]byte, _ int64) (Command, error) {
 	if !ok {
 		return Command{}, errNotInteger
 	}
-	return Command{op: opIncrBy, ints: [2]int64{delta}, args: argv[1:2]}, nil
+	return Command{op: opIncrBy, ints: [4]int64{delta}, args: argv[1:2]}, nil
 }
 
 func parseDecrBy(_ string, argv [][]byte, _ int64) (Command, error) {
@@ -326,7 +327,7 @@ func parseDecrBy(_ string, argv [][]byte, _ int64) (Command, error) {
 	if delta == math.MinInt64 {
 		return Command{}, errDecrOverflow
 	}
-	return Command{op: opIncrBy, ints: [2]int64{-delta}, args: argv[1:2]}, nil
+	return Command{op: opIncrBy, ints: [4]int64{-delta}, args: argv[1:2]}, nil
 }
 
 func parseIncrByFloat(_ string, argv [][]byte, _ int64) (Command, error) {
@@ -343,7 +344,7 @@ func parseGetRange(_ string, argv [][]byte, _ int64) (Command, error) {
 	if !ok1 || !ok2 {
 		return Command{}, errNotInteger
 	}
-	return Command{op: opGetRange, ints: [2]int64{start, end}, args: argv[1:2]}, nil
+	return Command{op: opGetRange, ints: [4]int64{start, end}, args: argv[1:2]}, nil
 }
 
 func parseSetRange(_ string, argv [][]byte, _ int64) (Command, error) {
@@ -360,7 +361,7 @@ func parseSetRange(_ string, argv [][]byte, _ int64) (Command, error) {
 	if n := int64(len(argv[3])); n > 0 && offset > maxStringLen-n {
 		return stringError(argv[1], errStringTooLong, 0), nil
 	}
-	return Command{op: opSetRange, ints: [2]int64{offset}, args: [][]byte{argv[1], argv[3]}}, nil
+	return Command{op: opSetRange, ints: [4]int64{offset}, args: [][]byte{argv[1], argv[3]}}, nil
 }
 
 func parseFlush(_ string, argv [][]byte, _ int64) (Command, error) {
@@ -417,7 +418,7 @@ func parseExpire(seconds, relative bool) func(string, [][]byte, int64) (Command,
 			}
 			when += now
 		}
-		return Command{op: opExpire, flags: flags, ints: [2]int64{when}, args: argv[1:2]}, nil
+		return Command{op: opExpire, flags: flags, ints: [4]int64{when}, args: argv[1:2]}, nil
 	}
 }
 

@@ -2,6 +2,9 @@ package fsm
 
 // read runs a read command as of now. The caller holds s.mu (read or write).
 func (s *Store) read(c Command, now int64) Reply {
+	if d := c.def(); d != nil && d.read != nil {
+		return d.read(s, c, now)
+	}
 	switch c.op {
 	case opGet:
 		e, ok := s.lookupValue(c.args[0], now)

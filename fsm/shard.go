@@ -59,14 +59,16 @@ type shard struct {
 // inlineMax, so that neither is copied by compaction and APPEND to a long
 // string stays amortised O(1).
 type object struct {
-	str  []byte
-	hash *hashValue
+	str     []byte
+	hash    *hashValue
+	coll    collection
+	collGen uint64
 }
 
 const (
-	recTypeMask = 0x03
-	recExpire   = 0x04
-	recObject   = 0x08
+	recTypeMask = 0x07
+	recExpire   = 0x08
+	recObject   = 0x10
 
 	// inlineMax is the longest string value kept in the arena.
 	inlineMax = 256
@@ -109,7 +111,7 @@ func (sh *shard) decode(off int) record {
 		r.obj = int(binary.LittleEndian.Uint32(a[p:]))
 		p += 4
 		o := sh.objs[r.obj]
-		r.str, r.hash = o.str, o.hash
+		r.str, r.hash, r.coll, r.collGen = o.str, o.hash, o.coll, o.collGen
 	} else {
 		vlen, n := binary.Uvarint(a[p:])
 		p += n
@@ -141,7 +143,12 @@ func (sh *shard) expireAt(off int) int64 {
 }
 
 // needsObject reports whether e's value lives in objs.
-func (e *entry) needsObject() bool { return e.typ == typeHash || len(e.str) > inlineMax }
+func (e *entry) needsObject() bool { return e.typ != typeString || len(e.str) > inlineMax }
+
+// object returns what of e lives in objs.
+func (e *entry) object() object {
+	return object{str: e.str, hash: e.hash, coll: e.coll, collGen: e.collGen}
+}
 
 func uvarintLen(x uint64) int {
 	n := 1

@@ -13,7 +13,7 @@ import (
 	"slices"
 )
 
-// Snapshot stream, version 4:
+// Snapshot stream, version 5:
 //
 //	magic        "RCSN"
 //	version      1 byte
@@ -36,9 +36,13 @@ import (
 //	                           hashValue); uvarint field count; then each
 //	                           field's name and value as uvarint length,
 //	                           bytes
+//	                           lists, sets, sorted sets, streams: uvarint
+//	                           length, then the type package's
+//	                           AppendBinary form (see collection)
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 4 orders keys shard by shard, so that a snapshot is written from
+// Version 5 adds the collection types; version 4 is version 5 with
+// strings and hashes only. Version 4 orders keys shard by shard, so that a snapshot is written from
 // the shards as they are, without sorting the whole keyspace, and a
 // restore can size each shard before filling it.
 //
@@ -58,7 +62,7 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 4
+	snapshotVersion = 5
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -129,17 +133,26 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	if _, err := bw.Write(scratch); err != nil {
 		return cw.n, fmt.Errorf("snapshot: write header: %w", err)
 	}
-	var offs []int
+	var offs, ends []int
 	var sortKeys []prefixed
+	var encs []byte
 	for i := range sn.shards {
 		sh := &sn.shards[i]
 		if sh.count == 0 {
 			continue
 		}
 		offs, sortKeys = sh.sortedOffsets(offs, sortKeys)
+		// The shard's header holds its size, so its collections are
+		// encoded first, once, into encs (ends[j] ends offs[j]'s).
 		size := 0
+		encs, ends = encs[:0], ends[:0]
 		for _, off := range offs {
-			size += entrySize(sh.decode(off))
+			r := sh.decode(off)
+			if r.coll != nil {
+				encs = r.coll.AppendBinary(encs)
+			}
+			ends = append(ends, len(encs))
+			size += entrySize(r, ends[len(ends)-1]-prevEnd(ends))
 		}
 		scratch = binary.AppendUvarint(scratch[:0], uint64(i))
 		scratch = binary.AppendUvarint(scratch, uint64(len(offs)))
@@ -147,8 +160,8 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 		if _, err := bw.Write(scratch); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write shard %d: %w", i, err)
 		}
-		for _, off := range offs {
-			if err := writeEntry(bw, &scratch, sh.decode(off)); err != nil {
+		for j, off := range offs {
+			if err := writeEntry(bw, &scratch, sh.decode(off), encs[prevEnd(ends[:j+1]):ends[j]]); err != nil {
 				return cw.n, fmt.Errorf("snapshot: write shard %d: %w", i, err)
 			}
 		}
@@ -170,9 +183,21 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	return cw.n + int64(n), nil
 }
 
-// entrySize is the size of r's entry in the stream.
-func entrySize(r record) int {
+// prevEnd returns where the last of ends's encodings starts.
+func prevEnd(ends []int) int {
+	if len(ends) < 2 {
+		return 0
+	}
+	return ends[len(ends)-2]
+}
+
+// entrySize is the size of r's entry in the stream; encLen is the length
+// of its collection's encoding.
+func entrySize(r record, encLen int) int {
 	n := 1 + bytesSize(r.key) + varintLen(r.expireAt) + uvarintLen(r.modIndex)
+	if r.coll != nil {
+		return n + uvarintLen(uint64(encLen)) + encLen
+	}
 	if r.typ != typeHash {
 		return n + bytesSize(r.str)
 	}
@@ -193,13 +218,20 @@ func varintLen(x int64) int {
 	return uvarintLen(ux)
 }
 
-func writeEntry(bw *bufio.Writer, scratch *[]byte, r record) error {
+// writeEntry writes r; enc is its collection's encoding.
+func writeEntry(bw *bufio.Writer, scratch *[]byte, r record, enc []byte) error {
 	b := append((*scratch)[:0], byte(r.typ))
 	b = binary.AppendUvarint(b, uint64(len(r.key)))
 	b = append(b, r.key...)
 	b = binary.AppendVarint(b, r.expireAt)
 	b = binary.AppendUvarint(b, r.modIndex)
 	*scratch = b
+	if r.coll != nil {
+		if _, err := bw.Write(*scratch); err != nil {
+			return err
+		}
+		return writeBytes(bw, scratch, enc)
+	}
 	if r.typ == typeHash {
 		converted := byte(0)
 		if r.hash.index != nil {
@@ -533,7 +565,7 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 		return fmt.Errorf("read type: %w", err)
 	}
 	typ := valueType(t)
-	if typ != typeString && (typ != typeHash || sr.version < 2) {
+	if (typ != typeString && (typ != typeHash || sr.version < 2)) && (typ >= typeEnd || collectionCodecs[typ] == nil || sr.version < 5) {
 		return fmt.Errorf("unknown value type %d", t)
 	}
 	klen, err := sr.uvarint()
@@ -571,6 +603,16 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	sh := &rs.shards[i]
 	obj := -1
 	switch {
+	case collectionCodecs[typ] != nil:
+		enc, err := sr.readBytes()
+		if err != nil {
+			return fmt.Errorf("read %s: %w", typ, err)
+		}
+		if e.coll, err = decodeCollection(typ, enc); err != nil {
+			return err
+		}
+		e.collGen = rs.gen
+		obj = sh.objPut(e.object())
 	case typ == typeHash:
 		if e.hash, err = sr.readHash(); err != nil {
 			return err

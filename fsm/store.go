@@ -14,16 +14,38 @@ type valueType uint8
 const (
 	typeString valueType = 1
 	typeHash   valueType = 2
+	typeList   valueType = 3
+	typeSet    valueType = 4
+	typeZSet   valueType = 5
+	typeStream valueType = 6
+	typeEnd    valueType = 7 // past the last type; not a type
 )
 
+// typeNames are the names TYPE and SCAN's TYPE option use.
+var typeNames = [typeEnd]string{
+	typeString: "string",
+	typeHash:   "hash",
+	typeList:   "list",
+	typeSet:    "set",
+	typeZSet:   "zset",
+	typeStream: "stream",
+}
+
 func (t valueType) String() string {
-	switch t {
-	case typeString:
-		return "string"
-	case typeHash:
-		return "hash"
+	if t == 0 || t >= typeEnd {
+		return "none"
 	}
-	return "none"
+	return typeNames[t]
+}
+
+// valueTypeOf returns the type TYPE calls name, in any case.
+func valueTypeOf(name []byte) (valueType, bool) {
+	for t := typeString; t < typeEnd; t++ {
+		if EqualFold(name, typeNames[t]) {
+			return t, true
+		}
+	}
+	return 0, false
 }
 
 // entry is one key's value and metadata, as decoded from its shard's record
@@ -41,10 +63,15 @@ func (t valueType) String() string {
 // lock, once it is not shared with a snapshot (see hashValue.gen); its field
 // and value bytes are immutable like str. COPY clones the structure.
 type entry struct {
-	str      []byte
-	hash     *hashValue // typeHash only
-	expireAt int64      // absolute deadline in ms; 0: none
-	modIndex uint64     // log index of the last write to this key, for WATCH
+	str  []byte
+	hash *hashValue // typeHash only
+	// coll is a list, set, sorted set or stream: a value of one of fsm's
+	// type packages (see collection.go). Like hash it is changed in place
+	// by writers once collGen shows it is not shared with a snapshot.
+	coll     collection
+	collGen  uint64 // Store.gen when coll was made or cloned
+	expireAt int64  // absolute deadline in ms; 0: none
+	modIndex uint64 // log index of the last write to this key, for WATCH
 	typ      valueType
 }
 

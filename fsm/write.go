@@ -104,9 +104,9 @@ func (w *writer) put(key []byte, e entry) {
 	switch {
 	case e.needsObject() && old.obj >= 0:
 		obj = old.obj
-		sh.objs[obj] = object{str: e.str, hash: e.hash}
+		sh.objs[obj] = e.object()
 	case e.needsObject():
-		obj = sh.objPut(object{str: e.str, hash: e.hash})
+		obj = sh.objPut(e.object())
 	case old.obj >= 0:
 		sh.objFree(old.obj)
 	}
@@ -188,6 +188,9 @@ func (w *writer) run(c Command) Reply {
 }
 
 func (w *writer) apply(c Command) Reply {
+	if d := c.def(); d != nil && d.apply != nil {
+		return d.apply(w, c)
+	}
 	switch c.op {
 	case opSet:
 		return w.set(c)
@@ -272,6 +275,9 @@ func (w *writer) apply(c Command) Reply {
 		if src.hash != nil {
 			src.hash = src.hash.clone()
 			src.hash.gen = w.s.gen
+		}
+		if src.coll != nil {
+			src.coll, src.collGen = src.coll.Clone(), w.s.gen
 		}
 		w.put(c.args[1], src)
 		return One

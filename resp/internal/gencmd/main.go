@@ -29,29 +29,20 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/raftcache/raftcache/fsm"
 )
 
-// served lists what raftcache serves, in the order COMMAND lists it: keep it
-// in step with fsm's data commands and resp's own. A container lists the
+// command is one command raftcache serves; a container lists the
 // subcommands it serves.
-var served = []struct {
+type command struct {
 	name string
 	subs []string
-}{
-	// fsm's data commands.
-	{name: "get"}, {name: "set"}, {name: "setnx"}, {name: "setex"}, {name: "psetex"},
-	{name: "getset"}, {name: "getdel"}, {name: "getex"},
-	{name: "del"}, {name: "unlink"}, {name: "exists"}, {name: "mget"}, {name: "mset"}, {name: "msetnx"},
-	{name: "incr"}, {name: "decr"}, {name: "incrby"}, {name: "decrby"}, {name: "incrbyfloat"},
-	{name: "append"}, {name: "strlen"}, {name: "getrange"}, {name: "substr"}, {name: "setrange"},
-	{name: "dbsize"}, {name: "flushall"}, {name: "flushdb"}, {name: "type"}, {name: "ttl"}, {name: "pttl"},
-	{name: "expiretime"}, {name: "pexpiretime"}, {name: "expire"}, {name: "pexpire"}, {name: "expireat"},
-	{name: "pexpireat"}, {name: "persist"}, {name: "touch"}, {name: "rename"}, {name: "renamenx"}, {name: "copy"},
-	{name: "hset"}, {name: "hmset"}, {name: "hsetnx"}, {name: "hget"}, {name: "hmget"}, {name: "hgetall"},
-	{name: "hdel"}, {name: "hexists"}, {name: "hlen"}, {name: "hstrlen"}, {name: "hincrby"},
-	{name: "hincrbyfloat"}, {name: "hkeys"}, {name: "hvals"}, {name: "hscan"},
-	{name: "keys"}, {name: "scan"}, {name: "randomkey"},
-	// resp's own commands.
+}
+
+// own lists resp's own commands, in the order COMMAND lists them, after
+// fsm's data commands (fsm.Commands, in table order).
+var own = []command{
 	{name: "ping"}, {name: "echo"}, {name: "quit"}, {name: "reset"}, {name: "hello"}, {name: "auth"},
 	{name: "select"}, {name: "time"}, {name: "info"}, {name: "wait"}, {name: "readonly"}, {name: "readwrite"},
 	{name: "multi"}, {name: "exec"}, {name: "discard"}, {name: "watch"}, {name: "unwatch"},
@@ -59,6 +50,16 @@ var served = []struct {
 	{name: "client", subs: []string{"id", "getname", "setname", "setinfo", "info", "list", "help"}},
 	{name: "config", subs: []string{"get", "set", "rewrite", "help"}},
 	{name: "cluster", subs: []string{"info", "myid", "nodes", "shards", "slots", "keyslot", "failover", "help"}},
+}
+
+// servedCommands lists everything raftcache serves, in the order COMMAND
+// lists it.
+func servedCommands() []command {
+	var cmds []command
+	for _, name := range fsm.Commands() {
+		cmds = append(cmds, command{name: name})
+	}
+	return append(cmds, own...)
 }
 
 // handMade describes, as redis-server 7.2 would, subcommands the local
@@ -144,6 +145,7 @@ func run() error {
 // capture returns the COMMAND INFO and COMMAND DOCS replies for what
 // raftcache serves, in the connection's current protocol.
 func capture(c *client) (info, docs value, err error) {
+	served := servedCommands()
 	args := []string{"COMMAND", "INFO"}
 	for _, s := range served {
 		args = append(args, s.name)
