@@ -1,0 +1,188 @@
+package stream
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// codecVersion is the first byte of an encoded stream.
+const codecVersion = 1
+
+// ErrCorrupt is returned (wrapped) by Decode for malformed input.
+var ErrCorrupt = errors.New("corrupt stream encoding")
+
+func appendID(b []byte, id ID) []byte {
+	b = binary.AppendUvarint(b, id.Ms)
+	return binary.AppendUvarint(b, id.Seq)
+}
+
+func appendBytes(b, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// AppendBinary appends s's snapshot encoding to b: everything that affects
+// replies, including node boundaries and tombstones, so that Decode gives a
+// stream that answers exactly as s.
+func (s *Stream) AppendBinary(b []byte) []byte {
+	b = append(b, codecVersion)
+	b = binary.AppendUvarint(b, s.length)
+	b = appendID(b, s.lastID)
+	b = appendID(b, s.firstID)
+	b = appendID(b, s.maxDeleted)
+	b = binary.AppendUvarint(b, s.entriesAdded)
+	b = binary.AppendUvarint(b, uint64(len(s.nodes)))
+	for _, n := range s.nodes {
+		b = appendID(b, n.master)
+		b = binary.AppendUvarint(b, uint64(n.live))
+		b = binary.AppendUvarint(b, uint64(n.dead))
+		b = binary.AppendUvarint(b, uint64(n.lpBytes))
+		b = binary.AppendUvarint(b, uint64(len(n.fields)))
+		for _, f := range n.fields {
+			b = appendBytes(b, f)
+		}
+		b = binary.AppendUvarint(b, uint64(len(n.ents)))
+		for i, e := range n.ents {
+			b = appendID(b, ID{e.id.Ms - n.master.Ms, e.id.Seq - n.master.Seq})
+			b = append(b, e.flags)
+			b = appendBytes(b, n.data[e.off:n.entryEnd(i)])
+		}
+	}
+	return b
+}
+
+// decoder reads what AppendBinary wrote; the first error sticks.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: %s", ErrCorrupt, what)
+	}
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a length that must fit in what is left of the input (each
+// counted item takes at least one byte).
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)) {
+		d.fail("count past end")
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) id() ID { return ID{d.uvarint(), d.uvarint()} }
+
+func (d *decoder) bytes() []byte {
+	l := d.count()
+	if d.err != nil {
+		return nil
+	}
+	v := d.b[:l:l]
+	d.b = d.b[l:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.b) == 0 {
+		d.fail("unexpected end")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+// Decode reads a stream written by AppendBinary and returns it with the
+// number of bytes it used. The stream copies what it keeps from b.
+func Decode(b []byte) (*Stream, int, error) {
+	d := &decoder{b: b}
+	if v := d.byte(); d.err == nil && v != codecVersion {
+		return nil, 0, fmt.Errorf("%w: version %d", ErrCorrupt, v)
+	}
+	s := New()
+	s.length = d.uvarint()
+	s.lastID = d.id()
+	s.firstID = d.id()
+	s.maxDeleted = d.id()
+	s.entriesAdded = d.uvarint()
+	nn := d.count()
+	var live uint64
+	for i := 0; i < nn && d.err == nil; i++ {
+		n := &node{owner: s.tok, master: d.id()}
+		n.live = int(d.uvarint())
+		n.dead = int(d.uvarint())
+		n.lpBytes = int(d.uvarint())
+		nf := d.count()
+		n.fields = make([][]byte, nf)
+		for j := range n.fields {
+			n.fields[j] = append([]byte(nil), d.bytes()...)
+		}
+		ne := d.count()
+		if d.err == nil && ne == 0 {
+			d.fail("empty node")
+		}
+		n.ents = make([]ent, 0, ne)
+		gotLive, gotDead := 0, 0
+		for j := 0; j < ne && d.err == nil; j++ {
+			delta := d.id()
+			e := ent{id: ID{n.master.Ms + delta.Ms, n.master.Seq + delta.Seq}, off: uint32(len(n.data))}
+			e.flags = d.byte()
+			n.data = append(n.data, d.bytes()...)
+			if j > 0 && !n.ents[j-1].id.Less(e.id) || j == 0 && e.id != n.master {
+				d.fail("entries out of order")
+			}
+			if e.flags&flagDeleted != 0 {
+				gotDead++
+			} else {
+				gotLive++
+			}
+			n.ents = append(n.ents, e)
+		}
+		if d.err == nil && (gotLive != n.live || gotDead != n.dead) {
+			d.fail("node counters")
+		}
+		if d.err == nil && len(s.nodes) > 0 && !s.nodes[len(s.nodes)-1].last().Less(n.master) {
+			d.fail("nodes out of order")
+		}
+		live += uint64(n.live)
+		s.nodes = append(s.nodes, n)
+	}
+	if d.err == nil && live != s.length {
+		d.fail("stream length")
+	}
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	return s, len(b) - len(d.b), nil
+}
+
+// MemoryUsage estimates the bytes s holds.
+func (s *Stream) MemoryUsage() int {
+	size := int(unsafe.Sizeof(*s)) + cap(s.nodes)*8
+	for _, n := range s.nodes {
+		size += int(unsafe.Sizeof(*n)) + cap(n.data) + cap(n.ents)*int(unsafe.Sizeof(ent{})) + cap(n.fields)*24
+		for _, f := range n.fields {
+			size += cap(f)
+		}
+	}
+	return size
+}
