@@ -204,7 +204,7 @@ func (d *decoder) hashtable() (*Set, error) {
 			return nil, fmt.Errorf("member %d: %q not after %q", i, m, prev)
 		}
 		s.tab.insert(m)
-		s.data += len(m)
+		s.data += allocSize(len(m))
 		prev = m
 	}
 	return s, nil

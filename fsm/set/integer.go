@@ -10,7 +10,7 @@ import (
 // optional '-' and then digits without a leading zero, in range of int64.
 // "0" is canonical; "-0", "+1", "01", " 1", "1 " and "" are not. These are
 // exactly the strings strconv.FormatInt produces, which the tests check.
-func parseInt(m []byte) (int64, bool) {
+func parseInt[M string | []byte](m M) (int64, bool) {
 	n := len(m)
 	// 20 bytes hold "-9223372036854775808"; anything longer overflows.
 	if n == 0 || n > 20 {
@@ -56,3 +56,22 @@ func parseInt(m []byte) (int64, bool) {
 
 // formatInt returns v as a member, in the canonical form parseInt accepts.
 func formatInt(v int64) []byte { return strconv.AppendInt(nil, v, 10) }
+
+// allocSize estimates the bytes Go's allocator takes for a string of n bytes
+// (its size classes: 8-byte steps for small sizes, coarser above).
+func allocSize(n int) int {
+	round := func(n, to int) int { return (n + to - 1) / to * to }
+	switch {
+	case n == 0:
+		return 0
+	case n <= 32:
+		return round(n, 8)
+	case n <= 256:
+		return round(n, 16)
+	case n <= 1024:
+		return round(n, 64)
+	case n <= 32<<10:
+		return round(n, 512)
+	}
+	return round(n, 8<<10)
+}

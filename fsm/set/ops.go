@@ -27,24 +27,22 @@ func anyEmpty(sets []*Set) bool {
 }
 
 // inter calls fn with each member of the intersection, in the order Redis
-// 7.0 finds them (the smallest set's order), until fn returns false.
-func inter(sets []*Set, fn func(m []byte) bool) {
+// 7.0 finds them (the smallest set's order), until fn returns false. The
+// members are immutable (see each).
+func inter(sets []*Set, fn func(m string) bool) {
 	if anyEmpty(sets) {
 		return
 	}
 	sorted := bySize(sets)
 	first, rest := sorted[0], sorted[1:]
-next:
-	for m := range first.All() {
+	first.each(func(m string) bool {
 		for _, o := range rest {
-			if o != first && !o.Contains(m) {
-				continue next
+			if o != first && !o.has(m) {
+				return true
 			}
 		}
-		if !fn(m) {
-			return
-		}
-	}
+		return fn(m)
+	})
 }
 
 // InterMembers returns the intersection of sets in SINTER's reply order:
@@ -52,8 +50,8 @@ next:
 // order whenever that set is an intset.
 func InterMembers(sets ...*Set) [][]byte {
 	out := [][]byte{}
-	inter(sets, func(m []byte) bool {
-		out = append(out, m)
+	inter(sets, func(m string) bool {
+		out = append(out, bytesOf(m))
 		return true
 	})
 	return out
@@ -63,7 +61,7 @@ func InterMembers(sets ...*Set) [][]byte {
 // further than limit when limit > 0 (SINTERCARD ... LIMIT).
 func InterCard(limit int, sets ...*Set) int {
 	n := 0
-	inter(sets, func([]byte) bool {
+	inter(sets, func(string) bool {
 		n++
 		return limit <= 0 || n < limit
 	})
@@ -75,8 +73,8 @@ func InterCard(limit int, sets ...*Set) int {
 // its members are all integers and at most lim.MaxIntsetEntries.
 func Inter(lim Limits, sets ...*Set) *Set {
 	out := &Set{}
-	inter(sets, func(m []byte) bool {
-		out.add(lim, m)
+	inter(sets, func(m string) bool {
+		out.addString(lim, m, true)
 		return true
 	})
 	return out
@@ -91,9 +89,10 @@ func Union(lim Limits, sets ...*Set) *Set {
 		if s == nil {
 			continue
 		}
-		for m := range s.All() {
-			out.add(lim, m)
-		}
+		s.each(func(m string) bool {
+			out.addString(lim, m, true)
+			return true
+		})
 	}
 	return out
 }
@@ -119,20 +118,21 @@ func Diff(lim Limits, sets ...*Set) *Set {
 	}
 	// Redis halves the first algorithm's work: it has better constants.
 	if one/2 <= two {
-	next:
-		for m := range first.All() {
+		first.each(func(m string) bool {
 			for _, o := range sets[1:] {
-				if o != nil && (o == first || o.Contains(m)) {
-					continue next
+				if o != nil && (o == first || o.has(m)) {
+					return true
 				}
 			}
-			out.add(lim, m)
-		}
+			out.addString(lim, m, true)
+			return true
+		})
 		return out
 	}
-	for m := range first.All() {
-		out.add(lim, m)
-	}
+	first.each(func(m string) bool {
+		out.addString(lim, m, true)
+		return true
+	})
 	for _, o := range sets[1:] {
 		if out.Len() == 0 {
 			break
@@ -140,9 +140,10 @@ func Diff(lim Limits, sets ...*Set) *Set {
 		if o == nil {
 			continue
 		}
-		for m := range o.All() {
-			out.remove(m)
-		}
+		o.each(func(m string) bool {
+			out.remove(bytesOf(m))
+			return out.Len() > 0
+		})
 	}
 	return out
 }

@@ -70,7 +70,7 @@ func (s *Set) Pop(rng Rand) []byte {
 func (s *Set) popAt(i int) []byte {
 	if s.tab != nil {
 		m := s.tab.removeAt(i)
-		s.data -= len(m)
+		s.data -= allocSize(len(m))
 		return bytesOf(m)
 	}
 	return formatInt(s.ints.removeAt(i))
@@ -107,7 +107,11 @@ func (s *Set) PopCount(lim Limits, count int, rng Rand) [][]byte {
 	keep := sample(n, n-count, rng)
 	rest := &Set{}
 	for _, i := range keep {
-		rest.add(lim, s.At(i))
+		if s.tab != nil {
+			rest.addString(lim, s.tab.at(i), true)
+		} else {
+			rest.add(lim, s.At(i))
+		}
 	}
 	slices.Sort(keep)
 	out := make([][]byte, 0, count)

@@ -3,6 +3,7 @@ package set
 import (
 	"iter"
 	"strconv"
+	"strings"
 	"unsafe"
 )
 
@@ -55,7 +56,12 @@ func (s *Set) Add(lim Limits, members ...[]byte) int {
 	return added
 }
 
-func (s *Set) add(lim Limits, m []byte) bool {
+func (s *Set) add(lim Limits, m []byte) bool { return s.addString(lim, view(m), false) }
+
+// addString adds m; owned says m is immutable and may be kept as it is (a
+// member of another set, shared rather than copied), otherwise a table keeps
+// a copy.
+func (s *Set) addString(lim Limits, m string, owned bool) bool {
 	if s.tab == nil {
 		if v, ok := parseInt(m); ok {
 			if !s.ints.add(v) {
@@ -68,22 +74,24 @@ func (s *Set) add(lim Limits, m []byte) bool {
 		}
 		s.convert()
 	}
-	if s.tab.has(view(m)) {
+	if s.tab.has(m) {
 		return false
 	}
-	s.tab.insert(string(m))
-	s.data += len(m)
+	if !owned {
+		m = strings.Clone(m)
+	}
+	s.tab.insert(m)
+	s.data += allocSize(len(m))
 	return true
 }
 
 // convert moves an intset's members into a table, for good.
 func (s *Set) convert() {
 	t := newTable()
-	var buf [20]byte
 	for i := range s.ints.len() {
-		m := strconv.AppendInt(buf[:0], s.ints.get(i), 10)
-		t.insert(string(m))
-		s.data += len(m)
+		m := strconv.FormatInt(s.ints.get(i), 10)
+		t.insert(m)
+		s.data += allocSize(len(m))
 	}
 	s.tab, s.ints = t, intset{}
 }
@@ -103,7 +111,7 @@ func (s *Set) Remove(members ...[]byte) int {
 func (s *Set) remove(m []byte) bool {
 	if s.tab != nil {
 		if s.tab.remove(view(m)) {
-			s.data -= len(m)
+			s.data -= allocSize(len(m))
 			return true
 		}
 		return false
@@ -113,9 +121,11 @@ func (s *Set) remove(m []byte) bool {
 }
 
 // Contains reports whether m is a member (SISMEMBER).
-func (s *Set) Contains(m []byte) bool {
+func (s *Set) Contains(m []byte) bool { return s.has(view(m)) }
+
+func (s *Set) has(m string) bool {
 	if s.tab != nil {
-		return s.tab.has(view(m))
+		return s.tab.has(m)
 	}
 	v, ok := parseInt(m)
 	return ok && s.ints.contains(v)
@@ -156,6 +166,21 @@ func (s *Set) All() iter.Seq[[]byte] {
 	}
 }
 
+// each calls fn with each member in the set's order until fn returns false.
+// A table's members are its own immutable strings, which another set may
+// share (see addString).
+func (s *Set) each(fn func(m string) bool) {
+	if s.tab != nil {
+		s.tab.ascend(fn)
+		return
+	}
+	for i := range s.ints.len() {
+		if !fn(strconv.FormatInt(s.ints.get(i), 10)) {
+			return
+		}
+	}
+}
+
 // Members returns the members in the set's order (see All).
 func (s *Set) Members() [][]byte {
 	out := make([][]byte, 0, s.Len())
@@ -169,6 +194,11 @@ func (s *Set) Members() [][]byte {
 // keeps one while writes go on in the other. An intset (at most
 // MaxIntsetEntries values) is copied; a hash table is shared structurally,
 // so cloning it costs O(1) and each side copies only what it later changes.
+//
+// Clone gives s a new ownership token for its B-tree nodes, so it must be
+// called where s may be written (its writer's goroutine); other goroutines
+// may go on reading s meanwhile, and either Set may then be used on its own
+// goroutine.
 func (s *Set) Clone() *Set {
 	c := &Set{data: s.data}
 	if s.tab != nil {

@@ -18,11 +18,13 @@ type table interface {
 	// ascend calls fn with each member in byte order until fn returns false.
 	ascend(fn func(m string) bool)
 	// clone returns a table that shares nothing mutable with the receiver:
-	// changing either never affects the other.
+	// changing either never affects the other. It may change the
+	// receiver's bookkeeping (the B-tree's ownership token), never what a
+	// reader of it sees.
 	clone() table
 	// overhead estimates the bytes the table holds besides the members' own
 	// bytes.
 	overhead() int
 }
 
-func newTable() table { return &sliceTable{} }
+func newTable() table { return newTreeTable() }
