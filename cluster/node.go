@@ -121,7 +121,7 @@ type Node struct {
 
 	// The apply loop's own state.
 	applyc      chan *applyBatch
-	appliedTerm uint64
+	appliedTerm atomic.Uint64 // the term of the entry at applied
 	snapIndex   atomic.Uint64
 	snapping    atomic.Bool
 	snapReqc    chan chan snapCapture // snapshot requests for followers, served between applies
@@ -335,7 +335,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 			n.log.Warn("bootstrap raft", "err", err)
 		}
 	}
-	n.raft = newRaftNode(rn, n.id, n.stopc)
+	n.raft = newRaftNode(rn, n.id, n.stopc, &n.appliedTerm, n.appliedChan)
 
 	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,
 		Logger: n.log.With("component", "transport")})
@@ -628,8 +628,8 @@ func (n *Node) applyBatch(b *applyBatch) error {
 				return err
 			}
 		}
+		n.appliedTerm.Store(e.GetTerm())
 		n.applied.Store(idx)
-		n.appliedTerm = e.GetTerm()
 		if removed {
 			n.notifyApplied()
 			return ErrRemoved

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -43,7 +44,27 @@ type raftNode struct {
 	unreachable []uint64
 	snapReports []snapReport
 	reportKick  chan struct{}
+
+	// Read barriers held back while this node leads but has not yet
+	// applied an entry of its own term (see mustHoldReads); the raft
+	// loop's alone. appliedTerm and appliedChan are the apply loop's
+	// progress, which releases them.
+	held        []heldRead
+	appliedTerm *atomic.Uint64
+	appliedChan func() <-chan struct{}
 }
+
+// heldRead is a ReadIndex request not yet stepped: a peer's message, or
+// this node's own request context when m is nil.
+type heldRead struct {
+	m    *raftpb.Message
+	rctx []byte
+}
+
+// maxHeldReads bounds the held requests. The read loop asks again for a
+// round still unanswered every few ticks, and followers do the same, so
+// one dropped here is only delayed.
+const maxHeldReads = 4096
 
 type snapReport struct {
 	id     uint64
@@ -70,16 +91,18 @@ const maxPropBytes = 1 << 20
 // proposal, which therefore was never proposed.
 var errNotTaken = errors.New("raftcache: proposal not taken by the raft loop before the context ended")
 
-func newRaftNode(rn *raft.RawNode, id uint64, stopc <-chan struct{}) *raftNode {
+func newRaftNode(rn *raft.RawNode, id uint64, stopc <-chan struct{}, appliedTerm *atomic.Uint64, appliedChan func() <-chan struct{}) *raftNode {
 	return &raftNode{
-		rn:         rn,
-		id:         id,
-		stopc:      stopc,
-		recvc:      make(chan *raftpb.Message, 256),
-		readc:      make(chan []byte),
-		callc:      make(chan func()),
-		propKick:   make(chan struct{}, 1),
-		reportKick: make(chan struct{}, 1),
+		rn:          rn,
+		id:          id,
+		stopc:       stopc,
+		appliedTerm: appliedTerm,
+		appliedChan: appliedChan,
+		recvc:       make(chan *raftpb.Message, 256),
+		readc:       make(chan []byte),
+		callc:       make(chan func()),
+		propKick:    make(chan struct{}, 1),
+		reportKick:  make(chan struct{}, 1),
 	}
 }
 
@@ -206,16 +229,23 @@ func (r *raftNode) call(f func()) bool {
 // serve is the raft loop's select, one input at a time. It returns false
 // when the node is stopping.
 func (r *raftNode) serve(tick <-chan time.Time) bool {
+	var appliedc <-chan struct{}
+	if len(r.held) > 0 {
+		// Taken before looking, so that an apply in between is not missed.
+		appliedc = r.appliedChan()
+		if r.releaseReads(); len(r.held) == 0 {
+			appliedc = nil
+		}
+	}
 	select {
 	case <-tick:
 		r.rn.Tick()
 	case m := <-r.recvc:
-		// Errors are raft's to log: a message from a removed or unknown
-		// peer, or a proposal dropped for want of a leader, whose proposer
-		// learns the outcome from the leader change.
-		_ = r.rn.Step(m)
+		r.stepMsg(m)
 	case rctx := <-r.readc:
-		r.rn.ReadIndex(rctx)
+		r.stepRead(nil, rctx)
+	case <-appliedc:
+		r.releaseReads()
 	case f := <-r.callc:
 		f()
 	case <-r.propKick:
@@ -233,14 +263,15 @@ func (r *raftNode) serve(tick <-chan time.Time) bool {
 // while the loop was busy go in one append and one fsync. It takes a tick
 // too: a loop kept busy by Readys must still tick.
 func (r *raftNode) drain(tick <-chan time.Time) {
+	r.releaseReads()
 	for range 1024 {
 		select {
 		case <-tick:
 			r.rn.Tick()
 		case m := <-r.recvc:
-			_ = r.rn.Step(m)
+			r.stepMsg(m)
 		case rctx := <-r.readc:
-			r.rn.ReadIndex(rctx)
+			r.stepRead(nil, rctx)
 		case f := <-r.callc:
 			f()
 		case <-r.propKick:
@@ -251,6 +282,79 @@ func (r *raftNode) drain(tick <-chan time.Time) {
 			return
 		}
 	}
+}
+
+// stepMsg steps a message from a peer. Errors are raft's to log: a message
+// from a removed or unknown peer, or a proposal dropped for want of a
+// leader, whose proposer learns the outcome from the leader change.
+func (r *raftNode) stepMsg(m *raftpb.Message) {
+	if m.GetType() == raftpb.MsgReadIndex {
+		r.stepRead(m, nil)
+		return
+	}
+	_ = r.rn.Step(m)
+}
+
+// stepRead steps a ReadIndex request, a peer's (m) or this node's own
+// (rctx), or holds it while mustHoldReads says so. Held requests are
+// stepped in the order they came.
+func (r *raftNode) stepRead(m *raftpb.Message, rctx []byte) {
+	if len(r.held) > 0 || r.mustHoldReads() {
+		if len(r.held) < maxHeldReads {
+			r.held = append(r.held, heldRead{m, rctx})
+		}
+		return
+	}
+	r.readNow(heldRead{m, rctx})
+}
+
+func (r *raftNode) readNow(h heldRead) {
+	if h.m != nil {
+		_ = r.rn.Step(h.m)
+	} else {
+		r.rn.ReadIndex(h.rctx)
+	}
+}
+
+// mustHoldReads reports whether this node leads but has not yet applied
+// an entry of its own term. Such a leader's commit index may be behind
+// what was acknowledged: the HardState of a Ready that only advances the
+// commit index is neither synced nor flushed by etcd's WAL (committed
+// entries are applied, and acknowledged, before their Ready is saved), so
+// a node restarted after a crash can come back with a commit index below
+// entries it applied and acknowledged. Raft answers a single voter's
+// ReadIndex with that commit index at once (a larger cluster's leader
+// waits until it committed an entry of its term, but a learner's read
+// goes to the single voter all the same). Once an entry of the leader's
+// term is applied, so is everything before it, and the commit index a
+// read then gets covers every acknowledged write, as etcd's server waits
+// for its first commit in a term before it serves reads.
+//
+// Writes need no such care: an acknowledged entry is durable on a
+// quorum (the leader counts its own vote only after its fsync returned),
+// so it is in the log of every future leader, which commits it again
+// with the first entry of its term; only how far a restarted node has
+// applied, and so what a read sees, depends on the lost commit index. A
+// snapshot at the applied index is recorded only after the Ready with
+// that commit index was handed to the WAL, and the record's fsync
+// flushes that HardState first.
+func (r *raftNode) mustHoldReads() bool {
+	st := r.rn.BasicStatus()
+	return st.RaftState == raft.StateLeader && r.appliedTerm.Load() < st.GetTerm()
+}
+
+// releaseReads steps the held requests once they need not wait any more
+// (also when this node stopped leading: raft then forwards them to the
+// leader, which decides for itself).
+func (r *raftNode) releaseReads() {
+	if len(r.held) == 0 || r.mustHoldReads() {
+		return
+	}
+	for _, h := range r.held {
+		r.readNow(h)
+	}
+	clear(r.held)
+	r.held = r.held[:0]
 }
 
 // serveCallsUntil runs functions sent to the loop (the apply loop's

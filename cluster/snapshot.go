@@ -36,8 +36,8 @@ func (n *Node) restoreSnapshot(term, index uint64) error {
 		return fmt.Errorf("restore state machine from %s: %w", f.Name(), err)
 	}
 	n.members.restore(h)
+	n.appliedTerm.Store(term)
 	n.applied.Store(index)
-	n.appliedTerm = term
 	n.snapIndex.Store(index)
 	return nil
 }
@@ -110,7 +110,7 @@ type snapCapture struct {
 // machine and the membership describe the same index.
 func (n *Node) capture() snapCapture {
 	body, err := n.sm.Snapshot()
-	return snapCapture{h: n.members.header(n.appliedTerm, n.applied.Load()), body: body, err: err}
+	return snapCapture{h: n.members.header(n.appliedTerm.Load(), n.applied.Load()), body: body, err: err}
 }
 
 // persistSnapshot writes a captured state to its snapshot file and then
