@@ -430,6 +430,12 @@ func (n *Node) progress() (transport.ProgressResponse, error) {
 // RemoveMember removes a member from the cluster and returns once the
 // removal is applied here. The removed node shuts itself down.
 func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
+	// Validated under confMu, so that this node's concurrent changes are
+	// checked one after the other, each against the membership the one
+	// before left; changes proposed on other members meanwhile are
+	// checked again where they are applied (see membership.check).
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
 	// Validate against a membership that includes every change already
 	// acknowledged anywhere, not one this node may not have applied yet.
 	if err := n.LinearizableRead(ctx); err != nil {
@@ -496,6 +502,8 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 	if raftAddr == "" {
 		return 0, errors.New("raftcache: a member needs a raft address")
 	}
+	n.confMu.Lock() // see RemoveMember
+	defer n.confMu.Unlock()
 	if err := n.LinearizableRead(ctx); err != nil {
 		return 0, err
 	}
@@ -521,17 +529,21 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 	return id, nil
 }
 
+// changeMembership proposes a membership change and waits until it is
+// applied here; the caller holds confMu. Raft refuses (turns into a no-op)
+// a change proposed while another is pending: proposing one at a time from
+// here avoids refusing our own. A change found invalid where it is applied
+// returns why.
 func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, id uint64, meta *memberMeta) error {
-	// Raft refuses (turns into a no-op) a change proposed while another is
-	// pending; proposing one at a time from here avoids refusing our own.
-	n.confMu.Lock()
-	defer n.confMu.Unlock()
 	b := n.waiters.get()
 	defer n.waiters.put(b)
 	ws := []Write{{}}
 	b.ws, b.epoch, b.first = ws, n.leaderEpoch.Load(), n.seq.Add(1)
 	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, b.first, meta)}
 	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) })
+	if err, ok := ws[0].Val.(error); ok && ws[0].Err == nil {
+		return err
+	}
 	return ws[0].Err
 }
 

@@ -115,6 +115,30 @@ func (ms *membership) apply(cc *raftpb.ConfChange, m *memberMeta, cs *raftpb.Con
 	ms.voters, ms.learners = slices.Clone(cs.GetVoters()), slices.Clone(cs.GetLearners())
 }
 
+// check says why the committed change cc must not be applied to the
+// membership as it is, or returns nil. It depends only on the membership,
+// which every node derives from the same log, so every node decides alike.
+func (ms *membership) check(cc *raftpb.ConfChange) error {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	id := cc.GetNodeId()
+	switch cc.GetType() {
+	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
+		if ms.removed[id] {
+			return fmt.Errorf("%w: %s was removed", ErrIDTaken, FormatID(id))
+		}
+	case raftpb.ConfChangeRemoveNode:
+		voter := slices.Contains(ms.voters, id)
+		if voter && len(ms.voters) == 1 {
+			return fmt.Errorf("%w: %s", ErrLastVoter, FormatID(id))
+		}
+		if !voter && !slices.Contains(ms.learners, id) {
+			return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(id))
+		}
+	}
+	return nil
+}
+
 func (ms *membership) confState() *raftpb.ConfState {
 	ms.mu.RLock()
 	defer ms.mu.RUnlock()

@@ -635,6 +635,9 @@ func (n *Node) applyBatch(b *applyBatch) error {
 			return ErrRemoved
 		}
 	}
+	if b.done != nil {
+		n.campaignIfAlone()
+	}
 	if b.failBefore != 0 {
 		n.waiters.failBefore(b.failBefore, fmt.Errorf("%w: the leader changed while the proposal was in flight", ErrOutcomeUnknown))
 	}
@@ -682,6 +685,25 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 	if err != nil {
 		n.log.Warn("conf change without member addresses", "index", e.GetIndex(), "err", err)
 	}
+	// A change that was valid when proposed may not be by the time it is
+	// applied: two members may each have removed the other from a
+	// two-voter cluster, or a joiner's retried addition may land after its
+	// removal. Raft would panic on the first (a configuration without
+	// voters), at every restart since the entry is committed, and the
+	// second would add a phantom voter that counts toward every quorum.
+	// Every node checks against the membership at this point of the log,
+	// so all refuse alike, and applies the refused change as a no-op, as
+	// etcd's server does (raft ignores a change for node 0).
+	if verr := n.members.check(cc); verr != nil {
+		if n.raft.ApplyConfChange(&raftpb.ConfChange{}) == nil {
+			return false, ErrStopped
+		}
+		n.log.Warn("refusing committed membership change", "type", cc.GetType().String(), "id", FormatID(cc.GetNodeId()), "index", e.GetIndex(), "err", verr)
+		if origin == n.id {
+			n.waiters.trigger(seq, verr, e.GetIndex())
+		}
+		return false, nil
+	}
 	cs := n.raft.ApplyConfChange(cc)
 	if cs == nil {
 		return false, ErrStopped
@@ -704,6 +726,26 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 		n.waiters.trigger(seq, nil, e.GetIndex())
 	}
 	return cc.GetType() == raftpb.ConfChangeRemoveNode && id == n.id, nil
+}
+
+// campaignIfAlone starts an election at once when a membership change
+// left this node the only voter while no leader is known: nobody else can
+// vote, so waiting out an election timeout would only delay requests. It
+// covers a sole voter restarting without a snapshot (its configuration
+// comes from the log, so start cannot tell) and the voter left when the
+// other one, the leader, removed itself. It runs on the apply loop while
+// the raft loop waits for the batch's membership changes, so the call is
+// served.
+func (n *Node) campaignIfAlone() {
+	if n.lead.Load() != raft.None {
+		return
+	}
+	if v := n.members.confState().GetVoters(); len(v) != 1 || v[0] != n.id {
+		return
+	}
+	if err := n.raft.Campaign(context.Background()); err != nil && !errors.Is(err, ErrStopped) {
+		n.log.Warn("campaign as the only voter", "err", err)
+	}
 }
 
 // syncPeers makes the transport's peer set match the membership.

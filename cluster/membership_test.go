@@ -1,0 +1,132 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"net"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"go.etcd.io/raft/v3/raftpb"
+)
+
+// proposeConfChange proposes a membership change past RemoveMember's and
+// addMember's own checks, as one that passed them before a concurrent
+// change landed would be.
+func proposeConfChange(n *Node, typ raftpb.ConfChangeType, id uint64, meta *memberMeta) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	n.confMu.Lock()
+	defer n.confMu.Unlock()
+	return n.changeMembership(ctx, typ, id, meta)
+}
+
+// raftVoters is raft's own configuration on n, not the membership's copy.
+func raftVoters(n *Node) []uint64 {
+	v := slices.Collect(maps.Keys(n.raft.Status().Config.Voters.IDs()))
+	slices.Sort(v)
+	return v
+}
+
+// TestRemoveLastVoterRefusedWhenApplied: a removal of the last voter that
+// got past RemoveMember's check (it passed before a concurrent removal
+// committed) must be applied as a no-op: raft panics on a configuration
+// without voters, and since the entry is committed, at every restart.
+func TestRemoveLastVoterRefusedWhenApplied(t *testing.T) {
+	c := newTestCluster(t, 1, nil)
+	n := c.nodes[1].n
+	if err := proposeConfChange(n, raftpb.ConfChangeRemoveNode, n.ID(), nil); !errors.Is(err, ErrLastVoter) {
+		t.Fatalf("removal of the last voter: %v, want ErrLastVoter", err)
+	}
+	c.set(1, "k", "v")
+	c.stop(1)
+	c.start(1, "")
+	if got := c.get(1, "k"); got != "v" {
+		t.Errorf("after a restart k=%q, want v", got)
+	}
+	if v := raftVoters(c.nodes[1].n); !slices.Equal(v, []uint64{n.ID()}) {
+		t.Errorf("voters after the refused removal: %v", v)
+	}
+}
+
+// TestConcurrentRemovalsKeepAVoter: on a two-voter cluster, each member
+// removes the other at the same time (and the leader also itself). Both
+// pass the checks of RemoveMember; whichever commits second must be
+// refused where it is applied, on both members alike.
+func TestConcurrentRemovalsKeepAVoter(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	ids := []uint64{c.nodes[1].n.ID(), c.nodes[2].n.ID()}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i, rm := range []struct{ on, id int }{{1, 2}, {2, 1}, {1, 1}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = c.nodes[rm.on].n.RemoveMember(ctx, ids[rm.id-1])
+		}()
+	}
+	wg.Wait()
+	t.Logf("removals: %v", errs)
+	survivors := c.running()
+	if len(survivors) != 1 {
+		t.Fatalf("%d members running, want 1 (removals: %v)", len(survivors), errs)
+	}
+	s := survivors[0]
+	for i, tn := range c.nodes {
+		if tn == s {
+			c.set(i, "k", "v")
+			c.stop(i)
+			c.start(i, "")
+			if got := c.get(i, "k"); got != "v" {
+				t.Errorf("survivor after a restart reads k=%q", got)
+			}
+			if v := raftVoters(c.nodes[i].n); !slices.Equal(v, []uint64{c.nodes[i].n.ID()}) {
+				t.Errorf("survivor's voters: %v", v)
+			}
+		}
+	}
+}
+
+// TestRemovedIDNeverReturns: a joiner's retried addition that passed the
+// "was removed" check but is applied after the removal of the same ID must
+// be refused where it is applied: otherwise raft and the transport get a
+// voter that counts toward quorum, can never connect, and cannot be
+// removed (the member list has no entry for it).
+func TestRemovedIDNeverReturns(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+	const id = 0x5eed
+	if _, err := c.nodes[1].n.addMember(ctx, id, addr, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.nodes[1].n.RemoveMember(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	meta := &memberMeta{ID: id, RaftAddr: addr}
+	if err := proposeConfChange(c.nodes[2].n, raftpb.ConfChangeAddNode, id, meta); !errors.Is(err, ErrIDTaken) {
+		t.Errorf("re-adding a removed ID: %v, want ErrIDTaken", err)
+	}
+	c.set(1, "k", "v") // everything before it is applied everywhere
+	c.get(2, "k")
+	for i := 1; i <= 2; i++ {
+		n := c.nodes[i].n
+		if v := raftVoters(n); slices.Contains(v, id) {
+			t.Errorf("node %d: the removed ID is a voter again: %v", i, v)
+		}
+		if n.members.isVoter(id) {
+			t.Errorf("node %d: the membership counts the removed ID as a voter", i)
+		}
+	}
+}
