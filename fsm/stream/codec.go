@@ -50,7 +50,7 @@ func (s *Stream) AppendBinary(b []byte) []byte {
 			b = appendBytes(b, n.data[e.off:n.entryEnd(i)])
 		}
 	}
-	return b
+	return s.appendGroups(b)
 }
 
 // decoder reads what AppendBinary wrote; the first error sticks.
@@ -169,6 +169,7 @@ func Decode(b []byte) (*Stream, int, error) {
 	if d.err == nil && live != s.length {
 		d.fail("stream length")
 	}
+	s.decodeGroups(d)
 	if d.err != nil {
 		return nil, 0, d.err
 	}
@@ -182,6 +183,95 @@ func (s *Stream) MemoryUsage() int {
 		size += int(unsafe.Sizeof(*n)) + cap(n.data) + cap(n.ents)*int(unsafe.Sizeof(ent{})) + cap(n.fields)*24
 		for _, f := range n.fields {
 			size += cap(f)
+		}
+	}
+	return size + s.groupsMemory()
+}
+
+func (s *Stream) appendGroups(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s.groups)))
+	for _, g := range s.groups {
+		b = appendBytes(b, []byte(g.name))
+		b = appendID(b, g.lastID)
+		b = binary.AppendVarint(b, g.entriesRead)
+		b = binary.AppendUvarint(b, uint64(len(g.pel)))
+		for _, p := range g.pel {
+			b = appendID(b, p.id)
+			b = appendBytes(b, []byte(p.consumer))
+			b = binary.AppendVarint(b, p.deliveryTime)
+			b = binary.AppendUvarint(b, p.deliveryCount)
+		}
+		// Consumers and their seen-times; their PELs follow from the group's.
+		b = binary.AppendUvarint(b, uint64(len(g.consumers)))
+		for _, c := range g.consumers {
+			b = appendBytes(b, []byte(c.name))
+			b = binary.AppendVarint(b, c.seenTime)
+		}
+	}
+	return b
+}
+
+func (d *decoder) varint() int64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("bad varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (s *Stream) decodeGroups(d *decoder) {
+	ng := d.count()
+	for i := 0; i < ng && d.err == nil; i++ {
+		g := &group{owner: s.tok, name: string(d.bytes()), lastID: d.id(), entriesRead: d.varint()}
+		np := d.count()
+		pel := make([]pending, 0, np)
+		for j := 0; j < np && d.err == nil; j++ {
+			p := pending{id: d.id(), consumer: string(d.bytes()), deliveryTime: d.varint(), deliveryCount: d.uvarint()}
+			if j > 0 && !pel[j-1].id.Less(p.id) {
+				d.fail("pending entries out of order")
+			}
+			pel = append(pel, p)
+		}
+		g.pel = pel
+		nc := d.count()
+		for j := 0; j < nc && d.err == nil; j++ {
+			c := &consumer{name: string(d.bytes()), seenTime: d.varint()}
+			if j > 0 && g.consumers[j-1].name >= c.name {
+				d.fail("consumers out of order")
+			}
+			g.consumers = append(g.consumers, c)
+		}
+		for _, p := range g.pel {
+			c, _ := g.consumer(p.consumer)
+			if c == nil {
+				d.fail("pending entry of an unknown consumer")
+				break
+			}
+			c.pel = append(c.pel, p.id) // in ID order, as the group's PEL
+		}
+		for j := range g.pel {
+			if c, _ := g.consumer(g.pel[j].consumer); c != nil {
+				g.pel[j].consumer = c.name // one copy of each name
+			}
+		}
+		if d.err == nil && len(s.groups) > 0 && s.groups[len(s.groups)-1].name >= g.name {
+			d.fail("groups out of order")
+		}
+		s.groups = append(s.groups, g)
+	}
+}
+
+func (s *Stream) groupsMemory() int {
+	size := cap(s.groups) * 8
+	for _, g := range s.groups {
+		size += int(unsafe.Sizeof(*g)) + len(g.name) + cap(g.pel)*int(unsafe.Sizeof(pending{})) + cap(g.consumers)*8
+		for _, c := range g.consumers {
+			size += int(unsafe.Sizeof(*c)) + len(c.name) + cap(c.pel)*int(unsafe.Sizeof(ID{}))
 		}
 	}
 	return size

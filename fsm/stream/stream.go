@@ -36,6 +36,8 @@ type Stream struct {
 	firstID      ID // recorded-first-entry-id: the first live entry, 0-0 when empty
 	maxDeleted   ID // max-deleted-entry-id
 	entriesAdded uint64
+	groups       []*group // in name order; the slice is copied before a write while shared
+	groupsShared bool
 }
 
 // New returns an empty stream.
@@ -48,6 +50,7 @@ func (s *Stream) Clone() *Stream {
 	c := *s
 	c.tok, s.tok = new(token), new(token)
 	c.nodesShared, s.nodesShared = true, true
+	c.groupsShared, s.groupsShared = true, true
 	return &c
 }
 
