@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 )
 
 // The binary form, for snapshots (version 1):
@@ -13,9 +12,8 @@ import (
 //	intset:    byte 0; byte width (2, 4 or 8); uvarint count; the smallest
 //	           value as a varint, then each next one as the uvarint of its
 //	           difference from the one before (the values ascend).
-//	hashtable: byte 1; uvarint count; then each member in byte order as
-//	           uvarint length of the prefix it shares with the member before,
-//	           uvarint length of the rest, and the rest.
+//	hashtable: byte 1; uvarint count; then each member in the table's
+//	           order (see treeTable) as uvarint length and bytes.
 //
 // Decode checks everything an in-memory set relies on (order, distinctness,
 // widths), so a damaged snapshot is an error, never a corrupt set.
@@ -33,13 +31,9 @@ func (s *Set) AppendBinary(b []byte) []byte {
 	if s.tab != nil {
 		b = append(b, tagHashtable)
 		b = binary.AppendUvarint(b, uint64(s.tab.len()))
-		prev := ""
 		s.tab.ascend(func(m string) bool {
-			p := commonPrefix(prev, m)
-			b = binary.AppendUvarint(b, uint64(p))
-			b = binary.AppendUvarint(b, uint64(len(m)-p))
-			b = append(b, m[p:]...)
-			prev = m
+			b = binary.AppendUvarint(b, uint64(len(m)))
+			b = append(b, m...)
 			return true
 		})
 		return b
@@ -56,16 +50,6 @@ func (s *Set) AppendBinary(b []byte) []byte {
 		}
 	}
 	return b
-}
-
-func commonPrefix(a, b string) int {
-	n := min(len(a), len(b))
-	for i := range n {
-		if a[i] != b[i] {
-			return i
-		}
-	}
-	return n
 }
 
 // Decode returns the set whose binary form (see AppendBinary) is all of b.
@@ -184,28 +168,23 @@ func (d *decoder) hashtable() (*Set, error) {
 		return nil, fmt.Errorf("hashtable %w", err)
 	}
 	s := &Set{tab: newTable()}
-	prev := ""
+	var prev item
 	for i := range n {
-		p, err1 := d.uvarint()
-		rest, err2 := d.uvarint()
-		if err := errors.Join(err1, err2); err != nil {
+		l, err := d.uvarint()
+		if err != nil {
 			return nil, fmt.Errorf("member %d: %w", i, err)
 		}
-		if p > uint64(len(prev)) || rest > uint64(len(d.b)) {
+		if l > uint64(len(d.b)) {
 			return nil, fmt.Errorf("member %d: %w", i, errTruncated)
 		}
-		var sb strings.Builder
-		sb.Grow(int(p + rest))
-		sb.WriteString(prev[:p])
-		sb.Write(d.b[:rest])
-		d.b = d.b[rest:]
-		m := sb.String()
-		if i > 0 && m <= prev {
-			return nil, fmt.Errorf("member %d: %q not after %q", i, m, prev)
+		it := key(string(d.b[:l]))
+		d.b = d.b[l:]
+		if i > 0 && !lessItem(prev, it) {
+			return nil, fmt.Errorf("member %d: %q out of order", i, it.m)
 		}
-		s.tab.insert(m)
-		s.data += allocSize(len(m))
-		prev = m
+		s.tab.insert(it.m)
+		s.data += allocSize(len(it.m))
+		prev = it
 	}
 	return s, nil
 }

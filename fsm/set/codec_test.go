@@ -97,3 +97,10 @@ func TestDecodeDamaged(t *testing.T) {
 		}
 	}
 }
+
+// outOfOrder is a hash table's form with two members swapped.
+func outOfOrder() []byte {
+	ms := []string{"a", "b"}
+	sortTable(ms)
+	return []byte{tagHashtable, 2, 1, ms[1][0], 1, ms[0][0]}
+}

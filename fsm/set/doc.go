@@ -14,9 +14,10 @@
 //     order, exactly as Redis does.
 //   - "hashtable" once a non-integer member is added or the intset grows past
 //     the limit. It never converts back, also as Redis. Redis lists a hash
-//     table in an order of its own; ours is the members' byte order, which is
-//     deterministic (every replica agrees) and lets a copy-on-write B-tree
-//     share structure between a Set and its Clone.
+//     table in an order of its own; ours is the order of a fixed 64-bit hash
+//     of the members, which every replica agrees on, which SSCAN's cursor
+//     follows, and which a copy-on-write B-tree keeps so that a Set and its
+//     Clone share structure.
 //
 // Random choices (SPOP, SRANDMEMBER) take the caller's Rand so that the
 // state machine can seed them from the log; nothing here reads a clock,

@@ -141,7 +141,8 @@ func (s *Set) At(i int) []byte {
 }
 
 // All yields the members in the set's order, SMEMBERS's: ascending numeric
-// for an intset (as Redis), byte order for a hash table. The set must not be
+// for an intset (as Redis), the order of a fixed hash of the members for a
+// hash table (Redis's is its hash table's own). The set must not be
 // changed during the iteration. Each yielded slice stays valid afterwards.
 func (s *Set) All() iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
@@ -179,6 +180,22 @@ func (s *Set) each(fn func(m string) bool) {
 			return
 		}
 	}
+}
+
+// Scan answers SSCAN: it returns about count members from cursor on (0
+// starts) and the cursor to pass next, 0 when the scan is done. As in Redis,
+// an intset is returned whole with cursor 0 whatever the cursor and count,
+// and a member present for the whole of a scan is returned at least once
+// (possibly more, if the set changes between calls). The caller applies
+// MATCH to the members returned, as Redis does.
+func (s *Set) Scan(cursor uint64, count int) (next uint64, members [][]byte) {
+	if s.tab == nil {
+		return 0, s.Members()
+	}
+	count = max(count, 1)
+	members = make([][]byte, 0, min(count, s.tab.len()))
+	next = s.tab.scan(cursor, count, func(m string) { members = append(members, bytesOf(m)) })
+	return next, members
 }
 
 // Members returns the members in the set's order (see All).

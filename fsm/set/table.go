@@ -1,7 +1,7 @@
 package set
 
-// table is the storage of the "hashtable" encoding: distinct members in byte
-// order with access by rank (for uniform random choices), whose clone is
+// table is the storage of the "hashtable" encoding: distinct members in a
+// fixed order (see treeTable) with access by rank (for uniform random choices), whose clone is
 // cheap. It is an interface so that the storage can change without touching
 // the operations built on it.
 type table interface {
@@ -11,12 +11,16 @@ type table interface {
 	insert(m string) bool
 	// remove deletes m and reports whether it was there.
 	remove(m string) bool
-	// removeAt deletes and returns the i-th member in byte order.
+	// removeAt deletes and returns the i-th member.
 	removeAt(i int) string
-	// at returns the i-th member in byte order, 0 <= i < len().
+	// at returns the i-th member, 0 <= i < len().
 	at(i int) string
-	// ascend calls fn with each member in byte order until fn returns false.
+	// ascend calls fn with each member in order until fn returns false.
 	ascend(fn func(m string) bool)
+	// scan calls fn with count or more members from cursor on (0 is the
+	// start) and returns the cursor to continue from, 0 at the end.
+	// Members present from the first call to the last are all returned.
+	scan(cursor uint64, count int, fn func(m string)) uint64
 	// clone returns a table that shares nothing mutable with the receiver:
 	// changing either never affects the other. It may change the
 	// receiver's bookkeeping (the B-tree's ownership token), never what a
