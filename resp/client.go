@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"net"
 	"strconv"
 	"strings"
@@ -11,38 +12,51 @@ import (
 
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/tidwall/redcon"
 )
 
-// client is the server's state for one connection. redcon calls the
-// handler for one connection's requests one at a time, so the fields above
-// mu belong to that sequence of calls and need no lock; CLIENT LIST reads
-// other connections, so what it shows is under mu or atomic.
+// client is the server's state for one connection. Its reader goroutine
+// (serveConn) serves the connection's requests one pipeline at a time, so
+// the fields above ctl belong to it and need no lock; CLIENT LIST reads
+// other connections, so what it shows is under mu or atomic. Other
+// goroutines write to the connection only through out (push, pushWith, a
+// parked request's reply).
 type client struct {
 	id      int64
-	guard   *guardConn
+	nc      net.Conn
 	addr    string // remote, as host:port
 	laddr   string // local, as host:port
 	fd      int
 	created time.Time
+	// ctx ends with the connection, or when Shutdown gives up waiting.
+	ctx    context.Context
+	cancel context.CancelFunc
 
-	w          writer
-	cmd        []byte           // AppendBinary output, reused
-	pipe       []redcon.Command // the pipeline being served, reused
-	items      []item           // serveData's commands, reused
-	writes     []cluster.Write  // a batch of writes, reused
-	wbuf       []byte           // the batch's AppendBinary output, reused
-	multi      *txn             // non-nil between MULTI and EXEC/DISCARD
-	watches    []fsm.Watch      // WATCHed keys, copied
-	lastWrite  uint64           // log index of the connection's last write, for WAIT
-	inExec     bool             // running EXEC's queued commands
-	closeAfter bool             // QUIT: close once the reply is written
+	rd         *reader
+	out        *output
+	endErr     error           // why the connection ended, for the log
+	w          writer          // the current pipeline's replies
+	cmd        []byte          // AppendBinary output, reused
+	items      []item          // serveData's commands, reused
+	writes     []cluster.Write // a batch of writes, reused
+	wbuf       []byte          // the batch's AppendBinary output, reused
+	multi      *txn            // non-nil between MULTI and EXEC/DISCARD
+	watches    []fsm.Watch     // WATCHed keys, copied
+	lastWrite  uint64          // log index of the connection's last write, for WAIT
+	inExec     bool            // running EXEC's queued commands
+	closeAfter bool            // QUIT: close once the reply is written
+	parked     *parked         // the request parked, if any; written under ctl too
+
+	// ctl orders the reader's use of the read deadline with the
+	// goroutines that interrupt its Read (a parked request's reply,
+	// Shutdown).
+	ctl  sync.Mutex
+	stop bool // Shutdown: read no new requests
 
 	authed      atomic.Bool             // AUTH succeeded, or no password was needed
 	readonly    atomic.Bool             // READONLY: reads skip the ReadIndex barrier
 	lastCmd     atomic.Pointer[cmdSpec] // nil: unknown command ("NULL")
 	lastActive  atomic.Int64            // unix seconds of the last request
-	blocked     atomic.Bool             // in WAIT
+	blocked     atomic.Bool             // a request is parked (WAIT)
 	multiQueued atomic.Int64            // commands queued, or -1 outside MULTI
 
 	mu      sync.Mutex
@@ -52,14 +66,19 @@ type client struct {
 	resp    int // 2 or 3, as shown by CLIENT LIST
 }
 
-func newClient(id int64, g *guardConn, authed bool, errors *atomic.Int64) *client {
+func newClient(id int64, nc net.Conn, authed bool, base context.Context, l *limits, errors *atomic.Int64) *client {
+	ctx, cancel := context.WithCancel(base)
 	c := &client{
 		id:      id,
-		guard:   g,
-		addr:    g.RemoteAddr().String(),
-		laddr:   g.LocalAddr().String(),
-		fd:      connFD(g.Conn),
+		nc:      nc,
+		addr:    nc.RemoteAddr().String(),
+		laddr:   nc.LocalAddr().String(),
+		fd:      connFD(nc),
 		created: time.Now(),
+		ctx:     ctx,
+		cancel:  cancel,
+		rd:      newReader(nc, l),
+		out:     newOutput(nc, &l.netOut),
 		resp:    2,
 	}
 	c.authed.Store(authed)
@@ -67,6 +86,101 @@ func newClient(id int64, g *guardConn, authed bool, errors *atomic.Int64) *clien
 	c.lastActive.Store(c.created.Unix())
 	c.multiQueued.Store(-1)
 	return c
+}
+
+// push queues msg, a complete RESP value, to be written to the client
+// after everything queued before it. Any goroutine may call it. While the
+// connection is serving a pipeline, msg follows that pipeline's replies.
+// It reports false, queuing nothing, once the connection is ending.
+func (c *client) push(msg []byte) bool {
+	return c.out.add(func(b []byte) []byte { return append(b, msg...) })
+}
+
+// pushWith is push with the value written by fn, in the protocol the
+// client chose (w.resp3). fn runs under the connection's output lock: it
+// must only write to w, quickly.
+func (c *client) pushWith(fn func(w *writer)) bool {
+	return c.out.add(func(b []byte) []byte {
+		w := writer{buf: b, resp3: c.out.resp3.Load(), errors: c.w.errors}
+		fn(&w)
+		return w.buf
+	})
+}
+
+// park parks the request being served, for a handler that answers it
+// later (a blocked client, in Redis's terms). The handler returns without
+// writing a reply; the replies to the requests before it are committed
+// first, so the late reply follows them; and the connection serves none of
+// its later requests until p.reply has been called. Meanwhile it still
+// reads the socket: when the client disconnects, p.Context() is cancelled
+// and the reply, if any, is dropped. Shutdown cancels p.Context() too,
+// and then waits (until its own deadline) for the owner to reply.
+//
+// Only the handler running on the connection's reader may park, at most
+// one request at a time, and never inside EXEC (Redis runs a blocking
+// command in a transaction as if it timed out at once).
+func (c *client) park() *parked {
+	if c.inExec || c.parked != nil {
+		panic("resp: park inside EXEC or while a request is parked")
+	}
+	c.out.commit(&c.w.buf)
+	ctx, cancel := context.WithCancel(c.ctx)
+	p := &parked{c: c, ctx: ctx, cancel: cancel, answered: make(chan struct{})}
+	c.ctl.Lock()
+	c.parked = p
+	if c.stop {
+		cancel()
+	}
+	c.ctl.Unlock()
+	c.blocked.Store(true)
+	return p
+}
+
+// unpark forgets p once its wait is over.
+func (c *client) unpark(p *parked) {
+	c.ctl.Lock()
+	c.parked = nil
+	c.ctl.Unlock()
+	p.cancel()
+	c.blocked.Store(false)
+}
+
+// interrupt makes the reader's Read return, to notice a parked request's
+// reply.
+func (c *client) interrupt() {
+	c.ctl.Lock()
+	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+	c.ctl.Unlock()
+}
+
+// resume clears the deadline interrupt or shutdown set, unless the server
+// is shutting down: then it reports false.
+func (c *client) resume() bool {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	if c.stop {
+		return false
+	}
+	_ = c.nc.SetReadDeadline(time.Time{})
+	return true
+}
+
+// shutdown tells the connection to read no new requests, waking its reader
+// and cancelling the request parked, if any.
+func (c *client) shutdown() {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	c.stop = true
+	if c.parked != nil {
+		c.parked.cancel()
+	}
+	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
+}
+
+func (c *client) stopping() bool {
+	c.ctl.Lock()
+	defer c.ctl.Unlock()
+	return c.stop
 }
 
 // connFD returns the socket's file descriptor, as CLIENT LIST shows it, or
@@ -87,6 +201,7 @@ func connFD(c net.Conn) int {
 
 func (c *client) setProto(v int) {
 	c.w.resp3 = v == 3
+	c.out.resp3.Store(v == 3)
 	c.mu.Lock()
 	c.resp = v
 	c.mu.Unlock()
@@ -113,8 +228,8 @@ func (c *client) trim() {
 	if cap(c.wbuf) > maxKeptBuffer {
 		c.wbuf = nil
 	}
-	if cap(c.pipe) > maxKeptCommands {
-		c.pipe, c.items, c.writes = nil, nil, nil
+	if cap(c.items) > maxKeptCommands {
+		c.items, c.writes = nil, nil
 	}
 	if cap(c.w.buf) > maxKeptBuffer {
 		c.w.buf = nil

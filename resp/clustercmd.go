@@ -369,27 +369,31 @@ func (s *Server) wait(c *client, args [][]byte) {
 	if ms > 0 {
 		timeout = time.Duration(min(ms, int64(1<<62)/int64(time.Millisecond))) * time.Millisecond
 	}
-	ctx, cancel := context.WithTimeout(s.base, timeout)
-	defer cancel()
 	got := s.replicasHaving(c.lastWrite)
 	if got >= want || c.inExec {
 		c.w.int(got)
 		return
 	}
-	c.blocked.Store(true)
-	defer c.blocked.Store(false)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for got < want {
-		select {
-		case <-ctx.Done():
-			c.w.int(got)
-			return
-		case <-tick.C:
+	// Park the request, as Redis blocks the client: the connection serves
+	// nothing else until the reply, and a disconnect ends the wait.
+	p := c.park()
+	index := c.lastWrite
+	go func() {
+		ctx, cancel := context.WithTimeout(p.Context(), timeout)
+		defer cancel()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for got < want {
+			select {
+			case <-ctx.Done():
+				p.reply(func(w *writer) { w.int(got) })
+				return
+			case <-tick.C:
+			}
+			got = s.replicasHaving(index)
 		}
-		got = s.replicasHaving(c.lastWrite)
-	}
-	c.w.int(got)
+		p.reply(func(w *writer) { w.int(got) })
+	}()
 }
 
 // replicasHaving counts the reachable members other than the leader whose

@@ -69,25 +69,18 @@ func ownCommands() map[string]handler {
 	}
 }
 
-// handle serves the requests redcon parsed from one read of a connection:
-// cmd, and the rest of the pipeline, which it takes at once. Runs of data
-// commands are served together (see serveData); any other command is
-// dispatched on its own, in order. The replies go out in one write.
-func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	c, _ := conn.Context().(*client)
-	if c == nil || len(cmd.Args) == 0 {
-		return
-	}
-	c.w.buf = c.w.buf[:0]
-	cmds := append(c.pipe[:0], cmd)
-	cmds = append(cmds, conn.ReadPipeline()...)
+// handle serves the requests of one pipeline, cmds, in order, and returns
+// how many it served: all of them, unless one was parked (see client.park)
+// or ended the connection. Runs of data commands are served together (see
+// serveData); any other command is dispatched on its own. The replies are
+// written to c.w, for serveConn to commit.
+func (s *Server) handle(c *client, cmds []redcon.Command) int {
+	i := 0
 	// As Redis, nothing after a QUIT in the pipeline runs.
-	for i := 0; i < len(cmds) && !c.closeAfter; {
+	for i < len(cmds) && !c.closeAfter && c.parked == nil {
 		args := cmds[i].Args
 		if len(args) > 0 && (fsm.EqualFold(args[0], "post") || fsm.EqualFold(args[0], "host:")) {
-			conn.WriteRaw(c.w.buf)
-			s.crossProtocol(conn)
-			c.w.buf = c.w.buf[:0]
+			s.crossProtocol(c)
 			break
 		}
 		if n := s.dataRun(c, cmds[i:]); n > 0 {
@@ -100,13 +93,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		}
 		i++
 	}
-	conn.WriteRaw(c.w.buf)
-	if c.closeAfter {
-		conn.Close()
-	}
-	clear(cmds) // redcon's buffers, not to be kept until the next request
-	c.pipe = cmds[:0]
-	c.trim()
+	return i
 }
 
 // dispatch runs one command the way Redis's processCommand does: the
@@ -379,9 +366,9 @@ func (s *Server) writeResult(c *client, w cluster.Write) (r fsm.Reply, ok bool) 
 // crossProtocol drops a connection that looks like an HTTP request, as
 // Redis does, so that a browser tricked into posting to the port cannot
 // run commands.
-func (s *Server) crossProtocol(conn redcon.Conn) {
-	s.log.Warn("resp: possible cross-protocol scripting attack; connection aborted", "remote", conn.RemoteAddr())
-	conn.Close()
+func (s *Server) crossProtocol(c *client) {
+	s.log.Warn("resp: possible cross-protocol scripting attack; connection aborted", "remote", c.addr)
+	c.closeAfter = true
 }
 
 func (s *Server) ping(c *client, args [][]byte) {

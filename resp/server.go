@@ -22,6 +22,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -30,7 +31,6 @@ import (
 
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/tidwall/redcon"
 )
 
 // Cluster is what the server needs from the local Raft node.
@@ -113,7 +113,7 @@ type Server struct {
 	mu      sync.Mutex
 	lis     net.Listener
 	closed  bool
-	conns   map[*guardConn]*client
+	conns   map[net.Conn]*client
 	idle    chan struct{} // closed when conns becomes empty during drain
 	drained chan struct{} // closed when Shutdown is done with connections
 }
@@ -148,7 +148,7 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 		runID:      hex.EncodeToString(id[:]),
 		base:       base,
 		cancelBase: cancel,
-		conns:      make(map[*guardConn]*client),
+		conns:      make(map[net.Conn]*client),
 		drained:    make(chan struct{}),
 	}
 	s.limits.maxBulk.Store(cfg.MaxBulkLen)
@@ -176,7 +176,9 @@ func (s *Server) authRequired(c *client) bool {
 }
 
 // Serve accepts connections on lis until Shutdown, then returns
-// ErrServerClosed. Serve takes ownership of lis.
+// ErrServerClosed once Shutdown is done with the connections. Each
+// connection is served by a goroutine of its own (serveConn) and written by
+// another (its output's flusher). Serve takes ownership of lis.
 func (s *Server) Serve(lis net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
@@ -193,30 +195,34 @@ func (s *Server) Serve(lis net.Listener) error {
 	if a, ok := lis.Addr().(*net.TCPAddr); ok {
 		s.port.Store(int64(a.Port))
 	}
-
-	srv := redcon.NewServer("", s.handle, s.accept, s.closeConn)
 	var backoff time.Duration
-	srv.AcceptError = func(err error) {
-		// redcon retries Accept at once; pausing keeps a persistent
-		// error such as EMFILE from spinning the CPU and flooding the log.
-		backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-		s.log.Warn("resp: accept", "err", err, "retry_in", backoff)
-		time.Sleep(backoff)
+	for {
+		nc, err := lis.Accept()
+		if err != nil {
+			if s.draining.Load() {
+				<-s.drained
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("resp: accept: %w", err)
+			}
+			// Pausing keeps a persistent error such as EMFILE from
+			// spinning the CPU and flooding the log.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.log.Warn("resp: accept", "err", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		go s.serveConn(nc)
 	}
-	err := srv.Serve(&guardListener{Listener: lis, srv: s})
-	if s.draining.Load() {
-		return ErrServerClosed
-	}
-	if err == nil {
-		return ErrServerClosed
-	}
-	return err
 }
 
 // Shutdown stops accepting connections, lets the requests already read
-// finish, and closes every connection. When ctx ends first it cancels the
-// requests still running, closes the connections at once and returns
-// ctx.Err().
+// finish, and closes every connection. A parked request's context is
+// cancelled, so that its owner answers at once. When ctx ends first it
+// cancels the requests still running, closes the connections at once and
+// returns ctx.Err().
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -242,11 +248,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if len(s.conns) == 0 {
 		close(s.idle)
 	}
-	for g := range s.conns {
-		// Wake connections blocked reading the next request; guardConn
-		// then reports EOF and redcon closes them. Busy connections
-		// notice the flag after their current requests.
-		_ = g.SetReadDeadline(time.Now())
+	for _, c := range s.conns {
+		// Wake readers waiting for the next request: they end. Busy
+		// ones notice after the requests they have read.
+		c.shutdown()
 	}
 	idle := s.idle
 	s.mu.Unlock()
@@ -257,76 +262,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		err = ctx.Err()
 		s.cancelBase()
 		s.mu.Lock()
-		for g := range s.conns {
-			g.Conn.Close()
+		for nc := range s.conns {
+			nc.Close()
 		}
 		s.mu.Unlock()
 	}
 	s.cancelBase()
 	close(s.drained)
 	return err
-}
-
-// guardListener wraps accepted connections in guardConn, and keeps redcon's
-// accept loop from returning (and closing every connection at once) until
-// Shutdown has drained them.
-type guardListener struct {
-	net.Listener
-	srv *Server
-}
-
-func (l *guardListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		if l.srv.draining.Load() {
-			<-l.srv.drained
-			return nil, net.ErrClosed
-		}
-		return nil, err
-	}
-	return newGuardConn(c, &l.srv.limits, &l.srv.draining), nil
-}
-
-func (s *Server) accept(conn redcon.Conn) bool {
-	g, ok := conn.NetConn().(*guardConn)
-	if !ok {
-		return false
-	}
-	c := newClient(s.nextID.Add(1), g, s.requirePass() == "", &s.stats.errors)
-	g.authRequired = func() bool { return s.authRequired(c) }
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns[g] = c
-	s.stats.connections.Add(1)
-	conn.SetContext(c)
-	return true
-}
-
-func (s *Server) closeConn(conn redcon.Conn, err error) {
-	c, _ := conn.Context().(*client)
-	if c == nil {
-		return
-	}
-	switch {
-	case err == nil, errors.Is(err, errProtocol), errors.Is(err, net.ErrClosed):
-		s.log.Debug("resp: connection closed", "remote", conn.RemoteAddr(), "err", err)
-	case errors.Is(err, errQueryBufferLimit):
-		s.log.Warn("resp: closing client that reached the query buffer limit",
-			"remote", conn.RemoteAddr(), "limit", s.limits.maxQuery.Load())
-	default:
-		s.log.Debug("resp: connection ended", "remote", conn.RemoteAddr(), "err", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.conns, c.guard)
-	if s.idle != nil && len(s.conns) == 0 {
-		select {
-		case <-s.idle:
-		default:
-			close(s.idle)
-		}
-	}
 }

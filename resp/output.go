@@ -1,0 +1,170 @@
+package resp
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+)
+
+// maxPendingOutput is how many bytes of replies may wait for the socket
+// before the connection reads no more requests: a client that pipelines
+// without reading is held back instead of growing the buffer without end.
+const maxPendingOutput = 256 * 1024
+
+// output is a connection's outgoing bytes, in the order they must reach
+// the client: the replies the connection's reader commits after serving
+// requests, and pushes (a parked request's late reply; later pub/sub
+// messages and tracking invalidations) that other goroutines add at any
+// time. Every byte is queued under mu and written by one goroutine, run.
+//
+// Whoever queues bytes starts the flusher through startLocked, the one
+// place that wakes it: flushing says it is already writing, and it looks
+// for more bytes under mu before it stops, so bytes queued while it writes
+// are never left behind.
+type output struct {
+	nc     net.Conn
+	netOut *atomic.Int64 // bytes written to clients, for INFO
+	resp3  atomic.Bool   // the protocol pushes are encoded in
+
+	mu       sync.Mutex
+	written  sync.Cond // broadcast after each write
+	buf      []byte    // queued for the socket
+	spare    []byte    // the buffer last written, reused
+	held     []byte    // pushes queued while a batch is served
+	holding  bool      // a batch is being served: its replies go first
+	inflight int       // bytes being written
+	flushing bool      // run has been woken and is writing
+	closed   bool      // the connection is ending: nothing more is queued
+	err      error     // a write failed: the client is gone
+
+	wake chan struct{} // one token per start of flushing
+	done chan struct{} // closed when run returns
+}
+
+func newOutput(nc net.Conn, netOut *atomic.Int64) *output {
+	o := &output{nc: nc, netOut: netOut, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	o.written.L = &o.mu
+	return o
+}
+
+// startLocked wakes the flusher if bytes are queued and it is not already
+// writing. Every path that queues bytes ends with it.
+func (o *output) startLocked() {
+	if o.flushing || len(o.buf) == 0 {
+		return
+	}
+	o.flushing = true
+	select {
+	case o.wake <- struct{}{}:
+	default: // cannot happen: run takes the token before it clears flushing
+	}
+}
+
+// add queues what fn appends, from any goroutine. fn runs under the
+// output's lock: it must only append. While the connection's reader is
+// serving a batch, the bytes wait behind the batch's replies. add reports
+// false, queuing nothing, once the connection is ending or gone.
+func (o *output) add(fn func(dst []byte) []byte) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.err != nil {
+		return false
+	}
+	if o.holding {
+		o.held = fn(o.held)
+		return true
+	}
+	o.buf = fn(o.buf)
+	o.startLocked()
+	return true
+}
+
+// hold starts serving a batch: bytes added from now on go after the
+// batch's replies, so that a push caused by one of the batch's commands
+// (a message on a channel it subscribed to) follows that command's reply.
+func (o *output) hold() {
+	o.mu.Lock()
+	o.holding = true
+	o.mu.Unlock()
+}
+
+// commit queues the replies in *replies, then the bytes added while they
+// were written, and ends the hold. *replies is left empty, maybe swapped
+// for another buffer.
+func (o *output) commit(replies *[]byte) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.holding = false
+	if o.err != nil || o.closed {
+		*replies, o.held = (*replies)[:0], o.held[:0]
+		return
+	}
+	if len(o.buf) == 0 && len(o.held) == 0 {
+		o.buf, *replies = *replies, o.buf[:0]
+	} else {
+		o.buf = append(o.buf, *replies...)
+		o.buf = append(o.buf, o.held...)
+		*replies, o.held = (*replies)[:0], o.held[:0]
+	}
+	if cap(o.held) > maxKeptBuffer {
+		o.held = nil
+	}
+	o.startLocked()
+}
+
+// wait blocks while more than limit bytes wait for the socket.
+func (o *output) wait(limit int) {
+	o.mu.Lock()
+	for len(o.buf)+o.inflight > limit && o.err == nil {
+		o.written.Wait()
+	}
+	o.mu.Unlock()
+}
+
+// run is the connection's one writer. It returns once close has been
+// called and everything queued is written, or a write failed.
+func (o *output) run() {
+	defer close(o.done)
+	for range o.wake {
+		o.mu.Lock()
+		for len(o.buf) > 0 && o.err == nil {
+			b := o.buf
+			o.buf, o.inflight = o.spare[:0], len(b)
+			o.mu.Unlock()
+			n, err := o.nc.Write(b)
+			o.netOut.Add(int64(n))
+			o.mu.Lock()
+			o.inflight = 0
+			if cap(b) <= maxKeptBuffer {
+				o.spare = b[:0]
+			} else {
+				o.spare = nil
+			}
+			if err != nil {
+				o.err = err
+				o.buf = nil
+			}
+			o.written.Broadcast()
+		}
+		o.flushing = false
+		exit := o.closed
+		o.mu.Unlock()
+		if exit {
+			return
+		}
+	}
+}
+
+// close stops queuing, waits until what is queued is written (or the
+// write fails) and the flusher has returned.
+func (o *output) close() {
+	o.mu.Lock()
+	o.closed = true
+	if !o.flushing {
+		// Wake run even with nothing queued, so that it returns.
+		o.flushing = true
+		o.wake <- struct{}{}
+	}
+	o.mu.Unlock()
+	<-o.done
+}

@@ -1,0 +1,229 @@
+package resp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serverClient returns the server's state for the connection with the
+// given CLIENT ID.
+func serverClient(t *testing.T, s *Server, id string) *client {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.conns {
+		if strconv.FormatInt(c.id, 10) == id {
+			return c
+		}
+	}
+	t.Fatalf("no client %s", id)
+	return nil
+}
+
+// clientID returns the connection's CLIENT ID.
+func clientID(t *testing.T, c *conn) string {
+	t.Helper()
+	r := c.do("CLIENT", "ID")
+	return strings.TrimSpace(strings.TrimPrefix(r, ":"))
+}
+
+// readFor reads from c for d and returns what arrived.
+func readFor(t *testing.T, c *conn, d time.Duration) string {
+	t.Helper()
+	_ = c.c.SetReadDeadline(time.Now().Add(d))
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := c.rd.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
+
+// TestParkedRequestHoldsPipeline checks a parked request (WAIT) holds back
+// the requests after it in the pipeline, and is answered in order.
+func TestParkedRequestHoldsPipeline(t *testing.T) {
+	_, addr, _ := startServer(t, Config{})
+	a := dial(t, addr)
+	start := time.Now()
+	if _, err := io.WriteString(a.c, cmd("PING", "1")+cmd("WAIT", "1", "300")+cmd("PING", "2")); err != nil {
+		t.Fatal(err)
+	}
+	// Only the reply before the parked request arrives at first.
+	if got := readFor(t, a, 150*time.Millisecond); got != "$1\r\n1\r\n" {
+		t.Errorf("while parked: %q", got)
+	}
+	if got := readFor(t, a, 2*time.Second); got != ":0\r\n$1\r\n2\r\n" {
+		t.Errorf("after: %q", got)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Errorf("WAIT 1 300 answered after %v", d)
+	}
+}
+
+// TestPushes checks pushes from other goroutines reach an idle connection,
+// and a parked one before its late reply, in order.
+func TestPushes(t *testing.T) {
+	srv, addr, _ := startServer(t, Config{})
+	a := dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if !c.push([]byte("+idle\r\n")) {
+		t.Fatal("push to an idle connection failed")
+	}
+	if got := readFor(t, a, 200*time.Millisecond); got != "+idle\r\n" {
+		t.Errorf("push to idle connection: %q", got)
+	}
+	if _, err := io.WriteString(a.c, cmd("WAIT", "1", "300")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	c.pushWith(func(w *writer) {
+		w.array(2)
+		w.bulkString("message")
+		w.bulkString("hi")
+	})
+	if got := readFor(t, a, 2*time.Second); got != "*2\r\n$7\r\nmessage\r\n$2\r\nhi\r\n:0\r\n" {
+		t.Errorf("push while parked, then the reply: %q", got)
+	}
+	// RESP3 clients get the protocol they asked for.
+	a.do("HELLO", "3")
+	c.pushWith(func(w *writer) { w.mapHeader(0) })
+	if got := readFor(t, a, 200*time.Millisecond); got != "%0\r\n" {
+		t.Errorf("push after HELLO 3: %q", got)
+	}
+}
+
+func waitBlocked(t *testing.T, c *client, want bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for c.blocked.Load() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("client blocked = %v, want %v", !want, want)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestParkedShowsBlocked checks INFO and CLIENT LIST show a parked client
+// as blocked, as Redis shows a client in WAIT.
+func TestParkedShowsBlocked(t *testing.T) {
+	srv, addr, _ := startServer(t, Config{})
+	a, b := dial(t, addr), dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("WAIT", "1", "500")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	if info := b.do("INFO", "clients"); !strings.Contains(info, "blocked_clients:1\r\n") {
+		t.Errorf("INFO clients: %q", info)
+	}
+	if list := b.do("CLIENT", "LIST", "ID", strconv.FormatInt(c.id, 10)); !strings.Contains(list, " flags=b ") {
+		t.Errorf("CLIENT LIST: %q", list)
+	}
+	waitBlocked(t, c, false)
+}
+
+// TestParkedDisconnect checks a client that goes away while parked ends
+// its wait, and its connection, at once.
+func TestParkedDisconnect(t *testing.T) {
+	srv, addr, _ := startServer(t, Config{Timeout: time.Minute})
+	a := dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("WAIT", "1", "0")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	c.ctl.Lock()
+	p := c.parked
+	c.ctl.Unlock()
+	a.c.Close()
+	select {
+	case <-p.Context().Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("the parked request's context was not cancelled by the disconnect")
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		srv.mu.Lock()
+		n := len(srv.conns)
+		srv.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections left after the disconnect", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if p.reply(func(w *writer) { w.int(1) }) {
+		t.Error("reply to an abandoned request reported success")
+	}
+}
+
+// TestShutdownAnswersParked checks Shutdown cancels a parked request,
+// whose owner answers at once, and then closes the connection, well before
+// Shutdown's own deadline.
+func TestShutdownAnswersParked(t *testing.T) {
+	srv, addr, _, served := serveFake(t, Config{Timeout: time.Minute})
+	a := dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("WAIT", "5", "0")+cmd("PING")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Shutdown took %v", d)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	// The WAIT is answered, and the PING read with it is served.
+	_ = a.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, _ := io.ReadAll(a.rd)
+	if string(got) != ":0\r\n+PONG\r\n" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestProtocolErrorAfterPipeline checks a protocol error is written after
+// the replies of the requests before it, as Redis does.
+func TestProtocolErrorAfterPipeline(t *testing.T) {
+	_, addr, _ := startServer(t, Config{})
+	tests := []struct{ name, req, want string }{
+		{"after pipeline", cmd("PING") + cmd("ECHO", "x") + "*1\r\n+x\r\n",
+			"+PONG\r\n$1\r\nx\r\n-ERR Protocol error: expected '$', got '+'\r\n"},
+		{"multibulk length", cmd("PING") + "*x\r\n", "+PONG\r\n-ERR Protocol error: invalid multibulk length\r\n"},
+		{"unbalanced quotes", "PING\r\nECHO \"a\r\n", "+PONG\r\n-ERR Protocol error: unbalanced quotes in request\r\n"},
+		{"too big inline", "PING\r\n" + strings.Repeat("a", 70000), "+PONG\r\n-ERR Protocol error: too big inline request\r\n"},
+		{"too big bulk count", cmd("PING") + "*1\r\n$" + strings.Repeat("1", 70000),
+			"+PONG\r\n-ERR Protocol error: too big bulk count string\r\n"},
+		{"too big mbulk count", cmd("PING") + "*" + strings.Repeat("1", 70000),
+			"+PONG\r\n-ERR Protocol error: too big mbulk count string\r\n"},
+		{"empty and null multibulk ignored", "*0\r\n*-1\r\n" + cmd("PING"), "+PONG\r\n"},
+		{"terminator unchecked", "*1\r\n$4\r\nPINGxx", "+PONG\r\n"},
+		{"big argument split", cmd("ECHO", strings.Repeat("z", 100000)) + cmd("PING"),
+			"$100000\r\n" + strings.Repeat("z", 100000) + "\r\n+PONG\r\n"},
+		{"quit drops the rest", cmd("PING") + cmd("QUIT") + cmd("PING"), "+PONG\r\n+OK\r\n"},
+		{"cross protocol", cmd("PING") + "POST / HTTP/1.1\r\n" + cmd("PING"), "+PONG\r\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := roundTrip(t, addr, tc.req); got != tc.want {
+				t.Errorf("got %q, want %q", truncate(got), truncate(tc.want))
+			}
+		})
+	}
+}
