@@ -194,13 +194,14 @@ func (s *Stream) appendGroups(b []byte) []byte {
 		b = appendBytes(b, []byte(g.name))
 		b = appendID(b, g.lastID)
 		b = binary.AppendVarint(b, g.entriesRead)
-		b = binary.AppendUvarint(b, uint64(len(g.pel)))
-		for _, p := range g.pel {
+		b = binary.AppendUvarint(b, uint64(g.pel.Len()))
+		g.pel.Ascend(0, func(p pending) bool {
 			b = appendID(b, p.id)
 			b = appendBytes(b, []byte(p.consumer))
 			b = binary.AppendVarint(b, p.deliveryTime)
 			b = binary.AppendUvarint(b, p.deliveryCount)
-		}
+			return true
+		})
 		// Consumers and their seen-times; their PELs follow from the group's.
 		b = binary.AppendUvarint(b, uint64(len(g.consumers)))
 		for _, c := range g.consumers {
@@ -227,7 +228,7 @@ func (d *decoder) varint() int64 {
 func (s *Stream) decodeGroups(d *decoder) {
 	ng := d.count()
 	for i := 0; i < ng && d.err == nil; i++ {
-		g := &group{owner: s.tok, name: string(d.bytes()), lastID: d.id(), entriesRead: d.varint()}
+		g := &group{owner: s.tok, name: string(d.bytes()), lastID: d.id(), entriesRead: d.varint(), pel: newPEL()}
 		np := d.count()
 		pel := make([]pending, 0, np)
 		for j := 0; j < np && d.err == nil; j++ {
@@ -237,27 +238,23 @@ func (s *Stream) decodeGroups(d *decoder) {
 			}
 			pel = append(pel, p)
 		}
-		g.pel = pel
 		nc := d.count()
 		for j := 0; j < nc && d.err == nil; j++ {
-			c := &consumer{name: string(d.bytes()), seenTime: d.varint()}
+			c := &consumer{name: string(d.bytes()), seenTime: d.varint(), pel: newConsumerPEL()}
 			if j > 0 && g.consumers[j-1].name >= c.name {
 				d.fail("consumers out of order")
 			}
 			g.consumers = append(g.consumers, c)
 		}
-		for _, p := range g.pel {
+		for _, p := range pel {
 			c, _ := g.consumer(p.consumer)
 			if c == nil {
 				d.fail("pending entry of an unknown consumer")
 				break
 			}
-			c.pel = append(c.pel, p.id) // in ID order, as the group's PEL
-		}
-		for j := range g.pel {
-			if c, _ := g.consumer(g.pel[j].consumer); c != nil {
-				g.pel[j].consumer = c.name // one copy of each name
-			}
+			p.consumer = c.name // one copy of each name
+			g.pel.ReplaceOrInsert(p)
+			c.pel.ReplaceOrInsert(p.id)
 		}
 		if d.err == nil && len(s.groups) > 0 && s.groups[len(s.groups)-1].name >= g.name {
 			d.fail("groups out of order")
@@ -269,9 +266,9 @@ func (s *Stream) decodeGroups(d *decoder) {
 func (s *Stream) groupsMemory() int {
 	size := cap(s.groups) * 8
 	for _, g := range s.groups {
-		size += int(unsafe.Sizeof(*g)) + len(g.name) + cap(g.pel)*int(unsafe.Sizeof(pending{})) + cap(g.consumers)*8
+		size += int(unsafe.Sizeof(*g)) + len(g.name) + g.pel.Bytes() + cap(g.consumers)*8
 		for _, c := range g.consumers {
-			size += int(unsafe.Sizeof(*c)) + len(c.name) + cap(c.pel)*int(unsafe.Sizeof(ID{}))
+			size += int(unsafe.Sizeof(*c)) + len(c.name) + c.pel.Bytes()
 		}
 	}
 	return size

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/raftcache/raftcache/fsm/btree"
 )
 
 // EntriesReadUnknown is a group's entries-read when it cannot be known
@@ -32,8 +34,8 @@ type group struct {
 	name        string
 	lastID      ID
 	entriesRead int64
-	pel         []pending   // by ID
-	consumers   []*consumer // by name
+	pel         *btree.Tree[pending] // by ID
+	consumers   []*consumer          // by name
 }
 
 type pending struct {
@@ -46,28 +48,37 @@ type pending struct {
 type consumer struct {
 	name     string
 	seenTime int64
-	pel      []ID // by ID
+	pel      *btree.Tree[ID]
 }
+
+func newPEL() *btree.Tree[pending] {
+	return btree.New(func(a, b pending) bool { return a.id.Less(b.id) })
+}
+
+func newConsumerPEL() *btree.Tree[ID] { return btree.New(ID.Less) }
 
 func (g *group) clone(owner *token) *group {
 	c := *g
 	c.owner = owner
-	c.pel = slices.Clone(g.pel)
+	c.pel = g.pel.Clone()
 	c.consumers = make([]*consumer, len(g.consumers))
 	for i, k := range g.consumers {
 		kc := *k
-		kc.pel = slices.Clone(k.pel)
+		kc.pel = k.pel.Clone()
 		c.consumers[i] = &kc
 	}
 	return &c
 }
 
-func searchID(ids []ID, id ID) (int, bool) {
-	return slices.BinarySearchFunc(ids, id, ID.Compare)
-}
+func (g *group) getPending(id ID) (pending, bool) { return g.pel.Get(pending{id: id}) }
 
-func (g *group) searchPEL(id ID) (int, bool) {
-	return slices.BinarySearchFunc(g.pel, id, func(p pending, id ID) int { return p.id.Compare(id) })
+// firstPending returns the first pending entry with an ID >= id.
+func (g *group) firstPending(id ID) (p pending, ok bool) {
+	g.pel.AscendFrom(pending{id: id}, func(x pending) bool {
+		p, ok = x, true
+		return false
+	})
+	return p, ok
 }
 
 func (g *group) consumer(name string) (*consumer, int) {
@@ -83,7 +94,7 @@ func (g *group) consumer(name string) (*consumer, int) {
 func (g *group) lookupConsumer(name string, now int64) *consumer {
 	c, i := g.consumer(name)
 	if c == nil {
-		c = &consumer{name: name}
+		c = &consumer{name: name, pel: newConsumerPEL()}
 		g.consumers = slices.Insert(g.consumers, i, c)
 	}
 	c.seenTime = now
@@ -93,15 +104,7 @@ func (g *group) lookupConsumer(name string, now int64) *consumer {
 // removeFromConsumer drops id from the PEL of the consumer that owns it.
 func (g *group) removeFromConsumer(owner string, id ID) {
 	if c, _ := g.consumer(owner); c != nil {
-		if i, ok := searchID(c.pel, id); ok {
-			c.pel = slices.Delete(c.pel, i, i+1)
-		}
-	}
-}
-
-func (c *consumer) add(id ID) {
-	if i, ok := searchID(c.pel, id); !ok {
-		c.pel = slices.Insert(c.pel, i, id)
+		c.pel.Delete(id)
 	}
 }
 
@@ -152,7 +155,7 @@ func (s *Stream) CreateGroup(name string, last ID, entriesRead int64) error {
 		return ErrBusyGroup
 	}
 	s.ownGroups()
-	s.groups = slices.Insert(s.groups, i, &group{owner: s.tok, name: name, lastID: last, entriesRead: entriesRead})
+	s.groups = slices.Insert(s.groups, i, &group{owner: s.tok, name: name, lastID: last, entriesRead: entriesRead, pel: newPEL()})
 	return nil
 }
 
@@ -202,13 +205,12 @@ func (s *Stream) DeleteConsumer(group, name string) (int, error) {
 	}
 	g = s.mutGroup(group)
 	c, i := g.consumer(name)
-	for _, id := range c.pel {
-		if j, ok := g.searchPEL(id); ok {
-			g.pel = slices.Delete(g.pel, j, j+1)
-		}
-	}
+	c.pel.Ascend(0, func(id ID) bool {
+		g.pel.Delete(pending{id: id})
+		return true
+	})
 	g.consumers = slices.Delete(g.consumers, i, i+1)
-	return len(c.pel), nil
+	return c.pel.Len(), nil
 }
 
 // rangeHasTombstones is streamRangeHasTombstones(s, start, MaxID).
@@ -277,19 +279,12 @@ func (s *Stream) ReadGroup(group, consumerName string, now int64, count int, noa
 		}
 		fn(id, fv)
 		if !noack {
-			i, found := g.searchPEL(id)
-			if found {
-				// XGROUP SETID can make an entry delivered again: it moves
-				// to this consumer with a fresh count.
-				p := &g.pel[i]
-				if p.consumer != c.name {
-					g.removeFromConsumer(p.consumer, id)
-				}
-				*p = pending{id: id, consumer: c.name, deliveryTime: now, deliveryCount: 1}
-			} else {
-				g.pel = slices.Insert(g.pel, i, pending{id: id, consumer: c.name, deliveryTime: now, deliveryCount: 1})
+			// XGROUP SETID can make an entry delivered again: then it moves
+			// to this consumer with a fresh count.
+			if old, found := g.pel.ReplaceOrInsert(pending{id: id, consumer: c.name, deliveryTime: now, deliveryCount: 1}); found && old.consumer != c.name {
+				g.removeFromConsumer(old.consumer, id)
 			}
-			c.add(id)
+			c.pel.ReplaceOrInsert(id)
 		}
 		n++
 		return count <= 0 || n < count
@@ -312,24 +307,26 @@ func (s *Stream) ReadHistory(group, consumerName string, after ID, now int64, co
 	if !ok {
 		return 0, nil
 	}
-	i, _ := searchID(c.pel, start)
 	n := 0
 	var buf [][]byte
-	for ; i < len(c.pel) && (count <= 0 || n < count); i++ {
-		id := c.pel[i]
-		ni, ei, found := s.find(id)
-		if found && s.nodes[ni].ents[ei].flags&flagDeleted == 0 {
-			buf = s.nodes[ni].fieldsValues(ei, buf[:0])
+	c.pel.AscendFrom(start, func(id ID) bool {
+		if count > 0 && n >= count {
+			return false
+		}
+		if nd, e, ok := s.findLive(id); ok {
+			buf = nd.fieldsValues(e, buf[:0])
 			fn(id, buf)
-			if j, ok := g.searchPEL(id); ok {
-				g.pel[j].deliveryTime = now
-				g.pel[j].deliveryCount++
+			if p, ok := g.getPending(id); ok {
+				p.deliveryTime = now
+				p.deliveryCount++
+				g.pel.ReplaceOrInsert(p)
 			}
 		} else {
 			fn(id, nil)
 		}
 		n++
-	}
+		return true
+	})
 	return n, nil
 }
 
@@ -342,9 +339,8 @@ func (s *Stream) Ack(group string, ids ...ID) int {
 	g := s.mutGroup(group)
 	n := 0
 	for _, id := range ids {
-		if i, ok := g.searchPEL(id); ok {
-			g.removeFromConsumer(g.pel[i].consumer, id)
-			g.pel = slices.Delete(g.pel, i, i+1)
+		if p, ok := g.pel.Delete(pending{id: id}); ok {
+			g.removeFromConsumer(p.consumer, id)
 			n++
 		}
 	}
@@ -370,13 +366,14 @@ func (s *Stream) PendingSummary(group string) (PendingSummary, error) {
 	if g == nil {
 		return PendingSummary{}, ErrNoGroup
 	}
-	sum := PendingSummary{Count: len(g.pel)}
-	if len(g.pel) > 0 {
-		sum.Min, sum.Max = g.pel[0].id, g.pel[len(g.pel)-1].id
+	sum := PendingSummary{Count: g.pel.Len()}
+	if lo, ok := g.pel.Min(); ok {
+		hi, _ := g.pel.Max()
+		sum.Min, sum.Max = lo.id, hi.id
 	}
 	for _, c := range g.consumers {
-		if len(c.pel) > 0 {
-			sum.Consumers = append(sum.Consumers, ConsumerPending{c.name, len(c.pel)})
+		if n := c.pel.Len(); n > 0 {
+			sum.Consumers = append(sum.Consumers, ConsumerPending{c.name, n})
 		}
 	}
 	return sum, nil
@@ -426,18 +423,13 @@ func (s *Stream) Pending(group string, q PendingQuery) ([]PendingEntry, error) {
 		if c == nil {
 			return nil, nil
 		}
-		i, _ := searchID(c.pel, q.Start)
-		for ; i < len(c.pel); i++ {
-			j, _ := g.searchPEL(c.pel[i])
-			if !emit(g.pel[j]) {
-				break
-			}
-		}
+		c.pel.AscendFrom(q.Start, func(id ID) bool {
+			p, _ := g.getPending(id)
+			return emit(p)
+		})
 		return out, nil
 	}
-	i, _ := g.searchPEL(q.Start)
-	for ; i < len(g.pel) && emit(g.pel[i]); i++ {
-	}
+	g.pel.AscendFrom(pending{id: q.Start}, emit)
 	return out, nil
 }
 
@@ -473,31 +465,29 @@ func (s *Stream) Claim(group, consumerName string, now int64, ids []ID, o ClaimO
 	var c *consumer
 	var claimed []ID
 	for _, id := range ids {
-		i, found := g.searchPEL(id)
+		p, found := g.getPending(id)
 		if !s.Has(id) {
 			if found {
-				g.removeFromConsumer(g.pel[i].consumer, id)
-				g.pel = slices.Delete(g.pel, i, i+1)
+				g.removeFromConsumer(p.consumer, id)
+				g.pel.Delete(p)
 			}
 			continue
 		}
-		fresh := false
 		if !found {
 			if !o.Force {
 				continue
 			}
-			g.pel = slices.Insert(g.pel, i, pending{id: id, deliveryCount: 1})
-			fresh = true
-		}
-		p := &g.pel[i]
-		if !fresh && o.MinIdle > 0 && now-p.deliveryTime < o.MinIdle {
+			// FORCE makes the entry pending: created with count 1, then
+			// counted as delivered like any claim.
+			p = pending{id: id, deliveryCount: 1}
+			g.pel.ReplaceOrInsert(p)
+		} else if o.MinIdle > 0 && now-p.deliveryTime < o.MinIdle {
 			continue
 		}
 		if c == nil {
 			c = g.lookupConsumer(consumerName, now)
-			p = &g.pel[i] // lookupConsumer does not touch g.pel, but keep it obvious
 		}
-		if !fresh && p.consumer != consumerName {
+		if found && p.consumer != c.name {
 			g.removeFromConsumer(p.consumer, id)
 		}
 		p.deliveryTime = dt
@@ -507,7 +497,8 @@ func (s *Stream) Claim(group, consumerName string, now int64, ids []ID, o ClaimO
 			p.deliveryCount++
 		}
 		p.consumer = c.name // shared by all its pending entries
-		c.add(id)
+		g.pel.ReplaceOrInsert(p)
+		c.pel.ReplaceOrInsert(id)
 		claimed = append(claimed, id)
 	}
 	return claimed, nil
@@ -525,25 +516,31 @@ func (s *Stream) AutoClaim(group, consumerName string, now, minIdle int64, start
 	g := s.mutGroup(group)
 	attempts := count * 10
 	var c *consumer
-	i, _ := g.searchPEL(start)
-	for ; attempts > 0 && count > 0 && i < len(g.pel); attempts-- {
-		p := &g.pel[i]
+	// cur is the next PEL entry to examine: the cursor Redis returns.
+	cur, more := g.firstPending(start)
+	for ; attempts > 0 && count > 0 && more; attempts-- {
+		p := cur
 		id := p.id
+		after, ok := id.Next()
+		if !ok {
+			more = false
+		} else {
+			cur, more = g.firstPending(after)
+		}
 		if !s.Has(id) {
 			g.removeFromConsumer(p.consumer, id)
-			g.pel = slices.Delete(g.pel, i, i+1)
+			g.pel.Delete(p)
 			deleted = append(deleted, id)
 			count--
 			continue
 		}
 		if minIdle > 0 && now-p.deliveryTime < minIdle {
-			i++
 			continue
 		}
 		if c == nil {
 			c = g.lookupConsumer(consumerName, now)
 		}
-		if p.consumer != consumerName {
+		if p.consumer != c.name {
 			g.removeFromConsumer(p.consumer, id)
 		}
 		p.deliveryTime = now
@@ -551,13 +548,13 @@ func (s *Stream) AutoClaim(group, consumerName string, now, minIdle int64, start
 			p.deliveryCount++
 		}
 		p.consumer = c.name // shared by all its pending entries
-		c.add(id)
+		g.pel.ReplaceOrInsert(p)
+		c.pel.ReplaceOrInsert(id)
 		claimed = append(claimed, id)
 		count--
-		i++
 	}
-	if i < len(g.pel) {
-		next = g.pel[i].id
+	if more {
+		next = cur.id
 	}
 	return claimed, next, deleted, nil
 }
@@ -574,7 +571,7 @@ type GroupInfo struct {
 }
 
 func (s *Stream) groupInfo(g *group) GroupInfo {
-	gi := GroupInfo{Name: g.name, Consumers: len(g.consumers), Pending: len(g.pel), LastID: g.lastID, EntriesRead: g.entriesRead}
+	gi := GroupInfo{Name: g.name, Consumers: len(g.consumers), Pending: g.pel.Len(), LastID: g.lastID, EntriesRead: g.entriesRead}
 	switch {
 	case s.entriesAdded == 0:
 		gi.LagValid = true
@@ -623,7 +620,7 @@ func (s *Stream) Consumers(group string, fn func(ConsumerInfo) bool) error {
 		return ErrNoGroup
 	}
 	for _, c := range g.consumers {
-		if !fn(ConsumerInfo{c.name, len(c.pel), c.seenTime}) {
+		if !fn(ConsumerInfo{c.name, c.pel.Len(), c.seenTime}) {
 			break
 		}
 	}

@@ -207,3 +207,25 @@ func TestGroupCloneAndCodec(t *testing.T) {
 		t.Error("MemoryUsage does not count groups")
 	}
 }
+
+// BenchmarkReadAck is XREADGROUP of one entry then XACK of it, with a
+// standing PEL of 10000 entries.
+func BenchmarkReadAck(b *testing.B) {
+	s := New()
+	lim := DefaultLimits()
+	args := fv("name", "value")
+	for i := 0; i < 10000; i++ {
+		s.Add(lim, AddID{Auto: true}, int64(i), args)
+	}
+	s.CreateGroup("g", ID{}, 0)
+	s.ReadGroup("g", "c", 0, 0, false, func(ID, [][]byte) {})
+	b.ReportAllocs()
+	var got ID
+	for i := 0; b.Loop(); i++ {
+		id, _ := s.Add(lim, AddID{Auto: true}, int64(10000+i), args)
+		s.ReadGroup("g", "c", int64(i), 1, false, func(id ID, _ [][]byte) { got = id })
+		if s.Ack("g", got) != 1 || got != id {
+			b.Fatal("ack failed")
+		}
+	}
+}

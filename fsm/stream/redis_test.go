@@ -203,8 +203,8 @@ func againstRedis(t *testing.T, o *oracle, lim Limits, rng *rand.Rand) {
 	pickConsumer := func() string { return consumers[rng.IntN(len(consumers))] }
 	// pendingID picks an ID from a group's PEL when there is one.
 	pendingID := func(g string) ID {
-		if gr := s.getGroup(g); gr != nil && len(gr.pel) > 0 && rng.IntN(4) > 0 {
-			return gr.pel[rng.IntN(len(gr.pel))].id
+		if gr := s.getGroup(g); gr != nil && gr.pel.Len() > 0 && rng.IntN(4) > 0 {
+			return gr.pel.At(rng.IntN(gr.pel.Len())).id
 		}
 		return randID()
 	}

@@ -268,8 +268,17 @@ func (s *Stream) Get(id ID) ([][]byte, bool) {
 
 // Has reports whether a live entry has this ID (streamEntryExists).
 func (s *Stream) Has(id ID) bool {
+	_, _, ok := s.findLive(id)
+	return ok
+}
+
+// findLive locates the live entry with this ID.
+func (s *Stream) findLive(id ID) (*node, int, bool) {
 	ni, ei, ok := s.find(id)
-	return ok && s.nodes[ni].ents[ei].flags&flagDeleted == 0
+	if !ok || s.nodes[ni].ents[ei].flags&flagDeleted != 0 {
+		return nil, 0, false
+	}
+	return s.nodes[ni], ei, true
 }
 
 // First and Last return the first and last live entries (XINFO's
