@@ -8,6 +8,7 @@ import (
 
 // The binary form of a Command, as it travels through the raft log:
 //
+//	database opInDB and the database, as uvarints, unless it is 0
 //	opcode   uvarint (one byte for opcodes below 128)
 //	flags    uvarint
 //	time     varint (ms)
@@ -20,6 +21,10 @@ import (
 
 // AppendBinary appends c's binary form to dst and returns the extended slice.
 func (c Command) AppendBinary(dst []byte) []byte {
+	if c.db != 0 {
+		dst = binary.AppendUvarint(dst, uint64(opInDB))
+		dst = binary.AppendUvarint(dst, uint64(c.db))
+	}
 	dst = binary.AppendUvarint(dst, uint64(c.op))
 	dst = binary.AppendUvarint(dst, uint64(c.flags))
 	dst = binary.AppendVarint(dst, c.time)
@@ -49,10 +54,23 @@ func Decode(b []byte) (Command, error) {
 		return Command{}, errDecodeEmpty
 	}
 	op, p := binary.Uvarint(b)
+	var db uint64
+	if p > 0 && op == uint64(opInDB) {
+		var n, m int
+		db, n = binary.Uvarint(b[p:])
+		if n <= 0 || db == 0 || db >= NumDBs {
+			return Command{}, errors.New("decode: bad database")
+		}
+		op, m = binary.Uvarint(b[p+n:])
+		if m <= 0 {
+			return Command{}, errors.New("decode: bad opcode")
+		}
+		p += n + m
+	}
 	if p <= 0 || op >= opMax || opTable[op] == nil {
 		return Command{}, fmt.Errorf("decode: unknown opcode %d", op)
 	}
-	c := Command{op: opcode(op)}
+	c := Command{op: opcode(op), db: uint8(db)}
 	d := opTable[op]
 	flags, n := binary.Uvarint(b[p:])
 	if n <= 0 || flags > 0xffff {

@@ -48,9 +48,9 @@ func decodeCollection(typ valueType, b []byte) (collection, error) {
 
 // collectionOf returns key's collection of type typ for reading: found is
 // false for an absent key; err is WRONGTYPE for a key of another type.
-// The caller holds s.mu.
-func (s *Store) collectionOf(key []byte, typ valueType, now int64) (c collection, found bool, err error) {
-	e, ok := s.lookupValue(key, now)
+// The caller holds the Store's lock.
+func (ks *keyspace) collectionOf(key []byte, typ valueType, now int64) (c collection, found bool, err error) {
+	e, ok := ks.lookupValue(key, now)
 	if !ok {
 		return nil, false, nil
 	}
@@ -60,7 +60,7 @@ func (s *Store) collectionOf(key []byte, typ valueType, now int64) (c collection
 	return e.coll, true, nil
 }
 
-// collectionOf is Store.collectionOf for a writer, which deletes an
+// collectionOf is keyspace.collectionOf for a writer, which deletes an
 // expired key on the way.
 func (w *writer) collectionOf(key []byte, typ valueType) (c collection, found bool, err error) {
 	e, ok := w.lookup(key)

@@ -78,6 +78,11 @@ const (
 // opMax bounds every opcode: the op table has this many entries.
 const opMax = 1024
 
+// opInDB is not an operation but a prefix: a command on a database other
+// than 0 travels as opInDB, the database (uvarint), then the command, so
+// that database 0's entries keep their form (see AppendBinary).
+const opInDB opcode = 832
+
 // Command flags. Each opcode reads only the flags that make sense for it.
 const (
 	flagNX       uint16 = 1 << iota // SET, EXPIRE: only if absent / no deadline; RENAME: RENAMENX
@@ -90,6 +95,7 @@ const (
 	flagPersist                     // GETEX: remove the deadline
 	flagMillis                      // TTL, EXPIRETIME: reply in milliseconds
 	flagReplace                     // COPY: overwrite the destination
+	flagAllDBs                      // FLUSHALL: every database, not only the command's
 )
 
 // Flags of the opcodes that take none of the above reuse their bits.
@@ -119,7 +125,21 @@ type Command struct {
 	// (SETRANGE) or start and end (GETRANGE).
 	ints [4]int64
 	args [][]byte
+	db   uint8 // the database it runs in, below NumDBs
 }
+
+// InDB returns c to run in database db (0 to NumDBs-1; anything else is
+// database 0, which callers prevent by checking SELECT's argument).
+func (c Command) InDB(db int) Command {
+	if db < 0 || db >= NumDBs {
+		db = 0
+	}
+	c.db = uint8(db)
+	return c
+}
+
+// DB returns the database c runs in.
+func (c Command) DB() int { return int(c.db) }
 
 // opShape describes an opcode: whether it writes, and what a well-formed
 // encoding holds. Decode checks every decoded Command against it, so Apply can

@@ -402,9 +402,11 @@ var scripts = []script{
 		{"COPY nokey h", "(integer) 0"},
 		{"COPY e", arity("copy")},
 	}},
-	{name: "copy to another database", localOnly: "raftcache has one database; Redis has 16", steps: []step{
+	{name: "copy to another database", steps: []step{
 		{"SET e 1", "OK"},
-		{"COPY e g DB 1", "(error) ERR DB index is out of range"},
+		{"COPY e g DB 1", "(integer) 1"},
+		{"COPY e e DB 1", "(integer) 1"},
+		{"COPY e g DB 16", "(error) ERR DB index is out of range"},
 		{"COPY e g DB -1", "(error) ERR DB index is out of range"},
 	}},
 }

@@ -170,7 +170,7 @@ func TestSnapshotConcurrentReads(t *testing.T) {
 				for _, c := range reads {
 					_ = appendRESP2(nil, n.store.Read(c, scriptTime))
 				}
-				n.store.ExpiredSample(scriptTime, 10)
+				n.store.ExpiredSample(0, scriptTime, 10)
 			}
 		}()
 	}
@@ -243,8 +243,8 @@ func TestKeyspaceAgainstModel(t *testing.T) {
 		}
 	}
 	// Arena garbage stays bounded by compaction.
-	for i := range n.store.shards {
-		sh := &n.store.shards[i]
+	for i := range n.store.dbs[0].shards {
+		sh := &n.store.dbs[0].shards[i]
 		if sh.garbage > len(sh.arena)/4+512+2*recordMax {
 			t.Fatalf("shard %d: %d of %d arena bytes are garbage", i, sh.garbage, len(sh.arena))
 		}
@@ -350,7 +350,7 @@ func TestRestoreRejectsMisplacedKeys(t *testing.T) {
 func TestShardKeyOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	s := New()
-	w := writer{s: s, index: 1, now: scriptTime}
+	w := writer{s: s, ks: s.dbs[0], index: 1, now: scriptTime}
 	alphabet := []byte{0, 1, 'a', 'b', 0xff}
 	for i := 0; i < 5000; i++ {
 		k := []byte("common-prefix:")
@@ -359,8 +359,8 @@ func TestShardKeyOrder(t *testing.T) {
 		}
 		w.put(k, stringEntry([]byte("v"), 0))
 	}
-	for i := range s.shards {
-		sh := &s.shards[i]
+	for i := range s.dbs[0].shards {
+		sh := &s.dbs[0].shards[i]
 		offs := sh.offsets(nil)
 		if len(offs) != sh.count {
 			t.Fatalf("shard %d: %d offsets for %d keys", i, len(offs), sh.count)

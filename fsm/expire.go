@@ -52,18 +52,24 @@ func RunActiveExpiry(ctx context.Context, s *Store, isLeader func() bool,
 func activeExpireCycle(ctx context.Context, s *Store, isLeader func() bool,
 	propose func(ctx context.Context, cmd []byte) error, now func() int64) {
 	stop := time.Now().Add(activeExpiryBudget)
-	for i := 0; i < activeExpiryMaxBatches; i++ {
-		t := now()
-		keys, examined := s.expiredSample(t, activeExpiryBatch)
-		if len(keys) > 0 {
-			// A fresh buffer each time: the raft log keeps the bytes.
-			if err := propose(ctx, NewExpire(keys, t).AppendBinary(nil)); err != nil {
+	batches := 0
+	for db := 0; db < NumDBs; db++ {
+		for batches < activeExpiryMaxBatches {
+			t := now()
+			keys, examined := s.expiredSample(db, t, activeExpiryBatch)
+			if len(keys) > 0 {
+				batches++
+				// A fresh buffer each time: the raft log keeps the bytes.
+				if err := propose(ctx, NewExpire(keys, t).InDB(db).AppendBinary(nil)); err != nil {
+					return
+				}
+			}
+			if time.Now().After(stop) || ctx.Err() != nil || !isLeader() {
 				return
 			}
-		}
-		if examined == 0 || len(keys)*4 <= examined || time.Now().After(stop) ||
-			ctx.Err() != nil || !isLeader() {
-			return
+			if examined == 0 || len(keys)*4 <= examined {
+				break // on to the next database
+			}
 		}
 	}
 }

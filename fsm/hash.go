@@ -170,8 +170,8 @@ func parseHIncrByFloat(_ string, argv [][]byte, _ int64) (Command, error) {
 }
 
 // readHash runs the hash read commands. The caller holds s.mu.
-func (s *Store) readHash(c Command, now int64) Reply {
-	e, found := s.lookupValue(c.args[0], now)
+func (ks *keyspace) readHash(c Command, now int64) Reply {
+	e, found := ks.lookupValue(c.args[0], now)
 	if found && e.typ != typeHash {
 		return errorReply(errWrongType)
 	}
@@ -231,8 +231,8 @@ func (s *Store) readHash(c Command, now int64) Reply {
 // the SCAN contract allows (COUNT is a hint) and which is what Redis itself
 // does for small hashes. Errors come in Redis's order: the cursor (at
 // Parse), then the key's type, then the options.
-func (s *Store) hscan(c Command, now int64) Reply {
-	e, found := s.lookupValue(c.args[0], now)
+func (ks *keyspace) hscan(c Command, now int64) Reply {
+	e, found := ks.lookupValue(c.args[0], now)
 	if !found {
 		return scanReply(0, nil)
 	}

@@ -11,6 +11,7 @@ type node struct {
 	store *Store
 	index uint64
 	log   [][]byte // every write proposed, to replay on another store
+	db    int      // the database commands run in, as a client's SELECT
 }
 
 func newNode() *node { return &node{store: New()} }
@@ -28,6 +29,7 @@ func (n *node) doArgs(t testing.TB, now int64, args []string) Reply {
 		argv[i] = []byte(a)
 	}
 	cmd, ok, err := Parse(argv, now)
+	cmd = cmd.InDB(n.db)
 	if !ok {
 		return Error("ERR unknown command '" + args[0] + "'")
 	}

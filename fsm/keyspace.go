@@ -239,12 +239,12 @@ func scanReply(cursor uint64, elems []Reply) Reply {
 
 // keys answers KEYS: every live key matching the pattern, shard by shard,
 // sorted within each shard so that the order is stable.
-func (s *Store) keys(pattern []byte, now int64) Reply {
+func (ks *keyspace) keys(pattern []byte, now int64) Reply {
 	all := len(pattern) == 1 && pattern[0] == '*'
 	var elems []Reply
 	var offs []int
-	for i := range s.shards {
-		sh := &s.shards[i]
+	for i := range ks.shards {
+		sh := &ks.shards[i]
 		offs = sh.offsets(offs)
 		for _, off := range offs {
 			if k := sh.keyAt(off); sh.live(off, now) && (all || globMatch(pattern, k)) {
@@ -266,7 +266,7 @@ func (sh *shard) live(off int, now int64) bool {
 // move between shards, so a key present for the whole iteration is returned
 // exactly once, whatever writes happen between the calls, and the same
 // cursor means the same on every node.
-func (s *Store) scan(c Command, now int64) Reply {
+func (ks *keyspace) scan(c Command, now int64) Reply {
 	cursor := uint64(c.ints[0])
 	if cursor >= shardCount {
 		return scanReply(0, nil)
@@ -285,7 +285,7 @@ func (s *Store) scan(c Command, now int64) Reply {
 	visited := int64(0)
 	i := int(cursor)
 	for ; i < shardCount && visited < c.ints[1]; i++ {
-		sh := &s.shards[i]
+		sh := &ks.shards[i]
 		offs = sh.offsets(offs)
 		for _, off := range offs {
 			visited++
@@ -326,10 +326,10 @@ func equalFoldBytes(b []byte, word string) bool {
 
 // randomKey answers RANDOMKEY: a live key from a random shard onwards, or
 // nil. Randomness is fine here because reads are not replicated.
-func (s *Store) randomKey(now int64) Reply {
+func (ks *keyspace) randomKey(now int64) Reply {
 	start := rand.IntN(shardCount)
 	for n := 0; n < shardCount; n++ {
-		sh := &s.shards[(start+n)%shardCount]
+		sh := &ks.shards[(start+n)%shardCount]
 		if sh.count == 0 {
 			continue
 		}
@@ -344,35 +344,36 @@ func (s *Store) randomKey(now int64) Reply {
 	return Nil
 }
 
-// ExpiredSample returns up to max keys whose deadline is at or before now,
-// for the active expiry loop to propose deleting. It is a read: it changes
-// nothing but where the next sample starts, so that repeated calls sweep the
-// whole keyspace instead of finding the same keys.
-func (s *Store) ExpiredSample(now int64, max int) [][]byte {
-	keys, _ := s.expiredSample(now, max)
+// ExpiredSample returns up to max keys of database db whose deadline is at
+// or before now, for the active expiry loop to propose deleting. It is a
+// read: it changes nothing but where the next sample starts, so that
+// repeated calls sweep the whole keyspace instead of finding the same keys.
+func (s *Store) ExpiredSample(db int, now int64, max int) [][]byte {
+	keys, _ := s.expiredSample(db, now, max)
 	return keys
 }
 
 // expiredSample also returns how many keys with a deadline it examined, so
 // the caller can tell how much of what it sees has expired.
-func (s *Store) expiredSample(now int64, max int) (keys [][]byte, examined int) {
-	if max <= 0 {
+func (s *Store) expiredSample(db int, now int64, max int) (keys [][]byte, examined int) {
+	if max <= 0 || db < 0 || db >= NumDBs {
 		return nil, 0
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.expires == 0 {
+	ks := s.dbs[db]
+	if ks.expires == 0 {
 		return nil, 0
 	}
 	// Examine a bounded number of keys per call, as Redis's active expire
 	// cycle samples a bounded number per database, so a call stays short.
 	limit := max * 4
-	start := int(s.sampleShard.Load() % shardCount)
+	start := int(ks.sampleShard.Load() % shardCount)
 	next := start
 	for n := 0; n < shardCount && len(keys) < max && examined < limit; n++ {
 		i := (start + n) % shardCount
 		next = (i + 1) % shardCount
-		sh := &s.shards[i]
+		sh := &ks.shards[i]
 		for _, v := range sh.slots {
 			if v == 0 {
 				continue
@@ -392,6 +393,6 @@ func (s *Store) expiredSample(now int64, max int) (keys [][]byte, examined int) 
 			}
 		}
 	}
-	s.sampleShard.Store(uint32(next))
+	ks.sampleShard.Store(uint32(next))
 	return keys, examined
 }

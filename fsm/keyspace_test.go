@@ -130,12 +130,12 @@ func TestExpiredSampleAndNewExpire(t *testing.T) {
 	n.do(t, scriptTime, "SET keep v EX 100")
 	n.do(t, scriptTime, "SET plain v")
 	now := scriptTime + 10
-	if got := n.store.ExpiredSample(scriptTime+9, 100); len(got) != 0 {
+	if got := n.store.ExpiredSample(0, scriptTime+9, 100); len(got) != 0 {
 		t.Fatalf("sampled %d keys before their deadline", len(got))
 	}
 	removed := map[string]bool{}
 	for round := 0; round < 100 && len(removed) < 1000; round++ {
-		keys := n.store.ExpiredSample(now, 64)
+		keys := n.store.ExpiredSample(0, now, 64)
 		if len(keys) > 64 {
 			t.Fatalf("ExpiredSample returned %d keys, max 64", len(keys))
 		}
@@ -156,7 +156,7 @@ func TestExpiredSampleAndNewExpire(t *testing.T) {
 	}
 	// A key set again after the sample survives its stale deletion.
 	n.do(t, scriptTime, "SET again v PX 10")
-	keys := n.store.ExpiredSample(now, 10)
+	keys := n.store.ExpiredSample(0, now, 10)
 	n.do(t, now, "SET again fresh")
 	n.index++
 	if r := n.store.Apply(n.index, NewExpire(keys, now).AppendBinary(nil)).(Reply); r.String() != "(integer) 0" {
@@ -258,7 +258,7 @@ func TestSnapshotHashes(t *testing.T) {
 		t.Errorf("converted hash order differs after restore:\n%s\n%s", a, b)
 	}
 	for _, k := range []string{"a", "h", "x"} {
-		if src.store.ModIndex([]byte(k), scriptTime) != dst.ModIndex([]byte(k), scriptTime) {
+		if src.store.ModIndex(0, []byte(k), scriptTime) != dst.ModIndex(0, []byte(k), scriptTime) {
 			t.Errorf("ModIndex(%s) differs after restore", k)
 		}
 	}

@@ -7,9 +7,10 @@ import (
 	"strings"
 )
 
-// Watch is one key a transaction watched: Mod is what Store.ModIndex
-// returned for it at WATCH time.
+// Watch is one key a transaction watched, in database DB: Mod is what
+// Store.ModIndex returned for it at WATCH time.
 type Watch struct {
+	DB  int
 	Key []byte
 	Mod uint64
 }
@@ -29,7 +30,12 @@ func NewMulti(cmds []Command, watches []Watch) Command {
 	c := Command{op: opMulti, ints: [4]int64{int64(len(watches))}}
 	c.args = make([][]byte, 0, 2*len(watches)+len(cmds))
 	for _, w := range watches {
-		c.args = append(c.args, w.Key, binary.BigEndian.AppendUint64(nil, w.Mod))
+		token := binary.BigEndian.AppendUint64(make([]byte, 0, 9), w.Mod)
+		if w.DB > 0 && w.DB < NumDBs {
+			// A ninth byte names a database other than 0.
+			token = append(token, byte(w.DB))
+		}
+		c.args = append(c.args, w.Key, token)
 	}
 	for i, sub := range cmds {
 		if i == 0 || sub.time > c.time {
@@ -81,16 +87,21 @@ var errNestedMulti = errors.New("a transaction inside a transaction")
 func (c Command) validMulti() error {
 	nw := int(c.ints[0])
 	for i := 0; i < nw; i++ {
-		if len(c.args[2*i+1]) != 8 {
-			return fmt.Errorf("watch %d: token of %d bytes, want 8", i, len(c.args[2*i+1]))
+		t := c.args[2*i+1]
+		if len(t) != 8 && (len(t) != 9 || t[8] == 0 || t[8] >= NumDBs) {
+			return fmt.Errorf("watch %d: token of %d bytes, want 8, or 9 naming a database", i, len(t))
 		}
 	}
 	for i, b := range c.args[2*nw:] {
-		if len(b) > 0 && opcode(b[0]) == opMulti {
+		if op, n := binary.Uvarint(b); n > 0 && opcode(op) == opMulti {
 			return fmt.Errorf("command %d: %w", i, errNestedMulti)
 		}
-		if _, err := Decode(b); err != nil {
+		sub, err := Decode(b)
+		if err != nil {
 			return fmt.Errorf("command %d: %w", i, err)
+		}
+		if sub.op == opMulti {
+			return fmt.Errorf("command %d: %w", i, errNestedMulti)
 		}
 	}
 	return nil
@@ -114,7 +125,12 @@ func (c Command) multiKeys() [][]byte {
 func (w *writer) multi(c Command) Reply {
 	nw := int(c.ints[0])
 	for i := 0; i < nw; i++ {
-		if w.s.modIndex(c.args[2*i], w.now) != binary.BigEndian.Uint64(c.args[2*i+1]) {
+		token := c.args[2*i+1]
+		db := 0
+		if len(token) == 9 {
+			db = int(token[8])
+		}
+		if w.s.dbs[db].modIndex(c.args[2*i], w.now) != binary.BigEndian.Uint64(token) {
 			return Reply{Kind: KindNilArray}
 		}
 	}
@@ -128,7 +144,8 @@ func (w *writer) multi(c Command) Reply {
 			replies[i] = Error("ERR fsm: bad command in transaction")
 			continue
 		}
-		replies[i] = w.run(sub.WithTime(c.time))
+		sw := writer{s: w.s, ks: w.s.dbs[sub.db], index: w.index, now: w.now}
+		replies[i] = sw.run(sub.WithTime(c.time))
 	}
 	return Array(replies...)
 }
@@ -137,7 +154,7 @@ func (w *writer) multi(c Command) Reply {
 func (w *writer) expireKeys(c Command) Reply {
 	var n int64
 	for _, k := range c.args {
-		if e, ok := w.s.get(k, keyHash(k)); ok && e.expired(w.now) {
+		if e, ok := w.ks.get(k, keyHash(k)); ok && e.expired(w.now) {
 			w.remove(k)
 			w.s.expiredKeys.Add(1)
 			n++

@@ -35,7 +35,7 @@ func (n *node) exec(t *testing.T, now int64, watches []Watch, lines ...string) R
 func (n *node) watch(now int64, keys ...string) []Watch {
 	var ws []Watch
 	for _, k := range keys {
-		ws = append(ws, Watch{Key: []byte(k), Mod: n.store.ModIndex([]byte(k), now)})
+		ws = append(ws, Watch{Key: []byte(k), Mod: n.store.ModIndex(0, []byte(k), now)})
 	}
 	return ws
 }

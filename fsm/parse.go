@@ -72,8 +72,8 @@ var legacyCommands = []parser{
 	{"substr", 4, parseGetRange},
 	{"setrange", 4, parseSetRange},
 	{"dbsize", 1, keyArgs(opDBSize, 0)},
-	{"flushall", -1, parseFlush},
-	{"flushdb", -1, parseFlush},
+	{"flushall", -1, parseFlush(flagAllDBs)},
+	{"flushdb", -1, parseFlush(0)},
 	{"type", 2, keyArgs(opType, 0)},
 	{"ttl", 2, keyArgs(opTTL, 0)},
 	{"pttl", 2, keyArgs(opTTL, flagMillis)},
@@ -364,13 +364,15 @@ func parseSetRange(_ string, argv [][]byte, _ int64) (Command, error) {
 	return Command{op: opSetRange, ints: [4]int64{offset}, args: [][]byte{argv[1], argv[3]}}, nil
 }
 
-func parseFlush(_ string, argv [][]byte, _ int64) (Command, error) {
-	// ASYNC and SYNC differ only in how Redis frees memory; both empty the
-	// keyspace at once.
-	if len(argv) > 2 || (len(argv) == 2 && !EqualFold(argv[1], "async") && !EqualFold(argv[1], "sync")) {
-		return Command{}, errSyntax
+func parseFlush(flags uint16) func(string, [][]byte, int64) (Command, error) {
+	return func(_ string, argv [][]byte, _ int64) (Command, error) {
+		// ASYNC and SYNC differ only in how Redis frees memory; both
+		// empty the keyspace at once.
+		if len(argv) > 2 || (len(argv) == 2 && !EqualFold(argv[1], "async") && !EqualFold(argv[1], "sync")) {
+			return Command{}, errSyntax
+		}
+		return Command{op: opFlushAll, flags: flags}, nil
 	}
-	return Command{op: opFlushAll}, nil
 }
 
 // parseExpire parses EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT, which differ in
@@ -424,24 +426,29 @@ func parseExpire(seconds, relative bool) func(string, [][]byte, int64) (Command,
 
 func parseCopy(_ string, argv [][]byte, _ int64) (Command, error) {
 	var flags uint16
+	db := int64(-1)
 	for j := 3; j < len(argv); j++ {
 		switch {
 		case EqualFold(argv[j], "replace"):
 			flags |= flagReplace
 		case EqualFold(argv[j], "db") && j+1 < len(argv):
-			db, ok := ParseInt(argv[j+1])
-			if !ok {
-				return Command{}, errNotInteger
+			n, err := parseDBIndex(argv[j+1])
+			if err != nil {
+				return Command{}, err
 			}
-			// raftcache has a single database, as Redis configured
-			// with "databases 1".
-			if db != 0 {
+			if n < 0 || n >= NumDBs {
 				return Command{}, errDBIndex
 			}
+			db = n
 			j++
 		default:
 			return Command{}, errSyntax
 		}
+	}
+	if db >= 0 {
+		// Whether the source and destination are the same object
+		// depends on the command's database: Apply decides.
+		return Command{op: opCopyDB, flags: flags, ints: [4]int64{db}, args: argv[1:3]}, nil
 	}
 	if string(argv[1]) == string(argv[2]) {
 		return Command{}, errSameObject

@@ -1,13 +1,13 @@
 package fsm
 
 // read runs a read command as of now. The caller holds s.mu (read or write).
-func (s *Store) read(c Command, now int64) Reply {
+func (ks *keyspace) read(c Command, now int64) Reply {
 	if d := c.def(); d != nil && d.read != nil {
-		return d.read(s, c, now)
+		return d.read(ks, c, now)
 	}
 	switch c.op {
 	case opGet:
-		e, ok := s.lookupValue(c.args[0], now)
+		e, ok := ks.lookupValue(c.args[0], now)
 		if !ok {
 			return Nil
 		}
@@ -20,7 +20,7 @@ func (s *Store) read(c Command, now int64) Reply {
 		// refresh LRU data, which raftcache does not keep.
 		var n int64
 		for _, k := range c.args {
-			if _, ok := s.lookupRead(k, now); ok {
+			if _, ok := ks.lookupRead(k, now); ok {
 				n++
 			}
 		}
@@ -28,7 +28,7 @@ func (s *Store) read(c Command, now int64) Reply {
 	case opMGet:
 		elems := make([]Reply, len(c.args))
 		for i, k := range c.args {
-			if e, ok := s.lookupValue(k, now); ok && e.typ == typeString {
+			if e, ok := ks.lookupValue(k, now); ok && e.typ == typeString {
 				elems[i] = valueReply(e.str)
 			} else {
 				elems[i] = Nil
@@ -36,9 +36,9 @@ func (s *Store) read(c Command, now int64) Reply {
 		}
 		return Array(elems...)
 	case opDBSize:
-		return Int(int64(s.count))
+		return Int(int64(ks.count))
 	case opStrlen:
-		e, ok := s.lookupValue(c.args[0], now)
+		e, ok := ks.lookupValue(c.args[0], now)
 		if !ok {
 			return Zero
 		}
@@ -47,7 +47,7 @@ func (s *Store) read(c Command, now int64) Reply {
 		}
 		return Int(int64(len(e.str)))
 	case opGetRange:
-		e, ok := s.lookupValue(c.args[0], now)
+		e, ok := ks.lookupValue(c.args[0], now)
 		if !ok {
 			return emptyBulk()
 		}
@@ -56,13 +56,13 @@ func (s *Store) read(c Command, now int64) Reply {
 		}
 		return valueReply(stringRange(e.str, c.ints[0], c.ints[1]))
 	case opType:
-		e, ok := s.lookupRead(c.args[0], now)
+		e, ok := ks.lookupRead(c.args[0], now)
 		if !ok {
 			return Status("none")
 		}
 		return Status(e.typ.String())
 	case opTTL:
-		e, ok := s.lookupRead(c.args[0], now)
+		e, ok := ks.lookupRead(c.args[0], now)
 		switch {
 		case !ok:
 			return Int(-2)
@@ -79,7 +79,7 @@ func (s *Store) read(c Command, now int64) Reply {
 		// Redis rounds to the nearest second rather than truncating.
 		return Int((ttl + 500) / 1000)
 	case opExpireTime:
-		e, ok := s.lookupRead(c.args[0], now)
+		e, ok := ks.lookupRead(c.args[0], now)
 		switch {
 		case !ok:
 			return Int(-2)
@@ -90,19 +90,19 @@ func (s *Store) read(c Command, now int64) Reply {
 		}
 		return Int(e.expireAt / 1000)
 	case opHGet, opHMGet, opHGetAll, opHExists, opHLen, opHStrlen, opHKeys, opHVals:
-		return s.readHash(c, now)
+		return ks.readHash(c, now)
 	case opHScan:
-		return s.hscan(c, now)
+		return ks.hscan(c, now)
 	case opKeys:
-		return s.keys(c.args[0], now)
+		return ks.keys(c.args[0], now)
 	case opScan:
-		return s.scan(c, now)
+		return ks.scan(c, now)
 	case opRandomKey:
-		return s.randomKey(now)
+		return ks.randomKey(now)
 	case opError:
 		return Error(string(c.args[0]))
 	case opStringError:
-		e, ok := s.lookupValue(c.args[0], now)
+		e, ok := ks.lookupValue(c.args[0], now)
 		switch {
 		case !ok && c.flags&flagMissingNil != 0:
 			return Nil

@@ -18,6 +18,12 @@ import (
 //	magic        "RCSN"
 //	version      1 byte
 //	applied      uvarint: index of the last applied log entry
+//	databases    uvarint n, then n times, in ascending database order,
+//	             each database that holds keys or history (version 5;
+//	             earlier versions have database 0 only, without the
+//	             first two fields):
+//	db           uvarint: the database's number
+//	swapped      uvarint: its last SWAPDB's index (see keyspace)
 //	created      uvarint n, then n times, ascending bucket:
 //	               bucket    uvarint
 //	               index     uvarint (non-zero)
@@ -71,7 +77,14 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // WriteTo: the shards as they were, shared with the Store (see shard).
 type snapshot struct {
 	applied uint64
+	dbs     []dbSnapshot
+}
+
+// dbSnapshot is one database's captured state.
+type dbSnapshot struct {
+	db      int
 	count   int
+	swapped uint64
 	created [createdBuckets]uint64
 	shards  [shardCount]shard
 }
@@ -83,10 +96,20 @@ type snapshot struct {
 func (s *Store) Snapshot() (io.WriterTo, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sn := &snapshot{applied: s.applied, count: s.count, created: *s.created}
-	for i := range s.shards {
-		sh := &s.shards[i]
-		sn.shards[i] = shard{slots: sh.slots, arena: sh.arena[:len(sh.arena):len(sh.arena)], objs: sh.objs, count: sh.count}
+	sn := &snapshot{applied: s.applied}
+	for db, ks := range s.dbs {
+		if ks.count == 0 && ks.created == nil && ks.swapped == 0 {
+			continue
+		}
+		d := dbSnapshot{db: db, count: ks.count, swapped: ks.swapped}
+		if ks.created != nil {
+			d.created = *ks.created
+		}
+		for i := range ks.shards {
+			sh := &ks.shards[i]
+			d.shards[i] = shard{slots: sh.slots, arena: sh.arena[:len(sh.arena):len(sh.arena)], objs: sh.objs, count: sh.count}
+		}
+		sn.dbs = append(sn.dbs, d)
 	}
 	s.gen++
 	return sn, nil
@@ -116,28 +139,53 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	scratch = append(scratch, snapshotMagic...)
 	scratch = append(scratch, snapshotVersion)
 	scratch = binary.AppendUvarint(scratch, sn.applied)
+	scratch = binary.AppendUvarint(scratch, uint64(len(sn.dbs)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write header: %w", err)
+	}
+	for i := range sn.dbs {
+		if err := sn.dbs[i].write(bw, &scratch); err != nil {
+			return cw.n, fmt.Errorf("snapshot: database %d: %w", sn.dbs[i].db, err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return cw.n, fmt.Errorf("snapshot: flush: %w", err)
+	}
+	var sum [4]byte
+	binary.LittleEndian.PutUint32(sum[:], cw.crc)
+	n, err := w.Write(sum[:])
+	if err != nil {
+		return cw.n + int64(n), fmt.Errorf("snapshot: write checksum: %w", err)
+	}
+	return cw.n + int64(n), nil
+}
+
+// write writes one database's section.
+func (d *dbSnapshot) write(bw *bufio.Writer, scratchp *[]byte) error {
+	scratch := binary.AppendUvarint((*scratchp)[:0], uint64(d.db))
+	scratch = binary.AppendUvarint(scratch, d.swapped)
 	nonZero := 0
-	for _, idx := range sn.created {
+	for _, idx := range d.created {
 		if idx != 0 {
 			nonZero++
 		}
 	}
 	scratch = binary.AppendUvarint(scratch, uint64(nonZero))
-	for b, idx := range sn.created {
+	for b, idx := range d.created {
 		if idx != 0 {
 			scratch = binary.AppendUvarint(scratch, uint64(b))
 			scratch = binary.AppendUvarint(scratch, idx)
 		}
 	}
-	scratch = binary.AppendUvarint(scratch, uint64(sn.count))
+	scratch = binary.AppendUvarint(scratch, uint64(d.count))
 	if _, err := bw.Write(scratch); err != nil {
-		return cw.n, fmt.Errorf("snapshot: write header: %w", err)
+		return fmt.Errorf("write header: %w", err)
 	}
 	var offs, ends []int
 	var sortKeys []prefixed
 	var encs []byte
-	for i := range sn.shards {
-		sh := &sn.shards[i]
+	for i := range d.shards {
+		sh := &d.shards[i]
 		if sh.count == 0 {
 			continue
 		}
@@ -158,11 +206,11 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 		scratch = binary.AppendUvarint(scratch, uint64(len(offs)))
 		scratch = binary.AppendUvarint(scratch, uint64(size))
 		if _, err := bw.Write(scratch); err != nil {
-			return cw.n, fmt.Errorf("snapshot: write shard %d: %w", i, err)
+			return fmt.Errorf("write shard %d: %w", i, err)
 		}
 		for j, off := range offs {
 			if err := writeEntry(bw, &scratch, sh.decode(off), encs[prevEnd(ends[:j+1]):ends[j]]); err != nil {
-				return cw.n, fmt.Errorf("snapshot: write shard %d: %w", i, err)
+				return fmt.Errorf("write shard %d: %w", i, err)
 			}
 		}
 		// Writing out a large keyspace takes a CPU for a while; yielding
@@ -171,16 +219,8 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 		// time slice, so the snapshot stretches instead of stalling them.
 		runtime.Gosched()
 	}
-	if err := bw.Flush(); err != nil {
-		return cw.n, fmt.Errorf("snapshot: flush: %w", err)
-	}
-	var sum [4]byte
-	binary.LittleEndian.PutUint32(sum[:], cw.crc)
-	n, err := w.Write(sum[:])
-	if err != nil {
-		return cw.n + int64(n), fmt.Errorf("snapshot: write checksum: %w", err)
-	}
-	return cw.n + int64(n), nil
+	*scratchp = scratch
+	return nil
 }
 
 // prevEnd returns where the last of ends's encodings starts.
@@ -464,27 +504,33 @@ func (s *Store) Restore(r io.Reader) error {
 	if err != nil {
 		return fmt.Errorf("restore: read applied index: %w", noEOF(err))
 	}
-	created := new([createdBuckets]uint64)
-	if version >= 2 {
-		if err := sr.readCreated(created); err != nil {
-			return fmt.Errorf("restore: %w", noEOF(err))
+	ndbs := uint64(1)
+	if version >= 5 {
+		if ndbs, err = sr.uvarint(); err != nil {
+			return fmt.Errorf("restore: read database count: %w", noEOF(err))
+		}
+		if ndbs > NumDBs {
+			return fmt.Errorf("restore: %d databases, at most %d exist", ndbs, NumDBs)
 		}
 	}
-	count, err := sr.uvarint()
-	if err != nil {
-		return fmt.Errorf("restore: read entry count: %w", noEOF(err))
-	}
-	// The Store's seed and generation: nobody else sees these shards
+	// The Store's seed and generation: nobody else sees these keyspaces
 	// until they replace the Store's, under its lock.
-	rs := &restoring{seed: s.seed, gen: s.gen}
-	if version >= 4 {
-		rs.perShard = true
-		err = rs.readShards(sr, count)
-	} else {
-		err = rs.readSorted(sr, count)
+	var dbs [NumDBs]*keyspace
+	next := 0
+	for i := uint64(0); i < ndbs; i++ {
+		db, ks, err := s.restoreDB(sr)
+		if err != nil {
+			return fmt.Errorf("restore: database %d: %w", db, noEOF(err))
+		}
+		if db < next {
+			return fmt.Errorf("restore: database %d out of order", db)
+		}
+		dbs[db], next = ks, db+1
 	}
-	if err != nil {
-		return fmt.Errorf("restore: %w", noEOF(err))
+	for i := range dbs {
+		if dbs[i] == nil {
+			dbs[i] = s.newKeyspace()
+		}
 	}
 	want := sr.sum()
 	var sum [4]byte
@@ -495,9 +541,52 @@ func (s *Store) Restore(r io.Reader) error {
 		return fmt.Errorf("restore: checksum mismatch: stream says %08x, content gives %08x", got, want)
 	}
 	s.mu.Lock()
-	s.shards, s.count, s.expires, s.applied, s.created = rs.shards, int(count), rs.expires, applied, created
+	s.dbs, s.applied = dbs, applied
 	s.mu.Unlock()
 	return nil
+}
+
+// restoreDB reads one database's section.
+func (s *Store) restoreDB(sr *snapshotReader) (db int, ks *keyspace, err error) {
+	ks = &keyspace{s: s}
+	if sr.version >= 5 {
+		n, err := sr.uvarint()
+		if err != nil {
+			return 0, nil, fmt.Errorf("read number: %w", err)
+		}
+		if n >= NumDBs {
+			return int(n), nil, errDBIndex
+		}
+		db = int(n)
+		if ks.swapped, err = sr.uvarint(); err != nil {
+			return db, nil, fmt.Errorf("read swap index: %w", err)
+		}
+	}
+	if sr.version >= 2 {
+		created := new([createdBuckets]uint64)
+		if err := sr.readCreated(created); err != nil {
+			return db, nil, err
+		}
+		if *created != ([createdBuckets]uint64{}) {
+			ks.created = created
+		}
+	}
+	count, err := sr.uvarint()
+	if err != nil {
+		return db, nil, fmt.Errorf("read entry count: %w", err)
+	}
+	rs := &restoring{seed: s.seed, gen: s.gen}
+	if sr.version >= 4 {
+		rs.perShard = true
+		err = rs.readShards(sr, count)
+	} else {
+		err = rs.readSorted(sr, count)
+	}
+	if err != nil {
+		return db, nil, err
+	}
+	ks.shards, ks.count, ks.expires = rs.shards, int(count), rs.expires
+	return db, ks, nil
 }
 
 // readShards reads a version 4 stream's shards.

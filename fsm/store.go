@@ -121,13 +121,19 @@ func createdBucketOf(h uint64) int {
 	return int(h >> (64 - 14))
 }
 
-// Store is the keyspace. Apply, Snapshot and Restore are called from one
-// goroutine; Read, Len, ExpiresLen and the other accessors may run
-// concurrently with them. One RWMutex guards all state: the shards are there
-// for SCAN's cursor and copy-on-write snapshots, not (yet) for finer locking.
+// NumDBs is how many databases a Store has, as Redis's default
+// "databases 16". SELECT, MOVE, SWAPDB and COPY ... DB address them by
+// index.
+const NumDBs = 16
+
+// Store is the state machine: NumDBs keyspaces. Apply, Snapshot and Restore
+// are called from one goroutine; Read, Len, ExpiresLen and the other
+// accessors may run concurrently with them. One RWMutex guards all state:
+// the shards are there for SCAN's cursor and copy-on-write snapshots, not
+// (yet) for finer locking.
 type Store struct {
-	mu     sync.RWMutex
-	shards [shardCount]shard
+	mu  sync.RWMutex
+	dbs [NumDBs]*keyspace
 	// seed hashes keys within a shard's index. It is random, as a Go
 	// map's, so that nobody can choose keys that collide; it decides only
 	// where a key sits in the index, never what any command sees.
@@ -135,23 +141,7 @@ type Store struct {
 	// gen counts snapshot captures (see shard).
 	gen uint64
 
-	count   int    // keys in all shards, expired-but-present ones included
-	expires int    // entries with a deadline, for INFO keyspace
 	applied uint64 // index of the last applied log entry
-
-	// created[b] is the last log index at which a key hashing to bucket b
-	// came into existence (absent or expired before, present after). It is
-	// what ModIndex reports for an absent key: every way an absent key can
-	// change and become absent again passes through a creation, so a WATCH
-	// of an absent key is aborted by exactly the changes Redis aborts on,
-	// plus the creation of another key in the same bucket. FLUSHALL needs
-	// no visit to each key: it only makes live keys absent, which changes
-	// their ModIndex from "live" to "absent".
-	created *[createdBuckets]uint64
-
-	// sampleShard is where the next ExpiredSample starts. It is local
-	// progress of a read, not replicated state.
-	sampleShard atomic.Uint32
 
 	// Statistics, for INFO. They are atomics because reads update them
 	// under the read lock, and they never feed back into Apply.
@@ -160,20 +150,64 @@ type Store struct {
 	keyspaceMisses atomic.Int64
 }
 
+// keyspace is one database.
+type keyspace struct {
+	s      *Store // for the seed, the generation and the statistics
+	shards [shardCount]shard
+
+	count   int // keys in all shards, expired-but-present ones included
+	expires int // entries with a deadline, for INFO keyspace
+
+	// created[b] is the last log index at which a key hashing to bucket b
+	// came into existence (absent or expired before, present after). It is
+	// what ModIndex reports for an absent key: every way an absent key can
+	// change and become absent again passes through a creation, so a WATCH
+	// of an absent key is aborted by exactly the changes Redis aborts on,
+	// plus the creation of another key in the same bucket. FLUSHALL needs
+	// no visit to each key: it only makes live keys absent, which changes
+	// their ModIndex from "live" to "absent". nil until the first creation.
+	created *[createdBuckets]uint64
+	// swapped is the index of the last SWAPDB that brought this keyspace
+	// to its database: every key's ModIndex is at least that, so that a
+	// WATCH across a SWAPDB aborts, as Redis's touchAllWatchedKeysInDb.
+	swapped uint64
+
+	// sampleShard is where the next ExpiredSample starts. It is local
+	// progress of a read, not replicated state.
+	sampleShard atomic.Uint32
+}
+
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{created: new([createdBuckets]uint64), seed: maphash.MakeSeed(), gen: 1}
-	s.resetShards()
+	s := &Store{seed: maphash.MakeSeed(), gen: 1}
+	for i := range s.dbs {
+		s.dbs[i] = s.newKeyspace()
+	}
 	return s
 }
 
-// resetShards empties the keyspace. Shards allocate on first use, which
-// keeps New and FLUSHALL cheap; a snapshot keeps the old shards it shares.
-func (s *Store) resetShards() {
-	for i := range s.shards {
-		s.shards[i] = shard{gen: s.gen}
+func (s *Store) newKeyspace() *keyspace {
+	ks := &keyspace{s: s}
+	ks.reset()
+	return ks
+}
+
+// reset empties the keyspace. Shards allocate on first use, which keeps
+// New and FLUSHALL cheap; a snapshot keeps the old shards it shares.
+func (ks *keyspace) reset() {
+	for i := range ks.shards {
+		ks.shards[i] = shard{gen: ks.s.gen}
 	}
-	s.count, s.expires = 0, 0
+	ks.count, ks.expires = 0, 0
+}
+
+// markCreated records that a key hashing to fh came into existence at
+// index.
+func (ks *keyspace) markCreated(fh, index uint64) {
+	if ks.created == nil {
+		ks.created = new([createdBuckets]uint64)
+	}
+	ks.created[createdBucketOf(fh)] = index
 }
 
 // Len returns the number of keys, counting keys whose deadline has passed but
@@ -181,14 +215,22 @@ func (s *Store) resetShards() {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.count
+	n := 0
+	for _, ks := range s.dbs {
+		n += ks.count
+	}
+	return n
 }
 
 // ExpiresLen returns the number of keys that carry a deadline.
 func (s *Store) ExpiresLen() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.expires
+	n := 0
+	for _, ks := range s.dbs {
+		n += ks.expires
+	}
+	return n
 }
 
 // AppliedIndex returns the index of the last log entry applied, or the one a
@@ -201,11 +243,19 @@ func (s *Store) AppliedIndex() uint64 {
 
 // Stats are the counters INFO reports.
 type Stats struct {
-	Keys           int   // keys present, expired-but-unremoved included (DBSIZE)
-	Expires        int   // keys carrying a deadline
+	Keys    int // keys present, expired-but-unremoved included (DBSIZE)
+	Expires int // keys carrying a deadline
+	// DBs has each database's Keys and Expires, for INFO keyspace.
+	DBs            [NumDBs]DBStats
 	ExpiredKeys    int64 // keys removed because their deadline passed
 	KeyspaceHits   int64 // value lookups by reads that found the key
 	KeyspaceMisses int64 // value lookups by reads that did not
+}
+
+// DBStats are one database's counters.
+type DBStats struct {
+	Keys    int
+	Expires int
 }
 
 // Stats returns the Store's counters. ExpiredKeys, KeyspaceHits and
@@ -213,8 +263,13 @@ type Stats struct {
 // differ between nodes, as in Redis: hits and misses count only the reads a
 // node served.
 func (s *Store) Stats() Stats {
+	var st Stats
 	s.mu.RLock()
-	st := Stats{Keys: s.count, Expires: s.expires}
+	for i, ks := range s.dbs {
+		st.DBs[i] = DBStats{Keys: ks.count, Expires: ks.expires}
+		st.Keys += ks.count
+		st.Expires += ks.expires
+	}
 	s.mu.RUnlock()
 	st.ExpiredKeys = s.expiredKeys.Load()
 	st.KeyspaceHits = s.keyspaceHits.Load()
@@ -231,18 +286,25 @@ func (s *Store) Stats() Stats {
 // passed counts as absent, which gives Redis 7's WATCH semantics: a key live
 // at WATCH that expires before EXEC aborts it; a key already expired at WATCH
 // and removed later does not.
-func (s *Store) ModIndex(key []byte, now int64) uint64 {
+func (s *Store) ModIndex(db int, key []byte, now int64) uint64 {
+	if db < 0 || db >= NumDBs {
+		return 0
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.modIndex(key, now)
+	return s.dbs[db].modIndex(key, now)
 }
 
-func (s *Store) modIndex(key []byte, now int64) uint64 {
+func (ks *keyspace) modIndex(key []byte, now int64) uint64 {
 	h := keyHash(key)
-	if e, ok := s.get(key, h); ok && !e.expired(now) {
-		return e.modIndex<<1 | 1
+	if e, ok := ks.get(key, h); ok && !e.expired(now) {
+		return max(e.modIndex, ks.swapped)<<1 | 1
 	}
-	return s.created[createdBucketOf(h)] << 1
+	var created uint64
+	if ks.created != nil {
+		created = ks.created[createdBucketOf(h)]
+	}
+	return max(created, ks.swapped) << 1
 }
 
 // Apply decodes and applies the log entry at index. It returns a Reply (as
@@ -256,7 +318,7 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	if err != nil {
 		return Error("ERR apply entry " + uitoa(index) + ": " + err.Error())
 	}
-	w := writer{s: s, index: index, now: c.time}
+	w := writer{s: s, ks: s.dbs[c.db], index: index, now: c.time}
 	return w.run(c)
 }
 
@@ -271,12 +333,12 @@ func (s *Store) Read(c Command, now int64) Reply {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.read(c, now)
+	return s.dbs[c.db].read(c, now)
 }
 
 // lookupRead returns key's live entry as of now, without changing anything.
-func (s *Store) lookupRead(key []byte, now int64) (entry, bool) {
-	e, ok := s.get(key, keyHash(key))
+func (ks *keyspace) lookupRead(key []byte, now int64) (entry, bool) {
+	e, ok := ks.get(key, keyHash(key))
 	if !ok || e.expired(now) {
 		return entry{}, false
 	}
@@ -285,9 +347,9 @@ func (s *Store) lookupRead(key []byte, now int64) (entry, bool) {
 
 // get returns key's entry, expired or not; h is keyHash(key). The caller
 // holds s.mu.
-func (s *Store) get(key []byte, h uint64) (entry, bool) {
-	sh := &s.shards[h&(shardCount-1)]
-	_, off, ok := sh.find(key, maphash.Bytes(s.seed, key))
+func (ks *keyspace) get(key []byte, h uint64) (entry, bool) {
+	sh := &ks.shards[h&(shardCount-1)]
+	_, off, ok := sh.find(key, maphash.Bytes(ks.s.seed, key))
 	if !ok {
 		return entry{}, false
 	}
@@ -296,12 +358,12 @@ func (s *Store) get(key []byte, h uint64) (entry, bool) {
 
 // lookupValue is lookupRead for commands that read a key's value, counted
 // in the keyspace hit and miss statistics.
-func (s *Store) lookupValue(key []byte, now int64) (entry, bool) {
-	e, ok := s.lookupRead(key, now)
+func (ks *keyspace) lookupValue(key []byte, now int64) (entry, bool) {
+	e, ok := ks.lookupRead(key, now)
 	if ok {
-		s.keyspaceHits.Add(1)
+		ks.s.keyspaceHits.Add(1)
 	} else {
-		s.keyspaceMisses.Add(1)
+		ks.s.keyspaceMisses.Add(1)
 	}
 	return e, ok
 }

@@ -30,7 +30,7 @@ type opDef struct {
 	// apply runs a write. The caller holds the Store's write lock.
 	apply func(w *writer, c Command) Reply
 	// read runs a read as of now. The caller holds the Store's lock.
-	read func(s *Store, c Command, now int64) Reply
+	read func(ks *keyspace, c Command, now int64) Reply
 	// keys returns the keys c touches (nil: all of c.args).
 	keys func(c Command) [][]byte
 }
@@ -39,6 +39,7 @@ type opDef struct {
 // this order.
 var tables = []func() table{
 	legacyTable,
+	dbTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

@@ -11,7 +11,8 @@ import (
 // command's carried time, so all nodes decide alike. The caller holds s.mu.
 type writer struct {
 	s     *Store
-	index uint64 // log index, recorded on every key the command changes
+	ks    *keyspace // the command's database
+	index uint64    // log index, recorded on every key the command changes
 	now   int64
 
 	// found is where the last lookup found its key (or the empty slot it
@@ -33,7 +34,7 @@ type lookupHint struct {
 func (w *writer) lookup(key []byte) (entry, bool) {
 	fh := keyHash(key)
 	h := maphash.Bytes(w.s.seed, key)
-	sh := &w.s.shards[fh&(shardCount-1)]
+	sh := &w.ks.shards[fh&(shardCount-1)]
 	slot, off, ok := sh.find(key, h)
 	w.found = lookupHint{key: key, fh: fh, h: h, slot: slot, off: off, ok: ok, valid: true}
 	if !ok {
@@ -50,13 +51,13 @@ func (w *writer) lookup(key []byte) (entry, bool) {
 
 // own returns the shard at i for writing: the first write after a snapshot
 // capture copies its index and objects and freezes its arena (see shard).
-func (s *Store) own(i int) *shard {
-	sh := &s.shards[i]
-	if sh.gen != s.gen {
+func (ks *keyspace) own(i int) *shard {
+	sh := &ks.shards[i]
+	if gen := ks.s.gen; sh.gen != gen {
 		sh.slots = slices.Clone(sh.slots)
 		sh.objs = slices.Clone(sh.objs)
 		sh.frozen = len(sh.arena)
-		sh.gen = s.gen
+		sh.gen = gen
 	}
 	return sh
 }
@@ -64,7 +65,7 @@ func (s *Store) own(i int) *shard {
 // put stores e under key, stamped with the command's index. A key that did
 // not exist (or had expired) is a creation, recorded for ModIndex.
 func (w *writer) put(key []byte, e entry) {
-	s := w.s
+	s, ks := w.s, w.ks
 	hint := w.found
 	w.found.valid = false
 	var fh, h uint64
@@ -74,7 +75,7 @@ func (w *writer) put(key []byte, e entry) {
 		hint.valid = false
 		fh, h = keyHash(key), maphash.Bytes(s.seed, key)
 	}
-	sh := s.own(int(fh & (shardCount - 1)))
+	sh := ks.own(int(fh & (shardCount - 1)))
 	if sh.reserve(s.seed) {
 		hint.valid = false
 	}
@@ -86,17 +87,17 @@ func (w *writer) put(key []byte, e entry) {
 	if found {
 		old = sh.decode(off)
 		if old.expired(w.now) {
-			s.created[createdBucketOf(fh)] = w.index
+			ks.markCreated(fh, w.index)
 		}
 		if old.expireAt != 0 {
-			s.expires--
+			ks.expires--
 		}
 	} else {
-		s.count++
-		s.created[createdBucketOf(fh)] = w.index
+		ks.count++
+		ks.markCreated(fh, w.index)
 	}
 	if e.expireAt != 0 {
-		s.expires++
+		ks.expires++
 	}
 	e.modIndex = w.index
 
@@ -136,24 +137,24 @@ func sameBytes(a, b []byte) bool {
 
 func (w *writer) remove(key []byte) {
 	w.found.valid = false
-	s := w.s
+	s, ks := w.s, w.ks
 	fh := keyHash(key)
 	i := int(fh & (shardCount - 1))
 	h := maphash.Bytes(s.seed, key)
-	slot, off, ok := s.shards[i].find(key, h)
+	slot, off, ok := ks.shards[i].find(key, h)
 	if !ok {
 		return
 	}
 	// own copies the index as it is: the slot found stays the key's.
-	sh := s.own(i)
+	sh := ks.own(i)
 	old := sh.decode(off)
 	if old.expireAt != 0 {
-		s.expires--
+		ks.expires--
 	}
 	if old.obj >= 0 {
 		sh.objFree(old.obj)
 	}
-	s.count--
+	ks.count--
 	sh.count--
 	sh.garbage += old.size
 	sh.deleteSlot(s.seed, slot)
@@ -182,7 +183,7 @@ func (w *writer) run(c Command) Reply {
 	case c.op == opMulti:
 		return w.multi(c)
 	case !c.IsWrite():
-		return w.s.read(c, w.now)
+		return w.ks.read(c, w.now)
 	}
 	return w.apply(c)
 }
@@ -229,7 +230,13 @@ func (w *writer) apply(c Command) Reply {
 	case opIncrByFloat:
 		return w.incrByFloat(c.args[0], c.args[1])
 	case opFlushAll:
-		w.s.resetShards()
+		if c.flags&flagAllDBs != 0 {
+			for _, ks := range w.s.dbs {
+				ks.reset()
+			}
+		} else {
+			w.ks.reset()
+		}
 		w.found.valid = false
 		return OK
 	case opGetDel:
@@ -261,32 +268,37 @@ func (w *writer) apply(c Command) Reply {
 	case opRename:
 		return w.rename(c.args[0], c.args[1], c.flags&flagNX != 0)
 	case opCopy:
-		src, found := w.lookup(c.args[0])
-		if !found {
-			return Zero
-		}
-		if _, exists := w.lookup(c.args[1]); exists && c.flags&flagReplace == 0 {
-			return Zero
-		}
-		// The copy shares the value bytes, clipped so that an APPEND to
-		// either key cannot write into bytes the other one sees; a hash's
-		// structure is changed in place, so it is cloned.
-		src.str = src.str[:len(src.str):len(src.str)]
-		if src.hash != nil {
-			src.hash = src.hash.clone()
-			src.hash.gen = w.s.gen
-		}
-		if src.coll != nil {
-			src.coll, src.collGen = src.coll.Clone(), w.s.gen
-		}
-		w.put(c.args[1], src)
-		return One
+		return w.copyKey(c.args[0], w, c.args[1], c.flags&flagReplace != 0)
 	case opHSet, opHSetNX, opHDel, opHIncrBy, opHIncrByFloat:
 		return w.applyHash(c)
 	case opExpireKeys:
 		return w.expireKeys(c)
 	}
 	return Error("ERR fsm: " + c.Name() + " is not a write command")
+}
+
+// copyKey implements COPY from w's database into dst's.
+func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool) Reply {
+	src, found := w.lookup(srcKey)
+	if !found {
+		return Zero
+	}
+	if _, exists := dst.lookup(dstKey); exists && !replace {
+		return Zero
+	}
+	// The copy shares the value bytes, clipped so that an APPEND to
+	// either key cannot write into bytes the other one sees; a hash's or
+	// a collection's structure is changed in place, so it is cloned.
+	src.str = src.str[:len(src.str):len(src.str)]
+	if src.hash != nil {
+		src.hash = src.hash.clone()
+		src.hash.gen = w.s.gen
+	}
+	if src.coll != nil {
+		src.coll, src.collGen = src.coll.Clone(), w.s.gen
+	}
+	dst.put(dstKey, src)
+	return One
 }
 
 // set implements SET with all its options, and SETEX, PSETEX and GETSET.

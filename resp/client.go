@@ -58,6 +58,7 @@ type client struct {
 	lastActive  atomic.Int64            // unix seconds of the last request
 	blocked     atomic.Bool             // a request is parked (WAIT)
 	multiQueued atomic.Int64            // commands queued, or -1 outside MULTI
+	db          atomic.Int64            // SELECTed database; written only by the connection
 
 	mu      sync.Mutex
 	name    string
@@ -287,7 +288,7 @@ func (c *client) info(now time.Time) string {
 	field("age", i(int64(now.Sub(c.created)/time.Second)))
 	field("idle", i(max(0, now.Unix()-c.lastActive.Load())))
 	field("flags", flags)
-	field("db", "0")
+	field("db", i(c.db.Load()))
 	field("sub", "0")
 	field("psub", "0")
 	field("ssub", "0")

@@ -326,7 +326,19 @@ var compatCases = []compatCase{
 	}},
 	{name: "select", lines: []string{
 		"SELECT 0", "SET k v", "SELECT 1", "SELECT -1", "SELECT 16", "SELECT x", "SELECT ''", "SELECT 0.5",
-		"SELECT", "SELECT 0 1", "SELECT 9223372036854775808", "GET k", "MULTI", "SELECT 1", "GET k", "EXEC",
+		"SELECT", "SELECT 0 1", "SELECT 9223372036854775808", "GET k", "SELECT 15", "GET k", "SELECT 0",
+		"GET k", "MULTI", "SELECT 1", "GET k", "SET k one", "SELECT 0", "GET k", "EXEC", "GET k", "SELECT 1",
+		"GET k", "DEL k", "SELECT 0",
+	}},
+	{name: "databases", lines: []string{
+		"SET k zero", "SELECT 3", "SET k three", "DBSIZE", "SELECT 0", "DBSIZE", "GET k",
+		"MOVE k 3", "SET m v", "PEXPIRE m 100000", "MOVE m 4", "EXISTS m", "SELECT 4", "GET m", "TTL m",
+		"MOVE m 4", "MOVE m 16", "MOVE m -1", "MOVE m x", "MOVE m 4294967296", "MOVE nokey 0", "MOVE", "MOVE m",
+		"SELECT 0", "HSET h f v", "COPY h h DB 5", "COPY h h DB 0", "COPY h h2 DB 0", "COPY h h DB 5",
+		"COPY h h DB 5 REPLACE", "SELECT 5", "HGETALL h", "COPY h h", "SELECT 0", "SWAPDB 0 5", "HGETALL h2",
+		"GET k", "SWAPDB 0 5", "SWAPDB 0 0", "SWAPDB x 1", "SWAPDB 1 y", "SWAPDB 0 16", "SWAPDB -1 0", "SWAPDB",
+		"SWAPDB 1 2 3", "SELECT 3", "FLUSHDB", "DBSIZE", "SELECT 0", "DBSIZE", "MULTI", "SELECT 4", "DBSIZE",
+		"EXEC", "DBSIZE", "SELECT 0", "FLUSHALL", "SELECT 4", "DBSIZE", "SELECT 5", "DBSIZE", "SELECT 0",
 	}},
 	{name: "client", lines: []string{
 		"CLIENT ID", "CLIENT GETNAME", "CLIENT SETNAME conn", "CLIENT GETNAME", "CLIENT SETNAME 'a b'",
@@ -461,10 +473,10 @@ func commandInfoCases() compatCase {
 	return c
 }
 
-// startCompatRedis starts the oracle. It runs with one database, as
-// raftcache has, so that SELECT and COPY ... DB answer the same.
+// startCompatRedis starts the oracle, with Redis's default 16 databases,
+// as raftcache has.
 func startCompatRedis(t *testing.T) string {
-	return startRedis(t, "--databases", "1")
+	return startRedis(t)
 }
 
 // TestCompat runs every hand-written case on Redis, a single node and a

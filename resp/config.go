@@ -29,7 +29,7 @@ var settings = [...]setting{
 			s.limits.maxQuery.Store(n)
 		}),
 	},
-	{name: "databases", get: func(*Server) string { return "1" }},
+	{name: "databases", get: func(*Server) string { return strconv.Itoa(fsm.NumDBs) }},
 	{
 		name: "proto-max-bulk-len",
 		get:  func(s *Server) string { return strconv.FormatInt(s.limits.maxBulk.Load(), 10) },

@@ -427,11 +427,11 @@ func TestConfigSetLimits(t *testing.T) {
 	if got := dial(t, addr).do("PING"); got != "+PONG\r\n" {
 		t.Errorf("PING after clearing the password = %q", got)
 	}
-	if got := a.do("CONFIG", "GET", "databases"); got != "*2\r\n$9\r\ndatabases\r\n$1\r\n1\r\n" {
+	if got := a.do("CONFIG", "GET", "databases"); got != "*2\r\n$9\r\ndatabases\r\n$2\r\n16\r\n" {
 		t.Errorf("CONFIG GET databases = %q", got)
 	}
-	if got := a.do("SELECT", "1"); got != "-ERR DB index is out of range\r\n" {
-		t.Errorf("SELECT 1 = %q", got)
+	if got := a.do("SELECT", "16"); got != "-ERR DB index is out of range\r\n" {
+		t.Errorf("SELECT 16 = %q", got)
 	}
 }
 

@@ -233,9 +233,11 @@ func (s *Server) serveData(c *client, run []redcon.Command) {
 	c.lastActive.Store(now.Unix())
 	// One clock reading for the run: its commands arrived together.
 	ms := now.UnixMilli()
+	db := int(c.db.Load())
 	items := c.items[:0]
 	for _, cmd := range run {
 		pc, ok, err := fsm.Parse(cmd.Args, ms)
+		pc = pc.InDB(db)
 		switch {
 		case !ok:
 			items = append(items, item{kind: itemError, err: unknownCommand(cmd.Args)})
@@ -396,6 +398,7 @@ func (s *Server) reset(c *client, args [][]byte) {
 	c.setProto(2)
 	c.setName("")
 	c.readonly.Store(false)
+	c.db.Store(0)
 	c.authed.Store(s.requirePass() == "")
 	c.w.status("RESET")
 }
@@ -521,19 +524,30 @@ func (s *Server) hello(c *client, args [][]byte) {
 	c.w.array(0)
 }
 
-// selectDB serves SELECT: raftcache has one database, 0.
+// selectDB serves SELECT: the connection's later data commands run in
+// that database.
 func (s *Server) selectDB(c *client, args [][]byte) {
-	n, ok := fsm.ParseInt(args[1])
+	n, err := selectArg(args[1])
+	if err != "" {
+		c.w.err(err)
+		return
+	}
+	c.db.Store(int64(n))
+	c.w.status("OK")
+}
+
+// selectArg parses SELECT's argument, or returns Redis's error for it.
+func selectArg(arg []byte) (db int, err string) {
+	n, ok := fsm.ParseInt(arg)
 	switch {
 	case !ok:
-		c.w.err("ERR value is not an integer or out of range")
+		return 0, "ERR value is not an integer or out of range"
 	case n < -1<<31 || n > 1<<31-1:
-		c.w.err("ERR value is out of range, value must between -2147483648 and 2147483647")
-	case n != 0:
-		c.w.err("ERR DB index is out of range")
-	default:
-		c.w.status("OK")
+		return 0, "ERR value is out of range, value must between -2147483648 and 2147483647"
+	case n < 0 || n >= fsm.NumDBs:
+		return 0, "ERR DB index is out of range"
 	}
+	return int(n), ""
 }
 
 func (s *Server) time(c *client, args [][]byte) {

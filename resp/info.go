@@ -17,7 +17,7 @@ import (
 const redisVersion = "7.0.0"
 
 // infoSections are the sections raftcache has, in the order INFO lists them.
-var infoSections = [...]string{"server", "clients", "memory", "stats", "keyspace", "raft"}
+var infoSections = [...]string{"server", "clients", "memory", "stats", "cluster", "keyspace", "raft"}
 
 // info serves INFO [section ...] with the sections raftcache has, in
 // Redis's format: "# Title" lines, "field:value" lines with Redis's field
@@ -111,10 +111,18 @@ func (s *Server) info(c *client, args [][]byte) {
 		field("keyspace_misses", i64(st.KeyspaceMisses))
 		field("total_error_replies", i64(s.stats.errors.Load()))
 	}
+	if want["cluster"] {
+		// Cluster-aware clients (redis-py's RedisCluster) refuse a node
+		// whose INFO does not say this, before they ask CLUSTER SLOTS.
+		section("Cluster")
+		field("cluster_enabled", "1")
+	}
 	if want["keyspace"] {
 		section("Keyspace")
-		if st := s.store.Stats(); st.Keys > 0 {
-			field("db0", "keys="+strconv.Itoa(st.Keys)+",expires="+strconv.Itoa(st.Expires)+",avg_ttl=0")
+		for db, st := range s.store.Stats().DBs {
+			if st.Keys > 0 {
+				field("db"+strconv.Itoa(db), "keys="+strconv.Itoa(st.Keys)+",expires="+strconv.Itoa(st.Expires)+",avg_ttl=0")
+			}
 		}
 	}
 	if want["raft"] {

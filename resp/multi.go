@@ -93,10 +93,11 @@ func (s *Server) watch(c *client, args [][]byte) {
 	now := time.Now().UnixMilli()
 	for _, key := range args[1:] {
 		// As in Redis, a key watched twice keeps its first token.
-		if slices.ContainsFunc(c.watches, func(w fsm.Watch) bool { return string(w.Key) == string(key) }) {
+		db := int(c.db.Load())
+		if slices.ContainsFunc(c.watches, func(w fsm.Watch) bool { return w.DB == db && string(w.Key) == string(key) }) {
 			continue
 		}
-		c.watches = append(c.watches, fsm.Watch{Key: slices.Clone(key), Mod: s.store.ModIndex(key, now)})
+		c.watches = append(c.watches, fsm.Watch{DB: db, Key: slices.Clone(key), Mod: s.store.ModIndex(db, key, now)})
 	}
 	c.w.status("OK")
 }
@@ -128,7 +129,15 @@ func (s *Server) exec(c *client, args [][]byte) {
 	now := time.Now().UnixMilli()
 	var data []fsm.Command
 	write := false
+	// A queued SELECT runs in its place: the data commands after it run
+	// in its database.
+	db := int(c.db.Load())
 	for _, q := range t.cmds {
+		if q.spec.name == "select" {
+			if n, err := selectArg(q.args[1]); err == "" {
+				db = n
+			}
+		}
 		if !q.spec.isData() {
 			continue
 		}
@@ -140,7 +149,7 @@ func (s *Server) exec(c *client, args [][]byte) {
 			cmd = fsm.ErrorCommand(err.Error())
 		}
 		write = write || cmd.IsWrite()
-		data = append(data, cmd)
+		data = append(data, cmd.InDB(db))
 	}
 	var results []fsm.Reply
 	if len(data) > 0 || len(watches) > 0 {
