@@ -80,7 +80,9 @@ func (s *Set) popAt(i int) []byte {
 // with a count; count <= 0 pops nothing). It follows Redis 7.0's three cases,
 // because they decide the encoding left behind:
 //
-//  1. count >= Len(): every member, in the set's order; the set is left
+//  1. count >= Len(): every member, in the order Redis replies with them
+//     (it unions the set into a new one: ascending numeric when the members
+//     are few enough integers, whatever the set's encoding); the set is left
 //     empty (the caller deletes the key).
 //  2. The members left would be more than a fifth of count: members are
 //     popped one at a time; the encoding stays.
@@ -94,7 +96,7 @@ func (s *Set) PopCount(lim Limits, count int, rng Rand) [][]byte {
 	case count <= 0 || n == 0:
 		return [][]byte{}
 	case count >= n:
-		out := s.Members()
+		out := s.unionOrder(lim)
 		*s = Set{tab: s.emptyTable()}
 		return out
 	case (n-count)*5 > count:
@@ -125,6 +127,31 @@ func (s *Set) PopCount(lim Limits, count int, rng Rand) [][]byte {
 		i++
 	}
 	*s = *rest
+	return out
+}
+
+// unionOrder returns the members in the order of Union(lim, s), without
+// building it: Redis's order where it has one (an intset result), the set's
+// own otherwise.
+func (s *Set) unionOrder(lim Limits) [][]byte {
+	if s.tab == nil || s.Len() > lim.MaxIntsetEntries {
+		return s.Members()
+	}
+	ints := make([]int64, 0, s.Len())
+	all := true
+	s.tab.ascend(func(m string) bool {
+		v, ok := parseInt(m)
+		ints, all = append(ints, v), ok
+		return ok
+	})
+	if !all {
+		return s.Members()
+	}
+	slices.Sort(ints)
+	out := make([][]byte, len(ints))
+	for i, v := range ints {
+		out[i] = formatInt(v)
+	}
 	return out
 }
 

@@ -146,6 +146,39 @@ func TestPopCount(t *testing.T) {
 	}
 }
 
+// TestPopAllOrder: SPOP of the whole set replies in the order of a union of
+// it (Redis builds one), which is ascending numeric for a hash table of few
+// enough integers, and not for an intset past a lowered limit.
+func TestPopAllOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		set     func() *Set
+		lim     Limits
+		ordered bool
+	}{
+		{"hash table of integers", func() *Set {
+			s := New(DefaultLimits(), bs("5", "40", "3", "100", "7", "x")...)
+			s.Remove([]byte("x"))
+			return s
+		}, DefaultLimits(), true},
+		{"hash table with a string", func() *Set { return New(DefaultLimits(), bs("5", "40", "x")...) }, DefaultLimits(), false},
+		{"intset past a lowered limit", func() *Set { return New(DefaultLimits(), bs("5", "40", "3", "100", "7")...) }, lim(3), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.set()
+			want := Union(tt.lim, s)
+			if got := want.Encoding() == "intset"; got != tt.ordered {
+				t.Fatalf("union encoding %s", want.Encoding())
+			}
+			got := s.PopCount(tt.lim, 100, rand.New(rand.NewPCG(1, 1)).IntN)
+			if tt.ordered && !slices.Equal(strs(got), strs(want.Members())) {
+				t.Fatalf("popped %q, want %q", strs(got), strs(want.Members()))
+			}
+		})
+	}
+}
+
 // intTable600 is a hash table of the integers 0-599: the 513th converted it.
 func intTable600() *Set {
 	s := &Set{}
