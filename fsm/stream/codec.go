@@ -33,8 +33,8 @@ func (s *Stream) AppendBinary(b []byte) []byte {
 	b = appendID(b, s.firstID)
 	b = appendID(b, s.maxDeleted)
 	b = binary.AppendUvarint(b, s.entriesAdded)
-	b = binary.AppendUvarint(b, uint64(len(s.nodes)))
-	for _, n := range s.nodes {
+	b = binary.AppendUvarint(b, uint64(s.nodes.Len()))
+	s.nodes.Ascend(0, func(n *node) bool {
 		b = appendID(b, n.master)
 		b = binary.AppendUvarint(b, uint64(n.live))
 		b = binary.AppendUvarint(b, uint64(n.dead))
@@ -49,7 +49,8 @@ func (s *Stream) AppendBinary(b []byte) []byte {
 			b = append(b, e.flags)
 			b = appendBytes(b, n.data[e.off:n.entryEnd(i)])
 		}
-	}
+		return true
+	})
 	return s.appendGroups(b)
 }
 
@@ -126,6 +127,7 @@ func Decode(b []byte) (*Stream, int, error) {
 	s.entriesAdded = d.uvarint()
 	nn := d.count()
 	var live uint64
+	var prev *node
 	for i := 0; i < nn && d.err == nil; i++ {
 		n := &node{owner: s.tok, master: d.id()}
 		n.live = int(d.uvarint())
@@ -160,11 +162,15 @@ func Decode(b []byte) (*Stream, int, error) {
 		if d.err == nil && (gotLive != n.live || gotDead != n.dead) {
 			d.fail("node counters")
 		}
-		if d.err == nil && len(s.nodes) > 0 && !s.nodes[len(s.nodes)-1].last().Less(n.master) {
+		if d.err == nil && prev != nil && !prev.last().Less(n.master) {
 			d.fail("nodes out of order")
 		}
+		if d.err != nil {
+			break
+		}
 		live += uint64(n.live)
-		s.nodes = append(s.nodes, n)
+		s.nodes.ReplaceOrInsert(n)
+		prev = n
 	}
 	if d.err == nil && live != s.length {
 		d.fail("stream length")
@@ -178,13 +184,14 @@ func Decode(b []byte) (*Stream, int, error) {
 
 // MemoryUsage estimates the bytes s holds.
 func (s *Stream) MemoryUsage() int {
-	size := int(unsafe.Sizeof(*s)) + cap(s.nodes)*8
-	for _, n := range s.nodes {
+	size := int(unsafe.Sizeof(*s)) + s.nodes.Bytes()
+	s.nodes.Ascend(0, func(n *node) bool {
 		size += int(unsafe.Sizeof(*n)) + cap(n.data) + cap(n.ents)*int(unsafe.Sizeof(ent{})) + cap(n.fields)*24
 		for _, f := range n.fields {
 			size += cap(f)
 		}
-	}
+		return true
+	})
 	return size + s.groupsMemory()
 }
 

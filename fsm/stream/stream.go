@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"slices"
+
+	"github.com/raftcache/raftcache/fsm/btree"
 )
 
 // Limits are the stream-node-max-entries and stream-node-max-bytes
@@ -29,8 +31,7 @@ func DefaultTrimLimit(l Limits) int64 {
 // Stream is a stream value. The zero value is not usable; call New.
 type Stream struct {
 	tok          *token
-	nodes        []*node // in ID order; the slice is copied before a write while shared
-	nodesShared  bool
+	nodes        *btree.Tree[*node] // by first ID
 	length       uint64
 	lastID       ID // last-generated-id
 	firstID      ID // recorded-first-entry-id: the first live entry, 0-0 when empty
@@ -41,7 +42,11 @@ type Stream struct {
 }
 
 // New returns an empty stream.
-func New() *Stream { return &Stream{tok: new(token)} }
+func New() *Stream { return &Stream{tok: new(token), nodes: newNodeTree()} }
+
+func newNodeTree() *btree.Tree[*node] {
+	return btree.New(func(a, b *node) bool { return a.master.Less(b.master) })
+}
 
 // Clone returns a copy that shares all nodes and groups with s; after it,
 // writing either copy never affects the other. It costs O(1): shared parts
@@ -49,7 +54,7 @@ func New() *Stream { return &Stream{tok: new(token)} }
 func (s *Stream) Clone() *Stream {
 	c := *s
 	c.tok, s.tok = new(token), new(token)
-	c.nodesShared, s.nodesShared = true, true
+	c.nodes = s.nodes.Clone()
 	c.groupsShared, s.groupsShared = true, true
 	return &c
 }
@@ -74,29 +79,15 @@ func (s *Stream) MaxDeletedID() ID { return s.maxDeleted }
 func (s *Stream) EntriesAdded() uint64 { return s.entriesAdded }
 
 // Nodes is the number of nodes (XINFO's radix-tree-keys).
-func (s *Stream) Nodes() int { return len(s.nodes) }
+func (s *Stream) Nodes() int { return s.nodes.Len() }
 
-func (s *Stream) ownNodes() {
-	if s.nodesShared {
-		s.nodes = slices.Clone(s.nodes)
-		s.nodesShared = false
-	}
-}
-
-// mutNode returns node i, copied first if a clone shares it.
-func (s *Stream) mutNode(i int) *node {
-	s.ownNodes()
-	n := s.nodes[i]
+// mutNode returns n ready to be changed, copied first if a clone shares it.
+func (s *Stream) mutNode(n *node) *node {
 	if n.owner != s.tok {
 		n = n.clone(s.tok)
-		s.nodes[i] = n
+		s.nodes.ReplaceOrInsert(n)
 	}
 	return n
-}
-
-func (s *Stream) removeNode(i int) {
-	s.ownNodes()
-	s.nodes = slices.Delete(s.nodes, i, i+1)
 }
 
 // nextID computes the ID of an entry added with a, at time nowMs.
@@ -146,26 +137,22 @@ func (s *Stream) Add(lim Limits, a AddID, nowMs int64, fv [][]byte) (ID, error) 
 	if total > streamListpackMaxSize {
 		return ID{}, ErrTooLarge
 	}
-	tail := -1
-	if n := len(s.nodes); n > 0 {
-		tail = n - 1
-		t := s.nodes[tail]
+	n, ok := s.nodes.Max()
+	if ok {
 		maxBytes := lim.NodeMaxBytes
 		if maxBytes <= 0 || maxBytes > streamListpackMaxSize {
 			maxBytes = streamListpackMaxSize
 		}
-		if t.lpBytes+total >= maxBytes ||
-			(lim.NodeMaxEntries > 0 && t.live+t.dead >= lim.NodeMaxEntries) {
-			tail = -1
+		if n.lpBytes+total >= maxBytes ||
+			(lim.NodeMaxEntries > 0 && n.live+n.dead >= lim.NodeMaxEntries) {
+			ok = false
 		}
 	}
-	var n *node
-	if tail < 0 {
-		n = newNode(s.tok, id, fv)
-		s.ownNodes()
-		s.nodes = append(s.nodes, n)
+	if ok {
+		n = s.mutNode(n)
 	} else {
-		n = s.mutNode(tail)
+		n = newNode(s.tok, id, fv)
+		s.nodes.ReplaceOrInsert(n)
 	}
 	n.append(id, fv)
 	s.length++
@@ -177,30 +164,20 @@ func (s *Stream) Add(lim Limits, a AddID, nowMs int64, fv [][]byte) (ID, error) 
 	return id, nil
 }
 
-// seekNode returns the index of the node that would hold id: the last node
+// seekNode returns the rank of the node that would hold id: the last node
 // whose first ID is <= id, or 0.
 func (s *Stream) seekNode(id ID) int {
-	lo, hi := 0, len(s.nodes)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if id.Less(s.nodes[m].master) {
-			hi = m
-		} else {
-			lo = m + 1
-		}
-	}
-	return max(lo-1, 0)
+	return max(s.nodes.Search(func(n *node) bool { return id.Less(n.master) })-1, 0)
 }
 
 // find locates the entry with this ID, tombstones included.
-func (s *Stream) find(id ID) (ni, ei int, ok bool) {
-	if len(s.nodes) == 0 {
-		return 0, 0, false
+func (s *Stream) find(id ID) (n *node, ei int, ok bool) {
+	if s.nodes.Len() == 0 {
+		return nil, 0, false
 	}
-	ni = s.seekNode(id)
-	n := s.nodes[ni]
+	n = s.nodes.At(s.seekNode(id))
 	ei = n.search(id)
-	return ni, ei, ei < len(n.ents) && n.ents[ei].id == id
+	return n, ei, ei < len(n.ents) && n.ents[ei].id == id
 }
 
 // Range calls fn for each entry with start <= ID <= end, in ID order, or in
@@ -208,31 +185,30 @@ func (s *Stream) find(id ID) (ni, ei int, ok bool) {
 // values; it and its slices are only valid during the call and must not be
 // modified. The stream must not be modified during Range.
 func (s *Stream) Range(start, end ID, rev bool, fn func(id ID, fv [][]byte) bool) {
-	if len(s.nodes) == 0 || end.Less(start) {
+	if s.nodes.Len() == 0 || end.Less(start) {
 		return
 	}
 	var buf [][]byte
 	if !rev {
-		for ni := s.seekNode(start); ni < len(s.nodes); ni++ {
-			n := s.nodes[ni]
+		s.nodes.Ascend(s.seekNode(start), func(n *node) bool {
 			for ei := n.search(start); ei < len(n.ents); ei++ {
 				e := n.ents[ei]
 				if end.Less(e.id) {
-					return
+					return false
 				}
 				if e.flags&flagDeleted != 0 {
 					continue
 				}
 				buf = n.fieldsValues(ei, buf[:0])
 				if !fn(e.id, buf) {
-					return
+					return false
 				}
 			}
-		}
+			return true
+		})
 		return
 	}
-	for ni := s.seekNode(end); ni >= 0; ni-- {
-		n := s.nodes[ni]
+	s.nodes.Descend(s.seekNode(end), func(n *node) bool {
 		ei := n.search(end)
 		if ei < len(n.ents) && n.ents[ei].id == end {
 			ei++
@@ -240,26 +216,27 @@ func (s *Stream) Range(start, end ID, rev bool, fn func(id ID, fv [][]byte) bool
 		for ei--; ei >= 0; ei-- {
 			e := n.ents[ei]
 			if e.id.Less(start) {
-				return
+				return false
 			}
 			if e.flags&flagDeleted != 0 {
 				continue
 			}
 			buf = n.fieldsValues(ei, buf[:0])
 			if !fn(e.id, buf) {
-				return
+				return false
 			}
 		}
-	}
+		return true
+	})
 }
 
 // Get returns a copy of the fields and values of the entry with this ID.
 func (s *Stream) Get(id ID) ([][]byte, bool) {
-	ni, ei, ok := s.find(id)
-	if !ok || s.nodes[ni].ents[ei].flags&flagDeleted != 0 {
+	n, ei, ok := s.findLive(id)
+	if !ok {
 		return nil, false
 	}
-	fv := s.nodes[ni].fieldsValues(ei, nil)
+	fv := n.fieldsValues(ei, nil)
 	for i, b := range fv {
 		fv[i] = slices.Clone(b)
 	}
@@ -274,11 +251,11 @@ func (s *Stream) Has(id ID) bool {
 
 // findLive locates the live entry with this ID.
 func (s *Stream) findLive(id ID) (*node, int, bool) {
-	ni, ei, ok := s.find(id)
-	if !ok || s.nodes[ni].ents[ei].flags&flagDeleted != 0 {
+	n, ei, ok := s.find(id)
+	if !ok || n.ents[ei].flags&flagDeleted != 0 {
 		return nil, 0, false
 	}
-	return s.nodes[ni], ei, true
+	return n, ei, true
 }
 
 // First and Last return the first and last live entries (XINFO's
@@ -301,26 +278,29 @@ func (s *Stream) edge(rev bool) (id ID, fv [][]byte, ok bool) {
 }
 
 // edgeID is streamGetEdgeID without tombstones: the first or last live ID.
-func (s *Stream) edgeID(last bool) (ID, bool) {
+func (s *Stream) edgeID(last bool) (id ID, ok bool) {
 	if !last {
-		for _, n := range s.nodes {
+		s.nodes.Ascend(0, func(n *node) bool {
 			for _, e := range n.ents {
 				if e.flags&flagDeleted == 0 {
-					return e.id, true
+					id, ok = e.id, true
+					return false
 				}
 			}
-		}
-		return ID{}, false
+			return true
+		})
+		return id, ok
 	}
-	for ni := len(s.nodes) - 1; ni >= 0; ni-- {
-		n := s.nodes[ni]
+	s.nodes.Descend(s.nodes.Len()-1, func(n *node) bool {
 		for ei := len(n.ents) - 1; ei >= 0; ei-- {
 			if n.ents[ei].flags&flagDeleted == 0 {
-				return n.ents[ei].id, true
+				id, ok = n.ents[ei].id, true
+				return false
 			}
 		}
-	}
-	return ID{}, false
+		return true
+	})
+	return id, ok
 }
 
 // Delete removes the entries with these IDs (XDEL) and returns how many
@@ -328,14 +308,14 @@ func (s *Stream) edgeID(last bool) (ID, bool) {
 func (s *Stream) Delete(ids ...ID) int {
 	deleted, firstGone := 0, false
 	for _, id := range ids {
-		ni, ei, ok := s.find(id)
-		if !ok || s.nodes[ni].ents[ei].flags&flagDeleted != 0 {
+		n, ei, ok := s.findLive(id)
+		if !ok {
 			continue
 		}
-		if s.nodes[ni].live == 1 {
-			s.removeNode(ni) // its last live entry: the whole node goes
+		if n.live == 1 {
+			s.nodes.Delete(n) // its last live entry: the whole node goes
 		} else {
-			s.mutNode(ni).markDeleted(ei)
+			s.mutNode(n).markDeleted(ei)
 		}
 		s.length--
 		if id == s.firstID {
@@ -383,11 +363,11 @@ func (s *Stream) Trim(t Trim) int64 {
 		return 0
 	}
 	var deleted int64
-	for len(s.nodes) > 0 {
-		if t.Strategy == TrimMaxLen && s.length <= t.MaxLen {
+	for {
+		n, ok := s.nodes.Min()
+		if !ok || t.Strategy == TrimMaxLen && s.length <= t.MaxLen {
 			break
 		}
-		n := s.nodes[0]
 		entries := int64(n.live)
 		if t.Limit > 0 && deleted+entries > t.Limit {
 			break
@@ -399,7 +379,7 @@ func (s *Stream) Trim(t Trim) int64 {
 			remove = n.last().Less(t.MinID) // the last entry, tombstone or not
 		}
 		if remove {
-			s.removeNode(0)
+			s.nodes.DeleteMin()
 			s.length -= uint64(entries)
 			deleted += entries
 			continue
@@ -407,7 +387,7 @@ func (s *Stream) Trim(t Trim) int64 {
 		if t.Approx {
 			break
 		}
-		n = s.mutNode(0)
+		n = s.mutNode(n)
 		from := 0
 		for ei := range n.ents {
 			e := n.ents[ei]
