@@ -46,23 +46,48 @@ func (l *List) Bounds(start, stop int) (from, to int) {
 // until fn returns false. elem is valid only during the call.
 func (l *List) Range(start, stop int, fn func(elem []byte) bool) {
 	from, to := l.Bounds(start, stop)
-	if from == to {
-		return
-	}
-	l.Ascend(from, func(i int, elem []byte) bool {
-		return i < to && fn(elem)
-	})
+	l.ascend(from, to, func(_ int, e []byte) bool { return fn(e) })
 }
 
 // Ascend calls fn with each element from index from (0-based from the
 // head) to the tail, with its index, until fn returns false. elem is valid
 // only during the call.
 func (l *List) Ascend(from int, fn func(i int, elem []byte) bool) {
+	l.ascend(max(from, 0), l.n, fn)
+}
+
+// ascend calls fn with the elements [from, to), chunk by chunk in a tight
+// loop (LRANGE's hot path).
+func (l *List) ascend(from, to int, fn func(i int, elem []byte) bool) {
+	if from >= to || from >= l.n {
+		return
+	}
 	var scratch [20]byte
-	l.walk(from, func(b []byte, off, i int) bool {
-		e, _ := value(b, off, &scratch)
-		return fn(i, e)
-	})
+	ci, j := l.locate(from)
+	off := offsetOf(&l.cs[ci], j)
+	for i := from; i < to; ci++ {
+		c := &l.cs[ci]
+		if i != from {
+			off = int(c.lo)
+		}
+		b := c.buf
+		for off < len(b) && i < to {
+			var e []byte
+			if h := b[off]; h&0xC0 == encStr6 {
+				n := int(h & 0x3f)
+				e = b[off+1 : off+1+n]
+				off += n + 2
+			} else {
+				var el int
+				e, el = value(b, off, &scratch)
+				off += el + backlenSize(el)
+			}
+			if !fn(i, e) {
+				return
+			}
+			i++
+		}
+	}
 }
 
 // Descend calls fn with each element from index from down to the head,
@@ -70,64 +95,20 @@ func (l *List) Ascend(from int, fn func(i int, elem []byte) bool) {
 // call.
 func (l *List) Descend(from int, fn func(i int, elem []byte) bool) {
 	var scratch [20]byte
-	l.walkBack(from, func(b []byte, off, i int) bool {
-		e, _ := value(b, off, &scratch)
-		return fn(i, e)
-	})
-}
-
-// walk calls fn with each entry from index from to the tail: the chunk's
-// buffer, the entry's offset in it and the element's index.
-func (l *List) walk(from int, fn func(b []byte, off, i int) bool) {
-	from = max(from, 0)
-	if from >= l.n {
-		return
-	}
-	ci, j := l.locate(from)
-	off := offsetOf(&l.cs[ci], j)
-	i := from
-	for {
-		b := l.cs[ci].buf
-		for off < len(b) {
-			if !fn(b, off, i) {
-				return
-			}
-			off += entrySizeAt(b, off)
-			i++
-		}
-		if ci++; ci == l.last {
+	for c := l.cursorAt(min(from, l.n-1)); c.ok; c.prev() {
+		if !fn(c.i, elemAt(c.b, c.off, &scratch)) {
 			return
 		}
-		off = int(l.cs[ci].lo)
 	}
 }
 
-// walkBack is walk from index from towards the head.
-func (l *List) walkBack(from int, fn func(b []byte, off, i int) bool) {
-	from = min(from, l.n-1)
-	if from < 0 {
-		return
+// elemAt is value with the short strings inline.
+func elemAt(b []byte, off int, scratch *[20]byte) []byte {
+	if h := b[off]; h&0xC0 == encStr6 {
+		return b[off+1 : off+1+int(h&0x3f)]
 	}
-	ci, j := l.locate(from)
-	c := &l.cs[ci]
-	p := offsetOf(c, j) + entrySizeAt(c.buf, offsetOf(c, j))
-	i := from
-	for {
-		b, lo := l.cs[ci].buf, int(l.cs[ci].lo)
-		for p > lo {
-			el, s := backlenBefore(b, p)
-			p -= el + s
-			if !fn(b, p, i) {
-				return
-			}
-			i--
-		}
-		if ci == l.first {
-			return
-		}
-		ci--
-		p = len(l.cs[ci].buf)
-	}
+	e, _ := value(b, off, scratch)
+	return e
 }
 
 // Pos returns the indexes of the elements equal to elem as LPOS elem RANK
@@ -139,33 +120,30 @@ func (l *List) walkBack(from int, fn func(b []byte, off, i int) bool) {
 // Redis does.
 func (l *List) Pos(elem []byte, rank, count, maxlen int) []int {
 	x := encode(elem)
-	var skip uint
+	var skip uint // matches to pass over
 	if rank > 0 {
 		skip = uint(rank) - 1
 	} else {
 		skip = uint(-(rank + 1)) // -rank-1 without overflowing at math.MinInt
 	}
 	var out []int
-	compared := 0
-	visit := func(b []byte, off, i int) bool {
-		if maxlen > 0 && compared == maxlen {
-			return false
-		}
-		compared++
-		if !x.matches(b, off) {
-			return true
-		}
-		if skip > 0 {
-			skip--
-			return true
-		}
-		out = append(out, i)
-		return count == 0 || len(out) < count
+	c := l.cursorAt(0)
+	if rank < 0 {
+		c = l.cursorAt(l.n - 1)
 	}
-	if rank >= 0 {
-		l.walk(0, visit)
-	} else {
-		l.walkBack(l.n-1, visit)
+	for compared := 0; c.ok && (maxlen == 0 || compared < maxlen); compared++ {
+		if x.matches(c.b, c.off) {
+			if skip > 0 {
+				skip--
+			} else if out = append(out, c.i); count > 0 && len(out) == count {
+				break
+			}
+		}
+		if rank < 0 {
+			c.prev()
+		} else {
+			c.next()
+		}
 	}
 	return out
 }

@@ -20,24 +20,18 @@ func (l *List) Set(i int, elem []byte) bool {
 // length, or -1 if no element equals pivot.
 func (l *List) Insert(after bool, pivot, elem []byte) int {
 	p := encode(pivot)
-	at := -1
-	l.walk(0, func(b []byte, off, i int) bool {
-		if p.matches(b, off) {
-			at = i
-			return false
+	for c := l.cursorAt(0); c.ok; c.next() {
+		if p.matches(c.b, c.off) {
+			x := encode(elem)
+			j := l.indexIn(c.ci, c.off)
+			if after {
+				j++
+			}
+			l.splice(c.ci, j, j, &x)
+			return l.n
 		}
-		return true
-	})
-	if at < 0 {
-		return -1
 	}
-	x := encode(elem)
-	ci, j := l.locate(at)
-	if after {
-		j++
-	}
-	l.splice(ci, j, j, &x)
-	return l.n
+	return -1
 }
 
 // Remove removes elements equal to elem as LREM count elem: the first
@@ -95,7 +89,7 @@ func (l *List) removeIn(ci int, x *enc, limit int, fromFront bool) int {
 	c := &l.cs[ci]
 	b := c.buf
 	total := 0
-	for off := int(c.lo); off < len(b); off += entrySizeAt(b, off) {
+	for off := int(c.lo); off < len(b); off = skip(b, off) {
 		if x.matches(b, off) {
 			total++
 		}

@@ -1,7 +1,6 @@
 package list
 
 import (
-	"bytes"
 	"encoding/binary"
 	"strconv"
 )
@@ -72,9 +71,12 @@ func (x *enc) put(dst []byte) {
 // element as x. The encoding byte fixes an entry's length, so comparing the
 // encoding bytes first keeps the data comparison inside the entry.
 func (x *enc) matches(b []byte, off int) bool {
+	if b[off] != x.hdr[0] {
+		return false
+	}
 	h := x.hdr[:x.hn]
 	end := off + len(h) + len(x.data)
-	return end <= len(b) && bytes.Equal(b[off:off+len(h)], h) && bytes.Equal(b[off+len(h):end], x.data)
+	return end <= len(b) && string(b[off+1:off+len(h)]) == string(h[1:]) && string(b[off+len(h):end]) == string(x.data)
 }
 
 // putInt writes v in the smallest integer encoding, as lpEncodeIntegerGetType.

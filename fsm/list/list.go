@@ -231,3 +231,13 @@ func entrySizeAt(b []byte, off int) int {
 	l := encLenAt(b, off)
 	return l + backlenSize(l)
 }
+
+// indexIn returns the position in chunk ci of the entry at offset off.
+func (l *List) indexIn(ci, off int) int {
+	b := l.cs[ci].buf
+	j := 0
+	for p := int(l.cs[ci].lo); p < off; p = skip(b, p) {
+		j++
+	}
+	return j
+}

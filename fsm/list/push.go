@@ -81,23 +81,9 @@ func (l *List) PopFront(count int) [][]byte {
 	if count <= 0 {
 		return nil
 	}
-	out := make([][]byte, 0, count)
-	var vals []byte
-	var ends []int
-	var scratch [20]byte
-	for k := 0; k < count; k++ {
-		c := &l.cs[l.first]
-		e, el := value(c.buf, int(c.lo), &scratch)
-		vals = append(vals, e...)
-		ends = append(ends, len(vals))
-		c.lo += int32(el + backlenSize(el))
-		c.n--
-		l.n--
-		if c.n == 0 {
-			l.removeChunks(0, 1)
-		}
-	}
-	return splitAt(out, vals, ends)
+	out := l.copyOut(l.cursorAt(0), count, true)
+	l.removeFront(count)
+	return out
 }
 
 // PopBack removes up to count elements from the tail and returns copies of
@@ -107,34 +93,35 @@ func (l *List) PopBack(count int) [][]byte {
 	if count <= 0 {
 		return nil
 	}
-	out := make([][]byte, 0, count)
-	var vals []byte
-	var ends []int
-	var scratch [20]byte
-	for k := 0; k < count; k++ {
-		c := &l.cs[l.last-1]
-		el, s := backlenBefore(c.buf, len(c.buf))
-		start := len(c.buf) - s - el
-		e, _ := value(c.buf, start, &scratch)
-		vals = append(vals, e...)
-		ends = append(ends, len(vals))
-		c.buf = c.buf[:start]
-		c.n--
-		l.n--
-		if c.n == 0 {
-			l.removeChunks(l.last-l.first-1, 1)
-		}
-	}
-	return splitAt(out, vals, ends)
+	out := l.copyOut(l.cursorAt(l.n-1), count, false)
+	l.removeBack(count)
+	return out
 }
 
-// splitAt appends to out the slices of vals that end at ends, all sharing
-// vals's one allocation.
-func splitAt(out [][]byte, vals []byte, ends []int) [][]byte {
-	start := 0
-	for _, e := range ends {
-		out = append(out, vals[start:e:e])
-		start = e
+// copyOut returns copies of count elements from c on, towards the tail if
+// forward, in two allocations: one for the slices and one for all the
+// bytes (sized in a first pass).
+func (l *List) copyOut(c cursor, count int, forward bool) [][]byte {
+	var scratch [20]byte
+	step := func(c *cursor) {
+		if forward {
+			c.next()
+		} else {
+			c.prev()
+		}
+	}
+	total := 0
+	for k, d := 0, c; k < count; k++ {
+		total += len(elemAt(d.b, d.off, &scratch))
+		step(&d)
+	}
+	vals := make([]byte, 0, total)
+	out := make([][]byte, count)
+	for k := range out {
+		start := len(vals)
+		vals = append(vals, elemAt(c.b, c.off, &scratch)...)
+		out[k] = vals[start:len(vals):len(vals)]
+		step(&c)
 	}
 	return out
 }
