@@ -16,8 +16,8 @@ import (
 // handle, commits the replies to the connection's output, and, while a
 // request is parked, keeps watching the socket without serving the later
 // ones.
-func (s *Server) serveConn(nc net.Conn) {
-	c := newClient(s.nextID.Add(1), nc, s.requirePass() == "", s.base, &s.limits, &s.stats.errors)
+func (s *Server) serveConn(nc net.Conn, id int64) {
+	c := newClient(id, nc, s.requirePass() == "", s.base, &s.limits, &s.stats.errors)
 	c.rd.authRequired = func() bool { return s.authRequired(c) }
 	if !s.register(c) {
 		c.cancel()

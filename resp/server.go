@@ -214,7 +214,8 @@ func (s *Server) Serve(lis net.Listener) error {
 			continue
 		}
 		backoff = 0
-		go s.serveConn(nc)
+		// IDs follow the order of accepting, as CLIENT LIST shows them.
+		go s.serveConn(nc, s.nextID.Add(1))
 	}
 }
 
