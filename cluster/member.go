@@ -18,6 +18,9 @@ var (
 	ErrLastVoter       = errors.New("raftcache: refusing to remove the last voter")
 	ErrNotVoter        = errors.New("raftcache: member is not a voter")
 	ErrIDTaken         = errors.New("raftcache: member ID taken")
+	// ErrStorage: writing or syncing the WAL failed. The node stops, as
+	// nothing it wrote afterwards could be trusted.
+	ErrStorage = errors.New("raftcache: storage failure")
 )
 
 // Role is a member's part in the cluster.

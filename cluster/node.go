@@ -48,6 +48,9 @@ type Config struct {
 	// beforeSave, if set, runs before each Ready is persisted: tests
 	// widen the window in which applied entries are not yet durable here.
 	beforeSave func()
+	// walFault, if set, is asked before each call into the WAL (op names
+	// it); an error it returns is taken as the call's.
+	walFault func(op string) error
 
 	TickInterval    time.Duration // raft tick; default 100ms
 	ElectionTicks   int           // ticks without a leader before an election; default 10
@@ -204,6 +207,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.fault = cfg.walFault
 	n := &Node{
 		cfg:        cfg,
 		log:        log,

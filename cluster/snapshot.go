@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -83,7 +84,7 @@ func (n *Node) maybeSnapshot() {
 		defer n.wg.Done()
 		err := n.persistSnapshot(c)
 		if err != nil {
-			n.log.Error("snapshot", "index", c.h.Index, "err", err)
+			n.snapshotFailed("snapshot", c.h.Index, err)
 		}
 		n.snapping.Store(false)
 		if err == nil {
@@ -133,6 +134,18 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 	return nil
 }
 
+// snapshotFailed reports a snapshot that could not be written or recorded.
+// A snapshot file that failed is simply not used; a WAL that failed stops
+// the node (see disk.walDo).
+func (n *Node) snapshotFailed(what string, index uint64, err error) {
+	if errors.Is(err, ErrStorage) {
+		n.log.Error("storage failed; stopping the node", "while", what, "index", index, "err", err)
+		go n.stop(err)
+		return
+	}
+	n.log.Error(what, "index", index, "err", err)
+}
+
 // sendSnapshot sends a follower the state as of now rather than the older
 // snapshot raft picked from storage, as etcd does: the stored one may
 // predate the follower's own addition to the cluster, and raft on the
@@ -155,7 +168,7 @@ func (n *Node) sendSnapshot(m *raftpb.Message) {
 		c.err = n.persistSnapshot(c)
 	}
 	if c.err != nil {
-		n.log.Error("snapshot for follower", "to", FormatID(m.GetTo()), "err", c.err)
+		n.snapshotFailed("snapshot for follower "+FormatID(m.GetTo()), c.h.Index, c.err)
 		n.raft.ReportSnapshot(m.GetTo(), raft.SnapshotFailure)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/fileutil"
@@ -43,10 +44,44 @@ type disk struct {
 	zl    *zap.Logger
 	dir   string
 	snaps snapDir
-	wal   *wal.WAL
 	mem   *raft.MemoryStorage
 
+	// walMu serializes every call into the WAL (see walDo): the raft loop
+	// saves while the snapshot goroutine records snapshots and releases
+	// segments, and etcd's WAL takes its own lock in some methods only
+	// (not in Sync, which reads the segment list ReleaseLockTo rewrites).
+	walMu  sync.Mutex
+	wal    *wal.WAL
+	walErr error                 // the first failure; every later call returns it
+	fault  func(op string) error // tests: make the WAL call op fail
+
 	purgeStop chan struct{}
+}
+
+// walDo runs one call into the WAL, under walMu. The first failure is
+// fatal: every later call returns it without touching the WAL, and the
+// caller stops the node. After a failed fdatasync the kernel may have
+// dropped the dirty pages and report the next fdatasync a success, so
+// nothing written after it could be trusted, let alone acknowledged; etcd
+// exits for the same reason.
+func (d *disk) walDo(op string, f func(w *wal.WAL) error) error {
+	d.walMu.Lock()
+	defer d.walMu.Unlock()
+	if d.walErr != nil {
+		return d.walErr
+	}
+	var err error
+	if d.fault != nil {
+		err = d.fault(op)
+	}
+	if err == nil {
+		err = f(d.wal)
+	}
+	if err != nil {
+		d.walErr = fmt.Errorf("%w: wal %s: %w", ErrStorage, op, err)
+		return d.walErr
+	}
+	return nil
 }
 
 // recovered is what a restart found on disk.
@@ -216,12 +251,12 @@ func (d *disk) saveReady(rd *raft.Ready) error {
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		md := rd.Snapshot.GetMetadata()
 		ws := &walpb.Snapshot{Index: md.Index, Term: md.Term, ConfState: md.ConfState}
-		if err := d.wal.SaveSnapshot(ws); err != nil {
-			return fmt.Errorf("save snapshot record: %w", err)
+		if err := d.walDo("save snapshot record", func(w *wal.WAL) error { return w.SaveSnapshot(ws) }); err != nil {
+			return err
 		}
 	}
-	if err := d.wal.Save(rd.HardState, rd.Entries); err != nil {
-		return fmt.Errorf("save entries: %w", err)
+	if err := d.walDo("save", func(w *wal.WAL) error { return w.Save(rd.HardState, rd.Entries) }); err != nil {
+		return err
 	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
 		// etcd's WAL syncs a Save only when the term, the vote or the
@@ -231,8 +266,8 @@ func (d *disk) saveReady(rd *raft.Ready) error {
 		// Ready) loses it while the leader believes it delivered; the node
 		// then panics on the leader's first heartbeat, at every restart
 		// (etcd issue 10219).
-		if err := d.wal.Sync(); err != nil {
-			return fmt.Errorf("sync snapshot record: %w", err)
+		if err := d.walDo("sync", func(w *wal.WAL) error { return w.Sync() }); err != nil {
+			return err
 		}
 		if err := d.mem.ApplySnapshot(rd.Snapshot); err != nil && !errors.Is(err, raft.ErrSnapOutOfDate) {
 			return fmt.Errorf("apply snapshot to raft storage: %w", err)
@@ -250,8 +285,8 @@ func (d *disk) saveReady(rd *raft.Ready) error {
 func (d *disk) compact(h snapHeader, catchUp uint64) error {
 	cs := &raftpb.ConfState{Voters: h.Voters, Learners: h.Learners}
 	ws := &walpb.Snapshot{Index: &h.Index, Term: &h.Term, ConfState: cs}
-	if err := d.wal.SaveSnapshot(ws); err != nil {
-		return fmt.Errorf("save snapshot record: %w", err)
+	if err := d.walDo("save snapshot record", func(w *wal.WAL) error { return w.SaveSnapshot(ws) }); err != nil {
+		return err
 	}
 	if _, err := d.mem.CreateSnapshot(h.Index, cs, nil); err != nil {
 		if errors.Is(err, raft.ErrSnapOutOfDate) {
@@ -264,8 +299,8 @@ func (d *disk) compact(h snapHeader, catchUp uint64) error {
 			return fmt.Errorf("compact raft log: %w", err)
 		}
 	}
-	if err := d.wal.ReleaseLockTo(h.Index); err != nil {
-		return fmt.Errorf("release wal: %w", err)
+	if err := d.walDo("release", func(w *wal.WAL) error { return w.ReleaseLockTo(h.Index) }); err != nil {
+		return err
 	}
 	return d.snaps.purge(3, true)
 }
@@ -274,10 +309,14 @@ func (d *disk) close() error {
 	if d.purgeStop != nil {
 		close(d.purgeStop)
 	}
+	d.walMu.Lock()
+	defer d.walMu.Unlock()
 	if d.wal == nil {
 		return nil
 	}
-	if err := d.wal.Close(); err != nil {
+	// Closed even after a failure, to release its files; the failure
+	// was reported when it happened.
+	if err := d.wal.Close(); err != nil && d.walErr == nil {
 		return fmt.Errorf("close wal: %w", err)
 	}
 	return nil
