@@ -112,12 +112,12 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// Decode reads a stream written by AppendBinary and returns it with the
-// number of bytes it used. The stream copies what it keeps from b.
-func Decode(b []byte) (*Stream, int, error) {
+// Decode reads a stream written by AppendBinary, which must be all of b.
+// The stream copies what it keeps from b.
+func Decode(b []byte) (*Stream, error) {
 	d := &decoder{b: b}
 	if v := d.byte(); d.err == nil && v != codecVersion {
-		return nil, 0, fmt.Errorf("%w: version %d", ErrCorrupt, v)
+		return nil, fmt.Errorf("%w: version %d", ErrCorrupt, v)
 	}
 	s := New()
 	s.length = d.uvarint()
@@ -148,7 +148,11 @@ func Decode(b []byte) (*Stream, int, error) {
 			delta := d.id()
 			e := ent{id: ID{n.master.Ms + delta.Ms, n.master.Seq + delta.Seq}, off: uint32(len(n.data))}
 			e.flags = d.byte()
-			n.data = append(n.data, d.bytes()...)
+			payload := d.bytes()
+			if d.err == nil && (e.flags&^(flagDeleted|flagSameFields) != 0 || !validPayload(payload, e.flags&flagSameFields != 0, len(n.fields))) {
+				d.fail("bad entry")
+			}
+			n.data = append(n.data, payload...)
 			if j > 0 && !n.ents[j-1].id.Less(e.id) || j == 0 && e.id != n.master {
 				d.fail("entries out of order")
 			}
@@ -176,10 +180,13 @@ func Decode(b []byte) (*Stream, int, error) {
 		d.fail("stream length")
 	}
 	s.decodeGroups(d)
-	if d.err != nil {
-		return nil, 0, d.err
+	if d.err == nil && len(d.b) > 0 {
+		d.fail("trailing bytes")
 	}
-	return s, len(b) - len(d.b), nil
+	if d.err != nil {
+		return nil, d.err
+	}
+	return s, nil
 }
 
 // MemoryUsage estimates the bytes s holds.
@@ -279,4 +286,22 @@ func (s *Stream) groupsMemory() int {
 		}
 	}
 	return size
+}
+
+// validPayload reports whether p is exactly what node.append writes for an
+// entry, so that reading it later cannot go out of bounds.
+func validPayload(p []byte, same bool, masterFields int) bool {
+	d := &decoder{b: p}
+	n := masterFields
+	if !same {
+		nf := d.count()
+		if nf == 0 {
+			return false
+		}
+		n = 2 * nf
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		d.bytes()
+	}
+	return d.err == nil && len(d.b) == 0
 }

@@ -212,7 +212,7 @@ func againstRedis(t *testing.T, o *oracle, lim Limits, rng *rand.Rand) {
 	for step := 0; step < steps; step++ {
 		switch step % 97 {
 		case 30: // a snapshot round trip must answer exactly as before
-			d, _, err := Decode(s.AppendBinary(nil))
+			d, err := Decode(s.AppendBinary(nil))
 			if err != nil {
 				t.Fatalf("step %d: Decode: %v", step, err)
 			}

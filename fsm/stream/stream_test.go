@@ -289,18 +289,18 @@ func TestCloneIsolation(t *testing.T) {
 func roundTrip(t *testing.T, s *Stream) *Stream {
 	t.Helper()
 	b := s.AppendBinary([]byte("prefix"))
-	d, n, err := Decode(b[6:])
+	d, err := Decode(b[6:])
 	if err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
-	if n != len(b)-6 {
-		t.Fatalf("Decode used %d of %d bytes", n, len(b)-6)
+	if _, err := Decode(append(b[6:len(b):len(b)], 0)); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Decode with a trailing byte: %v", err)
 	}
 	if again := d.AppendBinary(nil); !bytes.Equal(again, b[6:]) {
 		t.Fatal("re-encoding differs")
 	}
 	for cut := 0; cut < len(b)-6; cut += 1 + len(b)/50 {
-		if _, _, err := Decode(b[6 : 6+cut]); err == nil {
+		if _, err := Decode(b[6 : 6+cut]); err == nil {
 			t.Fatalf("Decode of %d-byte prefix succeeded", cut)
 		}
 	}
@@ -337,7 +337,7 @@ func TestCodecRoundTrip(t *testing.T) {
 	if d.Nodes() != s.Nodes() || !bytes.Equal(d.AppendBinary(nil), s.AppendBinary(nil)) {
 		t.Error("decoded stream grows differently")
 	}
-	if _, _, err := Decode([]byte{9}); !errors.Is(err, ErrCorrupt) {
+	if _, err := Decode([]byte{9}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("bad version: %v", err)
 	}
 	if s.MemoryUsage() <= 0 || s.Encoding() != "stream" {
@@ -486,7 +486,7 @@ func TestRandomAgainstModel(t *testing.T) {
 				live[rng.IntN(len(live))] = pair{s.Clone(), m.clone()}
 			}
 		default: // snapshot round trip
-			d, _, err := Decode(s.AppendBinary(nil))
+			d, err := Decode(s.AppendBinary(nil))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -524,4 +524,32 @@ func BenchmarkRange(b *testing.B) {
 			return n < 10
 		})
 	}
+}
+
+func FuzzDecode(f *testing.F) {
+	s := New()
+	for i := 1; i <= 12; i++ {
+		if i%3 == 0 {
+			mustAdd(f, s, fmt.Sprint(i), 0, "g", "1", "h", "2")
+		} else {
+			mustAdd(f, s, fmt.Sprint(i), 0, "f", fmt.Sprint(i))
+		}
+	}
+	s.Delete(ID{4, 0})
+	s.CreateGroup("g", ID{}, 0)
+	s.ReadGroup("g", "c", 5, 3, false, func(ID, [][]byte) {})
+	f.Add(s.AppendBinary(nil))
+	f.Add(New().AppendBinary(nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := Decode(b)
+		if err != nil {
+			return
+		}
+		collect(d, ID{}, MaxID, false, 0)
+		collect(d, ID{}, MaxID, true, 0)
+		d.Groups(func(GroupInfo) bool { return true })
+		d.ReadGroup("g", "c", 9, 0, false, func(ID, [][]byte) {})
+		d.ReadHistory("g", "c", ID{}, 9, 0, func(ID, [][]byte) {})
+		d.AppendBinary(nil)
+	})
 }
