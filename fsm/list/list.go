@@ -126,9 +126,11 @@ func newBuf(n int) []byte {
 }
 
 // growCap is the capacity to give a chunk that must hold want bytes and
-// grows at an end: double, within the chunk byte limit.
+// grows at an end: a quarter more, within the chunk byte limit. Doubling
+// would copy less but leave a small list up to half empty, where Redis
+// reallocates its listpack to the byte.
 func (l *List) growCap(want int) int {
-	return max(want, min(2*want, l.maxBytes()), 16)
+	return max(want, min(want+want/4, l.maxBytes()), 16)
 }
 
 // insertChunks makes room for k zeroed chunks before the chunk at

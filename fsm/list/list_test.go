@@ -393,3 +393,25 @@ func TestCompactAfterRemovals(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallListMemory holds small lists to Redis's memory: MEMORY USAGE of
+// an RPUSHed list of n 10-byte strings in redis-server 7.0.15, less the 32
+// bytes of key and dict entry it also counts, times 1.2 (the project's
+// memory goal).
+func TestSmallListMemory(t *testing.T) {
+	redis := map[int]int{1: 160, 5: 208, 10: 256, 50: 768, 100: 1408, 500: 6272, 1000: 12456, 5000: 60824}
+	for n, usage := range redis {
+		l, f := New(DefaultLimits()), New(DefaultLimits())
+		for i := 1; i <= n; i++ {
+			l.PushBack(fmt.Appendf(nil, "e%09d", i))
+			f.PushFront(fmt.Appendf(nil, "e%09d", i))
+		}
+		limit := (usage - 32) * 12 / 10
+		if got := l.MemoryUsage(); got > limit {
+			t.Errorf("%d elements pushed at the tail: %d bytes, want <= %d", n, got, limit)
+		}
+		if got := f.MemoryUsage(); got > limit {
+			t.Errorf("%d elements pushed at the head: %d bytes, want <= %d", n, got, limit)
+		}
+	}
+}
