@@ -130,3 +130,26 @@ func BenchmarkMemory(b *testing.B) {
 		runtime.KeepAlive(s)
 	}
 }
+
+func BenchmarkAppendBinary(b *testing.B) {
+	s := New(DefaultLimits(), benchMembers(100000, false)...)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var buf []byte
+	for range b.N {
+		buf = s.AppendBinary(buf[:0])
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkDecode(b *testing.B) {
+	enc := New(DefaultLimits(), benchMembers(100000, false)...).AppendBinary(nil)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(enc)))
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Decode(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
