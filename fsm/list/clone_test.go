@@ -115,3 +115,36 @@ func TestCloneCost(t *testing.T) {
 		t.Errorf("Set on a clone grew it from %d to %d bytes", before, c.MemoryUsage())
 	}
 }
+
+// TestCloneWhileRead clones a list that another goroutine is reading (a
+// snapshot writing it out) and changes the clone, as the state machine's
+// copy-on-write does on the first write after a snapshot; run with -race.
+func TestCloneWhileRead(t *testing.T) {
+	orig := New(DefaultLimits())
+	for i := 0; i < 3000; i++ {
+		orig.PushBack([]byte(fmt.Sprint("e", i)))
+	}
+	want := orig.AppendBinary(nil)
+	done := make(chan string)
+	go func() {
+		for k := 0; k < 20; k++ {
+			if got := orig.AppendBinary(nil); string(got) != string(want) {
+				done <- "the snapshot's list changed"
+				return
+			}
+			orig.Range(0, -1, func([]byte) bool { return true })
+		}
+		done <- ""
+	}()
+	l := orig
+	for i := 0; i < 200; i++ {
+		l = l.Clone()
+		l.PushFront([]byte("f"))
+		l.Set(1500, []byte("s"))
+		l.Remove(1, []byte(fmt.Sprint("e", i)))
+		l.PopBack(1)
+	}
+	if msg := <-done; msg != "" {
+		t.Fatal(msg)
+	}
+}

@@ -29,24 +29,24 @@ func (l *List) AppendBinary(b []byte) []byte {
 	return b
 }
 
-// Decode reads a list that AppendBinary wrote at the start of b and
-// returns it and the bytes after it. It checks every entry, so that bad
+// Decode returns the list whose binary form (see AppendBinary) is all of
+// b, with the same chunks and limits. It checks every entry, so that bad
 // input gives an error wrapping ErrCorrupt, never a panic or a list that
-// would misbehave later.
-func Decode(b []byte) (*List, []byte, error) {
+// would misbehave later. The list does not alias b.
+func Decode(b []byte) (*List, error) {
 	if len(b) == 0 || b[0] != codecVersion {
-		return nil, nil, fmt.Errorf("decode list: unknown version: %w", ErrCorrupt)
+		return nil, fmt.Errorf("decode list: unknown version: %w", ErrCorrupt)
 	}
 	b = b[1:]
 	fill, k := binary.Varint(b)
 	if k <= 0 || fill < fillMin || fill > fillMax {
-		return nil, nil, fmt.Errorf("decode list: bad fill: %w", ErrCorrupt)
+		return nil, fmt.Errorf("decode list: bad fill: %w", ErrCorrupt)
 	}
 	b = b[k:]
 	nc, k := binary.Uvarint(b)
 	// Every chunk takes at least 3 bytes, which bounds the allocation.
 	if k <= 0 || nc > uint64(len(b)) {
-		return nil, nil, fmt.Errorf("decode list: bad chunk count: %w", ErrCorrupt)
+		return nil, fmt.Errorf("decode list: bad chunk count: %w", ErrCorrupt)
 	}
 	b = b[k:]
 	l := New(Limits{ListpackSize: int(fill)})
@@ -57,18 +57,18 @@ func Decode(b []byte) (*List, []byte, error) {
 	for i := range l.cs {
 		n, k1 := binary.Uvarint(b)
 		if k1 <= 0 || n == 0 || n > 1<<31-1 {
-			return nil, nil, fmt.Errorf("decode list: chunk %d: bad count: %w", i, ErrCorrupt)
+			return nil, fmt.Errorf("decode list: chunk %d: bad count: %w", i, ErrCorrupt)
 		}
 		size, k2 := binary.Uvarint(b[k1:])
 		if k2 <= 0 || size > uint64(len(b)-k1-k2) || size > 1<<31-1 {
-			return nil, nil, fmt.Errorf("decode list: chunk %d: bad length: %w", i, ErrCorrupt)
+			return nil, fmt.Errorf("decode list: chunk %d: bad length: %w", i, ErrCorrupt)
 		}
 		data := b[k1+k2 : k1+k2+int(size)]
 		if !l.fits(int(size), int(n)) {
-			return nil, nil, fmt.Errorf("decode list: chunk %d: %d elements in %d bytes is over the fill: %w", i, n, size, ErrCorrupt)
+			return nil, fmt.Errorf("decode list: chunk %d: %d elements in %d bytes is over the fill: %w", i, n, size, ErrCorrupt)
 		}
 		if err := checkEntries(data, int(n)); err != nil {
-			return nil, nil, fmt.Errorf("decode list: chunk %d: %w", i, err)
+			return nil, fmt.Errorf("decode list: chunk %d: %w", i, err)
 		}
 		buf := newBuf(len(data))[:len(data)]
 		copy(buf, data)
@@ -76,7 +76,10 @@ func Decode(b []byte) (*List, []byte, error) {
 		l.n += int(n)
 		b = b[k1+k2+int(size):]
 	}
-	return l, b, nil
+	if len(b) > 0 {
+		return nil, fmt.Errorf("decode list: %d bytes after the list: %w", len(b), ErrCorrupt)
+	}
+	return l, nil
 }
 
 // checkEntries reports whether data is exactly n entries, each encoded as

@@ -27,12 +27,12 @@ func TestCodecRoundTrip(t *testing.T) {
 		l.PushFront([]byte("head"))
 		want := elems(l)
 		b := l.AppendBinary([]byte("x"))
-		d, rest, err := Decode(append(b[1:], "next"...))
+		if _, err := Decode(append(b[1:], "next"...)); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("fill %d: Decode with bytes after the list: %v", tt.fill, err)
+		}
+		d, err := Decode(b[1:])
 		if err != nil {
 			t.Fatalf("fill %d: Decode: %v", tt.fill, err)
-		}
-		if string(rest) != "next" {
-			t.Fatalf("fill %d: rest = %q", tt.fill, rest)
 		}
 		check(t, d, want)
 		if d.Limits() != l.Limits() || d.last-d.first != l.last-l.first {
@@ -52,7 +52,7 @@ func TestDecodeCorrupt(t *testing.T) {
 	l := fromStrings(Limits{ListpackSize: 3}, "a", "1", "-300", "70000", "hello", strings.Repeat("y", 200), "z")
 	b := l.AppendBinary(nil)
 	for i := 0; i < len(b); i++ {
-		if _, _, err := Decode(b[:i]); !errors.Is(err, ErrCorrupt) {
+		if _, err := Decode(b[:i]); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("Decode of the first %d bytes: %v, want ErrCorrupt", i, err)
 		}
 	}
@@ -60,7 +60,7 @@ func TestDecodeCorrupt(t *testing.T) {
 		for _, v := range []byte{0, 1, 0x7f, 0x80, 0xC0, 0xE0, 0xF0, 0xF4, 0xFF, b[i] + 1, b[i] - 1} {
 			c := bytes.Clone(b)
 			c[i] = v
-			d, _, err := Decode(c)
+			d, err := Decode(c)
 			if err != nil {
 				if !errors.Is(err, ErrCorrupt) {
 					t.Errorf("byte %d = %#x: error %v does not wrap ErrCorrupt", i, v, err)
@@ -77,7 +77,7 @@ func TestDecodeCorrupt(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "\x02", "\x01\x7f", "\x01\x00\xff\xff\xff\xff\x0f", "\x01\x03\x01\x00\x00", "\x01\x03\x01\x01\x02\x81\x01"} {
-		if _, _, err := Decode([]byte(bad)); !errors.Is(err, ErrCorrupt) {
+		if _, err := Decode([]byte(bad)); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("Decode(%q) = %v, want ErrCorrupt", bad, err)
 		}
 	}
@@ -86,7 +86,7 @@ func TestDecodeCorrupt(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(fromStrings(Limits{ListpackSize: 2}, "a", "1", "-300", "hello").AppendBinary(nil))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, _, err := Decode(b)
+		d, err := Decode(b)
 		if err != nil {
 			return
 		}

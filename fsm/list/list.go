@@ -75,7 +75,8 @@ func (l *List) Encoding() string { return "quicklist" }
 
 // Clone returns a copy of l in O(chunks). The copies share the chunks'
 // bytes; from now on neither owns them, so the first change either makes to
-// a chunk copies that chunk alone.
+// a chunk copies that chunk alone. Clone writes only l's owner token, which
+// no read looks at, so it may run while another goroutine reads l.
 func (l *List) Clone() *List {
 	c := &List{n: l.n, fill: l.fill, own: new(token)}
 	if nc := l.last - l.first; nc > 0 {
