@@ -730,3 +730,103 @@ func scribble(s *Stream, lim Limits) {
 	s.Trim(Trim{Strategy: TrimMaxLen, MaxLen: 3})
 	s.SetID(MaxID, 1000, ID{5, 5})
 }
+
+// TestParseAgainstRedis sends odd ID arguments to each parsing context and
+// compares Redis's verdicts with this package's parsers.
+func TestParseAgainstRedis(t *testing.T) {
+	o := startOracle(t)
+	rng := rand.New(rand.NewPCG(3, 3))
+	parts := []string{"", "0", "1", "5", "-", "+", "(", "*", "$", ">", " ", "\t", "007", "18446744073709551615",
+		"18446744073709551616", "9223372036854775808", "-0", "+5", "--", "-*", "x", "1.5", "99999999999999999999"}
+	gen := func() string {
+		var b strings.Builder
+		for i := rng.IntN(4); i >= 0; i-- {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		return b.String()
+	}
+	s := New()
+	o.do("XADD", "p", "1-1", "f", "v")
+	s.Add(DefaultLimits(), AddID{ID: ID{1, 1}}, 0, fv("f", "v"))
+	o.do("XGROUP", "CREATE", "p", "g", "0")
+	s.CreateGroup("g", ID{}, EntriesReadUnknown)
+	errOr := func(err error, ok string) string {
+		if err != nil {
+			return "!" + err.Error()
+		}
+		return ok
+	}
+	for i := 0; i < 3000; i++ {
+		a, b := gen(), gen()
+		// XRANGE: interval parsing; compare only the verdict (an empty
+		// range in both is fine, as the stream has one entry).
+		start, err1 := ParseRangeStart([]byte(a))
+		end, err2 := ParseRangeEnd([]byte(b))
+		want := "x"
+		switch {
+		case err1 != nil:
+			want = "!" + err1.Error()
+		case err2 != nil:
+			want = "!" + err2.Error()
+		}
+		got := o.do("XRANGE", "p", a, b)
+		if !strings.HasPrefix(got, "!") {
+			got = "x"
+		} else if want == "x" {
+			t.Fatalf("XRANGE %q %q: redis %s, here %v..%v", a, b, got, start, end)
+		}
+		if got != want {
+			t.Fatalf("XRANGE %q %q: redis %s, here %s", a, b, got, want)
+		}
+		// XDEL: strict parsing, no ID deleted (the entry is 1-1; skip it).
+		if id, err := ParseStrictID([]byte(a), 0); err != nil || id != (ID{1, 1}) {
+			want := errOr(err, "0")
+			if got := o.do("XDEL", "p", a); got != want {
+				t.Fatalf("XDEL %q: redis %s, here %s", a, got, want)
+			}
+		}
+		// XGROUP SETID: lenient parsing ("-" and "+" allowed, "$" is the last ID).
+		if a != "$" {
+			id, err := ParseID([]byte(a), 0)
+			if got, want := o.do("XGROUP", "SETID", "p", "g", a), errOr(err, "OK"); got != want {
+				t.Fatalf("XGROUP SETID %q: redis %s, here %s", a, got, want)
+			}
+			if err == nil {
+				s.SetGroupID("g", id, EntriesReadUnknown)
+			}
+		}
+		// XREAD: strict, with "$"; XREADGROUP with ">".
+		for _, group := range []bool{false, true} {
+			_, _, err := ParseReadID([]byte(a), group)
+			args := []string{"XREAD", "STREAMS", "p", a}
+			if group {
+				args = []string{"XREADGROUP", "GROUP", "g", "c", "COUNT", "0", "STREAMS", "p", a}
+			}
+			got := o.do(args...)
+			if err != nil || strings.HasPrefix(got, "!") {
+				if want := errOr(err, "ok"); got != want {
+					t.Fatalf("%q: redis %s, here %s", args, got, want)
+				}
+			}
+		}
+		// XADD: the add-ID form, on a stream whose top is 1-1 (a success is
+		// undone with XDEL, leaving the top ID to Redis and to s alike).
+		aid, err := ParseAddID([]byte(a))
+		var id ID
+		if err == nil {
+			id, err = s.Clone().Add(DefaultLimits(), aid, 0, fv("f", "v"))
+		}
+		if aid.Auto && err == nil {
+			continue // Redis's clock decides
+		}
+		got = o.do("XADD", "p", a, "f", "v")
+		if want := errOr(err, strconv.Quote(id.String())); got != want {
+			t.Fatalf("XADD %q: redis %s, here %s", a, got, want)
+		}
+		if err == nil {
+			// Keep the top at 1-1 in both: reset the last ID.
+			o.do("XDEL", "p", id.String())
+			o.do("XSETID", "p", "1-1")
+		}
+	}
+}
