@@ -9,6 +9,8 @@ import (
 // The binary form of a Command, as it travels through the raft log:
 //
 //	database opInDB and the database, as uvarints, unless it is 0
+//	waiter   opBlock and the WaiterID, as uvarints, for a blocking command
+//	         that may wait
 //	opcode   uvarint (one byte for opcodes below 128)
 //	flags    uvarint
 //	time     varint (ms)
@@ -24,6 +26,9 @@ func (c Command) AppendBinary(dst []byte) []byte {
 	if c.db != 0 {
 		dst = binary.AppendUvarint(dst, uint64(opInDB))
 		dst = binary.AppendUvarint(dst, uint64(c.db))
+	}
+	if c.waiter != (WaiterID{}) {
+		dst = appendWaiter(dst, c.waiter)
 	}
 	dst = binary.AppendUvarint(dst, uint64(c.op))
 	dst = binary.AppendUvarint(dst, uint64(c.flags))
@@ -67,11 +72,28 @@ func Decode(b []byte) (Command, error) {
 		}
 		p += n + m
 	}
+	var waiter WaiterID
+	if p > 0 && op == uint64(opBlock) {
+		id, n, err := decodeWaiter(b[p:])
+		if err != nil {
+			return Command{}, err
+		}
+		var m int
+		op, m = binary.Uvarint(b[p+n:])
+		if m <= 0 {
+			return Command{}, errors.New("decode: bad opcode")
+		}
+		p += n + m
+		waiter = id
+	}
 	if p <= 0 || op >= opMax || opTable[op] == nil {
 		return Command{}, fmt.Errorf("decode: unknown opcode %d", op)
 	}
-	c := Command{op: opcode(op), db: uint8(db)}
+	c := Command{op: opcode(op), db: uint8(db), waiter: waiter}
 	d := opTable[op]
+	if waiter != (WaiterID{}) && d.serve == nil {
+		return Command{}, fmt.Errorf("decode %s: a waiter on a command that cannot block", d.name)
+	}
 	flags, n := binary.Uvarint(b[p:])
 	if n <= 0 || flags > 0xffff {
 		return Command{}, fmt.Errorf("decode %s: bad flags", c.Name())

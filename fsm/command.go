@@ -126,6 +126,16 @@ type Command struct {
 	ints [4]int64
 	args [][]byte
 	db   uint8 // the database it runs in, below NumDBs
+
+	// waiter, if set, is the blocked client a blocking command registers
+	// when it cannot be served at once (see blocking.go).
+	waiter WaiterID
+	// blocking and timeout are Parse's verdict on a blocking command
+	// (BLPOP, XREAD BLOCK...): whether it may block, and for how long in
+	// ms (0: for ever). They do not travel through the log: the client's
+	// node keeps the time.
+	blocking bool
+	timeout  int64
 }
 
 // InDB returns c to run in database db (0 to NumDBs-1; anything else is

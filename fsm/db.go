@@ -76,7 +76,7 @@ func parseSwapDB(_ string, argv [][]byte, _ int64) (Command, error) {
 
 // in returns a writer for the same command in database db.
 func (w *writer) in(db int64) *writer {
-	return &writer{s: w.s, ks: w.s.dbs[db], index: w.index, now: w.now}
+	return &writer{s: w.s, ks: w.s.dbs[db], db: int(db), index: w.index, now: w.now}
 }
 
 // move implements MOVE: the key, its value and its deadline go to the
@@ -111,6 +111,9 @@ func (w *writer) swapDB(c Command) Reply {
 	s.dbs[a], s.dbs[b] = s.dbs[b], s.dbs[a]
 	s.dbs[a].swapped, s.dbs[b].swapped = w.index, w.index
 	w.found.valid = false
+	// Clients stay in their database: the data that came may serve them.
+	s.noteAllReady(int(a))
+	s.noteAllReady(int(b))
 	return OK
 }
 

@@ -20,6 +20,10 @@ const (
 	KindDouble               // RESP3 double, Bytes holds its text
 	KindBool                 // RESP3 boolean, Int is 0 or 1
 	KindNilArray             // null array (RESP2 "*-1")
+	// KindBlocked is the reply of a blocking command that registered its
+	// waiter: the real reply comes later, as an Event. It never reaches a
+	// client.
+	KindBlocked
 )
 
 // Reply is the result of one command in the shape RESP needs. Apply returns

@@ -45,6 +45,10 @@ import (
 //	                           lists, sets, sorted sets, streams: uvarint
 //	                           length, then the type package's
 //	                           AppendBinary form (see collection)
+//	waiters      version 5: uvarint registrations so far; uvarint n; then n
+//	             times, in registration order, a blocked client's command
+//	             in its binary form (with its database and WaiterID) as
+//	             uvarint length, bytes (see blocking.go)
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
 // Version 5 adds the collection types; version 4 is version 5 with
@@ -78,6 +82,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type snapshot struct {
 	applied uint64
 	dbs     []dbSnapshot
+	// The blocked clients, in registration order: their commands'
+	// binary forms, immutable, and the registration count.
+	waiters   [][]byte
+	waiterSeq uint64
 }
 
 // dbSnapshot is one database's captured state.
@@ -110,6 +118,10 @@ func (s *Store) Snapshot() (io.WriterTo, error) {
 			d.shards[i] = shard{slots: sh.slots, arena: sh.arena[:len(sh.arena):len(sh.arena)], objs: sh.objs, count: sh.count}
 		}
 		sn.dbs = append(sn.dbs, d)
+	}
+	sn.waiterSeq = s.waiterSeq
+	for _, wt := range s.waitersInOrder() {
+		sn.waiters = append(sn.waiters, wt.raw)
 	}
 	s.gen++
 	return sn, nil
@@ -146,6 +158,16 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	for i := range sn.dbs {
 		if err := sn.dbs[i].write(bw, &scratch); err != nil {
 			return cw.n, fmt.Errorf("snapshot: database %d: %w", sn.dbs[i].db, err)
+		}
+	}
+	scratch = binary.AppendUvarint(scratch[:0], sn.waiterSeq)
+	scratch = binary.AppendUvarint(scratch, uint64(len(sn.waiters)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write waiters: %w", err)
+	}
+	for _, raw := range sn.waiters {
+		if err := writeBytes(bw, &scratch, raw); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write waiters: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -532,6 +554,13 @@ func (s *Store) Restore(r io.Reader) error {
 			dbs[i] = s.newKeyspace()
 		}
 	}
+	var waiters []*waiter
+	var waiterSeq uint64
+	if version >= 5 {
+		if waiters, waiterSeq, err = readWaiters(sr); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
+	}
 	want := sr.sum()
 	var sum [4]byte
 	if err := sr.read(sum[:]); err != nil {
@@ -542,8 +571,51 @@ func (s *Store) Restore(r io.Reader) error {
 	}
 	s.mu.Lock()
 	s.dbs, s.applied = dbs, applied
+	s.waiters, s.blocked, s.waiterSeq = nil, [NumDBs]map[string][]*waiter{}, waiterSeq
+	for _, wt := range waiters {
+		s.addWaiter(wt)
+	}
 	s.mu.Unlock()
 	return nil
+}
+
+// readWaiters reads the blocked clients' section.
+func readWaiters(sr *snapshotReader) ([]*waiter, uint64, error) {
+	seq, err := sr.uvarint()
+	if err != nil {
+		return nil, 0, fmt.Errorf("read waiter count: %w", err)
+	}
+	n, err := sr.uvarint()
+	if err != nil {
+		return nil, 0, fmt.Errorf("read waiters: %w", err)
+	}
+	if n > seq {
+		return nil, 0, fmt.Errorf("%d waiters, only %d ever registered", n, seq)
+	}
+	var waiters []*waiter
+	seen := map[WaiterID]bool{}
+	for i := uint64(0); i < n; i++ {
+		raw, err := sr.readBytes()
+		if err != nil {
+			return nil, 0, fmt.Errorf("read waiter %d: %w", i, err)
+		}
+		cmd, err := Decode(raw)
+		if err != nil {
+			return nil, 0, fmt.Errorf("waiter %d: %w", i, err)
+		}
+		if cmd.waiter == (WaiterID{}) || seen[cmd.waiter] {
+			return nil, 0, fmt.Errorf("waiter %d: missing or duplicate waiter", i)
+		}
+		seen[cmd.waiter] = true
+		keys := cmd.args
+		if d := cmd.def(); d.blockKeys != nil {
+			keys = d.blockKeys(cmd)
+		}
+		// Registration numbers restart from the order kept: only their
+		// order matters.
+		waiters = append(waiters, &waiter{id: cmd.waiter, raw: raw, cmd: cmd, keys: keys, seq: seq - n + i + 1})
+	}
+	return waiters, seq, nil
 }
 
 // restoreDB reads one database's section.

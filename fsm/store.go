@@ -143,6 +143,16 @@ type Store struct {
 
 	applied uint64 // index of the last applied log entry
 
+	// Blocked clients (see blocking.go): by ID, and each database's
+	// queues by key, first blocked first. blocked is by database number,
+	// not keyspace: SWAPDB moves data, not clients.
+	waiters   map[WaiterID]*waiter
+	blocked   [NumDBs]map[string][]*waiter
+	waiterSeq uint64     // registrations so far
+	ready     []readyKey // keys with waiters the current Apply touched
+	readyAt   int        // ready[:readyAt] have been served
+	sink      func(Event)
+
 	// Statistics, for INFO. They are atomics because reads update them
 	// under the read lock, and they never feed back into Apply.
 	expiredKeys    atomic.Int64
@@ -318,8 +328,12 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	if err != nil {
 		return Error("ERR apply entry " + uitoa(index) + ": " + err.Error())
 	}
-	w := writer{s: s, ks: s.dbs[c.db], index: index, now: c.time}
-	return w.run(c)
+	w := writer{s: s, ks: s.dbs[c.db], db: int(c.db), index: index, now: c.time}
+	r := w.run(c)
+	if len(s.ready) > 0 {
+		w.serveReady()
+	}
+	return r
 }
 
 // Read runs a read command (IsWrite() == false) against local state, hiding

@@ -33,6 +33,14 @@ type opDef struct {
 	read func(ks *keyspace, c Command, now int64) Reply
 	// keys returns the keys c touches (nil: all of c.args).
 	keys func(c Command) [][]byte
+
+	// serve, instead of apply, runs a blocking command (see blocking.go):
+	// done is false when it cannot be served yet and must wait.
+	// timeoutReply is its reply when it cannot wait (no waiter, as in
+	// MULTI). blockKeys returns the keys it waits on (nil: c.args).
+	serve        func(w *writer, c Command) (r Reply, done bool)
+	timeoutReply Reply
+	blockKeys    func(c Command) [][]byte
 }
 
 // tables lists every data type's table; COMMAND lists their commands in
@@ -40,6 +48,7 @@ type opDef struct {
 var tables = []func() table{
 	legacyTable,
 	dbTable,
+	blockingTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from
@@ -59,10 +68,16 @@ func init() {
 			if d.op == opInvalid || d.op >= opMax || opTable[d.op] != nil {
 				panic(fmt.Sprintf("fsm: opcode %d (%s) is invalid or defined twice", d.op, d.name))
 			}
-			if (d.apply == nil) == (d.read == nil) && d.op >= opLegacyEnd {
-				panic(fmt.Sprintf("fsm: opcode %d (%s) needs exactly one of apply and read", d.op, d.name))
+			n := 0
+			for _, set := range []bool{d.apply != nil, d.read != nil, d.serve != nil} {
+				if set {
+					n++
+				}
 			}
-			if d.write != (d.apply != nil) && d.op >= opLegacyEnd {
+			if n != 1 && d.op >= opLegacyEnd {
+				panic(fmt.Sprintf("fsm: opcode %d (%s) needs exactly one of apply, read and serve", d.op, d.name))
+			}
+			if d.write != (d.apply != nil || d.serve != nil) && d.op >= opLegacyEnd {
 				panic(fmt.Sprintf("fsm: opcode %d (%s): a write has apply, a read has read", d.op, d.name))
 			}
 			opTable[d.op] = d

@@ -12,6 +12,7 @@ import (
 type writer struct {
 	s     *Store
 	ks    *keyspace // the command's database
+	db    int       // ks's number
 	index uint64    // log index, recorded on every key the command changes
 	now   int64
 
@@ -100,6 +101,7 @@ func (w *writer) put(key []byte, e entry) {
 		ks.expires++
 	}
 	e.modIndex = w.index
+	s.noteReady(w.db, key)
 
 	obj := -1
 	switch {
@@ -191,6 +193,8 @@ func (w *writer) run(c Command) Reply {
 func (w *writer) apply(c Command) Reply {
 	if d := c.def(); d != nil && d.apply != nil {
 		return d.apply(w, c)
+	} else if d != nil && d.serve != nil {
+		return w.block(c, d)
 	}
 	switch c.op {
 	case opSet:
