@@ -100,9 +100,8 @@ func (s *Server) waitParked(c *client, p *parked) bool {
 			p.abandon()
 			return false
 		}
-		if c.stopping() || rd.full() {
-			// Shutdown cancelled p's context: its owner answers now. Or
-			// the input buffer is full and the socket cannot be watched.
+		if c.stopping() {
+			// Shutdown cancelled p's context: its owner answers now.
 			select {
 			case <-p.answered:
 				c.resume()

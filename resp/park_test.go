@@ -227,3 +227,47 @@ func TestProtocolErrorAfterPipeline(t *testing.T) {
 		})
 	}
 }
+
+// TestParkedLaterWrites checks requests that arrive while a request is
+// parked (read meanwhile, to watch the socket) are served after its reply.
+func TestParkedLaterWrites(t *testing.T) {
+	srv, addr, _ := startServer(t, Config{})
+	a := dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("WAIT", "1", "300")+"*2\r\n$4\r\nECHO\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	// The rest of a request, then whole ones, while parked.
+	if _, err := io.WriteString(a.c, "$1\r\na\r\n"+cmd("ECHO", "b")+"PING\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFor(t, a, 100*time.Millisecond); got != "" {
+		t.Errorf("served while parked: %q", got)
+	}
+	if got := readFor(t, a, 2*time.Second); got != ":0\r\n$1\r\na\r\n$1\r\nb\r\n+PONG\r\n" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestParkedQueryBufferLimit checks a client piling up requests behind a
+// parked one is closed at the query buffer limit, as Redis closes it.
+func TestParkedQueryBufferLimit(t *testing.T) {
+	srv, addr, _ := startServer(t, Config{MaxQueryBuffer: 64 << 10, Timeout: time.Minute})
+	a := dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("WAIT", "1", "0")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	start := time.Now()
+	go io.WriteString(a.c, strings.Repeat(cmd("PING"), 100000))
+	_ = a.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(a.rd)
+	if (err != nil && !isReset(err)) || len(got) != 0 {
+		t.Errorf("got %q, %v; want the connection closed without a reply", got, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("closed after %v", d)
+	}
+}

@@ -31,9 +31,6 @@ const (
 	// readBufSize is the input buffer's size, and what it shrinks back to
 	// after a large request.
 	readBufSize = 16 * 1024
-	// pinnedMaxBuf bounds how far the input buffer grows while a parked
-	// request keeps the connection's later requests waiting.
-	pinnedMaxBuf = 1 << 20
 	// argOverhead is what one argument costs beyond its bytes once parsed
 	// (a slice header in the batch and a reference while it is parsed).
 	// It is counted against the query buffer limit, so that a request of
@@ -201,8 +198,14 @@ func (rd *reader) fill() {
 		return
 	}
 	if rd.pinned {
-		// Requests handed out point into in: keep every offset.
+		// Requests handed out point into in: keep every offset. A
+		// client piling up requests behind a parked one is closed at
+		// the query buffer limit, as Redis closes it.
 		if rd.w == len(rd.in) {
+			if int64(2*len(rd.in)) > rd.limits.maxQuery.Load() {
+				rd.err = errQueryBufferLimit
+				return
+			}
 			rd.grow()
 		}
 	} else {
@@ -214,12 +217,6 @@ func (rd *reader) fill() {
 	if err != nil {
 		rd.err = err
 	}
-}
-
-// full reports whether fill, with requests handed out, could only read by
-// growing the input buffer past pinnedMaxBuf.
-func (rd *reader) full() bool {
-	return rd.pinned && rd.w == len(rd.in) && len(rd.in) >= pinnedMaxBuf && !(rd.st == stBig && rd.r == rd.w)
 }
 
 // compact moves what is still needed to the front of the input buffer, and
