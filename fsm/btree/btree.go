@@ -88,7 +88,28 @@ func (t *Tree[T]) Clone() *Tree[T] {
 func (t *Tree[T]) Bytes() int {
 	var n node[T]
 	var c kids[T]
-	return t.leaves*int(unsafe.Sizeof(n)) + t.inner*int(unsafe.Sizeof(n)+unsafe.Sizeof(c))
+	nb, kb := AllocSize(int(unsafe.Sizeof(n))), AllocSize(int(unsafe.Sizeof(c)))
+	return t.leaves*nb + t.inner*(nb+kb)
+}
+
+// AllocSize estimates the heap bytes Go spends on an n-byte allocation:
+// below 16 bytes (pointer-free, as string data) the tiny allocator packs
+// several in a block, above it rounds up to a size class (8 bytes apart to
+// 32, 16 to 128, then about 1/8 apart).
+func AllocSize(n int) int {
+	switch {
+	case n < 16:
+		return n
+	case n <= 32:
+		return (n + 7) &^ 7
+	case n <= 128:
+		return (n + 15) &^ 15
+	}
+	step := 1
+	for step*16 <= n {
+		step <<= 1
+	}
+	return (n + step - 1) &^ (step - 1)
 }
 
 // mut returns n if t owns it, else a copy of it that t owns.

@@ -3,6 +3,7 @@ package btree
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -60,9 +61,8 @@ func check[T any](t *testing.T, tr *Tree[T]) {
 		if n.n < 1 || n.n > maxItems {
 			t.Fatalf("node with %d items (root %v)", n.n, root)
 		}
-		var zero T
 		for k := n.n; k < maxItems; k++ {
-			if fmt.Sprint(n.items[k]) != fmt.Sprint(zero) {
+			if !reflect.ValueOf(&n.items[k]).Elem().IsZero() {
 				t.Fatalf("stale item %v at %d of %d", n.items[k], k, n.n)
 			}
 		}
@@ -341,7 +341,7 @@ func TestSequential(t *testing.T) {
 				r := rand.New(rand.NewPCG(2, 3))
 				for i := 0; len(m) > 0; i++ {
 					d.del(tr, &m, r)
-					if i%501 == 0 {
+					if i%2003 == 0 {
 						check(t, tr)
 						equal(t, tr, m)
 					}
@@ -500,5 +500,18 @@ func TestEmpty(t *testing.T) {
 			}()
 			f()
 		}()
+	}
+}
+
+func TestAllocSize(t *testing.T) {
+	// Go's size classes for these sizes (runtime/sizeclasses.go).
+	tests := []struct{ n, want int }{
+		{0, 0}, {10, 10}, {16, 16}, {17, 24}, {30, 32}, {33, 48}, {100, 112}, {128, 128},
+		{129, 144}, {500, 512}, {752, 768}, {992, 1024}, {1025, 1152},
+	}
+	for _, tt := range tests {
+		if got := AllocSize(tt.n); got != tt.want {
+			t.Errorf("AllocSize(%d) = %d, want %d", tt.n, got, tt.want)
+		}
 	}
 }

@@ -126,3 +126,46 @@ func parseStrtod(b []byte, strict bool) (float64, bool) {
 	}
 	return f, true
 }
+
+// Aggregate is ZUNIONSTORE's and ZINTERSTORE's AGGREGATE option.
+type Aggregate uint8
+
+const (
+	Sum Aggregate = iota
+	Min
+	Max
+)
+
+// Weigh returns score times weight as ZUNION and ZINTER weigh an input's
+// score, with Redis's convention that a NaN product (0 * inf) is 0.
+func Weigh(score, weight float64) float64 {
+	v := score * weight
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+// Combine folds val into acc as zunionInterAggregate does: for Sum a NaN
+// (inf + -inf) becomes 0. Redis adds the inputs in its own order (inputs
+// sorted by cardinality), which callers must follow for sums to round
+// alike.
+func Combine(agg Aggregate, acc, val float64) float64 {
+	switch agg {
+	case Min:
+		if val < acc {
+			return val
+		}
+		return acc
+	case Max:
+		if val > acc {
+			return val
+		}
+		return acc
+	}
+	acc += val
+	if math.IsNaN(acc) {
+		return 0
+	}
+	return acc
+}

@@ -244,3 +244,30 @@ func TestNormalizeRanks(t *testing.T) {
 		}
 	}
 }
+
+func TestCombine(t *testing.T) {
+	inf := math.Inf(1)
+	tests := []struct {
+		agg      Aggregate
+		acc, val float64
+		want     float64
+	}{
+		{Sum, 1, 2, 3},
+		{Sum, inf, -inf, 0},
+		{Min, 1, 2, 1},
+		{Min, 2, 1, 1},
+		{Max, 1, 2, 2},
+		{Max, 2, -inf, 2},
+	}
+	for _, tt := range tests {
+		if got := Combine(tt.agg, tt.acc, tt.val); got != tt.want {
+			t.Errorf("Combine(%d, %v, %v) = %v, want %v", tt.agg, tt.acc, tt.val, got, tt.want)
+		}
+	}
+	if got := Weigh(inf, 0); got != 0 {
+		t.Errorf("Weigh(inf, 0) = %v, want 0", got)
+	}
+	if got := Weigh(2, 1.5); got != 3 {
+		t.Errorf("Weigh(2, 1.5) = %v", got)
+	}
+}

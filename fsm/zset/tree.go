@@ -81,7 +81,7 @@ func (t *tree) lookup(member []byte) (named, bool) {
 func (t *tree) insert(member string, score float64) {
 	t.byScore.ReplaceOrInsert(scored{score, member})
 	t.byMember.ReplaceOrInsert(named{hashMember(s2b(member)), member, score})
-	t.memberBytes += allocSize(len(member))
+	t.memberBytes += btree.AllocSize(len(member))
 }
 
 // update changes the score of a present member.
@@ -95,30 +95,13 @@ func (t *tree) update(n named, score float64) {
 func (t *tree) remove(n named) {
 	t.byScore.Delete(scored{n.score, n.member})
 	t.byMember.Delete(n)
-	t.memberBytes -= allocSize(len(n.member))
+	t.memberBytes -= btree.AllocSize(len(n.member))
 }
 
 // removeAt removes the element of rank i and returns it.
 func (t *tree) removeAt(i int) scored {
 	s := t.byScore.DeleteAt(i)
 	t.byMember.Delete(named{hash: hashMember(s2b(s.member)), member: s.member})
-	t.memberBytes -= allocSize(len(s.member))
+	t.memberBytes -= btree.AllocSize(len(s.member))
 	return s
-}
-
-// allocSize estimates the heap bytes Go spends on an n-byte string: tiny
-// strings share 16-byte blocks, the rest round up to a size class (about
-// 1/8 apart above 128 bytes).
-func allocSize(n int) int {
-	switch {
-	case n < 16:
-		return n
-	case n <= 128:
-		return (n + 15) &^ 15
-	}
-	step := 1
-	for step*16 <= n {
-		step <<= 1
-	}
-	return (n + step - 1) &^ (step - 1)
 }
