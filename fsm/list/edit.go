@@ -190,10 +190,10 @@ func (l *List) removeBack(k int) {
 	}
 }
 
-// splice replaces chunk ci's entries [from, to) with x (none if x is nil),
-// in place when the chunk is l's and has the room, splitting the chunk when
-// the result is over the limits, then merges the chunks it touched with
-// their neighbours where they now fit together.
+// splice replaces chunk ci's entries [from, to) with x (LSET replaces
+// one, LINSERT none), in place when the chunk is l's and has the room,
+// splitting the chunk when the result is over the limits, then merges the
+// chunks it touched with their neighbours where they now fit together.
 func (l *List) splice(ci, from, to int, x *enc) {
 	c := &l.cs[ci]
 	b := c.buf
@@ -202,27 +202,17 @@ func (l *List) splice(ci, from, to int, x *enc) {
 	for k := from; k < to; k++ {
 		toOff += entrySizeAt(b, toOff)
 	}
-	xs, xn := 0, 0
-	if x != nil {
-		xs, xn = x.size(), 1
-	}
+	xs := x.size()
 	pre, suf := b[c.lo:fo], b[toOff:]
 	preN, sufN := from, int(c.n)-to
-	size, n := len(pre)+xs+len(suf), preN+xn+sufN
-	l.n += xn - (to - from)
+	size, n := len(pre)+xs+len(suf), preN+1+sufN
+	l.n += 1 - (to - from)
 	pos := ci - l.first
-	switch {
-	case n == 0:
-		l.removeChunks(pos, 1)
-		l.compact(pos-1, pos)
-		return
-	case l.fits(size, n):
+	if l.fits(size, n) {
 		if grow := xs - (toOff - fo); c.own == l.own && cap(b)-len(b) >= grow {
 			nb := b[:len(b)+grow]
 			copy(nb[fo+xs:], suf)
-			if x != nil {
-				x.put(nb[fo:])
-			}
+			x.put(nb[fo:])
 			c.buf = nb
 		} else {
 			*c = l.join(pre, x, suf, n)
@@ -242,15 +232,15 @@ func (l *List) splice(ci, from, to int, x *enc) {
 		}
 	}
 	switch {
-	case l.fits(len(pre)+xs, preN+xn):
-		add(pre, x, nil, preN+xn)
+	case l.fits(len(pre)+xs, preN+1):
+		add(pre, x, nil, preN+1)
 		add(suf, nil, nil, sufN)
-	case l.fits(xs+len(suf), xn+sufN):
+	case l.fits(xs+len(suf), 1+sufN):
 		add(pre, nil, nil, preN)
-		add(nil, x, suf, xn+sufN)
+		add(nil, x, suf, 1+sufN)
 	default:
 		add(pre, nil, nil, preN)
-		add(nil, x, nil, xn)
+		add(nil, x, nil, 1)
 		add(suf, nil, nil, sufN)
 	}
 	l.cs[ci] = parts[0]
