@@ -138,6 +138,9 @@ func (s *Store) Waiters() int {
 // block runs a blocking command: served at once if it can be, else
 // registered (with a waiter) or answered as a timeout (without one).
 func (w *writer) block(c Command, d *opDef) Reply {
+	if d.resolve != nil {
+		c = d.resolve(w, c)
+	}
 	if r, done := d.serve(w, c); done {
 		return r
 	}

@@ -41,6 +41,10 @@ type opDef struct {
 	serve        func(w *writer, c Command) (r Reply, done bool)
 	timeoutReply Reply
 	blockKeys    func(c Command) [][]byte
+	// resolve, if set, rewrites a blocking command once, when Apply first
+	// runs it, before serve: XREAD's "$" becomes the stream's last ID as
+	// of then, so that a waiter served later still reads after it.
+	resolve func(w *writer, c Command) Command
 }
 
 // tables lists every data type's table; COMMAND lists their commands in
