@@ -85,7 +85,7 @@ func TestPushes(t *testing.T) {
 	}
 	waitBlocked(t, c, true)
 	c.pushWith(func(w *writer) {
-		w.array(2)
+		w.pushHeader(2)
 		w.bulkString("message")
 		w.bulkString("hi")
 	})
@@ -94,8 +94,8 @@ func TestPushes(t *testing.T) {
 	}
 	// RESP3 clients get the protocol they asked for.
 	a.do("HELLO", "3")
-	c.pushWith(func(w *writer) { w.mapHeader(0) })
-	if got := readFor(t, a, 200*time.Millisecond); got != "%0\r\n" {
+	c.pushWith(func(w *writer) { w.pushHeader(1); w.bulkString("x") })
+	if got := readFor(t, a, 200*time.Millisecond); got != ">1\r\n$1\r\nx\r\n" {
 		t.Errorf("push after HELLO 3: %q", got)
 	}
 }

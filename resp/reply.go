@@ -69,6 +69,16 @@ func (w *writer) mapHeader(n int) {
 	w.buf = appendHeader(w.buf, '*', int64(2*n))
 }
 
+// pushHeader starts an out-of-band push of n elements (a pub/sub message,
+// a tracking invalidation): RESP3's push type, an array in RESP2.
+func (w *writer) pushHeader(n int) {
+	if w.resp3 {
+		w.buf = appendHeader(w.buf, '>', int64(n))
+		return
+	}
+	w.buf = appendHeader(w.buf, '*', int64(n))
+}
+
 // verbatim writes text as a RESP3 verbatim string of format "txt", or a
 // bulk string for RESP2, as Redis writes INFO, CLIENT INFO and CLUSTER NODES.
 func (w *writer) verbatim(text string) {
