@@ -257,10 +257,18 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 				return nil, err
 			}
 		}
-		// A founder that crashed before its bootstrap entries were durable
-		// has voted for nobody and logged nothing: bootstrapping again is
-		// the same as the first attempt.
-		bootstrap = rec.meta.Founder && rec.snap == nil && rec.nEntries == 0 && raft.IsEmptyHardState(rec.hard)
+		// A founder that crashed before its first Ready was durable has
+		// voted for nobody and has, at most, its bootstrap entries without
+		// the HardState that commits them (a torn write of that Ready:
+		// raft would start with no configuration, and never campaign).
+		// Nothing else can be in its log before that HardState, so
+		// bootstrapping again, over those entries, is the same as the
+		// first attempt.
+		bootstrap = rec.meta.Founder && rec.snap == nil && raft.IsEmptyHardState(rec.hard)
+		if bootstrap && rec.nEntries > 0 {
+			log.Warn("founder's bootstrap was not made durable whole; bootstrapping again", "wal_entries", rec.nEntries)
+			d.mem = raft.NewMemoryStorage()
+		}
 		soleVoter = rec.snap != nil && len(rec.snap.Voters) == 1 && rec.snap.Voters[0] == n.id
 		log.Info("restarting member", "id", FormatID(n.id), "snapshot_index", n.applied.Load(), "wal_entries", rec.nEntries)
 	case cfg.Join != "":
@@ -349,7 +357,8 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		}
 	}
 	n.syncPeers()
-	n.wg.Add(4)
+	n.wg.Add(5)
+	go n.watchPurge()
 	go func() {
 		defer n.wg.Done()
 		if err := n.tr.Serve(lis); err != nil {
@@ -369,6 +378,20 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		}
 	}
 	return n, nil
+}
+
+// watchPurge stops the node when the WAL purge fails: the purge gives up
+// at its first error, and the WAL would then grow without bound, unnoticed
+// (etcd's server exits too).
+func (n *Node) watchPurge() {
+	defer n.wg.Done()
+	select {
+	case err := <-n.disk.purgeErrc:
+		err = fmt.Errorf("%w: purge wal: %w", ErrStorage, err)
+		n.log.Error("storage failed; stopping the node", "err", err)
+		go n.stop(err)
+	case <-n.stopc:
+	}
 }
 
 // joinCluster asks the member at cfg.Join to add this node as member id,

@@ -67,7 +67,8 @@ func (d snapDir) path(term, index uint64) string { return filepath.Join(d.dir, s
 
 // write stores a new snapshot durably: a temporary file, fsync, rename, and an
 // fsync of the directory, so a crash leaves either no file or a whole one.
-func (d snapDir) write(h snapHeader, body io.WriterTo) (err error) {
+// Closing stop makes it give up with ErrStopped, leaving no file.
+func (d snapDir) write(h snapHeader, body io.WriterTo, stop <-chan struct{}) (err error) {
 	final := d.path(h.Term, h.Index)
 	tmp, err := os.CreateTemp(d.dir, snapName(h.Term, h.Index)+".tmp*")
 	if err != nil {
@@ -80,7 +81,7 @@ func (d snapDir) write(h snapHeader, body io.WriterTo) (err error) {
 		}
 	}()
 	crc := crc32.New(crcTable)
-	bw := bufio.NewWriterSize(io.MultiWriter(&writebackWriter{f: tmp}, crc), 1<<20)
+	bw := bufio.NewWriterSize(io.MultiWriter(&writebackWriter{f: tmp, stop: stop}, crc), 1<<20)
 	hdr, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("encode snapshot header: %w", err)
@@ -92,6 +93,9 @@ func (d snapDir) write(h snapHeader, body io.WriterTo) (err error) {
 	bw.Write(hdr)
 	if _, err := body.WriteTo(bw); err != nil {
 		return fmt.Errorf("write snapshot body: %w", err)
+	}
+	if err := stopped(stop); err != nil {
+		return err // the state machine may have dropped the error
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write snapshot file: %w", err)
@@ -115,8 +119,11 @@ const writebackPiece = 1 << 20
 // the piece took, from its encoding by the state machine to its writeback:
 // a snapshot then takes at most about half of a CPU and of the disk's time,
 // twice as long as it could, instead of slowing every write while it runs.
+// It gives up with ErrStopped once stop is closed: a large snapshot, paced,
+// takes a while, and must not hold up a Shutdown.
 type writebackWriter struct {
 	f         *os.File
+	stop      <-chan struct{}
 	off       int64     // bytes written
 	start     int64     // where the piece being written starts
 	prevStart int64     // where the piece before it starts
@@ -124,6 +131,9 @@ type writebackWriter struct {
 }
 
 func (w *writebackWriter) Write(p []byte) (int, error) {
+	if err := stopped(w.stop); err != nil {
+		return 0, err
+	}
 	if w.began.IsZero() {
 		w.began = time.Now()
 	}
@@ -133,11 +143,26 @@ func (w *writebackWriter) Write(p []byte) (int, error) {
 		if err = startWriteback(w.f, w.prevStart, w.start, w.off-w.start); err != nil {
 			err = fmt.Errorf("write back snapshot file: %w", err)
 		}
-		time.Sleep(time.Since(w.began))
+		pause := time.NewTimer(time.Since(w.began))
+		select {
+		case <-pause.C:
+		case <-w.stop:
+			pause.Stop()
+			return n, ErrStopped
+		}
 		w.began = time.Now()
 		w.prevStart, w.start = w.start, w.off
 	}
 	return n, err
+}
+
+func stopped(stop <-chan struct{}) error {
+	select {
+	case <-stop:
+		return ErrStopped
+	default:
+		return nil
+	}
 }
 
 // receive stores a snapshot file streamed by the leader, verifying that it is

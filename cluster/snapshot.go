@@ -123,7 +123,7 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 		return nil // an equal or newer snapshot is already durable
 	}
 	start := time.Now()
-	if err := n.disk.snaps.write(c.h, c.body); err != nil {
+	if err := n.disk.snaps.write(c.h, c.body, n.stopc); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
 	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries); err != nil {
@@ -138,6 +138,10 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 // A snapshot file that failed is simply not used; a WAL that failed stops
 // the node (see disk.walDo).
 func (n *Node) snapshotFailed(what string, index uint64, err error) {
+	if errors.Is(err, ErrStopped) {
+		n.log.Info("snapshot abandoned: the node is stopping", "while", what, "index", index)
+		return
+	}
 	if errors.Is(err, ErrStorage) {
 		n.log.Error("storage failed; stopping the node", "while", what, "index", index, "err", err)
 		go n.stop(err)

@@ -72,7 +72,7 @@ func TestSnapshotFileWrittenInPieces(t *testing.T) {
 	d := newSnapDir(t.TempDir())
 	body := bytes.Repeat([]byte("0123456789abcdef"), (3*writebackPiece+12345)/16)
 	h := snapHeader{Term: 2, Index: 9, Voters: []uint64{1}}
-	if err := d.write(h, writerTo(body)); err != nil {
+	if err := d.write(h, writerTo(body), nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := verifySnapFile(d.path(2, 9))
@@ -96,7 +96,7 @@ func TestPurgeRemovesInPieces(t *testing.T) {
 	d := newSnapDir(t.TempDir())
 	body := bytes.Repeat([]byte("x"), 2*removePiece+100)
 	for i := uint64(1); i <= 5; i++ {
-		if err := d.write(snapHeader{Term: 1, Index: i, Voters: []uint64{1}}, writerTo(body)); err != nil {
+		if err := d.write(snapHeader{Term: 1, Index: i, Voters: []uint64{1}}, writerTo(body), nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -56,6 +56,7 @@ type disk struct {
 	fault  func(op string) error // tests: make the WAL call op fail
 
 	purgeStop chan struct{}
+	purgeErrc <-chan error // the WAL purge's first error; it purges no more after one
 }
 
 // walDo runs one call into the WAL, under walMu. The first failure is
@@ -241,7 +242,7 @@ func (d *disk) startPurge() {
 	// use) most of the time, and warns about it every second: only its
 	// errors are worth a line.
 	lg := d.zl.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
-	fileutil.PurgeFile(lg, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
+	d.purgeErrc = fileutil.PurgeFile(lg, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
 }
 
 // saveReady persists one Ready: the snapshot record first, then entries and
