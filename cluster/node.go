@@ -122,6 +122,12 @@ type Node struct {
 	commit      atomic.Uint64
 	applied     atomic.Uint64
 
+	// The raft loop's own: batches not yet taken by the apply loop, in
+	// log order, and the done channel of a membership change among them
+	// (or being applied) that the loop waits for before it advances.
+	pending  []*applyBatch
+	confWait <-chan struct{}
+
 	// The apply loop's own state.
 	applyc      chan *applyBatch
 	appliedTerm atomic.Uint64 // the term of the entry at applied
@@ -484,9 +490,10 @@ func (n *Node) raftLoop() {
 	r := n.raft
 	for {
 		r.drain(ticker.C)
+		n.flushApply()
 		if !r.rn.HasReady() {
 			// Nothing to do until something arrives.
-			if !r.serve(ticker.C) {
+			if !n.serve(ticker.C, nil) {
 				return
 			}
 			continue
@@ -497,15 +504,90 @@ func (n *Node) raftLoop() {
 			go n.stop(err)
 			return
 		}
+		// A membership change must be in effect (peers added or
+		// removed, raft's configuration changed) before raft produces
+		// messages under the new configuration, and before raft counts
+		// it as applied (Advance), after which it would campaign or take
+		// the next change under the old one. Meanwhile the loop goes on
+		// ticking, stepping messages and serving calls (the apply loop's
+		// ApplyConfChange among them), as raft.Node does between a Ready
+		// and its Advance; what that produces waits for the next Ready.
+		confChanged := n.confWait != nil
+		for n.confWait != nil {
+			select {
+			case <-n.confWait:
+				n.confWait = nil
+				continue
+			default:
+			}
+			if !n.serve(ticker.C, n.confWait) {
+				return
+			}
+		}
 		// Advance may commit (the leader's own acknowledgement of what it
 		// just saved): loop round for the next Ready without blocking.
 		r.rn.Advance(rd)
+		if confChanged {
+			n.campaignIfAlone()
+		}
 		select {
 		case <-n.stopc:
 			return
 		default:
 		}
 	}
+}
+
+// serve waits for one input of the raft loop, or for wake, handing the
+// apply loop its next batch meanwhile; false means the node is stopping.
+func (n *Node) serve(tick <-chan time.Time, wake <-chan struct{}) bool {
+	var next *applyBatch
+	if len(n.pending) > 0 {
+		next = n.pending[0]
+	}
+	handed, ok := n.raft.serve(tick, n.applyc, next, wake)
+	if handed {
+		n.popApply()
+	}
+	return ok
+}
+
+// maxPendingApply is how many batches may wait for the apply loop before
+// the raft loop stops taking local proposals. Raft keeps every unapplied
+// entry in its storage anyway, so a longer queue costs little memory; the
+// bound only keeps a leader whose apply loop is slow from taking writes
+// faster than it can apply them.
+const maxPendingApply = 256
+
+// queueApply queues b for the apply loop, in log order, and hands over
+// what it can without waiting: the raft loop never blocks on the apply
+// loop, so a slow apply (a large snapshot restored, say) delays neither
+// heartbeats nor this node's own writes and acknowledgements.
+func (n *Node) queueApply(b *applyBatch) {
+	n.pending = append(n.pending, b)
+	if b.done != nil {
+		n.confWait = b.done
+	}
+	n.flushApply()
+}
+
+func (n *Node) flushApply() {
+	for len(n.pending) > 0 {
+		select {
+		case n.applyc <- n.pending[0]:
+			n.popApply()
+		default:
+			n.raft.holdProposals = len(n.pending) >= maxPendingApply
+			return
+		}
+	}
+	n.raft.holdProposals = false
+}
+
+func (n *Node) popApply() {
+	n.pending[0] = nil
+	n.pending = n.pending[1:]
+	n.raft.holdProposals = len(n.pending) >= maxPendingApply
 }
 
 func (n *Node) handleReady(rd *raft.Ready) error {
@@ -544,8 +626,8 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 		if !raft.IsEmptySnap(rd.Snapshot) {
 			b.snap = rd.Snapshot
 		}
-		// A membership change must be in effect (peers added or removed)
-		// before raft produces messages under the new configuration.
+		// The raft loop waits for a membership change to be applied
+		// before it advances (see raftLoop).
 		for _, e := range rd.CommittedEntries {
 			if e.GetType() == raftpb.EntryConfChange {
 				b.done = make(chan struct{})
@@ -565,8 +647,8 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	// compacted past its own end); applyBatch waits for saved before it
 	// snapshots. A snapshot from the leader is restored only once saved.
 	early := b != nil && b.snap == nil
-	if early && !n.toApply(b) {
-		return nil
+	if early {
+		n.queueApply(b)
 	}
 	if n.cfg.beforeSave != nil {
 		n.cfg.beforeSave()
@@ -580,23 +662,10 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	if !leader {
 		n.tr.Send(msgs)
 	}
-	if b != nil && !early && !n.toApply(b) {
-		return nil
-	}
-	if b != nil && b.done != nil && !n.raft.serveCallsUntil(b.done) {
-		return nil
+	if b != nil && !early {
+		n.queueApply(b)
 	}
 	return nil
-}
-
-// toApply hands b to the apply loop; false means the node is stopping.
-func (n *Node) toApply(b *applyBatch) bool {
-	select {
-	case n.applyc <- b:
-		return true
-	case <-n.stopc:
-		return false
-	}
 }
 
 // applyLoop applies committed entries to the state machine in log order.
@@ -661,9 +730,6 @@ func (n *Node) applyBatch(b *applyBatch) error {
 			n.notifyApplied()
 			return ErrRemoved
 		}
-	}
-	if b.done != nil {
-		n.campaignIfAlone()
 	}
 	if b.failBefore != 0 {
 		n.waiters.failBefore(b.failBefore, fmt.Errorf("%w: the leader changed while the proposal was in flight", ErrOutcomeUnknown))
@@ -758,19 +824,19 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 // campaignIfAlone starts an election at once when a membership change
 // left this node the only voter while no leader is known: nobody else can
 // vote, so waiting out an election timeout would only delay requests. It
-// covers a sole voter restarting without a snapshot (its configuration
-// comes from the log, so start cannot tell) and the voter left when the
-// other one, the leader, removed itself. It runs on the apply loop while
-// the raft loop waits for the batch's membership changes, so the call is
-// served.
+// covers a new cluster's founder, a sole voter restarting without a
+// snapshot (its configuration comes from the log, so start cannot tell)
+// and the voter left when the other one, the leader, removed itself. It
+// runs on the raft loop after the change's Advance: before it, raft
+// refuses to campaign with a committed change not applied.
 func (n *Node) campaignIfAlone() {
-	if n.lead.Load() != raft.None {
+	if n.raft.rn.BasicStatus().Lead != raft.None {
 		return
 	}
 	if v := n.members.confState().GetVoters(); len(v) != 1 || v[0] != n.id {
 		return
 	}
-	if err := n.raft.Campaign(context.Background()); err != nil && !errors.Is(err, ErrStopped) {
+	if err := n.raft.rn.Campaign(); err != nil {
 		n.log.Warn("campaign as the only voter", "err", err)
 	}
 }

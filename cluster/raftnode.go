@@ -36,6 +36,9 @@ type raftNode struct {
 	props    []*proposal // waiting for the loop, in arrival order
 	spare    []*proposal // the loop's previous batch, reused
 	propKick chan struct{}
+	// holdProposals leaves local proposals waiting while the apply loop
+	// is far behind (see Node.queueApply); the raft loop's alone.
+	holdProposals bool
 
 	// The transport's reports, queued rather than handed over through
 	// call: the transport makes them from Send too, which the raft loop
@@ -226,9 +229,11 @@ func (r *raftNode) call(f func()) bool {
 	return true
 }
 
-// serve is the raft loop's select, one input at a time. It returns false
-// when the node is stopping.
-func (r *raftNode) serve(tick <-chan time.Time) bool {
+// serve is the raft loop's select, one input at a time. Besides the
+// inputs, it hands next (if any) to the apply loop on out, reporting so in
+// handed, and returns when wake is closed. ok is false when the node is
+// stopping.
+func (r *raftNode) serve(tick <-chan time.Time, out chan<- *applyBatch, next *applyBatch, wake <-chan struct{}) (handed, ok bool) {
 	var appliedc <-chan struct{}
 	if len(r.held) > 0 {
 		// Taken before looking, so that an apply in between is not missed.
@@ -236,6 +241,9 @@ func (r *raftNode) serve(tick <-chan time.Time) bool {
 		if r.releaseReads(); len(r.held) == 0 {
 			appliedc = nil
 		}
+	}
+	if next == nil {
+		out = nil
 	}
 	select {
 	case <-tick:
@@ -248,14 +256,26 @@ func (r *raftNode) serve(tick <-chan time.Time) bool {
 		r.releaseReads()
 	case f := <-r.callc:
 		f()
-	case <-r.propKick:
+	case <-r.propKicks():
 		r.stepProposals()
 	case <-r.reportKick:
 		r.stepReports()
+	case out <- next:
+		return true, true
+	case <-wake:
 	case <-r.stopc:
-		return false
+		return false, false
 	}
-	return true
+	return false, true
+}
+
+// propKicks is the channel that tells the loop proposals are waiting, or
+// nil while holdProposals says to leave them waiting.
+func (r *raftNode) propKicks() <-chan struct{} {
+	if r.holdProposals {
+		return nil
+	}
+	return r.propKick
 }
 
 // drain steps whatever is already waiting, without blocking, so that the
@@ -274,7 +294,7 @@ func (r *raftNode) drain(tick <-chan time.Time) {
 			r.stepRead(nil, rctx)
 		case f := <-r.callc:
 			f()
-		case <-r.propKick:
+		case <-r.propKicks():
 			r.stepProposals()
 		case <-r.reportKick:
 			r.stepReports()
@@ -355,22 +375,6 @@ func (r *raftNode) releaseReads() {
 	}
 	clear(r.held)
 	r.held = r.held[:0]
-}
-
-// serveCallsUntil runs functions sent to the loop (the apply loop's
-// ApplyConfChange among them) until done is closed; false means the node
-// is stopping.
-func (r *raftNode) serveCallsUntil(done <-chan struct{}) bool {
-	for {
-		select {
-		case <-done:
-			return true
-		case f := <-r.callc:
-			f()
-		case <-r.stopc:
-			return false
-		}
-	}
 }
 
 // The methods below are raft.Node's, for the goroutines other than the

@@ -3,9 +3,12 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,5 +132,73 @@ func TestShutdownDuringLargeSnapshot(t *testing.T) {
 	files, _ := n.disk.snaps.list()
 	if len(files) != 0 {
 		t.Errorf("an abandoned snapshot left files: %v", files)
+	}
+}
+
+// holdSM blocks Apply while held.
+type holdSM struct {
+	*kvSM
+	mu   *sync.Mutex // held: Apply waits for it
+	held *atomic.Bool
+}
+
+func (s holdSM) Apply(index uint64, cmd []byte) any {
+	if s.held.Load() {
+		s.mu.Lock()
+		s.mu.Unlock() //nolint:staticcheck // only waits for the hold to end
+	}
+	return s.kvSM.Apply(index, cmd)
+}
+
+// TestSlowApplyDoesNotStallRaft: the raft loop hands committed entries to
+// the apply loop without waiting for it. A follower whose apply is stuck
+// (a large snapshot being restored, say) must go on persisting and
+// acknowledging entries, ticking and answering calls: in a two-voter
+// cluster the leader cannot commit anything without it.
+func TestSlowApplyDoesNotStallRaft(t *testing.T) {
+	var mu, gate sync.Mutex
+	holds := map[string]*atomic.Bool{}
+	tune := func(cfg *Config) {
+		mu.Lock()
+		defer mu.Unlock()
+		if holds[cfg.StateDir] == nil {
+			holds[cfg.StateDir] = new(atomic.Bool)
+		}
+		cfg.StateMachine = holdSM{cfg.StateMachine.(*kvSM), &gate, holds[cfg.StateDir]}
+	}
+	c := newTestCluster(t, 2, tune)
+	lead, f := c.waitLeader(), c.follower()
+	gate.Lock()
+	holds[c.nodes[f].dir].Store(true)
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			gate.Unlock()
+		}
+	}
+	defer release()
+	const writes = 300 // several times the apply loop's channel
+	for i := range writes {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, err := c.nodes[lead].n.Replicate(ctx, []byte(fmt.Sprintf("k%d=v", i)))
+		cancel()
+		if err != nil {
+			t.Fatalf("write %d with the follower's apply stuck: %v", i, err)
+		}
+	}
+	done := make(chan raft.Status, 1)
+	go func() { done <- c.nodes[f].n.raft.Status() }()
+	select {
+	case st := <-done:
+		if st.GetCommit() < uint64(writes) {
+			t.Errorf("follower's raft commit %d, want at least %d", st.GetCommit(), writes)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the follower's raft loop does not answer while its apply is stuck")
+	}
+	release()
+	if got := c.get(f, fmt.Sprintf("k%d", writes-1)); got != "v" {
+		t.Errorf("follower reads k%d=%q after its apply resumed", writes-1, got)
 	}
 }
