@@ -31,10 +31,14 @@ type WaiterID struct {
 	Node, Session, Seq uint64
 }
 
-// Event is a blocked client served by an Apply: Reply is its command's reply.
+// Event is a blocked client served by an Apply (Reply is its command's
+// reply), or, with Dropped, a waiter NewDropWaiters removed: if its client
+// is still connected (its node was cut off, not gone), the node registers
+// it again.
 type Event struct {
-	Waiter WaiterID
-	Reply  Reply
+	Waiter  WaiterID
+	Reply   Reply
+	Dropped bool
 }
 
 const (
@@ -88,6 +92,14 @@ func (c Command) IsBlocking() bool {
 
 // BlockTimeout is how long, in ms, a blocking command waits; 0 is for ever.
 func (c Command) BlockTimeout() int64 { return c.timeout }
+
+// TimeoutReply is a blocking command's reply when its wait ends unserved.
+func (c Command) TimeoutReply() Reply {
+	if d := c.def(); d != nil && d.serve != nil {
+		return d.timeoutReply
+	}
+	return Nil
+}
 
 // NewUnblock builds the write that ends id's wait (its timeout fired, or its
 // client went away). Its reply is 1 if the waiter was still waiting, so
@@ -280,6 +292,9 @@ func (w *writer) dropWaiters(c Command) Reply {
 	slices.SortFunc(gone, func(a, b *waiter) int { return cmp.Compare(a.seq, b.seq) })
 	for _, wt := range gone {
 		w.s.removeWaiter(wt)
+		if w.s.sink != nil {
+			w.s.sink(Event{Waiter: wt.id, Dropped: true})
+		}
 	}
 	return Int(int64(len(gone)))
 }

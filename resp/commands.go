@@ -63,6 +63,7 @@ type cmdSpec struct {
 	// txnControl commands run at once inside MULTI instead of being queued.
 	txnControl bool
 	data       bool // a state machine command: Server.data runs it
+	blocking   bool // may block (BLPOP, XREAD BLOCK): served alone, see serveBlocking
 	run        handler
 	subs       map[string]*cmdSpec // a container's subcommands
 }
@@ -107,8 +108,11 @@ func newSpec(entry string, own map[string]handler) *cmdSpec {
 	f := children(entry, 0)
 	sp := &cmdSpec{name: bulkText(entry, f[0]), arity: intValue(entry, f[1])}
 	for _, flag := range children(entry, f[2]) {
-		if line, _ := readLine(entry, flag); line == "+no_auth" {
+		switch line, _ := readLine(entry, flag); line {
+		case "+no_auth":
 			sp.noAuth = true
+		case "+blocking":
+			sp.blocking = true
 		}
 	}
 	switch sp.name {

@@ -194,8 +194,14 @@ func (s *Server) dataRun(c *client, cmds []redcon.Command) int {
 		if k := len(args); (sp.arity > 0 && k != sp.arity) || k < -sp.arity {
 			break
 		}
+		if sp.blocking && n > 0 {
+			break // a command that may block is a run of its own
+		}
 		c.lastCmd.Store(sp)
 		n++
+		if sp.blocking {
+			break
+		}
 	}
 	return n
 }
@@ -234,6 +240,13 @@ func (s *Server) serveData(c *client, run []redcon.Command) {
 	// One clock reading for the run: its commands arrived together.
 	ms := now.UnixMilli()
 	db := int(c.db.Load())
+	if len(run) == 1 && c.multi == nil {
+		// dataRun gives a command that may block a run of its own.
+		if pc, ok, err := fsm.Parse(run[0].Args, ms); ok && err == nil && pc.IsBlocking() {
+			s.serveBlocking(c, pc.InDB(db))
+			return
+		}
+	}
 	items := c.items[:0]
 	for _, cmd := range run {
 		pc, ok, err := fsm.Parse(cmd.Args, ms)

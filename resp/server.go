@@ -107,6 +107,7 @@ type Server struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 
+	blocking *blockers // this node's blocked clients
 	draining atomic.Bool
 	port     atomic.Int64 // TCP port being served, for INFO
 
@@ -151,6 +152,9 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 		conns:      make(map[net.Conn]*client),
 		drained:    make(chan struct{}),
 	}
+	s.blocking = newBlockers()
+	store.SetEventSink(s.blocking.deliver)
+	go s.runWaiterJanitor()
 	s.limits.maxBulk.Store(cfg.MaxBulkLen)
 	s.limits.maxQuery.Store(cfg.MaxQueryBuffer)
 	pass := cfg.RequirePass

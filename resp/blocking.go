@@ -1,0 +1,289 @@
+package resp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"time"
+
+	"github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/fsm"
+)
+
+// Blocked clients, the connection's side (fsm/blocking.go has the state
+// machine's). A blocking command that cannot be served at once is proposed
+// with a WaiterID naming this node, this process's session and a sequence
+// number; the state machine registers it in log order and, when a write
+// serves it, delivers its reply as an Event on every node. This node's sink
+// routes the Event to the parked request. The wait ends with whichever the
+// log applies first: the Event, or the NewUnblock this node proposes when
+// the client's timeout fires or the client goes away.
+//
+// A node that restarts proposes NewDropWaiters for its earlier sessions,
+// whose clients are gone with the old process. The leader drops the
+// waiters of a node that left the cluster or has been unreachable for
+// unreachableDrop: a dead node's waiters would otherwise take elements
+// for clients that no longer exist. A node that was only cut off learns of
+// the drop when it catches up (a Dropped Event) and registers its clients
+// again.
+
+// unreachableDrop is how long a node may stay unreachable before the
+// leader drops its waiters.
+const unreachableDrop = 3 * time.Second
+
+// blockers routes Events to this node's blocked requests.
+type blockers struct {
+	session uint64
+
+	mu   sync.Mutex
+	seq  uint64
+	byID map[fsm.WaiterID]chan fsm.Event
+}
+
+func newBlockers() *blockers {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	// A session is never 0: NewDropWaiters keeps session 0 for "none".
+	return &blockers{session: binary.LittleEndian.Uint64(b[:]) | 1, byID: map[fsm.WaiterID]chan fsm.Event{}}
+}
+
+// next returns a new WaiterID for node and the channel its Event arrives on.
+func (b *blockers) next(node uint64, events chan fsm.Event) fsm.WaiterID {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.seq++
+	id := fsm.WaiterID{Node: node, Session: b.session, Seq: b.seq}
+	b.byID[id] = events
+	return id
+}
+
+func (b *blockers) forget(id fsm.WaiterID) {
+	b.mu.Lock()
+	delete(b.byID, id)
+	b.mu.Unlock()
+}
+
+// deliver is the Store's event sink: it runs inside Apply and must not
+// block.
+func (b *blockers) deliver(ev fsm.Event) {
+	if ev.Waiter.Session != b.session {
+		return
+	}
+	b.mu.Lock()
+	ch := b.byID[ev.Waiter]
+	b.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- ev:
+		default: // a waiter ends once: there is room for its one Event
+		}
+	}
+}
+
+// serveBlocking serves a blocking command outside MULTI: at once if it can
+// be, else parked until an Event, its timeout, or its client's departure.
+func (s *Server) serveBlocking(c *client, cmd fsm.Command) {
+	start := time.Now()
+	node := s.cluster.Status().ID
+	// The request's bytes are the connection's and go with this call; the
+	// wait keeps its own copy to register again after a drop.
+	raw := cmd.AppendBinary(nil)
+	events := make(chan fsm.Event, 1)
+	id := s.blocking.next(node, events)
+	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+	r, ok := s.replicate(ctx, c, cmd.WithWaiter(id).AppendBinary(c.cmd[:0]))
+	cancel()
+	if !ok {
+		// The outcome may be unknown: make sure no waiter stays behind.
+		go s.unblockQuietly(id)
+		return
+	}
+	if r.Kind != fsm.KindBlocked {
+		s.blocking.forget(id)
+		c.w.reply(r)
+		return
+	}
+	p := c.park()
+	go s.waitBlocked(p, raw, id, events, start, cmd.BlockTimeout(), cmd.TimeoutReply())
+}
+
+// waitBlocked waits for a parked blocking request's end and answers it.
+func (s *Server) waitBlocked(p *parked, raw []byte, id fsm.WaiterID, events chan fsm.Event,
+	start time.Time, timeoutMs int64, timeoutReply fsm.Reply) {
+	var timer <-chan time.Time
+	if timeoutMs > 0 {
+		t := time.NewTimer(time.Until(start.Add(time.Duration(timeoutMs) * time.Millisecond)))
+		defer t.Stop()
+		timer = t.C
+	}
+	for {
+		select {
+		case ev := <-events:
+			if !ev.Dropped {
+				s.blocking.forget(id)
+				p.reply(func(w *writer) { w.reply(ev.Reply) })
+				return
+			}
+			// The leader dropped this node's waiters while it was cut
+			// off: the client is still here, so it blocks again, last in
+			// line.
+			s.blocking.forget(id)
+			next, r, err := s.reblock(p.Context(), raw, events)
+			switch {
+			case err != "":
+				p.reply(func(w *writer) { w.err(err) })
+				return
+			case r.Kind != fsm.KindBlocked:
+				s.blocking.forget(next)
+				p.reply(func(w *writer) { w.reply(r) })
+				return
+			}
+			id = next
+		case <-timer:
+			removed, err := s.unblock(id)
+			s.blocking.forget(id)
+			switch {
+			case err != nil:
+				// Without a decision the client must not hang: it gets
+				// an error, and the waiter may still be served later
+				// (the element then goes to nobody, as when a Redis
+				// client's connection drops after its pop).
+				p.reply(func(w *writer) { w.err(writeFailure(err, s.cfg.Timeout)) })
+			case removed:
+				p.reply(func(w *writer) { w.reply(timeoutReply) })
+			default:
+				// Served (or dropped) before the unblock: its Event was
+				// delivered when that earlier entry was applied here.
+				select {
+				case ev := <-events:
+					if !ev.Dropped {
+						p.reply(func(w *writer) { w.reply(ev.Reply) })
+						return
+					}
+				default:
+				}
+				p.reply(func(w *writer) { w.reply(timeoutReply) })
+			}
+			return
+		case <-p.Context().Done():
+			// The client went away, or the server is shutting down.
+			s.unblockQuietly(id)
+			p.reply(func(w *writer) { w.err("UNBLOCKED the server is shutting down") })
+			return
+		}
+	}
+}
+
+// reblock registers a dropped blocking request again, as a new waiter.
+func (s *Server) reblock(ctx context.Context, raw []byte, events chan fsm.Event) (fsm.WaiterID, fsm.Reply, string) {
+	cmd, err := fsm.Decode(raw)
+	if err != nil {
+		return fsm.WaiterID{}, fsm.Reply{}, "ERR internal error: " + err.Error()
+	}
+	id := s.blocking.next(s.cluster.Status().ID, events)
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	ws := []cluster.Write{{Cmd: cmd.WithWaiter(id).AppendBinary(nil)}}
+	s.cluster.ReplicateBatch(ctx, ws)
+	if ws[0].Err != nil {
+		go s.unblockQuietly(id)
+		return id, fsm.Reply{}, writeFailure(ws[0].Err, s.cfg.Timeout)
+	}
+	r, _ := ws[0].Val.(fsm.Reply)
+	return id, r, ""
+}
+
+// unblock proposes the end of id's wait and reports whether the waiter was
+// still waiting (so its client gets the timeout reply).
+func (s *Server) unblock(id fsm.WaiterID) (removed bool, err error) {
+	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+	defer cancel()
+	ws := []cluster.Write{{Cmd: fsm.NewUnblock(id, time.Now().UnixMilli()).AppendBinary(nil)}}
+	s.cluster.ReplicateBatch(ctx, ws)
+	if ws[0].Err != nil {
+		return false, ws[0].Err
+	}
+	r, _ := ws[0].Val.(fsm.Reply)
+	return r.Kind == fsm.KindInt && r.Int == 1, nil
+}
+
+// unblockQuietly removes the waiter of a client that is gone, retrying for
+// a while: until it is removed, a write may serve it and its element would
+// be lost.
+func (s *Server) unblockQuietly(id fsm.WaiterID) {
+	defer s.blocking.forget(id)
+	for try := 0; try < 10 && s.base.Err() == nil; try++ {
+		if _, err := s.unblock(id); err == nil {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// runWaiterJanitor drops the waiters this node's earlier sessions left in
+// the state machine, once, and then, while this node leads, those of nodes
+// that left or are unreachable for unreachableDrop. It runs until the
+// server shuts down.
+func (s *Server) runWaiterJanitor() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	droppedOwn := false
+	unreachableSince := map[uint64]time.Time{}
+	for {
+		select {
+		case <-s.base.Done():
+			return
+		case <-tick.C:
+		}
+		st := s.cluster.Status()
+		if !droppedOwn && st.ID != 0 {
+			droppedOwn = s.propose(fsm.NewDropWaiters(st.ID, s.blocking.session, time.Now().UnixMilli())) == nil
+		}
+		if st.Role != cluster.RoleLeader {
+			clear(unreachableSince)
+			continue
+		}
+		nodes := s.store.WaiterNodes()
+		if len(nodes) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+		members, err := s.cluster.Members(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		now := time.Now()
+		for _, node := range nodes {
+			if node == st.ID {
+				continue
+			}
+			gone := true
+			for _, m := range members {
+				if m.ID == node {
+					gone = false
+					if m.Reachable {
+						delete(unreachableSince, node)
+					} else if _, ok := unreachableSince[node]; !ok {
+						unreachableSince[node] = now
+					}
+				}
+			}
+			if since, ok := unreachableSince[node]; gone || (ok && now.Sub(since) >= unreachableDrop) {
+				if s.propose(fsm.NewDropWaiters(node, 0, now.UnixMilli())) == nil {
+					delete(unreachableSince, node)
+				}
+			}
+		}
+	}
+}
+
+// propose replicates one internal write and waits for it to apply.
+func (s *Server) propose(cmd fsm.Command) error {
+	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+	defer cancel()
+	ws := []cluster.Write{{Cmd: cmd.AppendBinary(nil)}}
+	s.cluster.ReplicateBatch(ctx, ws)
+	return ws[0].Err
+}
