@@ -42,12 +42,22 @@ func TestAgainstRedis(t *testing.T) {
 			c.do(t, "CONFIG", "SET", "zset-max-listpack-entries", strconv.Itoa(tt.entries))
 			m := &redisModel{lim: Limits{tt.entries, 64}, keys: map[string]*ZSet{}}
 			g := cmdGen{r: rand.New(rand.NewPCG(11, uint64(tt.entries))), equal: tt.equal}
+			var recent []string // the commands before a failure, to reproduce it
 			for i := 0; i < tt.steps; i++ {
 				args := g.next(m)
+				if args[0] == "ZUNIONSTORE" || args[0] == "ZINTERSTORE" {
+					for _, k := range []string{"z", "d"} {
+						recent = append(recent, fmt.Sprintf("  %s = %v", k, c.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES")))
+					}
+				}
 				want := c.do(t, args...)
 				got := m.do(args)
+				recent = append(recent, fmt.Sprintf("%q -> %v", args, want))
+				if len(recent) > 60 {
+					recent = recent[len(recent)-60:]
+				}
 				if fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Fatalf("step %d: %q\n zset  %v\n redis %v", i, args, got, want)
+					t.Fatalf("step %d: %q\n zset  %v\n redis %v\nafter\n%s", i, args, got, want, strings.Join(recent, "\n"))
 				}
 			}
 		})
@@ -109,7 +119,7 @@ func (g cmdGen) rank() string { return strconv.Itoa(g.r.IntN(30) - 15) }
 func (g cmdGen) next(m *redisModel) []string {
 	lexOK := g.equal || m.keys["z"] == nil || m.keys["z"].Encoding() == "listpack"
 	for {
-		switch g.r.IntN(24) {
+		switch g.r.IntN(26) {
 		case 0, 1, 2, 3, 4, 5:
 			args := []string{"ZADD", "z"}
 			switch g.r.IntN(6) {
@@ -193,7 +203,7 @@ func (g cmdGen) next(m *redisModel) []string {
 			return []string{"OBJECT", "ENCODING", g.pick("z", "d")}
 		case 20:
 			// Only the deterministic case: every member.
-			return []string{"ZRANDMEMBER", "z", strconv.Itoa(20 + g.r.IntN(200)), "WITHSCORES"}
+			return []string{"ZRANDMEMBER", "z", strconv.Itoa(21 + g.r.IntN(200)), "WITHSCORES"} // 21 members at most
 		case 21:
 			if m.keys["z"] != nil && m.keys["z"].Encoding() != "listpack" {
 				continue // Redis's cursor walks its hash table
@@ -202,7 +212,18 @@ func (g cmdGen) next(m *redisModel) []string {
 		case 22:
 			return []string{"ZRANGESTORE", "d", "z", g.rank(), g.rank()}
 		case 23:
-			return []string{"ZRANGE", "d", "0", "-1", "WITHSCORES"}
+			return []string{"ZRANGE", g.pick("d", "u"), "0", "-1", "WITHSCORES"}
+		case 24:
+			args := []string{g.pick("ZUNIONSTORE", "ZINTERSTORE"), "u", "2", "z", "d"}
+			if g.r.IntN(2) == 0 {
+				args = append(args, "WEIGHTS", g.pick("1", "2", "0", "-1", "inf", "0.5"), g.pick("1", "-inf", "3"))
+			}
+			if g.r.IntN(2) == 0 {
+				args = append(args, "AGGREGATE", g.pick("SUM", "MIN", "MAX"))
+			}
+			return args
+		case 25:
+			return []string{"OBJECT", "ENCODING", "u"}
 		}
 	}
 }
@@ -379,6 +400,8 @@ func (m *redisModel) apply(z *ZSet, args []string) any {
 			z.Add(m.lim, []byte(els[i].(string)), s, 0)
 		}
 		return int64(z.Len())
+	case "ZUNIONSTORE", "ZINTERSTORE":
+		return m.zunionInter(z, args)
 	case "ZPOPMIN", "ZPOPMAX":
 		count := 1
 		if len(args) > 2 {
@@ -403,6 +426,82 @@ func (m *redisModel) apply(z *ZSet, args []string) any {
 		return []any{strconv.FormatUint(next, 10), out}
 	}
 	panic("redisModel: no " + args[0])
+}
+
+// zunionInter is ZUNIONSTORE/ZINTERSTORE dst 2 a b [WEIGHTS x y]
+// [AGGREGATE how] into dst, as zunionInterDiffGenericCommand: two inputs,
+// so the order Redis sorts them in does not change any sum.
+func (m *redisModel) zunionInter(dst *ZSet, args []string) any {
+	srcs := []*ZSet{m.keys[args[3]], m.keys[args[4]]}
+	weights := []float64{1, 1}
+	agg := Sum
+	for i := 5; i < len(args); i++ {
+		switch args[i] {
+		case "WEIGHTS":
+			for j := range weights {
+				w, err := ParseScore([]byte(args[i+1+j]))
+				if err != nil {
+					return respErr("ERR weight value is not a float")
+				}
+				weights[j] = w
+			}
+			i += 2
+		case "AGGREGATE":
+			agg = map[string]Aggregate{"SUM": Sum, "MIN": Min, "MAX": Max}[args[i+1]]
+			i++
+		}
+	}
+	// The accumulator is a map, as Redis's dict: the scores are set, not
+	// Added (Add would keep a -0 that a later 0 equals). The result does
+	// not depend on the map's order.
+	// Redis visits the inputs from the smallest (a stable sort: glibc's
+	// qsort is a merge sort), which decides MIN(-0, 0) and sums' rounding.
+	idx := []int{0, 1}
+	card := func(z *ZSet) int {
+		if z == nil {
+			return 0
+		}
+		return z.Len()
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return card(srcs[a]) - card(srcs[b]) })
+	acc := map[string]float64{}
+	var order [][]byte
+	for pos, k := range idx {
+		src := srcs[k]
+		if src == nil {
+			continue
+		}
+		src.Range(func(mb []byte, s float64) bool {
+			v := s * weights[k]
+			if pos == 0 || args[0] == "ZUNIONSTORE" {
+				v = Weigh(s, weights[k])
+			}
+			if cur, ok := acc[string(mb)]; ok {
+				acc[string(mb)] = Combine(agg, cur, v)
+				if args[0] == "ZINTERSTORE" {
+					order = append(order, mb)
+				}
+			} else if pos == 0 || args[0] == "ZUNIONSTORE" {
+				acc[string(mb)] = v
+				if args[0] == "ZUNIONSTORE" {
+					order = append(order, mb)
+				}
+			}
+			return true
+		})
+	}
+	if args[0] == "ZINTERSTORE" && (srcs[0] == nil || srcs[1] == nil) {
+		order = nil
+	}
+	maxLen := 0
+	for _, mb := range order {
+		maxLen = max(maxLen, len(mb))
+	}
+	*dst = *NewSized(m.lim, len(order), maxLen)
+	for _, mb := range order {
+		dst.Add(m.lim, mb, acc[string(mb)], 0)
+	}
+	return int64(dst.Len())
 }
 
 // zrange is ZRANGE key's arguments after the key.

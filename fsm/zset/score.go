@@ -136,8 +136,10 @@ const (
 	Max
 )
 
-// Weigh returns score times weight as ZUNION and ZINTER weigh an input's
-// score, with Redis's convention that a NaN product (0 * inf) is 0.
+// Weigh returns score times weight with Redis's convention that a NaN
+// product (0 * inf) is 0. ZUNION weighs every input so; ZINTER only its
+// first (smallest) input: the others' plain products go to Combine, where
+// a NaN makes a SUM 0 and leaves MIN and MAX unchanged.
 func Weigh(score, weight float64) float64 {
 	v := score * weight
 	if math.IsNaN(v) {
