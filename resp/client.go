@@ -125,12 +125,12 @@ func (c *client) park() *parked {
 		panic("resp: park inside EXEC or while a request is parked")
 	}
 	c.out.commit(&c.w.buf)
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := context.WithCancelCause(c.ctx)
 	p := &parked{c: c, ctx: ctx, cancel: cancel, answered: make(chan struct{})}
 	c.ctl.Lock()
 	c.parked = p
 	if c.stop {
-		cancel()
+		cancel(ErrServerClosed)
 	}
 	c.ctl.Unlock()
 	c.blocked.Store(true)
@@ -142,7 +142,7 @@ func (c *client) unpark(p *parked) {
 	c.ctl.Lock()
 	c.parked = nil
 	c.ctl.Unlock()
-	p.cancel()
+	p.cancel(context.Canceled) // the wait is over
 	c.blocked.Store(false)
 }
 
@@ -173,7 +173,7 @@ func (c *client) shutdown() {
 	defer c.ctl.Unlock()
 	c.stop = true
 	if c.parked != nil {
-		c.parked.cancel()
+		c.parked.cancel(ErrServerClosed)
 	}
 	_ = c.nc.SetReadDeadline(time.Unix(1, 0))
 }

@@ -165,14 +165,16 @@ func (s *Server) endConn(c *client) {
 type parked struct {
 	c        *client
 	ctx      context.Context
-	cancel   context.CancelFunc
+	cancel   context.CancelCauseFunc
 	state    atomic.Int32  // stateWaiting, then stateAnswered or stateAbandoned
 	answered chan struct{} // closed by reply
 }
 
-// Context is cancelled when the parked request's client disconnects or
-// the server shuts down: its owner stops waiting and answers at once (on
-// shutdown the answer still reaches the client) or never.
+// Context is cancelled when the parked request's client disconnects
+// (context.Cause is ErrClientGone) or the server shuts down (ErrServerClosed):
+// its owner stops waiting, and on shutdown answers at once (the answer still
+// reaches the client). Its parent is the server's base context, which
+// Shutdown cancels when its own deadline passes.
 func (p *parked) Context() context.Context { return p.ctx }
 
 // reply writes the parked request's reply with fn (which runs under the
@@ -192,8 +194,12 @@ func (p *parked) reply(fn func(w *writer)) bool {
 // abandon ends the wait of a request whose client is gone.
 func (p *parked) abandon() {
 	p.state.CompareAndSwap(stateWaiting, stateAbandoned)
-	p.cancel()
+	p.cancel(ErrClientGone)
 }
+
+// ErrClientGone is the cause of a parked request's cancelled context when
+// its client disconnected.
+var ErrClientGone = errors.New("resp: client disconnected")
 
 const (
 	stateWaiting int32 = iota

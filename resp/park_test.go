@@ -149,6 +149,9 @@ func TestParkedDisconnect(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("the parked request's context was not cancelled by the disconnect")
 	}
+	if err := context.Cause(p.Context()); !errors.Is(err, ErrClientGone) {
+		t.Errorf("cause %v, want ErrClientGone", err)
+	}
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		srv.mu.Lock()
@@ -178,11 +181,17 @@ func TestShutdownAnswersParked(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitBlocked(t, c, true)
+	c.ctl.Lock()
+	p := c.parked
+	c.ctl.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	start := time.Now()
 	if err := srv.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+	if err := context.Cause(p.Context()); !errors.Is(err, ErrServerClosed) {
+		t.Errorf("cause %v, want ErrServerClosed", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("Shutdown took %v", d)
