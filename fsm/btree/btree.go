@@ -659,14 +659,14 @@ func (n *node[T]) ascend(r int, fn func(T) bool) bool {
 		return true
 	}
 	for j := 0; j <= n.n; j++ {
-		c := n.kids.child[j]
-		if r < c.size {
-			if !c.ascend(r, fn) {
+		// Skipping a child reads only its size here, not the child.
+		if cs := n.kids.size[j]; r < cs {
+			if !n.kids.child[j].ascend(r, fn) {
 				return false
 			}
 			r = 0
 		} else {
-			r -= c.size
+			r -= cs
 		}
 		if j < n.n {
 			if r == 0 {
@@ -705,7 +705,7 @@ func (n *node[T]) descend(r int, fn func(T) bool) bool {
 	// Find where rank r is: in child j, or item j.
 	j := 0
 	for ; ; j++ {
-		cs := n.kids.child[j].size
+		cs := n.kids.size[j]
 		if r < cs {
 			if !n.kids.child[j].descend(r, fn) {
 				return false

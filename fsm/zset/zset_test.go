@@ -678,3 +678,38 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestScanDuringWrites: members present for the whole scan are returned
+// however the set changes between the calls.
+func TestScanDuringWrites(t *testing.T) {
+	lim := Limits{0, 64}
+	r := rand.New(rand.NewPCG(8, 9))
+	z := New()
+	for i := 0; i < 2000; i++ {
+		z.Add(lim, []byte(fmt.Sprint("keep", i)), float64(i), 0)
+	}
+	seen := map[string]bool{}
+	cursor := uint64(0)
+	for calls := 0; ; calls++ {
+		cursor = z.Scan(cursor, 10, func(m, _ []byte) { seen[string(m)] = true })
+		if cursor == 0 {
+			break
+		}
+		for k := 0; k < 20; k++ {
+			m := []byte(fmt.Sprint("churn", r.IntN(500)))
+			if r.IntN(2) == 0 {
+				z.Add(lim, m, r.Float64(), 0)
+			} else {
+				z.Remove(m)
+			}
+		}
+		if calls > 10000 {
+			t.Fatal("scan does not end")
+		}
+	}
+	for i := 0; i < 2000; i++ {
+		if !seen[fmt.Sprint("keep", i)] {
+			t.Fatalf("keep%d was never returned", i)
+		}
+	}
+}
