@@ -45,7 +45,7 @@ func TestAgainstRedis(t *testing.T) {
 			var recent []string // the commands before a failure, to reproduce it
 			for i := 0; i < tt.steps; i++ {
 				args := g.next(m)
-				if args[0] == "ZUNIONSTORE" || args[0] == "ZINTERSTORE" {
+				if strings.HasPrefix(args[0], "ZUNION") || strings.HasPrefix(args[0], "ZINTER") || strings.HasPrefix(args[0], "ZDIFF") {
 					for _, k := range []string{"z", "d"} {
 						recent = append(recent, fmt.Sprintf("  %s = %v", k, c.do(t, "ZRANGE", k, "0", "-1", "WITHSCORES")))
 					}
@@ -119,7 +119,7 @@ func (g cmdGen) rank() string { return strconv.Itoa(g.r.IntN(30) - 15) }
 func (g cmdGen) next(m *redisModel) []string {
 	lexOK := g.equal || m.keys["z"] == nil || m.keys["z"].Encoding() == "listpack"
 	for {
-		switch g.r.IntN(26) {
+		switch g.r.IntN(27) {
 		case 0, 1, 2, 3, 4, 5:
 			args := []string{"ZADD", "z"}
 			switch g.r.IntN(6) {
@@ -214,16 +214,25 @@ func (g cmdGen) next(m *redisModel) []string {
 		case 23:
 			return []string{"ZRANGE", g.pick("d", "u"), "0", "-1", "WITHSCORES"}
 		case 24:
-			args := []string{g.pick("ZUNIONSTORE", "ZINTERSTORE"), "u", "2", "z", "d"}
+			op := g.pick("ZUNION", "ZINTER", "ZDIFF")
+			args := []string{op, "2", "z", "d"}
 			if g.r.IntN(2) == 0 {
+				args = []string{op + "STORE", "u", "2", "z", "d"}
+			}
+			if op != "ZDIFF" && g.r.IntN(2) == 0 {
 				args = append(args, "WEIGHTS", g.pick("1", "2", "0", "-1", "inf", "0.5"), g.pick("1", "-inf", "3"))
 			}
-			if g.r.IntN(2) == 0 {
+			if op != "ZDIFF" && g.r.IntN(2) == 0 {
 				args = append(args, "AGGREGATE", g.pick("SUM", "MIN", "MAX"))
+			}
+			if args[1] == "2" && g.r.IntN(2) == 0 {
+				args = append(args, "WITHSCORES")
 			}
 			return args
 		case 25:
 			return []string{"OBJECT", "ENCODING", "u"}
+		case 26:
+			return []string{"ZINTERCARD", "2", "z", g.pick("d", "u"), "LIMIT", strconv.Itoa(g.r.IntN(4))}
 		}
 	}
 }
@@ -400,8 +409,19 @@ func (m *redisModel) apply(z *ZSet, args []string) any {
 			z.Add(m.lim, []byte(els[i].(string)), s, 0)
 		}
 		return int64(z.Len())
-	case "ZUNIONSTORE", "ZINTERSTORE":
+	case "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZUNION", "ZINTER", "ZDIFF":
 		return m.zunionInter(z, args)
+	case "ZINTERCARD":
+		var in []Input
+		for _, k := range args[2:4] {
+			if z := m.keys[k]; z != nil {
+				in = append(in, z)
+			} else {
+				in = append(in, New())
+			}
+		}
+		limit, _ := strconv.Atoi(args[5])
+		return int64(InterCard(in, limit))
 	case "ZPOPMIN", "ZPOPMAX":
 		count := 1
 		if len(args) > 2 {
@@ -428,16 +448,30 @@ func (m *redisModel) apply(z *ZSet, args []string) any {
 	panic("redisModel: no " + args[0])
 }
 
-// zunionInter is ZUNIONSTORE/ZINTERSTORE dst 2 a b [WEIGHTS x y]
-// [AGGREGATE how] into dst, as zunionInterDiffGenericCommand: two inputs,
-// so the order Redis sorts them in does not change any sum.
+// zunionInter is ZUNION/ZINTER/ZDIFF[STORE] [dst] 2 a b [WEIGHTS x y]
+// [AGGREGATE how] [WITHSCORES] through Union, Inter and Diff.
 func (m *redisModel) zunionInter(dst *ZSet, args []string) any {
-	srcs := []*ZSet{m.keys[args[3]], m.keys[args[4]]}
-	weights := []float64{1, 1}
+	store := strings.HasSuffix(args[0], "STORE")
+	i := 1
+	if store {
+		i = 2
+	}
+	i++ // numkeys: always 2 here
+	var in []Input
+	for _, k := range args[i : i+2] {
+		if z := m.keys[k]; z != nil {
+			in = append(in, z)
+		} else {
+			in = append(in, New())
+		}
+	}
+	var weights []float64
 	agg := Sum
-	for i := 5; i < len(args); i++ {
+	withScores := false
+	for i += 2; i < len(args); i++ {
 		switch args[i] {
 		case "WEIGHTS":
+			weights = make([]float64, 2)
 			for j := range weights {
 				w, err := ParseScore([]byte(args[i+1+j]))
 				if err != nil {
@@ -449,59 +483,36 @@ func (m *redisModel) zunionInter(dst *ZSet, args []string) any {
 		case "AGGREGATE":
 			agg = map[string]Aggregate{"SUM": Sum, "MIN": Min, "MAX": Max}[args[i+1]]
 			i++
+		case "WITHSCORES":
+			withScores = true
 		}
 	}
-	// The accumulator is a map, as Redis's dict: the scores are set, not
-	// Added (Add would keep a -0 that a later 0 equals). The result does
-	// not depend on the map's order.
-	// Redis visits the inputs from the smallest (a stable sort: glibc's
-	// qsort is a merge sort), which decides MIN(-0, 0) and sums' rounding.
-	idx := []int{0, 1}
-	card := func(z *ZSet) int {
-		if z == nil {
-			return 0
+	lim := Limits{} // a reply: Redis keeps its skiplist-built result
+	if store {
+		lim = m.lim
+	}
+	var res *ZSet
+	switch strings.TrimSuffix(args[0], "STORE") {
+	case "ZUNION":
+		res = Union(lim, in, weights, agg)
+	case "ZINTER":
+		res = Inter(lim, in, weights, agg)
+	default:
+		res = Diff(lim, in)
+	}
+	if store {
+		*dst = *res
+		return int64(dst.Len())
+	}
+	out := []any{}
+	res.Range(func(mb []byte, s float64) bool {
+		out = append(out, bulk(mb))
+		if withScores {
+			out = append(out, score(s))
 		}
-		return z.Len()
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return card(srcs[a]) - card(srcs[b]) })
-	acc := map[string]float64{}
-	var order [][]byte
-	for pos, k := range idx {
-		src := srcs[k]
-		if src == nil {
-			continue
-		}
-		src.Range(func(mb []byte, s float64) bool {
-			v := s * weights[k]
-			if pos == 0 || args[0] == "ZUNIONSTORE" {
-				v = Weigh(s, weights[k])
-			}
-			if cur, ok := acc[string(mb)]; ok {
-				acc[string(mb)] = Combine(agg, cur, v)
-				if args[0] == "ZINTERSTORE" {
-					order = append(order, mb)
-				}
-			} else if pos == 0 || args[0] == "ZUNIONSTORE" {
-				acc[string(mb)] = v
-				if args[0] == "ZUNIONSTORE" {
-					order = append(order, mb)
-				}
-			}
-			return true
-		})
-	}
-	if args[0] == "ZINTERSTORE" && (srcs[0] == nil || srcs[1] == nil) {
-		order = nil
-	}
-	maxLen := 0
-	for _, mb := range order {
-		maxLen = max(maxLen, len(mb))
-	}
-	*dst = *NewSized(m.lim, len(order), maxLen)
-	for _, mb := range order {
-		dst.Add(m.lim, mb, acc[string(mb)], 0)
-	}
-	return int64(dst.Len())
+		return true
+	})
+	return out
 }
 
 // zrange is ZRANGE key's arguments after the key.
