@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/tidwall/redcon"
 )
@@ -42,6 +43,9 @@ func (s *Server) serveConn(nc net.Conn, id int64) {
 			// Every request before the error has been answered.
 			msg := "-ERR Protocol error: " + rd.perr + "\r\n"
 			c.out.add(func(b []byte) []byte { return append(b, msg...) })
+			// A client sending garbage may not read either: bound the
+			// last writes, so that it cannot pin the connection.
+			_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 			c.endErr = errProtocol
 			return
 		case rd.err != nil:
