@@ -204,10 +204,22 @@ func (z *ZSet) update(member []byte, cur, score float64) {
 		z.t.update(n, score)
 		return
 	}
+	// One new listpack: the entry moves to where the new score puts it,
+	// which is before its old place or after it, never inside it.
 	off, next, _, _, _ := lpFind(z.lp, member)
-	rest := lpSplice(z.lp, off, next, nil, 0)
-	at, _ := lpInsertPos(rest, member, score)
-	z.lp = lpSplice(rest, at, at, member, lpScore(score))
+	at, _ := lpInsertPos(z.lp, member, score)
+	b := make([]byte, 0, len(z.lp)-(next-off)+lpEntryLen(member))
+	if at <= off {
+		b = append(b, z.lp[:at]...)
+		b = lpAppendEntry(b, member, lpScore(score))
+		b = append(b, z.lp[at:off]...)
+		z.lp = append(b, z.lp[next:]...)
+		return
+	}
+	b = append(b, z.lp[:off]...)
+	b = append(b, z.lp[next:at]...)
+	b = lpAppendEntry(b, member, lpScore(score))
+	z.lp = append(b, z.lp[at:]...)
 }
 
 // Score returns member's score.
