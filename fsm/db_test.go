@@ -96,6 +96,9 @@ func TestDatabasesSnapshotRoundTrip(t *testing.T) {
 		n.db = db
 		n.do(t, scriptTime, cmd)
 	}
+	n.db = 2
+	n.do(t, scriptTime, "set app 1")
+	n.do(t, scriptTime, "append app 2") // "raw" from now on
 	n.db = 7
 	n.do(t, scriptTime, "set gone x")
 	n.do(t, scriptTime, "del gone") // history only: created buckets
@@ -121,6 +124,10 @@ func TestDatabasesSnapshotRoundTrip(t *testing.T) {
 	}
 	if got, want := restored.Stats().DBs, n.store.Stats().DBs; got != want {
 		t.Errorf("restored databases %v, want %v", got, want)
+	}
+	enc := Command{op: opObject, ints: [4]int64{objectEncoding}, args: [][]byte{[]byte("app")}}.InDB(2)
+	if got := restored.Read(enc, scriptTime).String(); got != `"raw"` {
+		t.Errorf("OBJECT ENCODING of an appended string after restore = %s, want \"raw\"", got)
 	}
 	// A restored store writes the same snapshot.
 	snap2, _ := restored.Snapshot()

@@ -69,6 +69,7 @@ const (
 	recTypeMask = 0x07
 	recExpire   = 0x08
 	recObject   = 0x10
+	recRaw      = 0x20 // a string Redis would encode "raw" (see entry.raw)
 
 	// inlineMax is the longest string value kept in the arena.
 	inlineMax = 256
@@ -97,6 +98,7 @@ func (sh *shard) decode(off int) record {
 	p := off + 1
 	r := record{obj: -1}
 	r.typ = valueType(hdr & recTypeMask)
+	r.raw = hdr&recRaw != 0
 	r.modIndex = binary.LittleEndian.Uint64(a[p:])
 	p += 8
 	if hdr&recExpire != 0 {
@@ -194,6 +196,9 @@ func (sh *shard) appendHead(key []byte, e *entry, obj, vlen int) int {
 	}
 	if obj >= 0 {
 		hdr |= recObject
+	}
+	if e.raw {
+		hdr |= recRaw
 	}
 	a := append(sh.arena, hdr)
 	a = binary.LittleEndian.AppendUint64(a, e.modIndex)

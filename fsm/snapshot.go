@@ -33,7 +33,7 @@ import (
 //	               n         uvarint: its entries (at least 1)
 //	               size      uvarint: bytes of its entries, below
 //	               entries   n times, in ascending key order:
-//	                 type      1 byte (valueType)
+//	                 type      1 byte (valueType; 0x80 set for a "raw" string)
 //	                 key       uvarint length, bytes
 //	                 expireAt  varint (ms; 0: none)
 //	                 modIndex  uvarint
@@ -73,6 +73,9 @@ import (
 const (
 	snapshotMagic   = "RCSN"
 	snapshotVersion = 5
+	// snapshotRaw, in an entry's type byte, marks a string encoded "raw"
+	// (see entry.raw); version 5.
+	snapshotRaw = 0x80
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -282,7 +285,11 @@ func varintLen(x int64) int {
 
 // writeEntry writes r; enc is its collection's encoding.
 func writeEntry(bw *bufio.Writer, scratch *[]byte, r record, enc []byte) error {
-	b := append((*scratch)[:0], byte(r.typ))
+	t := byte(r.typ)
+	if r.raw {
+		t |= snapshotRaw
+	}
+	b := append((*scratch)[:0], t)
 	b = binary.AppendUvarint(b, uint64(len(r.key)))
 	b = append(b, r.key...)
 	b = binary.AppendVarint(b, r.expireAt)
@@ -725,6 +732,10 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if err != nil {
 		return fmt.Errorf("read type: %w", err)
 	}
+	raw := t&snapshotRaw != 0 && valueType(t&^snapshotRaw) == typeString && sr.version >= 5
+	if raw {
+		t &^= snapshotRaw
+	}
 	typ := valueType(t)
 	if (typ != typeString && (typ != typeHash || sr.version < 2)) && (typ >= typeEnd || collectionCodecs[typ] == nil || sr.version < 5) {
 		return fmt.Errorf("unknown value type %d", t)
@@ -754,7 +765,7 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if err := rs.checkOrder(i, key); err != nil {
 		return err
 	}
-	e := entry{typ: typ}
+	e := entry{typ: typ, raw: raw}
 	if e.expireAt, err = sr.varint(); err != nil {
 		return fmt.Errorf("read deadline: %w", err)
 	}

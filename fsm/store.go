@@ -71,6 +71,10 @@ type entry struct {
 	coll     collection
 	collGen  uint64 // Store.gen when coll was made or cloned
 	expireAt int64  // absolute deadline in ms; 0: none
+	// raw marks a string that APPEND or SETRANGE changed in place in
+	// Redis, which encodes it "raw" from then on whatever it holds, until
+	// a command sets it anew (OBJECT ENCODING).
+	raw      bool
 	modIndex uint64 // log index of the last write to this key, for WATCH
 	typ      valueType
 }

@@ -17,6 +17,9 @@ type table struct {
 	// codecs decode the snapshot form of the collection types the
 	// table's commands make.
 	codecs map[valueType]collectionCodec
+	// subcommands lists the subcommands a container command serves
+	// (OBJECT ENCODING...), so that COMMAND lists only those.
+	subcommands map[string][]string
 }
 
 // opDef defines one operation: its shape, which Decode checks, and what
@@ -53,6 +56,7 @@ var tables = []func() table{
 	legacyTable,
 	dbTable,
 	blockingTable,
+	objectTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from
@@ -61,6 +65,7 @@ var (
 	opTable      [opMax]*opDef
 	commandIndex map[string]*parser
 	commandOrder []string
+	subcommands  = map[string][]string{}
 )
 
 func init() {
@@ -92,6 +97,9 @@ func init() {
 			}
 			collectionCodecs[typ] = codec
 		}
+		for name, subs := range t.subcommands {
+			subcommands[name] = subs
+		}
 		for i := range t.commands {
 			p := &t.commands[i]
 			if _, dup := commandIndex[p.name]; dup || len(p.name) > maxCommandNameLen {
@@ -115,6 +123,10 @@ func legacyTable() table {
 // Commands returns the names of the data commands Parse knows, lower-case,
 // in table order.
 func Commands() []string { return append([]string(nil), commandOrder...) }
+
+// Subcommands returns the subcommands fsm serves of the container command
+// name (lower-case), nil for a command that has none.
+func Subcommands(name string) []string { return append([]string(nil), subcommands[name]...) }
 
 // Arity returns Redis's arity of the data command name (lower-case): the
 // exact argc including the name, or -n for at least n. ok is false for a

@@ -116,7 +116,7 @@ func (w *writer) put(key []byte, e entry) {
 	// A record past frozen that keeps its shape and its value bytes (a
 	// new deadline, a hash or long string changed in place, WATCH's
 	// index) is rewritten in place rather than appended.
-	if found && off >= sh.frozen && old.typ == e.typ && (old.expireAt != 0) == (e.expireAt != 0) &&
+	if found && off >= sh.frozen && old.typ == e.typ && old.raw == e.raw && (old.expireAt != 0) == (e.expireAt != 0) &&
 		((obj >= 0 && obj == old.obj) || (obj < 0 && old.obj < 0 && sameBytes(old.str, e.str))) {
 		sh.patch(off, e.modIndex, e.expireAt)
 		return
@@ -431,6 +431,7 @@ func (w *writer) append(key, suffix []byte) Reply {
 	// Appending in place into spare capacity is safe (see entry) and
 	// makes repeated APPENDs amortised O(1) instead of a full copy each.
 	e.str = append(e.str, suffix...)
+	e.raw = true
 	w.put(key, e)
 	return Int(int64(len(e.str)))
 }
@@ -454,7 +455,9 @@ func (w *writer) setRange(key []byte, offset int64, value []byte) Reply {
 	out := make([]byte, size)
 	copy(out, e.str)
 	copy(out[offset:], value)
-	w.put(key, stringEntry(out, e.expireAt))
+	ne := stringEntry(out, e.expireAt)
+	ne.raw = true
+	w.put(key, ne)
 	return Int(size)
 }
 

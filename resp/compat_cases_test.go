@@ -490,7 +490,7 @@ func TestCompat(t *testing.T) {
 	targets, f := compatTargets(t)
 	start := time.Now()
 	steps := 0
-	cases := append(compatCases, arityCases(), commandInfoCases())
+	cases := append(append(compatCases, objectCases...), arityCases(), commandInfoCases())
 	for _, proto := range []int{2, 3} {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
@@ -569,4 +569,27 @@ func targetAddrs(targets []compatTarget) []string {
 		out = append(out, tg.addr)
 	}
 	return out
+}
+
+// objectCases check OBJECT ENCODING and REFCOUNT for each way Redis 7.0
+// arrives at an encoding.
+var objectCases = []compatCase{
+	{name: "object", lines: []string{
+		"SET i 123", "OBJECT ENCODING i", "OBJECT REFCOUNT i", "SET big 12345", "OBJECT REFCOUNT big",
+		"OBJECT ENCODING big", "SET neg -5", "OBJECT REFCOUNT neg", "SET e hello", "OBJECT ENCODING e",
+		"SET r " + strings.Repeat("x", 45), "OBJECT ENCODING r", "SET r44 " + strings.Repeat("x", 44), "OBJECT ENCODING r44",
+		"APPEND e !", "OBJECT ENCODING e", "OBJECT REFCOUNT e", "APPEND new 12", "OBJECT ENCODING new",
+		"APPEND new 3", "OBJECT ENCODING new", "OBJECT REFCOUNT new", "SETRANGE sr 0 ab", "OBJECT ENCODING sr",
+		"SET sr2 5", "SETRANGE sr2 0 6", "OBJECT ENCODING sr2", "INCR sr2", "OBJECT ENCODING sr2",
+		"SET f 1.5", "INCRBYFLOAT f 1", "OBJECT ENCODING f", "INCR c", "OBJECT ENCODING c", "OBJECT REFCOUNT c",
+		"SET long 12345678901234567890", "OBJECT ENCODING long", "SET max 9223372036854775807",
+		"OBJECT ENCODING max", "SET lead 01", "OBJECT ENCODING lead", "COPY e ecopy", "OBJECT ENCODING ecopy",
+		"RENAME e e2", "OBJECT ENCODING e2", "EXPIRE e2 100", "OBJECT ENCODING e2", "GETEX e2 PERSIST",
+		"OBJECT ENCODING e2", "SET e2 again", "OBJECT ENCODING e2", "MSET m1 1 m2 two", "OBJECT ENCODING m1",
+		"OBJECT ENCODING m2", "SETNX n 7", "OBJECT ENCODING n", "HSET h f v", "OBJECT ENCODING h",
+		"HSET h long " + strings.Repeat("v", 65), "OBJECT ENCODING h", "OBJECT REFCOUNT h",
+		"OBJECT ENCODING nokey", "OBJECT REFCOUNT nokey", "OBJECT FREQ nokey", "OBJECT FREQ i",
+		"OBJECT HELP x", "OBJECT", "OBJECT ENCODING", "OBJECT ENCODING a b", "OBJECT nosuch k",
+		"object encoding i", "MULTI", "OBJECT ENCODING i", "EXEC",
+	}},
 }

@@ -57,7 +57,7 @@ var own = []command{
 func servedCommands() []command {
 	var cmds []command
 	for _, name := range fsm.Commands() {
-		cmds = append(cmds, command{name: name})
+		cmds = append(cmds, command{name: name, subs: fsm.Subcommands(name)})
 	}
 	return append(cmds, own...)
 }
