@@ -191,20 +191,17 @@ func capture(c *client) (info, docs value, err error) {
 }
 
 // keepSubcommands filters a container's subcommand entries down to subs,
-// in Redis's order, adding hand-made entries for those Redis lacks.
+// in the order of subs (Redis's own order is its dictionary's, which
+// changes from one redis-server process to the next, and would make every
+// regeneration rewrite the files), adding hand-made entries for those
+// Redis lacks.
 func keepSubcommands(c *client, list value, name string, subs []string, resp3 bool) (value, error) {
 	out := value{kind: list.kind}
-	have := map[string]bool{}
-	for _, e := range list.elems {
-		full := e.elems[0].text
-		if slices.Contains(subs, strings.TrimPrefix(full, name+"|")) {
-			out.elems = append(out.elems, e)
-			have[full] = true
-		}
-	}
 	for _, sub := range subs {
 		full := name + "|" + sub
-		if have[full] {
+		i := slices.IndexFunc(list.elems, func(e value) bool { return e.elems[0].text == full })
+		if i >= 0 {
+			out.elems = append(out.elems, list.elems[i])
 			continue
 		}
 		h, ok := handMade[full]
@@ -224,17 +221,16 @@ func keepSubcommandDocs(doc value, name string, subs []string, resp3 bool) (valu
 		}
 		all := doc.elems[i+1]
 		out := value{kind: all.kind}
-		have := map[string]bool{}
-		for j := 0; j+1 < len(all.elems); j += 2 {
-			full := all.elems[j].text
-			if slices.Contains(subs, strings.TrimPrefix(full, name+"|")) {
-				out.elems = append(out.elems, all.elems[j], all.elems[j+1])
-				have[full] = true
-			}
-		}
 		for _, sub := range subs {
 			full := name + "|" + sub
-			if !have[full] {
+			found := false
+			for j := 0; j+1 < len(all.elems); j += 2 {
+				if all.elems[j].text == full {
+					out.elems = append(out.elems, all.elems[j], all.elems[j+1])
+					found = true
+				}
+			}
+			if !found {
 				h, ok := handMade[full]
 				if !ok {
 					return value{}, fmt.Errorf("no docs for %q", full)
