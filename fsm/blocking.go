@@ -23,6 +23,16 @@ import (
 // is served; its client's node proposes NewUnblock (timeout, disconnect);
 // or NewDropWaiters removes every waiter of a node's earlier session (the
 // node restarted) or of a node that left the cluster.
+//
+// A served waiter's delivery stays in flight until its node acknowledges
+// that the reply went to the connection (NewAck). If the client has gone by
+// then (NewReturn), or its node's session ends before acknowledging (the
+// node restarted or left: NewDropWaiters), the popped elements are put back
+// where they came from (opDef.unserve), so that an element is never lost to
+// a client that no longer exists: the node crashed before its client could
+// see the reply, or the client left. (If the node crashes after writing the
+// reply and before its acknowledgement commits, the element is put back and
+// may be delivered again: the one window that is at-least-once.)
 
 // WaiterID names one blocked client cluster-wide: the node it is connected
 // to, that node process's session (a restarted node drops its previous
@@ -39,6 +49,8 @@ type Event struct {
 	Waiter  WaiterID
 	Reply   Reply
 	Dropped bool
+	// InFlight marks a delivery kept until NewAck or NewReturn.
+	InFlight bool
 }
 
 const (
@@ -46,8 +58,14 @@ const (
 	// uvarints, then a blocking command.
 	opBlock       opcode = 704
 	opUnblock     opcode = 705 // ints: the WaiterID
-	opDropWaiters opcode = 706 // ints[0]: node; ints[1]: the session to keep (0: none)
+	opDropWaiters opcode = 706 // ints[0]: node; ints[1]: the session to keep (0: none); ints[2]: flagWaitersOnly
+	opAck         opcode = 707 // ints: the WaiterID of a delivery in flight
+	opReturn      opcode = 708 // ints: the WaiterID of a delivery in flight
 )
+
+// dropWaitersOnly, in NewDropWaiters' ints[2], keeps the node's deliveries
+// in flight: its session may be alive behind a partition.
+const dropWaitersOnly = 1
 
 // waiter is one registered blocked client.
 type waiter struct {
@@ -56,6 +74,8 @@ type waiter struct {
 	cmd  Command // as decoded from raw, with its database and waiter
 	keys [][]byte
 	seq  uint64 // registration order, for snapshots
+	// served is the reply of a delivery in flight (see opAck), owned.
+	served Reply
 }
 
 // readyKey is a key with waiters that a write touched.
@@ -68,8 +88,12 @@ func blockingTable() table {
 	return table{ops: []opDef{
 		{op: opUnblock, opShape: opShape{name: "unblock", write: true, ints: 3},
 			apply: (*writer).unblock, keys: noKeys},
-		{op: opDropWaiters, opShape: opShape{name: "dropwaiters", write: true, ints: 2},
+		{op: opDropWaiters, opShape: opShape{name: "dropwaiters", write: true, ints: 3},
 			apply: (*writer).dropWaiters, keys: noKeys},
+		{op: opAck, opShape: opShape{name: "ack", write: true, ints: 3},
+			apply: (*writer).ack, keys: noKeys},
+		{op: opReturn, opShape: opShape{name: "return", write: true, ints: 3},
+			apply: (*writer).giveBack, keys: noKeys},
 	}}
 }
 
@@ -110,11 +134,29 @@ func NewUnblock(id WaiterID, now int64) Command {
 }
 
 // NewDropWaiters builds the write that removes every waiter of node except
-// those of session keep (0: all of them): a node proposes it when it starts,
-// for the waiters of its earlier lives, and the leader for a node that left.
-// Its reply is the number removed.
-func NewDropWaiters(node, keep uint64, now int64) Command {
-	return Command{op: opDropWaiters, time: now, ints: [4]int64{int64(node), int64(keep)}}
+// those of session keep (0: all of them), and puts back what their
+// deliveries in flight took: a node proposes it when it starts, for its
+// earlier lives, and the leader for a node that left. With waitersOnly the
+// deliveries stay (for a node that is unreachable, whose clients may still
+// be there). Its reply is the number of waiters removed.
+func NewDropWaiters(node, keep uint64, waitersOnly bool, now int64) Command {
+	c := Command{op: opDropWaiters, time: now, ints: [4]int64{int64(node), int64(keep)}}
+	if waitersOnly {
+		c.ints[2] = dropWaitersOnly
+	}
+	return c
+}
+
+// NewAck builds the write that ends a delivery in flight: id's reply was
+// handed to its connection.
+func NewAck(id WaiterID, now int64) Command {
+	return Command{op: opAck, time: now, ints: [4]int64{int64(id.Node), int64(id.Session), int64(id.Seq)}}
+}
+
+// NewReturn builds the write that puts back what id's delivery in flight
+// took: its client went away before the reply could be written.
+func NewReturn(id WaiterID, now int64) Command {
+	return Command{op: opReturn, time: now, ints: [4]int64{int64(id.Node), int64(id.Session), int64(id.Seq)}}
 }
 
 // SetEventSink sets the function that receives every served waiter's Event.
@@ -259,8 +301,17 @@ func (w *writer) serveReady() {
 				continue
 			}
 			s.removeWaiter(wt)
+			inFlight := wt.cmd.def().unserve != nil && !r.IsError()
+			if inFlight {
+				wt.served = ownedReply(r)
+				if s.inflight == nil {
+					s.inflight = map[WaiterID]*waiter{}
+				}
+				s.inflight[wt.id] = wt
+				r = wt.served
+			}
 			if s.sink != nil {
-				s.sink(Event{Waiter: wt.id, Reply: r})
+				s.sink(Event{Waiter: wt.id, Reply: r, InFlight: inFlight})
 			}
 		}
 	}
@@ -282,9 +333,22 @@ func (w *writer) unblock(c Command) Reply {
 
 func (w *writer) dropWaiters(c Command) Reply {
 	node, keep := uint64(c.ints[0]), uint64(c.ints[1])
+	ended := func(id WaiterID) bool { return id.Node == node && (keep == 0 || id.Session != keep) }
+	if c.ints[2] != dropWaitersOnly {
+		var back []*waiter
+		for id, wt := range w.s.inflight {
+			if ended(id) {
+				back = append(back, wt)
+			}
+		}
+		slices.SortFunc(back, func(a, b *waiter) int { return cmp.Compare(a.seq, b.seq) })
+		for _, wt := range back {
+			w.putBack(wt)
+		}
+	}
 	var gone []*waiter
 	for id, wt := range w.s.waiters {
-		if id.Node == node && (keep == 0 || id.Session != keep) {
+		if ended(id) {
 			gone = append(gone, wt)
 		}
 	}
@@ -297,6 +361,92 @@ func (w *writer) dropWaiters(c Command) Reply {
 		}
 	}
 	return Int(int64(len(gone)))
+}
+
+func (w *writer) ack(c Command) Reply {
+	if _, ok := w.s.inflight[waiterOf(c)]; !ok {
+		return Zero
+	}
+	delete(w.s.inflight, waiterOf(c))
+	return One
+}
+
+func (w *writer) giveBack(c Command) Reply {
+	wt, ok := w.s.inflight[waiterOf(c)]
+	if !ok {
+		return Zero
+	}
+	w.putBack(wt)
+	return One
+}
+
+// putBack undoes a delivery in flight, in its waiter's database.
+func (w *writer) putBack(wt *waiter) {
+	delete(w.s.inflight, wt.id)
+	sw := writer{s: w.s, ks: w.s.dbs[wt.cmd.db], db: int(wt.cmd.db), index: w.index, now: w.now}
+	wt.cmd.def().unserve(&sw, wt.cmd, wt.served)
+}
+
+// ownedReply deep-copies r, so that it may be kept in the state (and its
+// snapshots) after the Apply that built it.
+func ownedReply(r Reply) Reply {
+	r.Bytes = ownedCopy(r.Bytes)
+	if r.Elems != nil {
+		elems := make([]Reply, len(r.Elems))
+		for i, e := range r.Elems {
+			elems[i] = ownedReply(e)
+		}
+		r.Elems = elems
+	}
+	return r
+}
+
+// appendReplyBinary encodes r for snapshots; decodeReplyBinary reads it.
+func appendReplyBinary(b []byte, r Reply) []byte {
+	b = append(b, byte(r.Kind))
+	b = binary.AppendVarint(b, r.Int)
+	b = binary.AppendUvarint(b, uint64(len(r.Bytes)))
+	b = append(b, r.Bytes...)
+	b = binary.AppendUvarint(b, uint64(len(r.Elems)))
+	for _, e := range r.Elems {
+		b = appendReplyBinary(b, e)
+	}
+	return b
+}
+
+var errBadReply = errors.New("bad reply encoding")
+
+func decodeReplyBinary(b []byte, depth int) (Reply, []byte, error) {
+	if len(b) == 0 || depth > 8 {
+		return Reply{}, nil, errBadReply
+	}
+	r := Reply{Kind: Kind(b[0])}
+	b = b[1:]
+	var n int
+	if r.Int, n = binary.Varint(b); n <= 0 {
+		return Reply{}, nil, errBadReply
+	}
+	b = b[n:]
+	size, n := binary.Uvarint(b)
+	if n <= 0 || size > uint64(len(b)-n) {
+		return Reply{}, nil, errBadReply
+	}
+	r.Bytes, b = ownedCopy(b[n:n+int(size)]), b[n+int(size):]
+	count, n := binary.Uvarint(b)
+	if n <= 0 || count > uint64(len(b)-n) {
+		return Reply{}, nil, errBadReply
+	}
+	b = b[n:]
+	if count > 0 {
+		r.Elems = make([]Reply, count)
+		for i := range r.Elems {
+			var err error
+			if r.Elems[i], b, err = decodeReplyBinary(b, depth+1); err != nil {
+				return Reply{}, nil, err
+			}
+		}
+	}
+	return r, b, nil
 }
 
 // appendWaiter writes c's waiter prefix.
@@ -326,10 +476,15 @@ func decodeWaiter(b []byte) (WaiterID, int, error) {
 	return id, p, nil
 }
 
-// waitersInOrder returns the registered waiters in registration order.
-func (s *Store) waitersInOrder() []*waiter {
-	all := make([]*waiter, 0, len(s.waiters))
-	for _, wt := range s.waiters {
+// waitersInOrder returns the registered waiters (or, with inflight, the
+// deliveries in flight) in registration order.
+func (s *Store) waitersInOrder(inflight bool) []*waiter {
+	m := s.waiters
+	if inflight {
+		m = s.inflight
+	}
+	all := make([]*waiter, 0, len(m))
+	for _, wt := range m {
 		all = append(all, wt)
 	}
 	slices.SortFunc(all, func(a, b *waiter) int { return cmp.Compare(a.seq, b.seq) })

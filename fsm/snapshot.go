@@ -48,7 +48,9 @@ import (
 //	waiters      version 5: uvarint registrations so far; uvarint n; then n
 //	             times, in registration order, a blocked client's command
 //	             in its binary form (with its database and WaiterID) as
-//	             uvarint length, bytes (see blocking.go)
+//	             uvarint length, bytes (see blocking.go); then uvarint n
+//	             and n deliveries in flight, each as uvarint length and:
+//	             uvarint registration, uvarint length and command, reply
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
 // Version 5 adds the collection types; version 4 is version 5 with
@@ -89,6 +91,9 @@ type snapshot struct {
 	// binary forms, immutable, and the registration count.
 	waiters   [][]byte
 	waiterSeq uint64
+	// The deliveries in flight: waiter command and reply, in
+	// registration order.
+	inflight [][]byte
 }
 
 // dbSnapshot is one database's captured state.
@@ -123,8 +128,14 @@ func (s *Store) Snapshot() (io.WriterTo, error) {
 		sn.dbs = append(sn.dbs, d)
 	}
 	sn.waiterSeq = s.waiterSeq
-	for _, wt := range s.waitersInOrder() {
+	for _, wt := range s.waitersInOrder(false) {
 		sn.waiters = append(sn.waiters, wt.raw)
+	}
+	for _, wt := range s.waitersInOrder(true) {
+		b := binary.AppendUvarint(nil, wt.seq)
+		b = binary.AppendUvarint(b, uint64(len(wt.raw)))
+		b = append(b, wt.raw...)
+		sn.inflight = append(sn.inflight, appendReplyBinary(b, wt.served))
 	}
 	s.gen++
 	return sn, nil
@@ -171,6 +182,15 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	for _, raw := range sn.waiters {
 		if err := writeBytes(bw, &scratch, raw); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write waiters: %w", err)
+		}
+	}
+	scratch = binary.AppendUvarint(scratch[:0], uint64(len(sn.inflight)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write deliveries: %w", err)
+	}
+	for _, b := range sn.inflight {
+		if err := writeBytes(bw, &scratch, b); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write deliveries: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -561,10 +581,13 @@ func (s *Store) Restore(r io.Reader) error {
 			dbs[i] = s.newKeyspace()
 		}
 	}
-	var waiters []*waiter
+	var waiters, inflight []*waiter
 	var waiterSeq uint64
 	if version >= 5 {
 		if waiters, waiterSeq, err = readWaiters(sr); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
+		if inflight, err = readDeliveries(sr); err != nil {
 			return fmt.Errorf("restore: %w", noEOF(err))
 		}
 	}
@@ -582,8 +605,51 @@ func (s *Store) Restore(r io.Reader) error {
 	for _, wt := range waiters {
 		s.addWaiter(wt)
 	}
+	s.inflight = nil
+	for _, wt := range inflight {
+		if s.inflight == nil {
+			s.inflight = map[WaiterID]*waiter{}
+		}
+		s.inflight[wt.id] = wt
+	}
 	s.mu.Unlock()
 	return nil
+}
+
+// readDeliveries reads the deliveries in flight.
+func readDeliveries(sr *snapshotReader) ([]*waiter, error) {
+	n, err := sr.uvarint()
+	if err != nil {
+		return nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	var out []*waiter
+	seen := map[WaiterID]bool{}
+	for i := uint64(0); i < n; i++ {
+		b, err := sr.readBytes()
+		if err != nil {
+			return nil, fmt.Errorf("read delivery %d: %w", i, err)
+		}
+		seq, k := binary.Uvarint(b)
+		if k <= 0 {
+			return nil, fmt.Errorf("delivery %d: bad registration", i)
+		}
+		size, m := binary.Uvarint(b[k:])
+		if m <= 0 || size > uint64(len(b)-k-m) {
+			return nil, fmt.Errorf("delivery %d: bad command length", i)
+		}
+		raw := b[k+m : k+m+int(size)]
+		cmd, err := Decode(raw)
+		if err != nil || cmd.waiter == (WaiterID{}) || seen[cmd.waiter] || cmd.def().unserve == nil {
+			return nil, fmt.Errorf("delivery %d: bad command", i)
+		}
+		seen[cmd.waiter] = true
+		served, rest, err := decodeReplyBinary(b[k+m+int(size):], 0)
+		if err != nil || len(rest) != 0 {
+			return nil, fmt.Errorf("delivery %d: bad reply", i)
+		}
+		out = append(out, &waiter{id: cmd.waiter, raw: raw, cmd: cmd, seq: seq, served: served})
+	}
+	return out, nil
 }
 
 // readWaiters reads the blocked clients' section.

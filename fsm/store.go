@@ -151,6 +151,7 @@ type Store struct {
 	// queues by key, first blocked first. blocked is by database number,
 	// not keyspace: SWAPDB moves data, not clients.
 	waiters   map[WaiterID]*waiter
+	inflight  map[WaiterID]*waiter // served, not yet acknowledged
 	blocked   [NumDBs]map[string][]*waiter
 	waiterSeq uint64     // registrations so far
 	ready     []readyKey // keys with waiters the current Apply touched

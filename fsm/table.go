@@ -48,6 +48,12 @@ type opDef struct {
 	// runs it, before serve: XREAD's "$" becomes the stream's last ID as
 	// of then, so that a waiter served later still reads after it.
 	resolve func(w *writer, c Command) Command
+	// unserve, if set, puts back what serve took for a waiter's reply r
+	// (an element popped by BLPOP goes back to the head of its list),
+	// for a delivery whose client never got it (see blocking.go). A
+	// serve that takes nothing (XREAD, or BLMOVE, whose element stays in
+	// its destination) has none, and its deliveries are not kept.
+	unserve func(w *writer, c Command, r Reply)
 }
 
 // tables lists every data type's table; COMMAND lists their commands in

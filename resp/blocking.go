@@ -122,7 +122,7 @@ func (s *Server) waitBlocked(p *parked, raw []byte, id fsm.WaiterID, events chan
 		case ev := <-events:
 			if !ev.Dropped {
 				s.blocking.forget(id)
-				p.reply(func(w *writer) { w.reply(ev.Reply) })
+				s.deliver(p, ev)
 				return
 			}
 			// The leader dropped this node's waiters while it was cut
@@ -158,7 +158,7 @@ func (s *Server) waitBlocked(p *parked, raw []byte, id fsm.WaiterID, events chan
 				select {
 				case ev := <-events:
 					if !ev.Dropped {
-						p.reply(func(w *writer) { w.reply(ev.Reply) })
+						s.deliver(p, ev)
 						return
 					}
 				default:
@@ -169,10 +169,43 @@ func (s *Server) waitBlocked(p *parked, raw []byte, id fsm.WaiterID, events chan
 		case <-p.Context().Done():
 			// The client went away, or the server is shutting down.
 			s.unblockQuietly(id)
+			select {
+			case ev := <-events:
+				// Served before the unblock: the reply cannot reach the
+				// client any more, so what it took goes back.
+				if !ev.Dropped && ev.InFlight {
+					s.deliver(p, ev)
+					return
+				}
+			default:
+			}
 			p.reply(func(w *writer) { w.err("UNBLOCKED the server is shutting down") })
 			return
 		}
 	}
+}
+
+// deliver writes a served waiter's reply and, for a delivery in flight,
+// tells the log whether it reached the connection: if not, what it took
+// goes back.
+func (s *Server) deliver(p *parked, ev fsm.Event) {
+	written := p.reply(func(w *writer) { w.reply(ev.Reply) })
+	if !ev.InFlight {
+		return
+	}
+	now := time.Now().UnixMilli()
+	cmd := fsm.NewAck(ev.Waiter, now)
+	if !written {
+		cmd = fsm.NewReturn(ev.Waiter, now)
+	}
+	go func() {
+		for try := 0; try < 10 && s.base.Err() == nil; try++ {
+			if s.propose(cmd) == nil {
+				return
+			}
+			time.Sleep(time.Second)
+		}
+	}()
 }
 
 // reblock registers a dropped blocking request again, as a new waiter.
@@ -238,7 +271,7 @@ func (s *Server) runWaiterJanitor() {
 		}
 		st := s.cluster.Status()
 		if !droppedOwn && st.ID != 0 {
-			droppedOwn = s.propose(fsm.NewDropWaiters(st.ID, s.blocking.session, time.Now().UnixMilli())) == nil
+			droppedOwn = s.propose(fsm.NewDropWaiters(st.ID, s.blocking.session, false, time.Now().UnixMilli())) == nil
 		}
 		if st.Role != cluster.RoleLeader {
 			clear(unreachableSince)
@@ -270,8 +303,12 @@ func (s *Server) runWaiterJanitor() {
 					}
 				}
 			}
-			if since, ok := unreachableSince[node]; gone || (ok && now.Sub(since) >= unreachableDrop) {
-				if s.propose(fsm.NewDropWaiters(node, 0, now.UnixMilli())) == nil {
+			// A node that left has no clients: what its deliveries took
+			// goes back. One that is unreachable may still have them, and
+			// may have written their replies: only its waiters go.
+			since, cut := unreachableSince[node]
+			if gone || (cut && now.Sub(since) >= unreachableDrop) {
+				if s.propose(fsm.NewDropWaiters(node, 0, !gone, now.UnixMilli())) == nil {
 					delete(unreachableSince, node)
 				}
 			}
