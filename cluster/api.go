@@ -47,47 +47,114 @@ func (n *Node) ReplicateBatch(ctx context.Context, ws []Write) {
 	}
 	b := n.waiters.get()
 	defer n.waiters.put(b)
-	b.ws, b.epoch = ws, n.leaderEpoch.Load()
+	b.ws, b.epoch, b.byTerm = ws, n.leaderEpoch.Load(), true
 	b.first = n.seq.Add(uint64(len(ws))) - uint64(len(ws)) + 1
-	size := 0
 	for i := range ws {
-		size += entryHeader + len(ws[i].Cmd)
 		ws[i].Val, ws[i].Index, ws[i].Err = nil, 0, nil
+	}
+	n.buildProposal(b, nil)
+	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.propose(ctx, &b.prop) })
+}
+
+// buildProposal makes b's proposal: an entry for each command of b.ws, or
+// for those at positions idx if not nil, under their sequence numbers.
+// The raft loop writes the term in each entry's header when it steps them.
+func (n *Node) buildProposal(b *batch, idx []int) {
+	if idx == nil {
+		idx = make([]int, len(b.ws))
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	size := 0
+	for _, i := range idx {
+		size += entryHeader + len(b.ws[i].Cmd)
 	}
 	// One allocation for all the commands' data, two for the entries and
 	// the pointers to them, whatever the batch's size. Raft copies entries
 	// on append, but a follower forwards the proposal as it is: nothing
-	// here is reused (see waiters.put).
+	// here is reused (see waiters.put), not even for a proposal made again.
 	data := make([]byte, size)
-	ents := make([]raftpb.Entry, len(ws))
-	b.prop.ents = make([]*raftpb.Entry, len(ws))
+	ents := make([]raftpb.Entry, len(idx))
+	b.prop.ents = make([]*raftpb.Entry, len(idx))
 	b.prop.size = size
-	for i := range ws {
-		d := data[: entryHeader+len(ws[i].Cmd) : entryHeader+len(ws[i].Cmd)]
+	b.prop.term.Store(0)
+	for k, i := range idx {
+		cmd := b.ws[i].Cmd
+		d := data[: entryHeader+len(cmd) : entryHeader+len(cmd)]
 		data = data[len(d):]
 		binary.BigEndian.PutUint64(d, n.id)
-		binary.BigEndian.PutUint64(d[8:], b.first+uint64(i))
-		copy(d[entryHeader:], ws[i].Cmd)
-		ents[i].Data = d
-		b.prop.ents[i] = &ents[i]
+		binary.BigEndian.PutUint64(d[8:], (b.first+uint64(i))|stampedHeader)
+		copy(d[entryHeader:], cmd)
+		ents[k].Data = d
+		b.prop.ents[k] = &ents[k]
 	}
-	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.propose(ctx, &b.prop) })
 }
 
 // proposeAndWait registers b's waiters, proposes with step, and waits
 // until every command of b has its outcome.
+//
+// A leader change need not leave normal proposals in doubt. Each was
+// stepped in a known term, and takes effect only as an entry of that term
+// (see entryHeader); once this node has applied an entry of a later term,
+// those of b's commands that were applied have their results, and the
+// others never will. Those are proposed again, in the new term, until the
+// context ends: a leadership transfer, or a failover that leaves this node
+// in touch with the new leader, costs the caller a delay but no error. The
+// outcome stays unknown only when the context ends first, or when no
+// leader is known for two election timeouts (the proposer cut off from the
+// new leader, or no quorum), when a proposal not yet made would fail with
+// ErrNoLeader too.
 func (n *Node) proposeAndWait(ctx context.Context, b *batch, step func(context.Context) error) {
 	n.waiters.register(b)
 	if err := n.propose(ctx, step); err != nil {
 		n.waiters.cancel(b, err)
 		return
 	}
-	select {
-	case <-b.done:
-	case <-ctx.Done():
-		n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err()))
-	case <-n.done:
-		n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped))
+	var noLeader <-chan time.Time
+	for {
+		termc, leadLost := n.appliedTermChan()
+		if noLeader == nil && n.lead.Load() == raft.None {
+			t := time.NewTimer(2 * n.cfg.electionTimeout())
+			defer t.Stop()
+			noLeader = t.C
+		}
+		if t := b.prop.term.Load(); b.byTerm && t != 0 && n.appliedTerm.Load() > t {
+			if again := n.waiters.waiting(b); len(again) > 0 {
+				if ctx.Err() != nil {
+					for _, i := range again {
+						b.ws[i].Err = fmt.Errorf("%w: not applied before the deadline: %w", ErrProposalDropped, ctx.Err())
+					}
+					return
+				}
+				n.log.Debug("proposing again after a leader change", "commands", len(again), "term", t)
+				n.buildProposal(b, again)
+				n.waiters.registerSome(b, again)
+				if err := n.propose(ctx, step); err != nil {
+					n.waiters.cancel(b, err)
+					return
+				}
+				continue
+			}
+		}
+		select {
+		case <-b.done:
+			return
+		case <-termc:
+		case <-leadLost:
+		case <-noLeader:
+			if n.lead.Load() == raft.None {
+				n.waiters.cancel(b, fmt.Errorf("%w: no leader known for %v", ErrOutcomeUnknown, 2*n.cfg.electionTimeout()))
+				return
+			}
+			noLeader = nil // a leader is back: wait for it
+		case <-ctx.Done():
+			n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err()))
+			return
+		case <-n.done:
+			n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped))
+			return
+		}
 	}
 }
 
@@ -538,7 +605,7 @@ func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, 
 	b := n.waiters.get()
 	defer n.waiters.put(b)
 	ws := []Write{{}}
-	b.ws, b.epoch, b.first = ws, n.leaderEpoch.Load(), n.seq.Add(1)
+	b.ws, b.epoch, b.byTerm, b.first = ws, n.leaderEpoch.Load(), false, n.seq.Add(1)
 	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, b.first, meta)}
 	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) })
 	if err, ok := ws[0].Val.(error); ok && ws[0].Err == nil {

@@ -50,7 +50,14 @@
 // a caller can propose writes while it runs.
 //
 // CheckQuorum and PreVote are on. A proposal raft drops (no leader yet) is
-// retried for up to two election timeouts and then fails with ErrNoLeader;
-// a proposal in flight when the leader changes fails with ErrOutcomeUnknown
-// once everything committed before the change has been applied.
+// retried for up to two election timeouts and then fails with ErrNoLeader.
+// A write in flight when the leader changes is decided rather than failed:
+// each entry carries the term its proposer stepped it in and takes effect
+// only as an entry of that term, so once the proposer has applied an entry
+// of a later term, the write either was applied or never will be, and is
+// proposed again (see proposeAndWait). It fails with ErrOutcomeUnknown only
+// when that cannot be decided before its deadline, or no leader is known
+// for two election timeouts. A membership change in flight at a leader
+// change still fails with ErrOutcomeUnknown. A leader serves no read
+// barrier until it has applied an entry of its own term.
 package cluster

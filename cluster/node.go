@@ -139,6 +139,8 @@ type Node struct {
 
 	appliedMu sync.Mutex
 	appliedCh chan struct{} // closed and replaced whenever applied advances
+	termCh    chan struct{} // closed and replaced whenever appliedTerm grows; under appliedMu
+	leadLost  chan struct{} // closed and replaced whenever the leader becomes unknown; under appliedMu
 
 	// Linearizable reads share one ReadIndex round per batch of callers.
 	readwaitc  chan struct{}
@@ -225,6 +227,8 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		snapReqc:   make(chan chan snapCapture),
 		snapDonec:  make(chan struct{}, 1),
 		appliedCh:  make(chan struct{}),
+		termCh:     make(chan struct{}),
+		leadLost:   make(chan struct{}),
 		readwaitc:  make(chan struct{}, 1),
 		readStatec: make(chan raft.ReadState, 64),
 		readNext:   newReadRound(),
@@ -595,6 +599,12 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	if rd.SoftState != nil {
 		if old := n.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && old != raft.None {
 			failBefore = n.leaderEpoch.Add(1)
+			if rd.SoftState.Lead == raft.None {
+				n.appliedMu.Lock()
+				close(n.leadLost)
+				n.leadLost = make(chan struct{})
+				n.appliedMu.Unlock()
+			}
 		}
 		n.state.Store(uint32(rd.SoftState.RaftState))
 	}
@@ -702,6 +712,13 @@ func (n *Node) applyBatch(b *applyBatch) error {
 	}
 	if b.snap != nil {
 		md := b.snap.GetMetadata()
+		// The snapshot may hold entries of this node's proposals that it
+		// never applied, and so never saw: those can no longer be told
+		// from ones that will never apply. Before the applied term moves
+		// (on which proposers decide, see proposeAndWait), every proposal
+		// stepped in a term the snapshot covers learns its outcome is
+		// unknown.
+		n.waiters.failStampedUpTo(md.GetTerm(), fmt.Errorf("%w: a snapshot from the leader replaced the log the proposal was in", ErrOutcomeUnknown))
 		if err := n.restoreSnapshot(md.GetTerm(), md.GetIndex()); err != nil {
 			return err
 		}
@@ -724,7 +741,7 @@ func (n *Node) applyBatch(b *applyBatch) error {
 				return err
 			}
 		}
-		n.appliedTerm.Store(e.GetTerm())
+		n.setAppliedTerm(e.GetTerm())
 		n.applied.Store(idx)
 		if removed {
 			n.notifyApplied()
@@ -732,7 +749,9 @@ func (n *Node) applyBatch(b *applyBatch) error {
 		}
 	}
 	if b.failBefore != 0 {
-		n.waiters.failBefore(b.failBefore, fmt.Errorf("%w: the leader changed while the proposal was in flight", ErrOutcomeUnknown))
+		// Membership changes cannot be told apart that way (raft encodes
+		// them): one in flight at a leader change has an unknown outcome.
+		n.waiters.failBefore(b.failBefore, fmt.Errorf("%w: the leader changed while the membership change was in flight", ErrOutcomeUnknown))
 	}
 	n.notifyApplied()
 	// A snapshot (ours, or one captured for a follower between batches)
@@ -747,21 +766,52 @@ func (n *Node) applyBatch(b *applyBatch) error {
 	return nil
 }
 
-// Normal entries carry the proposer's ID and sequence number ahead of the
-// state machine's command; empty ones are the no-ops new leaders append.
-const entryHeader = 16
+// Normal entries carry the proposer's ID, its sequence number and the raft
+// term the proposer's raft loop stepped it in (see raftNode.stepProposals)
+// ahead of the state machine's command; empty ones are the no-ops new
+// leaders append.
+//
+// An entry whose term in the log is not the one it was stepped in is
+// applied as a no-op, on every node alike: it was forwarded late, by a
+// deposed leader to its successor, say. So a proposal stepped in term T
+// takes effect only as an entry of term T, and once this node has applied
+// an entry of a later term, every entry of term T that will ever commit is
+// applied here already (terms only grow along the log): a proposal of
+// term T still waiting then will never take effect, and its proposer can
+// safely propose it again.
+//
+// Entries written before the term was added have a 16-byte header; the
+// top bit of the sequence number, never set by a sequence that starts at
+// the boot time in nanoseconds, marks the new one.
+const (
+	entryHeader   = 24
+	oldHeader     = 16
+	stampedHeader = uint64(1) << 63
+)
 
 func (n *Node) applyNormal(e *raftpb.Entry) {
 	data := e.GetData()
 	if len(data) == 0 {
 		return
 	}
-	if len(data) < entryHeader {
+	if len(data) < oldHeader {
 		n.log.Error("skipping malformed entry", "index", e.GetIndex(), "len", len(data))
 		return
 	}
 	origin, seq := binary.BigEndian.Uint64(data), binary.BigEndian.Uint64(data[8:])
-	res := n.sm.Apply(e.GetIndex(), data[entryHeader:])
+	cmd := data[oldHeader:]
+	if seq&stampedHeader != 0 {
+		if len(data) < entryHeader {
+			n.log.Error("skipping malformed entry", "index", e.GetIndex(), "len", len(data))
+			return
+		}
+		if binary.BigEndian.Uint64(data[16:]) != e.GetTerm() {
+			return // see entryHeader
+		}
+		seq &^= stampedHeader
+		cmd = data[entryHeader:]
+	}
+	res := n.sm.Apply(e.GetIndex(), cmd)
 	if origin == n.id {
 		n.waiters.trigger(seq, res, e.GetIndex())
 	}
@@ -863,6 +913,27 @@ func (n *Node) notifyApplied() {
 	close(n.appliedCh)
 	n.appliedCh = make(chan struct{})
 	n.appliedMu.Unlock()
+}
+
+// setAppliedTerm records the term of the entry just applied, waking the
+// proposers waiting for it to grow.
+func (n *Node) setAppliedTerm(term uint64) {
+	if term <= n.appliedTerm.Load() {
+		return
+	}
+	n.appliedTerm.Store(term)
+	n.appliedMu.Lock()
+	close(n.termCh)
+	n.termCh = make(chan struct{})
+	n.appliedMu.Unlock()
+}
+
+// appliedTermChan returns a channel closed when appliedTerm next grows,
+// and one closed when the leader next becomes unknown.
+func (n *Node) appliedTermChan() (term, leadLost <-chan struct{}) {
+	n.appliedMu.Lock()
+	defer n.appliedMu.Unlock()
+	return n.termCh, n.leadLost
 }
 
 // appliedChan returns a channel closed when applied next advances.

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 	"sync"
@@ -82,6 +83,9 @@ type proposal struct {
 	size  int        // bytes of entry data
 	taken bool       // under propMu: the loop has it, an answer will come
 	errc  chan error // capacity 1: the loop's answer once it has stepped it
+	// term is the raft term the loop last stepped it in, also written
+	// into each entry (see entryHeader); 0 until then.
+	term atomic.Uint64
 }
 
 // maxPropBytes bounds the entry data of one combined MsgProp. A follower
@@ -177,6 +181,17 @@ func (r *raftNode) stepProposals() {
 			for _, p := range ps[i:j] {
 				ents = append(ents, p.ents...)
 			}
+		}
+		// The term this node is in is the term of the leader the entries
+		// go to (this node, or the one raft forwards them to): if that
+		// leader appends them at all, it is in this term, or they are
+		// no-ops (see entryHeader).
+		term := r.rn.BasicStatus().GetTerm()
+		for _, p := range ps[i:j] {
+			for _, e := range p.ents {
+				binary.BigEndian.PutUint64(e.GetData()[16:], term)
+			}
+			p.term.Store(term)
 		}
 		err := r.rn.Step(&raftpb.Message{Type: raftpb.MsgProp.Enum(), From: &r.id, Entries: ents})
 		for _, p := range ps[i:j] {

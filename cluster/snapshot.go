@@ -37,7 +37,7 @@ func (n *Node) restoreSnapshot(term, index uint64) error {
 		return fmt.Errorf("restore state machine from %s: %w", f.Name(), err)
 	}
 	n.members.restore(h)
-	n.appliedTerm.Store(term)
+	n.appliedTerm.Store(term) // may go down: a restart's state, or a follower's older one replaced
 	n.applied.Store(index)
 	n.snapIndex.Store(index)
 	return nil

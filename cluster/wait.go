@@ -25,7 +25,11 @@ type batch struct {
 	left  int           // results still due; under waiters.mu
 	done  chan struct{} // capacity 1: a value when left reached 0
 	epoch uint64        // the leader epoch (see Node.leaderEpoch) at proposal
-	prop  proposal
+	// byTerm: normal entries, whose fate the proposer decides from the
+	// term they were stepped in (see entryHeader); membership changes
+	// are failed at a leader change instead (see failBefore).
+	byTerm bool
+	prop   proposal
 }
 
 // slot is where the result of one sequence number goes.
@@ -111,24 +115,67 @@ func (b *batch) done1() {
 	}
 }
 
-// failBefore fails every proposal made before leader epoch epoch began.
-// The apply loop calls it once it has applied everything committed before
-// this node saw the leader change: a proposal still waiting then was lost
-// with the old leader, or may yet be committed by the new one. Its outcome
-// is unknown, and the caller hears so now rather than at its deadline.
+// waiting removes the commands of b still waiting from the map and
+// returns their positions in b.ws: the caller decided their fate. It
+// sends nothing on b.done.
+func (w *waiters) waiting(b *batch) []int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []int
+	for i := range b.ws {
+		seq := b.first + uint64(i)
+		if s, ok := w.m[seq]; ok && s.b == b {
+			delete(w.m, seq)
+			out = append(out, i)
+		}
+	}
+	b.left -= len(out)
+	return out
+}
+
+// registerSome registers the commands of b at positions idx again, under
+// their sequence numbers, before they are proposed again.
+func (w *waiters) registerSome(b *batch, idx []int) {
+	w.mu.Lock()
+	b.left = len(idx)
+	for _, i := range idx {
+		w.m[b.first+uint64(i)] = slot{b, i}
+	}
+	w.mu.Unlock()
+}
+
+// failBefore fails every membership change proposed before leader epoch
+// epoch began. The apply loop calls it once it has applied everything
+// committed before this node saw the leader change: a change still waiting
+// then was lost with the old leader, or may yet be committed by the new
+// one. Its outcome is unknown, and the caller hears so now rather than at
+// its deadline.
 func (w *waiters) failBefore(epoch uint64, err error) {
+	w.failIf(func(b *batch) bool { return !b.byTerm && b.epoch < epoch }, err)
+}
+
+// failStampedUpTo fails every normal proposal last stepped in a term up
+// to term (see Node.applyBatch).
+func (w *waiters) failStampedUpTo(term uint64, err error) {
+	w.failIf(func(b *batch) bool {
+		t := b.prop.term.Load()
+		return b.byTerm && t != 0 && t <= term
+	}, err)
+}
+
+// failAll fails every waiting proposal, when the node stops.
+func (w *waiters) failAll(err error) {
+	w.failIf(func(*batch) bool { return true }, err)
+}
+
+func (w *waiters) failIf(match func(*batch) bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for seq, s := range w.m {
-		if s.b.epoch < epoch {
+		if match(s.b) {
 			delete(w.m, seq)
 			s.b.ws[s.i].Err = err
 			s.b.done1()
 		}
 	}
-}
-
-// failAll fails every waiting proposal, when the node stops.
-func (w *waiters) failAll(err error) {
-	w.failBefore(^uint64(0), err)
 }
