@@ -72,6 +72,12 @@ func TestConcurrentRemovalsKeepAVoter(t *testing.T) {
 	}
 	wg.Wait()
 	t.Logf("removals: %v", errs)
+	// A removed member's own call may return (ErrStopped) a moment before
+	// its Done is closed.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(c.running()) > 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	survivors := c.running()
 	if len(survivors) != 1 {
 		t.Fatalf("%d members running, want 1 (removals: %v)", len(survivors), errs)
