@@ -147,6 +147,30 @@ func query(c **respConn, n *node, args []string, timeout time.Duration) (reply, 
 
 // readOnce reads key k on n over *c, dialing when *c is nil and closing
 // it after a transport error.
+// readAfterRestart reads every key in use on n, which was just
+// restarted, recording each answer in the history as client id: a node
+// that serves a read before it has caught up with what it acknowledged
+// before it was killed gives a stale value there, which the check finds.
+// Reads the node refuses are left out, as failed reads are.
+func readAfterRestart(w *workload, h *history, n *node, id int, timeout time.Duration) (reads int) {
+	var c *respConn
+	defer func() {
+		if c != nil {
+			c.close()
+		}
+	}()
+	for _, k := range w.usedKeys() {
+		rec, err := readOnce(w, &c, h, n, k, timeout)
+		if err != nil {
+			continue
+		}
+		rec.client = id
+		h.add(rec)
+		reads++
+	}
+	return reads
+}
+
 func readOnce(w *workload, c **respConn, h *history, n *node, k string, timeout time.Duration) (record, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

@@ -46,6 +46,14 @@
 // zeros; restart). With -overlap N, N faults may be in place at once:
 // node faults on distinct nodes, one partition at a time, membership
 // changes and transfers alone.
+// Each node restarted after a kill is read from, every key in use, before
+// anything else is asked of it; those reads join the history. With
+// -nodes 1 or 2 (kinds that need more members are left out of "all"), the
+// checker meanwhile stops and continues the restarted node every quarter
+// of a second until they are answered, so that a raft tick and a read's
+// retry fall due together at its first election: the moment a node
+// leading alone could answer a read before it has caught up with what it
+// acknowledged before it was killed.
 // After each fault every member must serve a write again within
 // -recover_bound. -snapshot_entries sets the nodes' snapshot interval;
 // small values make snapshots, and snapshot installs on lagging

@@ -43,11 +43,59 @@ func (s *syncBuffer) String() string {
 // RAFTCACHE_JEPSEN_KEEP=1 to keep its output directory (node logs,
 // history, visualization) when it fails.
 func TestShortRun(t *testing.T) {
+	runJepsen(t, config{
+		bin: buildRaftcache(t), duration: 60 * time.Second, nemeses: allNemeses(),
+		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+		faultEvery: time.Second, faultHold: 3 * time.Second, think: 5 * time.Millisecond,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 500,
+		clusterDownDefinite: true,
+	})
+}
+
+// TestSmallClustersKillRestart runs one and two nodes, the default
+// single node of `make run` among them, under kills and torn WALs (and,
+// with two, transfers), and reads every key on each restarted node before
+// anything else is asked of it. A node that answers those reads before it
+// has caught up with the writes it acknowledged before it was killed (a
+// single voter whose commit index was not durable, say) fails the check.
+func TestSmallClustersKillRestart(t *testing.T) {
+	bin := buildRaftcache(t)
+	for _, tc := range []struct {
+		nodes   int
+		nemeses []string
+	}{
+		{1, []string{nemKill, nemTornWAL}},
+		{2, []string{nemKill, nemTornWAL, nemTransfer}},
+	} {
+		t.Run(fmt.Sprintf("nodes=%d", tc.nodes), func(t *testing.T) {
+			runJepsen(t, config{
+				bin: bin, duration: 25 * time.Second, nemeses: tc.nemeses,
+				nodes: tc.nodes, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+				opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+				faultEvery: 500 * time.Millisecond, faultHold: time.Second, think: 5 * time.Millisecond,
+				checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 200,
+				clusterDownDefinite: true,
+			})
+		})
+	}
+}
+
+// buildRaftcache builds the server binary for a test.
+func buildRaftcache(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "raftcache")
 	build := exec.Command("go", "build", "-o", bin, "../raftcache")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build raftcache: %v\n%s", err, out)
 	}
+	return bin
+}
+
+// runJepsen runs the checker with cfg (its output in a new directory)
+// and fails t unless the run passes.
+func runJepsen(t *testing.T, cfg config) {
+	t.Helper()
 	out, err := os.MkdirTemp("", "raftcache-jepsen-test-")
 	if err != nil {
 		t.Fatal(err)
@@ -59,14 +107,7 @@ func TestShortRun(t *testing.T) {
 		}
 		os.RemoveAll(out)
 	})
-	cfg := config{
-		bin: bin, duration: 60 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()), out: out,
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: time.Second, faultHold: 3 * time.Second, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 500,
-		clusterDownDefinite: true,
-	}
+	cfg.out = out
 	var logs syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

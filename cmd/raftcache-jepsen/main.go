@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,7 +77,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
-	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size (3 or 5)")
+	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
 	fs.IntVar(&cfg.clients, "clients", 8, "concurrent clients")
 	fs.IntVar(&cfg.keys, "keys", 4, "keys in use at a time")
 	fs.IntVar(&cfg.opsPerKey, "ops_per_key", 250, "operations per key before the clients move to fresh keys")
@@ -101,11 +102,16 @@ func parseFlags(args []string) (config, error) {
 	if cfg.nemeses, err = parseNemeses(*nem); err != nil {
 		return cfg, err
 	}
+	if cfg.nodes >= 1 && cfg.nodes <= 5 {
+		if cfg.nemeses, err = fitNemeses(cfg.nemeses, cfg.nodes, *nem == "all"); err != nil {
+			return cfg, err
+		}
+	}
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
-	case cfg.nodes < 3 || cfg.nodes > 5:
-		return cfg, errors.New("-nodes must be 3 to 5")
+	case cfg.nodes < 1 || cfg.nodes > 5:
+		return cfg, errors.New("-nodes must be 1 to 5")
 	case cfg.clients < 1 || cfg.clients > 64:
 		return cfg, errors.New("-clients must be 1 to 64")
 	case cfg.keys < 1 || cfg.keys > 100:
@@ -126,23 +132,26 @@ func parseFlags(args []string) (config, error) {
 
 // result is a run's outcome.
 type result struct {
-	out       string
-	duration  time.Duration
-	multi     bool
-	counts    [numOpKinds][3]int // by kind and status
-	viaHTTP   [3]int             // of which through the HTTP API, by status
-	faults    []string
-	problems  []string // anything that fails the run besides the two checks below
-	disagree  []string
-	verdict   verdict
-	sets      setResult
-	final     finalState
-	events    serverEvents
-	recovery  []time.Duration // per fault, until every member served again
-	maxReply  time.Duration   // slowest answer from a node the nemesis left alone
-	excerpt   []string
-	seed      uint64
-	stateKept bool
+	out      string
+	duration time.Duration
+	multi    bool
+	counts   [numOpKinds][3]int // by kind and status
+	viaHTTP  [3]int             // of which through the HTTP API, by status
+	faults   []string
+	problems []string // anything that fails the run besides the two checks below
+	disagree []string
+	verdict  verdict
+	sets     setResult
+	final    finalState
+	events   serverEvents
+	recovery []time.Duration // per fault, until every member served again
+	// restartReads counts the reads answered by a node just restarted,
+	// before anything else was asked of it.
+	restartReads int
+	maxReply     time.Duration // slowest answer from a node the nemesis left alone
+	excerpt      []string
+	seed         uint64
+	stateKept    bool
 }
 
 func (r *result) ok() bool {
@@ -162,6 +171,7 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "(of the gets and sets, through HTTP: %d ok, %d failed, %d unknown)\n", r.viaHTTP[statusOK], r.viaHTTP[statusFail], r.viaHTTP[statusUnknown])
 	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
+	fmt.Fprintf(w, "reads answered by a node just restarted, before anything else was asked of it: %d\n", r.restartReads)
 	if len(r.recovery) > 0 {
 		s := slices.Sorted(slices.Values(r.recovery))
 		fmt.Fprintf(w, "recovery after a fault was undone (every member serving writes): median %v, max %v\n",
@@ -267,6 +277,17 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		every: cfg.faultEvery, hold: cfg.faultHold, recoverBound: cfg.recoverBound,
 		injected: make(map[string]int), kindsRun: make(map[string]int),
 	}
+	// Small clusters are where a restarted node leads alone, and may
+	// answer reads before it caught up (see nemesis.restarted).
+	nm.stutter = cfg.nodes <= 2
+	var restartReads atomic.Int64
+	nm.afterRestart = func(n *node) {
+		// One client ID per node past the final reads' (clients+i), so
+		// that each ID's operations stay sequential.
+		got := readAfterRestart(w, h, n, cfg.clients+100+n.idx, cfg.opTimeout)
+		restartReads.Add(int64(got))
+		log.Info("read after restart", "node", n, "reads", got)
+	}
 	log.Info("running workload", "duration", cfg.duration, "clients", cfg.clients, "keys", cfg.keys, "multi", multi, "nemesis", strings.Join(cfg.nemeses, ","), "seed", cfg.seed)
 	began := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, cfg.duration)
@@ -291,6 +312,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	wg.Wait()
 	cancel()
 	res.duration = time.Since(began)
+	res.restartReads = int(restartReads.Load())
 
 	// Heal and settle, bounded: a cluster that cannot recover is itself a
 	// finding.
@@ -389,6 +411,9 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 	}
 	if res.sets.acked == 0 && !interrupted {
 		out = append(out, "no add was acknowledged")
+	}
+	if kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
+		out = append(out, "nodes were killed and restarted, but no read was answered right after a restart")
 	}
 	torn := kindsRun[nemTornWAL]
 	if res.events.repairs < torn {

@@ -52,6 +52,26 @@ func parseNemeses(s string) ([]string, error) {
 	return slices.Compact(out), nil
 }
 
+// fitNemeses keeps the kinds that make sense for a cluster of size
+// nodes: a single node cannot be partitioned, hand over leadership or
+// change its membership, and two cannot change membership without losing
+// their quorum. With all (from "all") the others are dropped; named
+// explicitly, they are an error.
+func fitNemeses(kinds []string, nodes int, all bool) ([]string, error) {
+	need := map[string]int{nemPartition: 2, nemTransfer: 2, nemMembership: 3}
+	var out []string
+	for _, k := range kinds {
+		if nodes >= need[k] {
+			out = append(out, k)
+			continue
+		}
+		if !all {
+			return nil, fmt.Errorf("nemesis %s needs at least %d nodes", k, need[k])
+		}
+	}
+	return out, nil
+}
+
 // nemesis injects faults, holds them, and undoes them. Its workers each
 // inject one fault at a time; with more than one, faults overlap: node
 // faults (kill, pause, torn-wal) on distinct nodes and at most one
@@ -69,6 +89,13 @@ type nemesis struct {
 	// recoverBound is how soon after a fault is undone every member must
 	// serve writes again.
 	recoverBound time.Duration
+	// afterRestart, if set, runs as soon as a killed node answers again,
+	// before anything else is asked of it: reads issued then are the ones
+	// most likely to see a state the node has not caught up with.
+	afterRestart func(*node)
+	// stutter pauses a restarted node briefly, over and over, while the
+	// reads of afterRestart are outstanding (see restarted).
+	stutter bool
 
 	mu         sync.Mutex
 	injected   map[string]int // by fault description
@@ -338,8 +365,51 @@ func (wk *worker) kill(ctx context.Context, tear bool) error {
 	if err := nm.cl.restart(context.Background(), n); err != nil {
 		return fmt.Errorf("restart %s: %w", n, err)
 	}
+	nm.restarted(n)
 	nm.log.Info("healed", "what", what, "node", n)
 	return nil
+}
+
+// restarted runs afterRestart on n, just restarted. With stutter, it
+// meanwhile stops n for a little longer than a read's retry interval and
+// continues it, over and over until those reads are done (so through its
+// first election): after each SIGCONT, a raft tick and the retry of an
+// outstanding read are due together, so that a read may
+// reach raft in the very pass in which the tick makes the node leader,
+// before it has written, let alone applied, anything in its new term.
+// That is when a leader that answers a read barrier at once (as raft does
+// for a single voter) answers it with whatever commit index it restarted
+// with; an idle node otherwise never has the two due together.
+func (nm *nemesis) restarted(n *node) {
+	if nm.afterRestart == nil {
+		return
+	}
+	if !nm.stutter {
+		nm.afterRestart(n)
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		nm.afterRestart(n)
+	}()
+	for range 40 {
+		select {
+		case <-done:
+			return
+		default:
+		}
+		if err := nm.cl.pause(n); err != nil {
+			break
+		}
+		time.Sleep(220 * time.Millisecond)
+		if err := nm.cl.resume(n); err != nil {
+			nm.problem("resume %s after a restart: %v", n, err)
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	<-done
 }
 
 // claimAll claims every member, or none when another worker holds one.
@@ -393,6 +463,7 @@ func (wk *worker) killAll(ctx context.Context, all []*node) error {
 		if err := nm.cl.restart(context.Background(), n); err != nil {
 			return fmt.Errorf("restart %s: %w", n, err)
 		}
+		go nm.restarted(n) // while the others are still down
 		sleepCtx(ctx, time.Duration(wk.rng.Int64N(int64(time.Second))))
 	}
 	nm.log.Info("healed", "what", "kill all")
