@@ -19,8 +19,9 @@ import (
 //
 // An error wrapping ErrNoLeader or ErrProposalDropped means the command was
 // not applied and will not be; one wrapping ErrOutcomeUnknown means it may
-// or may not be (the context ended, leadership changed, or the node stopped
-// while it was in flight).
+// or may not be (the context ended, or no leader was known for two election
+// timeouts, or the node stopped, while it was in flight: a leader change
+// alone is waited out, see proposeAndWait).
 func (n *Node) Replicate(ctx context.Context, cmd []byte) (any, error) {
 	val, _, err := n.ReplicateIndex(ctx, cmd)
 	return val, err
@@ -620,6 +621,14 @@ func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, 
 // ErrNoLeader when ctx ends while no leader is known. A transfer that ctx
 // cut short may still complete.
 func (n *Node) TransferLeadership(ctx context.Context, transferee uint64) error {
+	if _, ok := n.members.get(transferee); !ok || !n.members.isVoter(transferee) {
+		// This node may not have applied the change that added it yet (a
+		// member that just joined knows nobody until it has): check
+		// against a membership that includes every acknowledged change.
+		if err := n.LinearizableRead(ctx); err != nil {
+			return fmt.Errorf("transfer leadership to %s: %w", FormatID(transferee), err)
+		}
+	}
 	if _, ok := n.members.get(transferee); !ok {
 		return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(transferee))
 	}

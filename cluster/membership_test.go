@@ -136,3 +136,21 @@ func TestRemovedIDNeverReturns(t *testing.T) {
 		}
 	}
 }
+
+// TestTransferLeadershipAskedOnNewMember: a member that just joined has
+// applied none of the changes that added the others; asked to hand
+// leadership to one of them, it must not call it unknown.
+func TestTransferLeadershipAskedOnNewMember(t *testing.T) {
+	c := newTestCluster(t, 2, nil)
+	lead := c.waitLeader()
+	to := 3 - lead
+	c.start(3, c.nodes[lead].addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.nodes[3].n.TransferLeadership(ctx, c.nodes[to].n.ID()); err != nil {
+		t.Fatalf("transfer asked on the new member: %v", err)
+	}
+	if got := c.waitLeader(); got != to {
+		t.Errorf("leader is node %d, want %d", got, to)
+	}
+}
