@@ -63,6 +63,7 @@ var tables = []func() table{
 	dbTable,
 	blockingTable,
 	objectTable,
+	setTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

@@ -326,7 +326,7 @@ func needsFollowUp(args []string) bool {
 	case "scan", "hscan", "randomkey", "hgetall", "hkeys", "hvals":
 		return true
 	}
-	return false
+	return setNeedsFollowUp(args)
 }
 
 // timeSlack is how far apart the same TTL may read on Redis and on a
@@ -351,6 +351,9 @@ func (s *session) compareReply(cc *compatConn, args []string, want, got replyVal
 	differ := describeDiff(got, want)
 	if want.isError() || got.isError() {
 		return differ // errors are always exact
+	}
+	if why, ok := s.compareSetReply(cc, args, want, got); ok {
+		return why
 	}
 	switch name := commandName(args); name {
 	case "exec":
