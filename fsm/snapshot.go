@@ -51,8 +51,12 @@ import (
 //	             uvarint length, bytes (see blocking.go); then uvarint n
 //	             and n deliveries in flight, each as uvarint length and:
 //	             uvarint registration, uvarint length and command, reply
+//	scripts      version 6: uvarint n; then n times, in ascending order of
+//	             their SHA1, a cached script's body as uvarint length, bytes
+//	             (see scriptcmd.go)
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
+// Version 6 adds the script cache; version 5 is version 6 without it.
 // Version 5 adds the collection types; version 4 is version 5 with
 // strings and hashes only. Version 4 orders keys shard by shard, so that a snapshot is written from
 // the shards as they are, without sorting the whole keyspace, and a
@@ -74,7 +78,7 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 5
+	snapshotVersion = 6
 	// snapshotRaw, in an entry's type byte, marks a string encoded "raw"
 	// (see entry.raw); version 5.
 	snapshotRaw = 0x80
@@ -94,6 +98,8 @@ type snapshot struct {
 	// The deliveries in flight: waiter command and reply, in
 	// registration order.
 	inflight [][]byte
+	// The script cache's bodies, immutable, in SHA1 order.
+	scripts [][]byte
 }
 
 // dbSnapshot is one database's captured state.
@@ -137,6 +143,7 @@ func (s *Store) Snapshot() (io.WriterTo, error) {
 		b = append(b, wt.raw...)
 		sn.inflight = append(sn.inflight, appendReplyBinary(b, wt.served))
 	}
+	sn.scripts = s.scriptsInOrder()
 	s.gen++
 	return sn, nil
 }
@@ -191,6 +198,15 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	for _, b := range sn.inflight {
 		if err := writeBytes(bw, &scratch, b); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write deliveries: %w", err)
+		}
+	}
+	scratch = binary.AppendUvarint(scratch[:0], uint64(len(sn.scripts)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write scripts: %w", err)
+	}
+	for _, body := range sn.scripts {
+		if err := writeBytes(bw, &scratch, body); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write scripts: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -591,6 +607,12 @@ func (s *Store) Restore(r io.Reader) error {
 			return fmt.Errorf("restore: %w", noEOF(err))
 		}
 	}
+	var scripts map[string][]byte
+	if version >= 6 {
+		if scripts, err = readScripts(sr); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
+	}
 	want := sr.sum()
 	var sum [4]byte
 	if err := sr.read(sum[:]); err != nil {
@@ -611,6 +633,10 @@ func (s *Store) Restore(r io.Reader) error {
 			s.inflight = map[WaiterID]*waiter{}
 		}
 		s.inflight[wt.id] = wt
+	}
+	s.scripts = scripts
+	if s.lua != nil {
+		s.lua.Forget()
 	}
 	s.mu.Unlock()
 	return nil

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+
+	luascript "github.com/raftcache/raftcache/fsm/script"
 )
 
 // valueType is the type of a key's value, as TYPE reports it. Zero is
@@ -157,6 +159,16 @@ type Store struct {
 	ready     []readyKey // keys with waiters the current Apply touched
 	readyAt   int        // ready[:readyAt] have been served
 	sink      func(Event)
+
+	// scripts is the script cache (SHA1 to body): replicated state,
+	// snapshotted. lua runs scripts in Apply and compiles what it runs;
+	// readLua holds engines for read-only scripts, one per concurrent
+	// reader (see scriptcmd.go).
+	scripts map[string][]byte
+	lua     *luascript.Engine
+	readLua sync.Pool
+	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
+	scriptBudget int64
 
 	// Statistics, for INFO. They are atomics because reads update them
 	// under the read lock, and they never feed back into Apply.

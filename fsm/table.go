@@ -64,6 +64,7 @@ var tables = []func() table{
 	blockingTable,
 	objectTable,
 	setTable,
+	scriptTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

@@ -1,0 +1,288 @@
+package resp
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"testing"
+)
+
+// Scripting against redis-server: EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and
+// SCRIPT, the conversions between replies and Lua values in both
+// protocols, Redis 7.0's error texts, and the scripts real client
+// libraries send.
+
+// q quotes a script for a compat line (redis-cli's double-quoted form).
+func q(s string) string { return strconv.Quote(s) }
+
+// redis-py's Lock scripts (redis/lock.py), as redis-py sends them.
+const (
+	pyLockRelease = `
+        local token = redis.call('get', KEYS[1])
+        if not token or token ~= ARGV[1] then
+            return 0
+        end
+        redis.call('del', KEYS[1])
+        return 1
+    `
+	pyLockExtend = `
+        local token = redis.call('get', KEYS[1])
+        if not token or token ~= ARGV[1] then
+            return 0
+        end
+        local expiration = redis.call('pttl', KEYS[1])
+        if not expiration then
+            expiration = 0
+        end
+        if expiration < 0 then
+            return 0
+        end
+
+        local newttl = ARGV[2]
+        if ARGV[3] == "0" then
+            newttl = ARGV[2] + expiration
+        end
+        redis.call('pexpire', KEYS[1], newttl)
+        return 1
+    `
+	pyLockReacquire = `
+        local token = redis.call('get', KEYS[1])
+        if not token or token ~= ARGV[1] then
+            return 0
+        end
+        redis.call('pexpire', KEYS[1], ARGV[2])
+        return 1
+    `
+	// django-redis's incr, for a key that may not exist.
+	djangoIncr = `
+        local exists = redis.call('EXISTS', KEYS[1])
+        if (exists == 1) then
+            return redis.call('INCRBY', KEYS[1], ARGV[1])
+        else return false
+        end
+    `
+)
+
+var scriptCases = []compatCase{
+	{name: "eval returns", lines: []string{
+		"EVAL " + q("return 1") + " 0",
+		"EVAL " + q("return -3.99") + " 0",
+		"EVAL " + q("return 3.99") + " 0",
+		"EVAL " + q("return 1e100") + " 0",
+		"EVAL " + q("return 0/0") + " 0",
+		"EVAL " + q("return 'x'") + " 0",
+		"EVAL " + q("return ''") + " 0",
+		"EVAL " + q("return nil") + " 0",
+		"EVAL " + q("return true") + " 0",
+		"EVAL " + q("return false") + " 0",
+		"EVAL " + q("return {}") + " 0",
+		"EVAL " + q("return {1, 'a', 2.5, nil, 4}") + " 0",
+		"EVAL " + q("return {1, {2, {3, 'x'}}, false, true}") + " 0",
+		"EVAL " + q("return {1, {err='inner'}, {ok='fine'}}") + " 0",
+		"EVAL " + q("return {ok='fine'}") + " 0",
+		"EVAL " + q("return {ok=1}") + " 0",
+		"EVAL " + q("return {err='MY failure'}") + " 0",
+		"EVAL " + q("return {err='-ERR x'}") + " 0",
+		"EVAL " + q("return {err='a\\r\\nb'}") + " 0",
+		"EVAL " + q("return redis.error_reply('ERR x')") + " 0",
+		"EVAL " + q("return redis.error_reply('-ERR x')") + " 0",
+		"EVAL " + q("return redis.status_reply('PONG')") + " 0",
+		"EVAL " + q("return 'x', 'y'") + " 0",
+		"EVAL " + q("return {a=1}") + " 0",
+		"EVAL " + q("return {map={a=1}}") + " 0",
+		"EVAL " + q("return {set={a=true}}") + " 0",
+		"EVAL " + q("return {double=3.5}") + " 0",
+		"EVAL " + q("redis.setresp(3); return true") + " 0",
+		"EVAL " + q("redis.setresp(3); return false") + " 0",
+		"EVAL " + q("redis.setresp(3); return {map={a=1}}") + " 0",
+		"EVAL " + q("return {KEYS[1], KEYS[2], ARGV[1], ARGV[2], #KEYS, #ARGV}") + " 2 k1 k2 a1 a2",
+		"EVAL " + q("return {redis.sha1hex(''), redis.sha1hex('abc')}") + " 0",
+		"EVAL " + q("return {redis.REDIS_VERSION_NUM >= 0x070000, redis.LOG_WARNING, redis.REPL_ALL}") + " 0",
+		"EVAL " + q("return redis.replicate_commands()") + " 0",
+		"EVAL " + q("return redis.set_repl(redis.REPL_ALL)") + " 0",
+		"EVAL " + q("math.randomseed(7); return {math.random(100), math.random(1000), math.random(5, 10)}") + " 0",
+		"EVAL " + q("return {type(os), type(io), type(debug)}") + " 0",
+
+		"EVAL " + q("return {type(loadstring), type(unpack), type(pcall), type(coroutine), _VERSION}") + " 0",
+		"EVAL " + q("return string.format('%d-%s', 3, 'x')") + " 0",
+		"EVAL " + q("local t = {} for i = 1, 5 do t[#t+1] = i * 2 end return t") + " 0",
+	}},
+	{name: "redis.call conversions", lines: []string{
+		"EVAL " + q("return redis.call('set', KEYS[1], ARGV[1])") + " 1 k v",
+		"EVAL " + q("return type(redis.call('set', KEYS[1], ARGV[1]))") + " 1 k v",
+		"EVAL " + q("return redis.call('set', KEYS[1], ARGV[1])['ok']") + " 1 k v",
+		"EVAL " + q("return redis.call('get', KEYS[1])") + " 1 k",
+		"EVAL " + q("return redis.call('get', 'nokey')") + " 0",
+		"EVAL " + q("return type(redis.call('get', 'nokey'))") + " 0",
+		"EVAL " + q("return redis.call('incr', 'n')") + " 0",
+		"EVAL " + q("return type(redis.call('incr', 'n'))") + " 0",
+		"EVAL " + q("redis.call('set', 'f', 3.5) return redis.call('get', 'f')") + " 0",
+		"EVAL " + q("redis.call('set', 'f', 0.1) return redis.call('get', 'f')") + " 0",
+		"EVAL " + q("redis.call('set', 'f', 1e20) return redis.call('get', 'f')") + " 0",
+		"EVAL " + q("redis.call('set', 'f', 17) return redis.call('get', 'f')") + " 0",
+		"EVAL " + q("redis.call('set', 'f', -0.0) return redis.call('get', 'f')") + " 0",
+		"EVAL " + q("redis.call('set', 'f', 1/0) return redis.call('get', 'f')") + " 0",
+		"EVAL " + q("redis.call('hset', 'h', 'a', '1', 'b', '2') return redis.call('hgetall', 'h')") + " 0",
+		"EVAL " + q("redis.setresp(3) local r = redis.call('hgetall', 'h') return {r.map.a, r.map.b}") + " 0",
+		"EVAL " + q("redis.setresp(3) return redis.call('hgetall', 'h')") + " 0",
+		"EVAL " + q("redis.setresp(3) return type(redis.call('get', 'nokey'))") + " 0",
+		"EVAL " + q("return redis.call('mget', 'k', 'nokey', 'n')") + " 0",
+		"EVAL " + q("return redis.call('del', 'k', 'n')") + " 0",
+		"EVAL " + q("return redis.call('ping')") + " 0",
+		"EVAL " + q("return redis.call('echo', 'hi')") + " 0",
+		"EVAL " + q("return redis.call('exists', 'h')") + " 0",
+		"EVAL " + q("redis.call('select', 2) redis.call('set', 'in2', 'x') return redis.call('dbsize')") + " 0",
+		"EXISTS in2", "SELECT 2", "GET in2", "EVAL " + q("return redis.call('get', 'in2')") + " 0", "SELECT 0",
+		"EVAL " + q("return #redis.call('time')") + " 0",
+	}, reset: []string{"FLUSHALL"}},
+	{name: "script errors", lines: []string{
+		"SET str v",
+		"EVAL " + q("error('x')") + " 0",
+		"EVAL " + q("error({err='My err'})") + " 0",
+		"EVAL " + q("error({err='ERR My err'})") + " 0",
+		"EVAL " + q("error(nil)") + " 0",
+		"EVAL " + q("error(12)") + " 0",
+		"EVAL " + q("\nlocal a = 1\nreturn redis.call('hset', 'str', 'f', 'x')") + " 0",
+		"EVAL " + q("return redis.call('hset', 'str', 'f', 'x')") + " 0",
+		"EVAL " + q("return redis.pcall('hset', 'str', 'f', 'x')") + " 0",
+		"EVAL " + q("local e = redis.pcall('hset', 'str', 'f', 'x') return e['err']") + " 0",
+		"EVAL " + q("local ok, e = pcall(redis.call, 'hset', 'str', 'f', 'x') return {tostring(ok), e}") + " 0",
+		"EVAL " + q("local ok, e = pcall(function() error('x') end) return e") + " 0",
+		"EVAL " + q("local ok, e = pcall(function() error({err='x'}) end) return e") + " 0",
+		"EVAL " + q("return redis.call('nosuch')") + " 0",
+		"EVAL " + q("return redis.pcall('nosuch')") + " 0",
+		"EVAL " + q("return redis.call('get')") + " 0",
+		"EVAL " + q("return redis.call('incr', 'a', 'b')") + " 0",
+		"EVAL " + q("return redis.call('set', 'k', 'v', 'badopt')") + " 0",
+		"EVAL " + q("return redis.call()") + " 0",
+		"EVAL " + q("return redis.call('get', {})") + " 0",
+		"EVAL " + q("return redis.call('set', 'k', true)") + " 0",
+		"EVAL " + q("return redis.sha1hex()") + " 0",
+		"EVAL " + q("return redis.call('eval', 'return 1', 0)") + " 0",
+		"EVAL " + q("return redis.call('script', 'load', 'return 1')") + " 0",
+		"EVAL " + q("return redis.call('multi')") + " 0",
+		"EVAL " + q("x = 1") + " 0",
+		"EVAL " + q("return x") + " 0",
+		"EVAL " + q("return os.time()") + " 0",
+		"EVAL " + q("redis = 1") + " 0",
+		"EVAL " + q("redis.call = 1") + " 0",
+		"EVAL " + q("KEYS = 1") + " 0",
+		"EVAL " + q("_G.x = 1") + " 0",
+		"EVAL " + q("rawset(_G, 'x', 1)") + " 0",
+		"EVAL " + q("setmetatable(_G, nil)") + " 0",
+		"EVAL " + q("string.x = 1") + " 0",
+		"EVAL " + q("math.random = nil") + " 0",
+		"EVAL " + q("return redis.setresp(4)") + " 0",
+		"EVAL " + q("return redis.log(redis.LOG_WARNING)") + " 0",
+		"EVAL " + q("return redis.log(99, 'x')") + " 0",
+		"EVAL " + q("return redis.log(redis.LOG_DEBUG, 'from a compat test')") + " 0",
+		"EVAL " + q("redis.call('set', 'half', '1') redis.call('hset', 'str', 'f', 'x') redis.call('set', 'never', '1')") + " 0",
+		"GET half", "EXISTS never",
+		"EVAL " + q("return 1") + " -1",
+		"EVAL " + q("return 1") + " 2 a",
+		"EVAL " + q("return 1") + " x",
+		"EVAL " + q("return 1") + " 99999999999999999999",
+		"EVAL " + q("return 1"),
+		"EVAL",
+		"EVALSHA",
+		"EVALSHA abc",
+		"EVALSHA abc 0",
+		"EVALSHA ffffffffffffffffffffffffffffffffffffffff 0",
+		"EVALSHA_RO ffffffffffffffffffffffffffffffffffffffff 0",
+		"EVAL_RO " + q("return redis.call('set', 'k', 'v')") + " 0",
+		"EVAL_RO " + q("return redis.pcall('set', 'k', 'v')") + " 0",
+		"EVAL_RO " + q("return redis.call('get', 'half')") + " 0",
+		"EXISTS k",
+	}},
+	{name: "script cache", lines: []string{
+		"SCRIPT FLUSH",
+		"SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db",
+		"EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0",
+		"SCRIPT LOAD " + q("return 1"),
+		"SCRIPT EXISTS e0e1f9fabfc9d4800c877a703b823ac0578ff8db E0E1F9FABFC9D4800C877A703B823AC0578FF8DB ffff",
+		"EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0",
+		"EVALSHA E0E1F9FABFC9D4800C877A703B823AC0578FF8DB 0",
+		"EVALSHA_RO e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0",
+		"EVALSHA_RO e0e1f9fabfc9d4800c877a703b823ac0578ff8db x",
+		"SCRIPT FLUSH ASYNC",
+		"EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0",
+		"EVAL " + q("return 1") + " 0",
+		"EVALSHA e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0",
+		"SCRIPT FLUSH SYNC",
+		"EVAL_RO " + q("return 1") + " 0",
+		"EVALSHA_RO e0e1f9fabfc9d4800c877a703b823ac0578ff8db 0",
+		"SCRIPT LOAD " + q("return +"),
+		"SCRIPT LOAD " + q("return 1") + " extra",
+		"SCRIPT LOAD",
+		"SCRIPT EXISTS",
+		"SCRIPT FLUSH x",
+		"SCRIPT FLUSH SYNC x",
+		"SCRIPT KILL",
+		"SCRIPT KILL x",
+		"SCRIPT HELP",
+		"SCRIPT HELP x",
+		"SCRIPT NOPE",
+		"SCRIPT",
+		"script load " + q("return 2"),
+		"SCRIPT DEBUG NO", "SCRIPT DEBUG maybe", "SCRIPT DEBUG",
+		// A container's subcommands come in each redis-server's own
+		// dictionary order: only the plain commands compare.
+		"COMMAND INFO eval evalsha eval_ro evalsha_ro",
+		"COMMAND DOCS eval evalsha eval_ro evalsha_ro",
+	}, reset: []string{"SCRIPT FLUSH"}},
+	{name: "scripts in transactions", lines: []string{
+		"MULTI",
+		"SET k 1",
+		"EVAL " + q("return redis.call('incrby', KEYS[1], ARGV[1])") + " 1 k 5",
+		"EVAL " + q("return 1") + " x",
+		"EVALSHA ffffffffffffffffffffffffffffffffffffffff 0",
+		"EXEC",
+		"WATCH k",
+		"EVAL " + q("return redis.call('incr', KEYS[1])") + " 1 k",
+		"MULTI", "GET k", "EXEC",
+	}},
+	{name: "redis-py lock", lines: []string{
+		"SCRIPT LOAD " + q(pyLockRelease),
+		"SCRIPT LOAD " + q(pyLockExtend),
+		"SCRIPT LOAD " + q(pyLockReacquire),
+		"SET lock tok1 NX PX 100000",
+		"SET lock tok2 NX PX 100000",
+		fmt.Sprintf("EVALSHA %s 1 lock tok2", sha1hex(pyLockRelease)),
+		fmt.Sprintf("EVALSHA %s 1 lock tok1 200000 0", sha1hex(pyLockExtend)),
+		"TTL lock",
+		fmt.Sprintf("EVALSHA %s 1 lock tok1 300000 1", sha1hex(pyLockExtend)),
+		"TTL lock",
+		fmt.Sprintf("EVALSHA %s 1 lock tok1 150000", sha1hex(pyLockReacquire)),
+		"TTL lock",
+		fmt.Sprintf("EVALSHA %s 1 lock tok2 150000", sha1hex(pyLockReacquire)),
+		fmt.Sprintf("EVALSHA %s 1 lock tok1", sha1hex(pyLockRelease)),
+		"EXISTS lock",
+		fmt.Sprintf("EVALSHA %s 1 lock tok1", sha1hex(pyLockRelease)),
+		"SET lock tok3",
+		fmt.Sprintf("EVALSHA %s 1 lock tok3 1000 0", sha1hex(pyLockExtend)),
+		"EVAL " + q(djangoIncr) + " 1 counter 2",
+		"SET counter 5",
+		"EVAL " + q(djangoIncr) + " 1 counter 2",
+	}, reset: []string{"SCRIPT FLUSH"}},
+}
+
+func TestCompatScripts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server and four raftcache nodes")
+	}
+	redisAddr := startCompatRedis(t)
+	targets, _ := compatTargets(t)
+	for _, proto := range []int{2, 3} {
+		for _, tc := range scriptCases {
+			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
+				runCase(t, redisAddr, targets, tc, proto)
+			})
+		}
+	}
+}
+
+func sha1hex(s string) string {
+	sum := sha1.Sum([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
