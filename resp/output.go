@@ -17,10 +17,12 @@ const maxPendingOutput = 256 * 1024
 // messages and tracking invalidations) that other goroutines add at any
 // time. Every byte is queued under mu and written by one goroutine, run.
 //
-// Whoever queues bytes starts the flusher through startLocked, the one
-// place that wakes it: flushing says it is already writing, and it looks
-// for more bytes under mu before it stops, so bytes queued while it writes
-// are never left behind.
+// flushing is the writer's turn: whoever holds it is the only one writing
+// to the socket. Whoever queues bytes starts the flusher through
+// startLocked, the one place that wakes it, unless someone has the turn;
+// the flusher looks for more bytes under mu before it gives the turn back,
+// and the reader's own write (commit) hands what was queued meanwhile to
+// the flusher, so bytes queued during a write are never left behind.
 type output struct {
 	nc     net.Conn
 	netOut *atomic.Int64 // bytes written to clients, for INFO
@@ -33,7 +35,7 @@ type output struct {
 	held     []byte    // pushes queued while a batch is served
 	holding  bool      // a batch is being served: its replies go first
 	inflight int       // bytes being written
-	flushing bool      // run has been woken and is writing
+	flushing bool      // the writer's turn is taken: run, or commit, is writing
 	closed   bool      // the connection is ending: nothing more is queued
 	err      error     // a write failed: the client is gone
 
@@ -47,16 +49,18 @@ func newOutput(nc net.Conn, netOut *atomic.Int64) *output {
 	return o
 }
 
-// startLocked wakes the flusher if bytes are queued and it is not already
-// writing. Every path that queues bytes ends with it.
+// startLocked wakes the flusher if no one is writing and bytes are queued,
+// or the connection is ending (so that run returns). Every path that
+// queues bytes, gives the writer's turn back, or ends the output ends with
+// it.
 func (o *output) startLocked() {
-	if o.flushing || len(o.buf) == 0 {
+	if o.flushing || (len(o.buf) == 0 && !o.closed) {
 		return
 	}
 	o.flushing = true
 	select {
 	case o.wake <- struct{}{}:
-	default: // cannot happen: run takes the token before it clears flushing
+	default: // run has returned, or takes the token before it clears flushing
 	}
 }
 
@@ -90,7 +94,10 @@ func (o *output) hold() {
 
 // commit queues the replies in *replies, then the bytes added while they
 // were written, and ends the hold. *replies is left empty, maybe swapped
-// for another buffer.
+// for another buffer. Only the connection's reader commits, and when no
+// one is writing it writes the bytes itself, taking the writer's turn
+// (flushing) as run does: a request answered at once costs no wake-up of
+// the flusher. Bytes queued during that write are left to the flusher.
 func (o *output) commit(replies *[]byte) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -109,7 +116,35 @@ func (o *output) commit(replies *[]byte) {
 	if cap(o.held) > maxKeptBuffer {
 		o.held = nil
 	}
+	if o.flushing || len(o.buf) == 0 {
+		return
+	}
+	o.flushing = true
+	o.writeLocked()
+	o.flushing = false
 	o.startLocked()
+}
+
+// writeLocked writes the queued bytes, unlocking o.mu meanwhile. The caller
+// has the writer's turn (flushing).
+func (o *output) writeLocked() {
+	b := o.buf
+	o.buf, o.inflight = o.spare[:0], len(b)
+	o.mu.Unlock()
+	n, err := o.nc.Write(b)
+	o.netOut.Add(int64(n))
+	o.mu.Lock()
+	o.inflight = 0
+	if cap(b) <= maxKeptBuffer {
+		o.spare = b[:0]
+	} else {
+		o.spare = nil
+	}
+	if err != nil {
+		o.err = err
+		o.buf = nil
+	}
+	o.written.Broadcast()
 }
 
 // wait blocks while more than limit bytes wait for the socket.
@@ -128,23 +163,7 @@ func (o *output) run() {
 	for range o.wake {
 		o.mu.Lock()
 		for len(o.buf) > 0 && o.err == nil {
-			b := o.buf
-			o.buf, o.inflight = o.spare[:0], len(b)
-			o.mu.Unlock()
-			n, err := o.nc.Write(b)
-			o.netOut.Add(int64(n))
-			o.mu.Lock()
-			o.inflight = 0
-			if cap(b) <= maxKeptBuffer {
-				o.spare = b[:0]
-			} else {
-				o.spare = nil
-			}
-			if err != nil {
-				o.err = err
-				o.buf = nil
-			}
-			o.written.Broadcast()
+			o.writeLocked()
 		}
 		o.flushing = false
 		exit := o.closed
@@ -160,11 +179,7 @@ func (o *output) run() {
 func (o *output) close() {
 	o.mu.Lock()
 	o.closed = true
-	if !o.flushing {
-		// Wake run even with nothing queued, so that it returns.
-		o.flushing = true
-		o.wake <- struct{}{}
-	}
+	o.startLocked()
 	o.mu.Unlock()
 	<-o.done
 }

@@ -25,7 +25,13 @@ func pipeOutput(t *testing.T) (*output, net.Conn) {
 	t.Cleanup(func() {
 		cli.Close()
 		srv.Close()
-		o.close()
+		closed := make(chan struct{})
+		go func() { o.close(); close(closed) }()
+		select {
+		case <-closed:
+		case <-time.After(2 * time.Second):
+			t.Error("close did not return: the flusher was never woken to end")
+		}
 	})
 	return o, cli
 }
@@ -48,69 +54,64 @@ func appendStr(s string) func([]byte) []byte {
 
 // TestOutputWakes checks every way bytes are queued gets them written with
 // nothing else happening afterwards: the bug to avoid is bytes left queued
-// without waking the flusher.
+// without waking the flusher. Each case's actions run while nothing reads
+// the pipe, so a write in progress blocks until the test reads want.
 func TestOutputWakes(t *testing.T) {
+	commit := func(o *output, r string) {
+		o.hold()
+		b := []byte(r)
+		o.commit(&b)
+	}
 	tests := []struct {
 		name string
-		run  func(o *output, cli net.Conn, t *testing.T) string // returns what must arrive
+		want string
+		run  func(t *testing.T, o *output)
 	}{
-		{"push while idle", func(o *output, cli net.Conn, t *testing.T) string {
+		{"push while idle", "+a\r\n", func(t *testing.T, o *output) {
 			o.add(appendStr("+a\r\n"))
-			return "+a\r\n"
 		}},
-		{"commit then idle", func(o *output, cli net.Conn, t *testing.T) string {
-			o.hold()
-			r := []byte("+r1\r\n+r2\r\n")
-			o.commit(&r)
-			if len(r) != 0 {
-				t.Errorf("commit left %q in the replies buffer", r)
-			}
-			return "+r1\r\n+r2\r\n"
+		{"commit then idle", "+r1\r\n+r2\r\n", func(t *testing.T, o *output) {
+			go commit(o, "+r1\r\n+r2\r\n") // writes itself: blocks until read
 		}},
-		{"push during a flush", func(o *output, cli net.Conn, t *testing.T) string {
+		{"push during a flush", "+first\r\n+second\r\n", func(t *testing.T, o *output) {
 			o.add(appendStr("+first\r\n"))
 			waitFlushing(t, o)
 			// The flusher is blocked writing "+first": queue more from
-			// another goroutine, then let the write finish.
+			// another goroutine before the write finishes.
 			done := make(chan struct{})
 			go func() { o.add(appendStr("+second\r\n")); close(done) }()
 			<-done
-			if got := readN(t, cli, len("+first\r\n")); got != "+first\r\n" {
-				t.Errorf("got %q", got)
-			}
-			return "+second\r\n"
 		}},
-		{"commit during a flush", func(o *output, cli net.Conn, t *testing.T) string {
+		{"push during the reader's own write", "+reply\r\n>push\r\n", func(t *testing.T, o *output) {
+			go commit(o, "+reply\r\n")
+			waitFlushing(t, o)
+			o.add(appendStr(">push\r\n"))
+		}},
+		{"commit during a flush", "+push\r\n+reply\r\n", func(t *testing.T, o *output) {
 			o.add(appendStr("+push\r\n"))
 			waitFlushing(t, o)
-			o.hold()
-			r := []byte("+reply\r\n")
-			o.commit(&r)
-			return "+push\r\n+reply\r\n"
+			commit(o, "+reply\r\n") // the flusher has the turn: only queues
 		}},
-		{"push held by a batch follows its replies", func(o *output, cli net.Conn, t *testing.T) string {
+		{"push held by a batch follows its replies", "+reply\r\n>push\r\n", func(t *testing.T, o *output) {
 			o.hold()
 			o.add(appendStr(">push\r\n"))
 			r := []byte("+reply\r\n")
-			o.commit(&r)
-			return "+reply\r\n>push\r\n"
+			go o.commit(&r)
 		}},
-		{"held push during a flush", func(o *output, cli net.Conn, t *testing.T) string {
+		{"held push during a flush", "+a\r\n+held\r\n", func(t *testing.T, o *output) {
 			o.add(appendStr("+a\r\n"))
 			waitFlushing(t, o)
 			o.hold()
 			o.add(appendStr("+held\r\n"))
-			r := []byte{}
-			o.commit(&r) // no replies: only the held push
-			return "+a\r\n+held\r\n"
+			commit(o, "") // no replies: only the held push
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			o, cli := pipeOutput(t)
-			want := tc.run(o, cli, t)
-			if got := readN(t, cli, len(want)); got != want {
-				t.Errorf("got %q, want %q", got, want)
+			tc.run(t, o)
+			if got := readN(t, cli, len(tc.want)); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
