@@ -15,6 +15,14 @@
 // CLUSTER commands, built from the Raft membership, so that cluster-aware
 // clients find the leader: it owns all 16384 slots as the master, the other
 // members are its replicas.
+//
+// Each connection has a reader goroutine (serveConn) that parses requests
+// once, with Redis's limits and protocol errors, and serves every complete
+// request read so far as one pipeline, and an output that writes the
+// replies in order, with pushes that other goroutines queue (client.push,
+// client.pushWith). A handler can park a request (client.park) and answer
+// it later from any goroutine; the connection serves nothing after it
+// until then, as Redis does for a blocked client.
 package resp
 
 import (
