@@ -459,11 +459,20 @@ func (wk *worker) killAll(ctx context.Context, all []*node) error {
 	nm.log.Info("fault", "what", "kill all")
 	sleepCtx(ctx, wk.jitter(nm.hold))
 	wk.rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
+	// Each restarted node is read from while the others are still down;
+	// all of that is over before the fault is (faults that run alone
+	// must not find a node still being stopped and continued).
+	var reads sync.WaitGroup
+	defer reads.Wait()
 	for _, n := range all {
 		if err := nm.cl.restart(context.Background(), n); err != nil {
 			return fmt.Errorf("restart %s: %w", n, err)
 		}
-		go nm.restarted(n) // while the others are still down
+		reads.Add(1)
+		go func() {
+			defer reads.Done()
+			nm.restarted(n)
+		}()
 		sleepCtx(ctx, time.Duration(wk.rng.Int64N(int64(time.Second))))
 	}
 	nm.log.Info("healed", "what", "kill all")
