@@ -294,7 +294,8 @@ func (w *writer) serveReady() {
 		s.readyAt = i + 1
 		for j := 0; j < len(s.blocked[rk.db][rk.key]); {
 			wt := s.blocked[rk.db][rk.key][j]
-			sw := writer{s: s, ks: s.dbs[wt.cmd.db], db: int(wt.cmd.db), index: w.index, now: w.now}
+			sw := writer{s: s, ks: s.dbs[wt.cmd.db], db: int(wt.cmd.db), index: w.index, now: w.now,
+				readyKey: []byte(rk.key)}
 			r, done := wt.cmd.def().serve(&sw, wt.cmd)
 			if !done {
 				j++

@@ -122,7 +122,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestParseUnknown(t *testing.T) {
-	for _, argv := range [][][]byte{nil, {[]byte("PING")}, {[]byte(strings.Repeat("x", 100))}, {[]byte("LPUSH"), []byte("l")}} {
+	for _, argv := range [][][]byte{nil, {[]byte("PING")}, {[]byte(strings.Repeat("x", 100))}, {[]byte("NOSUCHCOMMAND"), []byte("l")}} {
 		if _, ok, err := Parse(argv, 0); ok || err != nil {
 			t.Errorf("Parse(%q) = ok %v, err %v; want not ok", argv, ok, err)
 		}

@@ -65,6 +65,7 @@ var tables = []func() table{
 	objectTable,
 	setTable,
 	scriptTable,
+	listTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

@@ -16,6 +16,11 @@ type writer struct {
 	index uint64    // log index, recorded on every key the command changes
 	now   int64
 
+	// readyKey, while serveReady serves a waiter, is the key whose write
+	// woke it: Redis serves a blocked client from that key, not from the
+	// first of its keys that has data (see listblock.go).
+	readyKey []byte
+
 	// found is where the last lookup found its key (or the empty slot it
 	// would take), so that the put that usually follows for the same key
 	// need not hash and probe again. Any change to the shard voids it.

@@ -1,0 +1,304 @@
+package fsm
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// blockNode is a node whose blocking commands carry waiters, as resp
+// sends them outside MULTI, and which records the Events Apply delivers.
+type blockNode struct {
+	*node
+	events []string // "seq reply"
+}
+
+func newBlockNode() *blockNode {
+	b := &blockNode{node: newNode()}
+	b.store.SetEventSink(func(e Event) {
+		b.events = append(b.events, fmt.Sprintf("%d %s", e.Waiter.Seq, e.Reply))
+	})
+	return b
+}
+
+// block applies line as waiter seq and returns its reply.
+func (b *blockNode) block(t *testing.T, seq uint64, line string) Reply {
+	t.Helper()
+	argv := [][]byte{}
+	for _, a := range splitArgs(line) {
+		argv = append(argv, []byte(a))
+	}
+	cmd, ok, err := Parse(argv, scriptTime)
+	if !ok || err != nil {
+		t.Fatalf("%s: ok %v err %v", line, ok, err)
+	}
+	if !cmd.IsBlocking() {
+		t.Fatalf("%s: not blocking", line)
+	}
+	return b.apply(t, cmd.InDB(b.db).WithWaiter(WaiterID{Node: 1, Session: 1, Seq: seq}))
+}
+
+func (b *blockNode) apply(t *testing.T, cmd Command) Reply {
+	t.Helper()
+	b.index++
+	return b.store.Apply(b.index, cmd.AppendBinary(nil)).(Reply)
+}
+
+// takeEvents returns the Events delivered since the last call.
+func (b *blockNode) takeEvents() string {
+	s := strings.Join(b.events, "; ")
+	b.events = nil
+	return s
+}
+
+// blockStep is one command: block (a waiter seq) > 0 applies it as a
+// blocking command of that waiter; unblock > 0 applies NewUnblock of it.
+// want is its reply, events what Apply delivered.
+type blockStep struct {
+	block, unblock uint64
+	cmd            string
+	want, events   string
+}
+
+func TestListBlocking(t *testing.T) {
+	const blocked = "[]" // KindBlocked prints as an empty array
+	cases := []struct {
+		name  string
+		steps []blockStep
+	}{
+		{"served at once, no waiter left", []blockStep{
+			{cmd: "RPUSH a x y"},
+			{block: 1, cmd: "BLPOP a 0", want: `["a" "x"]`},
+			{block: 2, cmd: "BRPOP a 0", want: `["a" "y"]`},
+			{cmd: "EXISTS a", want: "(integer) 0"},
+		}},
+		{"FIFO on one key", []blockStep{
+			{block: 1, cmd: "BLPOP a 0", want: blocked},
+			{block: 2, cmd: "BRPOP a 0", want: blocked},
+			{block: 3, cmd: "BLPOP a 0", want: blocked},
+			{cmd: "RPUSH a x y", want: "(integer) 2", events: `1 ["a" "x"]; 2 ["a" "y"]`},
+			{cmd: "EXISTS a", want: "(integer) 0"},
+			{cmd: "RPUSH a z", want: "(integer) 1", events: `3 ["a" "z"]`},
+			{cmd: "EXISTS a", want: "(integer) 0"},
+		}},
+		{"one waiter on several keys is served once", []blockStep{
+			{block: 1, cmd: "BLPOP a b c 0", want: blocked},
+			{cmd: "MSET x 1"},
+			{cmd: "RPUSH c 1", want: "(integer) 1", events: `1 ["c" "1"]`},
+			{cmd: "RPUSH b 2", want: "(integer) 1"},
+			{cmd: "LRANGE b 0 -1", want: `["2"]`},
+		}},
+		{"served from the key made ready first", []blockStep{
+			{block: 1, cmd: "BLPOP a b 0", want: blocked},
+			{cmd: "MULTI-EXEC RPUSH b x | RPUSH a y", events: `1 ["b" "x"]`},
+			{cmd: "LRANGE a 0 -1", want: `["y"]`},
+		}},
+		{"a waited key of another type keeps it waiting", []blockStep{
+			{block: 1, cmd: "BLPOP a b 0", want: blocked},
+			{cmd: "SET a v", want: "OK"},
+			{cmd: "RPUSH b y", want: "(integer) 1", events: `1 ["b" "y"]`},
+			{cmd: "GET a", want: `"v"`},
+		}},
+		{"WRONGTYPE at call time", []blockStep{
+			{cmd: "SET s v"},
+			{block: 1, cmd: "BLPOP s a 0", want: wrongType},
+			{block: 2, cmd: "BLMOVE a s LEFT LEFT 0", want: blocked},
+			{block: 3, cmd: "BLMPOP 0 2 nokey s LEFT", want: wrongType},
+			{cmd: "RPUSH b 1"},
+			{block: 4, cmd: "BLPOP b s 0", want: `["b" "1"]`},
+		}},
+		{"BLMOVE into a key of another type unblocks with WRONGTYPE", []blockStep{
+			{cmd: "SET d v"},
+			{block: 1, cmd: "BLMOVE src d LEFT LEFT 0", want: blocked},
+			{block: 2, cmd: "BLPOP src 0", want: blocked},
+			{cmd: "RPUSH src x", want: "(integer) 1", events: `1 ` + wrongType + `; 2 ["src" "x"]`},
+		}},
+		{"BLMOVE chains serve the destination's waiters", []blockStep{
+			{block: 1, cmd: "BLMOVE a b RIGHT LEFT 0", want: blocked},
+			{block: 2, cmd: "BRPOPLPUSH b c 0", want: blocked},
+			{block: 3, cmd: "BLPOP c 0", want: blocked},
+			{block: 4, cmd: "BLMPOP 0 1 c LEFT", want: blocked},
+			{cmd: "RPUSH a 1 2", want: "(integer) 2",
+				events: `1 "2"; 2 "2"; 3 ["c" "2"]`},
+			{cmd: "LRANGE a 0 -1", want: `["1"]`},
+			{cmd: "EXISTS b c", want: "(integer) 0"},
+			{cmd: "LMOVE a c LEFT LEFT", want: `"1"`, events: `4 ["c" ["1"]]`},
+			{cmd: "EXISTS a c", want: "(integer) 0"},
+		}},
+		{"BLMOVE waits on its source only", []blockStep{
+			{block: 1, cmd: "BLMOVE a b LEFT LEFT 0", want: blocked},
+			{cmd: "RPUSH b x", want: "(integer) 1"},
+			{cmd: "RPUSH a y", want: "(integer) 1", events: `1 "y"`},
+			{cmd: "LRANGE b 0 -1", want: `["y" "x"]`},
+		}},
+		{"BLMOVE rotating its own list", []blockStep{
+			{block: 1, cmd: "BLMOVE a a LEFT RIGHT 0", want: blocked},
+			{block: 2, cmd: "BLPOP a 0", want: blocked},
+			{cmd: "RPUSH a x y", want: "(integer) 2", events: `1 "x"; 2 ["a" "y"]`},
+			{cmd: "LRANGE a 0 -1", want: `["x"]`},
+		}},
+		{"BLMPOP pops up to COUNT", []blockStep{
+			{block: 1, cmd: "BLMPOP 0 2 a b RIGHT COUNT 2", want: blocked},
+			{block: 2, cmd: "BLMPOP 0 1 b LEFT COUNT 5", want: blocked},
+			{cmd: "RPUSH b 1 2 3", want: "(integer) 3", events: `1 ["b" ["3" "2"]]; 2 ["b" ["1"]]`},
+		}},
+		{"unblock removes the waiter", []blockStep{
+			{block: 1, cmd: "BLPOP a 0", want: blocked},
+			{block: 2, cmd: "BLPOP a 0", want: blocked},
+			{unblock: 1, want: "(integer) 1"},
+			{unblock: 1, want: "(integer) 0"},
+			{cmd: "RPUSH a x", want: "(integer) 1", events: `2 ["a" "x"]`},
+			{unblock: 2, want: "(integer) 0"},
+			{cmd: "RPUSH a y", want: "(integer) 1"},
+		}},
+		{"MULTI never blocks", []blockStep{
+			{cmd: "MULTI-EXEC BLPOP a 0 | BRPOP a 0 | BLMOVE a b LEFT LEFT 0 | BRPOPLPUSH a b 0 | BLMPOP 0 1 a LEFT",
+				want: `[(nil) (nil) (nil) (nil) (nil)]`},
+			{cmd: "MULTI-EXEC RPUSH a 1 2 3 | BLPOP a 0 | BLMOVE a b LEFT LEFT 0 | BLMPOP 0 1 a LEFT",
+				want: `[(integer) 3 ["a" "1"] "2" ["a" ["3"]]]`},
+		}},
+		{"a waiter in another database", []blockStep{
+			{cmd: "SELECT 3"},
+			{block: 1, cmd: "BLPOP a 0", want: blocked},
+			{cmd: "SELECT 0"},
+			{cmd: "RPUSH a x", want: "(integer) 1"},
+			{cmd: "SELECT 3"},
+			{cmd: "RPUSH a y", want: "(integer) 1", events: `1 ["a" "y"]`},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBlockNode()
+			for i, st := range tc.steps {
+				var r Reply
+				switch {
+				case st.block > 0:
+					r = b.block(t, st.block, st.cmd)
+				case st.unblock > 0:
+					r = b.apply(t, NewUnblock(WaiterID{Node: 1, Session: 1, Seq: st.unblock}, scriptTime))
+				case strings.HasPrefix(st.cmd, "SELECT "):
+					fmt.Sscan(st.cmd[len("SELECT "):], &b.db)
+					continue
+				case strings.HasPrefix(st.cmd, "MULTI-EXEC "):
+					r = b.exec(t, scriptTime, nil, strings.Split(st.cmd[len("MULTI-EXEC "):], " | ")...)
+				default:
+					r = b.do(t, scriptTime, st.cmd)
+				}
+				got := r.String()
+				if r.Kind == KindBlocked {
+					got = blocked
+				}
+				if st.want != "" && got != st.want {
+					t.Errorf("step %d: %s: got %s, want %s", i, st.cmd, got, st.want)
+				}
+				if ev := b.takeEvents(); ev != st.events {
+					t.Errorf("step %d: %s: events %q, want %q", i, st.cmd, ev, st.events)
+				}
+			}
+		})
+	}
+}
+
+func TestListBlockingTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		arg  string
+		ms   int64
+		err  string
+		name string
+	}{
+		{arg: "0", ms: 0}, {arg: "1", ms: 1000}, {arg: "1.5", ms: 1500}, {arg: "0.0001", ms: 0},
+		{arg: "-0.0001", ms: 0}, {arg: ".5", ms: 500}, {arg: "1e3", ms: 1_000_000}, {arg: "0x10", ms: 16000},
+		{arg: "0.0015", ms: 1}, {arg: "9223372036854775", ms: 1},
+		{arg: "-1", err: string(errTimeoutNegative)}, {arg: "inf", err: string(errTimeoutNegative)},
+		{arg: "1e300", err: string(errTimeoutNegative)}, {arg: "9223372036854776", err: string(errTimeoutNegative)},
+		{arg: "x", err: string(errTimeoutNotFloat)}, {arg: "nan", err: string(errTimeoutNotFloat)},
+		{arg: "", err: string(errTimeoutNotFloat)}, {arg: " 1", err: string(errTimeoutNotFloat)},
+	} {
+		for _, line := range []string{"BLPOP k %s", "BRPOP a b %s", "BLMOVE a b LEFT RIGHT %s", "BRPOPLPUSH a b %s", "BLMPOP %s 1 a LEFT"} {
+			argv := [][]byte{}
+			for _, a := range strings.Fields(fmt.Sprintf(line, "T")) {
+				if a == "T" {
+					a = tc.arg
+				}
+				argv = append(argv, []byte(a))
+			}
+			cmd, _, err := Parse(argv, scriptTime)
+			switch {
+			case tc.err != "" && (err == nil || err.Error() != tc.err):
+				t.Errorf("%q in %s: err %v, want %s", tc.arg, line, err, tc.err)
+			case tc.err == "" && err != nil:
+				t.Errorf("%q in %s: %v", tc.arg, line, err)
+			case tc.err == "" && (!cmd.IsBlocking() || cmd.BlockTimeout() != tc.ms):
+				t.Errorf("%q in %s: blocking %v timeout %d, want %d", tc.arg, line, cmd.IsBlocking(), cmd.BlockTimeout(), tc.ms)
+			}
+		}
+	}
+}
+
+// TestListWaitersSnapshot checks that lists and the waiters on them
+// survive a snapshot: the restored store serves them in the same order.
+func TestListWaitersSnapshot(t *testing.T) {
+	src := newBlockNode()
+	src.do(t, scriptTime, "RPUSH big "+strings.Repeat("element ", 3000))
+	src.do(t, scriptTime, "RPUSH small 1 two 3 -4 ''")
+	src.do(t, scriptTime, "EXPIRE small 1000")
+	src.block(t, 1, "BLMOVE a b LEFT RIGHT 0")
+	src.block(t, 2, "BLPOP b a 0")
+	src.block(t, 3, "BLMPOP 0 1 b LEFT COUNT 3")
+	snap := snapshotBytes(t, src.store)
+
+	dst := newBlockNode()
+	if err := dst.store.Restore(bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	dst.index = src.index
+	if again := snapshotBytes(t, dst.store); !bytes.Equal(again, snap) {
+		t.Fatal("the restored store snapshots differently")
+	}
+	for _, line := range []string{"LRANGE big 2990 -1", "LLEN big", "LRANGE small 0 -1", "TTL small", "TYPE big"} {
+		if a, b := src.do(t, scriptTime, line).String(), dst.do(t, scriptTime, line).String(); a != b {
+			t.Errorf("%s: restored %s, original %s", line, b, a)
+		}
+	}
+	for _, n := range []*blockNode{src, dst} {
+		n.do(t, scriptTime, "RPUSH a 1 2 3")
+		n.do(t, scriptTime, "RPUSH b 4 5 6")
+	}
+	// a is made ready first: waiter 1 moves its head to b, waiter 2 (on b
+	// and a) is served from a, then b's waiter gets what 1 moved there.
+	want := `1 "1"; 2 ["a" "2"]; 3 ["b" ["1"]]`
+	if a, b := src.takeEvents(), dst.takeEvents(); a != want || b != want {
+		t.Errorf("events: original %q, restored %q, want %q", a, b, want)
+	}
+}
+
+// TestListRoundTrip checks that every list command survives the log's
+// encoding, waiter included, and that its keys are its keys.
+func TestListRoundTrip(t *testing.T) {
+	for _, tc := range []struct{ line, keys string }{
+		{"LPUSH l a b", "l"}, {"RPUSHX l a", "l"}, {"LPOP l", "l"}, {"RPOP l 0", "l"}, {"LLEN l", "l"},
+		{"LRANGE l -9223372036854775808 9223372036854775807", "l"}, {"LINDEX l -1", "l"}, {"LINDEX l x", "l"},
+		{"LSET l 0 v", "l"}, {"LSET l x v", "l"}, {"LINSERT l AFTER p v", "l"}, {"LREM l -2 v", "l"},
+		{"LTRIM l 1 -1", "l"}, {"LPOS l v RANK -2 COUNT 0 MAXLEN 9", "l"}, {"LMOVE a b RIGHT LEFT", "a b"},
+		{"RPOPLPUSH a b", "a b"}, {"LMPOP 2 a b RIGHT COUNT 3", "a b"}, {"BLPOP a b 1.5", "a b"},
+		{"BRPOP a 0", "a"}, {"BLMOVE a b LEFT RIGHT 0", "a b"}, {"BRPOPLPUSH a b 2", "a b"},
+		{"BLMPOP 0 2 a b LEFT COUNT 2", "a b"},
+	} {
+		c := parseLine(t, scriptTime, tc.line)
+		if c.IsBlocking() {
+			c = c.WithWaiter(WaiterID{Node: 1, Session: 2, Seq: 3})
+		}
+		d, err := Decode(c.InDB(5).AppendBinary(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.line, err)
+		}
+		if d.op != c.op || d.flags != c.flags || d.ints != c.ints || d.waiter != c.waiter || d.DB() != 5 ||
+			fmt.Sprintf("%q", d.args) != fmt.Sprintf("%q", c.args) {
+			t.Errorf("%s: decoded %+v, want %+v", tc.line, d, c)
+		}
+		if got := string(bytes.Join(d.Keys(), []byte(" "))); got != tc.keys {
+			t.Errorf("%s: keys %q, want %q", tc.line, got, tc.keys)
+		}
+	}
+}
