@@ -273,7 +273,9 @@ var listGenerators = []genFunc{
 	func(g *cmdGen) []string { return []string{"LTRIM", g.key(), g.listIndex(), g.listIndex()} },
 	func(g *cmdGen) []string {
 		return append([]string{"LPOS", g.key(), g.listValue()}, g.options(3,
-			func() []string { return []string{"RANK", g.pick("1", "2", "-1", "-2", "0", "x", "-9223372036854775808")} },
+			func() []string {
+				return []string{"RANK", g.pick("1", "2", "-1", "-2", "0", "x", "-9223372036854775808")}
+			},
 			func() []string { return []string{"COUNT", g.pick("0", "1", "2", "-1", "x")} },
 			func() []string { return []string{"MAXLEN", g.pick("0", "1", "3", "-1", "x")} },
 			word("FOO"))...)
