@@ -116,20 +116,22 @@ func (w *writer) linsert(c Command) Reply {
 
 func (w *writer) lrem(c Command) Reply {
 	key := c.args[0]
-	_, found, err := w.collectionOf(key, typeList)
+	coll, found, err := w.collectionOf(key, typeList)
 	switch {
 	case err != nil:
 		return errorReply(err)
 	case !found:
 		return Zero
 	}
-	// LREM's count is a long; the list's Remove takes an int, which is as
-	// wide on the 64-bit platforms raftcache runs on.
-	coll, _, _ := w.mutable(key, typeList, nil)
-	n := asList(coll).Remove(int(c.ints[0]), c.args[1])
-	if n > 0 {
-		w.store(key, typeList, coll)
+	if asList(coll).Pos(c.args[1], 1, 1, 0) == nil {
+		// Nothing to remove. mutable is for changes only: its clone of a
+		// list shared with a snapshot stamps the key for WATCH, and
+		// snapshots are taken at different times on different nodes.
+		return Zero
 	}
+	coll, _, _ = w.mutable(key, typeList, nil)
+	n := asList(coll).Remove(clampInt(c.ints[0]), c.args[1])
+	w.store(key, typeList, coll)
 	return Int(int64(n))
 }
 

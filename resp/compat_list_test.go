@@ -128,7 +128,7 @@ var listCompatCases = []compatCase{
 		"EXEC", "LRANGE l 0 -1",
 	}},
 	{name: "list keys types databases", lines: []string{
-		"RPUSH l a b c", "TYPE l", "SCAN 0 TYPE list", "SCAN 0 TYPE LIST", "KEYS *", "COPY l l2", "RPUSH l2 d",
+		"RPUSH l a b c", "TYPE l", "OBJECT ENCODING l", "SCAN 0 TYPE list", "SCAN 0 TYPE LIST", "KEYS *", "COPY l l2", "RPUSH l2 d",
 		"LRANGE l 0 -1", "LRANGE l2 0 -1", "COPY l l2", "COPY l l2 REPLACE", "LRANGE l2 0 -1", "RENAME l2 l3",
 		"LRANGE l3 0 -1", "EXISTS l2", "RENAMENX l3 l", "EXPIRE l 1000", "RPUSH l z", "LPOP l", "LSET l 0 q",
 		"LTRIM l 0 -1", "RPOPLPUSH l l", "TTL l", "RENAME l l4", "TTL l4", "MOVE l4 1", "SELECT 1", "LRANGE l4 0 -1",
