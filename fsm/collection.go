@@ -10,7 +10,8 @@ import "fmt"
 // writer.mutable).
 type collection interface {
 	// Len is the number of elements; a collection that becomes empty is
-	// deleted with its key, as Redis does.
+	// deleted with its key, as Redis does, unless it keeps empty (see
+	// emptyKeeper).
 	Len() int
 	// Clone returns a copy that shares what it can; writes to either
 	// never show in the other.
@@ -21,6 +22,22 @@ type collection interface {
 	Encoding() string
 	// AppendBinary appends the snapshot form; the type's codec decodes it.
 	AppendBinary(b []byte) []byte
+}
+
+// emptyKeeper is implemented by a collection that, unlike the others,
+// lives on empty: Redis keeps an empty stream (XDEL of every entry, XTRIM
+// MAXLEN 0, XGROUP CREATE MKSTREAM) with its last ID and its groups.
+type emptyKeeper interface {
+	keepsEmpty() bool
+}
+
+// dropsWhenEmpty reports whether c is empty and must go with its key.
+func dropsWhenEmpty(c collection) bool {
+	if c.Len() != 0 {
+		return false
+	}
+	k, ok := c.(emptyKeeper)
+	return !ok || !k.keepsEmpty()
 }
 
 // collectionCodecs decode each collection type's snapshot form. A type
@@ -40,7 +57,7 @@ func decodeCollection(typ valueType, b []byte) (collection, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
-	if c.Len() == 0 {
+	if dropsWhenEmpty(c) {
 		return nil, fmt.Errorf("decode %s: empty", typ)
 	}
 	return c, nil
@@ -98,9 +115,9 @@ func (w *writer) mutable(key []byte, typ valueType, create func() collection) (c
 
 // store records c as key's value after a write changed it: it keeps the
 // key's deadline, stamps the write's index (for WATCH), and deletes the key
-// if c is empty.
+// if c is empty (and not an emptyKeeper).
 func (w *writer) store(key []byte, typ valueType, c collection) {
-	if c.Len() == 0 {
+	if dropsWhenEmpty(c) {
 		if _, ok := w.lookup(key); ok {
 			w.remove(key)
 		}
@@ -117,7 +134,7 @@ func (w *writer) store(key []byte, typ valueType, c collection) {
 // replace sets key to a new collection (the STORE commands), dropping any
 // deadline, or deletes key when c is empty.
 func (w *writer) replace(key []byte, typ valueType, c collection) {
-	if c.Len() == 0 {
+	if dropsWhenEmpty(c) {
 		if _, ok := w.lookup(key); ok {
 			w.remove(key)
 		}

@@ -152,6 +152,14 @@ func appendRESP2(dst []byte, r Reply) []byte {
 	case KindBulk, KindDouble:
 		dst = strconv.AppendInt(append(dst, '$'), int64(len(r.Bytes)), 10)
 		return append(append(append(dst, "\r\n"...), r.Bytes...), "\r\n"...)
+	case KindPairMap:
+		dst = strconv.AppendInt(append(dst, '*'), int64(len(r.Elems)/2), 10)
+		dst = append(dst, "\r\n"...)
+		for i := 0; i+1 < len(r.Elems); i += 2 {
+			dst = appendRESP2(append(dst, "*2\r\n"...), r.Elems[i])
+			dst = appendRESP2(dst, r.Elems[i+1])
+		}
+		return dst
 	default:
 		dst = strconv.AppendInt(append(dst, '*'), int64(len(r.Elems)), 10)
 		dst = append(dst, "\r\n"...)

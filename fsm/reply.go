@@ -24,6 +24,9 @@ const (
 	// waiter: the real reply comes later, as an Event. It never reaches a
 	// client.
 	KindBlocked
+	// KindPairMap is a RESP3 map whose RESP2 form is an array of [key,
+	// value] arrays rather than a flat one, as XREAD and XREADGROUP reply.
+	KindPairMap
 )
 
 // Reply is the result of one command in the shape RESP needs. Apply returns

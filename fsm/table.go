@@ -66,6 +66,7 @@ var tables = []func() table{
 	setTable,
 	scriptTable,
 	listTable,
+	streamTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

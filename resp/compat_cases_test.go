@@ -453,6 +453,7 @@ func arityCases() compatCase {
 		"hdel", "hexists", "hlen", "hstrlen", "hincrby", "hincrbyfloat", "hkeys", "hvals", "hscan",
 		"ping", "echo",
 	}
+	names = append(names, streamCommandNames...)
 	c := compatCase{name: "arity"}
 	for _, n := range names {
 		c.lines = append(c.lines, n, strings.ToUpper(n)+" a", n+" a b c d e f g h")
@@ -491,6 +492,7 @@ func TestCompat(t *testing.T) {
 	start := time.Now()
 	steps := 0
 	cases := append(append(compatCases, objectCases...), arityCases(), commandInfoCases())
+	cases = append(cases, streamCompatCases()...)
 	for _, proto := range []int{2, 3} {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {

@@ -143,6 +143,20 @@ func appendReply(dst []byte, r fsm.Reply, resp3 bool) []byte {
 		dst = appendHeader(dst, '$', int64(len(r.Bytes)))
 		dst = append(dst, r.Bytes...)
 		return append(dst, '\r', '\n')
+	case fsm.KindPairMap:
+		if resp3 {
+			dst = appendHeader(dst, '%', int64(len(r.Elems)/2))
+		} else {
+			dst = appendHeader(dst, '*', int64(len(r.Elems)/2))
+		}
+		for i := 0; i+1 < len(r.Elems); i += 2 {
+			if !resp3 {
+				dst = append(dst, "*2\r\n"...)
+			}
+			dst = appendReply(dst, r.Elems[i], resp3)
+			dst = appendReply(dst, r.Elems[i+1], resp3)
+		}
+		return dst
 	case fsm.KindArray, fsm.KindSet, fsm.KindMap:
 		switch {
 		case resp3 && r.Kind == fsm.KindMap:

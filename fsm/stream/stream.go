@@ -106,7 +106,9 @@ func (s *Stream) nextID(a AddID, nowMs int64) (ID, error) {
 	case a.AutoSeq:
 		if a.ID.Ms == s.lastID.Ms {
 			if s.lastID.Seq == math.MaxUint64 {
-				return ID{}, ErrIDTooSmall
+				// Redis 7.0.15 reports this overflow as ERANGE, whose
+				// text is the too-large one.
+				return ID{}, ErrTooLarge
 			}
 			id = ID{a.ID.Ms, s.lastID.Seq + 1}
 		} else {

@@ -53,7 +53,7 @@ func TestAddIDs(t *testing.T) {
 		{name: "ms-* new ms", last: ID{5, 3}, arg: "6-*", want: ID{6, 0}},
 		{name: "ms-* same ms", last: ID{5, 3}, arg: "5-*", want: ID{5, 4}},
 		{name: "ms-* older ms", last: ID{5, 3}, arg: "4-*", err: ErrIDTooSmall},
-		{name: "ms-* seq exhausted", last: ID{5, max}, arg: "5-*", err: ErrIDTooSmall},
+		{name: "ms-* seq exhausted", last: ID{5, max}, arg: "5-*", err: ErrTooLarge},
 		{name: "explicit", last: ID{5, 3}, arg: "5-4", want: ID{5, 4}},
 		{name: "explicit equal", last: ID{5, 3}, arg: "5-3", err: ErrIDTooSmall,
 			errText: "ERR The ID specified in XADD is equal or smaller than the target stream top item"},
