@@ -10,8 +10,13 @@
 //     sent to a follower (real processes of the built binary);
 //
 // and runs redis-benchmark against each: 64-byte values, random keys over
-// the keyspace (-r), 50 clients, SET and GET, unpipelined and 16 deep. It
-// reads redis-benchmark's --csv output.
+// the keyspace (-r), 50 clients, unpipelined and 16 deep, the tests SET,
+// GET, LPUSH, LPOP (of the list LPUSH filled, topped up so that no pop
+// finds it empty), SADD, ZADD and ZRANGE (a custom command reading 10
+// members with scores of a 1000-member sorted set the bench fills first).
+// It reads redis-benchmark's --csv output. Each collection test's ratio to
+// redis-server is held to the same server's SET ratio (writes) or GET
+// ratio (ZRANGE) in the same run.
 //
 // It then loads the keyspace (1M keys by default) into a fresh redis-server
 // and a fresh raftcache node and measures
@@ -26,6 +31,12 @@
 //     time every SET, and the "during" figures are those of the writes in
 //     flight between the applied index reaching that index and the node's
 //     "snapshot saved" log record.
+//
+// Last, it loads one list, one set and one sorted set of 1M elements of 10
+// bytes each (pipelined RPUSH, SADD and ZADD of 10 elements a command) into
+// a fresh redis-server and a fresh raftcache node, one process per
+// collection, and reports the growth of RSS and of INFO's used_memory over
+// the empty process, per element.
 //
 // Usage (make bench builds the binaries and runs it):
 //

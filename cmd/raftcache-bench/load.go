@@ -106,10 +106,10 @@ func timeReady(ctx context.Context, s *server, n, size int, timeout time.Duratio
 	return took, nil
 }
 
-// redisBenchmark runs redis-benchmark's test (SET or GET) against addr and
-// returns its CSV figures. Any error reply fails the run: a benchmark of
+// redisBenchmark runs redis-benchmark's test t against addr and returns
+// its CSV figures (under t's name). Any error reply fails the run: a benchmark of
 // errors measures nothing.
-func (b *bench) redisBenchmark(ctx context.Context, addr, test string, pipeline, requests int) (Row, error) {
+func (b *bench) redisBenchmark(ctx context.Context, addr string, t benchTest, pipeline, requests int) (Row, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return Row{}, err
@@ -118,7 +118,8 @@ func (b *bench) redisBenchmark(ctx context.Context, addr, test string, pipeline,
 	defer cancel()
 	args := []string{"-h", host, "-p", port, "-c", strconv.Itoa(b.cfg.clients), "-n", strconv.Itoa(requests),
 		"-r", strconv.Itoa(b.cfg.keys), "-d", strconv.Itoa(b.cfg.valueSize), "-P", strconv.Itoa(pipeline),
-		"-t", strings.ToLower(test), "--csv"}
+		"--csv"}
+	args = append(args, t.args()...)
 	cmd := exec.CommandContext(ctx, b.cfg.redisBenchmark, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -133,11 +134,12 @@ func (b *bench) redisBenchmark(ctx context.Context, addr, test string, pipeline,
 		return Row{}, fmt.Errorf("redis-benchmark %s: %w", strings.Join(args, " "), err)
 	}
 	for _, r := range rows {
-		if r.Test == test {
+		if r.Test == t.csvName() {
+			r.Test = t.Name
 			return r, nil
 		}
 	}
-	return Row{}, fmt.Errorf("redis-benchmark %s: no %s line in its output", strings.Join(args, " "), test)
+	return Row{}, fmt.Errorf("redis-benchmark %s: no %q line in its output", strings.Join(args, " "), t.csvName())
 }
 
 func tail(s string) string {

@@ -43,8 +43,12 @@ type config struct {
 	settle                     time.Duration
 	runTimeout                 time.Duration
 
-	phases  map[string]bool
-	servers map[string]bool
+	elements int // per collection in the elements phase
+
+	phases      map[string]bool
+	servers     map[string]bool
+	tests       map[string]bool // of the throughput phase, by benchTest.Name
+	collections map[string]bool // of the elements phase: list, set, zset
 
 	dir, label     string
 	keep           bool
@@ -67,8 +71,11 @@ func parseFlags(args []string) (config, error) {
 	fs.IntVar(&c.loadClients, "load_clients", 50, "connections loading the keyspace")
 	fs.DurationVar(&c.settle, "settle", 5*time.Second, "wait after loading before reading RSS")
 	fs.DurationVar(&c.runTimeout, "run_timeout", 15*time.Minute, "bound on one redis-benchmark run")
-	phases := fs.String("phases", "throughput,keyspace", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99)")
+	fs.IntVar(&c.elements, "elements", 1_000_000, "elements loaded into each collection of the elements phase")
+	phases := fs.String("phases", "throughput,keyspace,elements", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set)")
 	servers := fs.String("servers", strings.Join([]string{srvRedis, srvRedisAOF, srvSingle, srvCluster}, ","), "servers of the throughput phase")
+	tests := fs.String("tests", strings.Join(testNames(), ","), "redis-benchmark tests of the throughput phase (case does not matter)")
+	collections := fs.String("collections", strings.Join(collectionTypes, ","), "collections of the elements phase")
 	fs.StringVar(&c.dir, "dir", "", "where to make the run's temporary directory (default: $TMPDIR); its file system is where fsyncs go")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (data, logs)")
 	fs.StringVar(&c.label, "label", "", "a label for the report (e.g. the commit)")
@@ -81,15 +88,21 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if c.phases, err = parseSet(*phases, "throughput", "keyspace"); err != nil {
+	if c.phases, err = parseSet(*phases, "throughput", "keyspace", "elements"); err != nil {
 		return c, fmt.Errorf("-phases: %w", err)
 	}
 	if c.servers, err = parseSet(*servers, srvRedis, srvRedisAOF, srvSingle, srvCluster); err != nil {
 		return c, fmt.Errorf("-servers: %w", err)
 	}
+	if c.tests, err = parseSet(strings.ToUpper(*tests), testNames()...); err != nil {
+		return c, fmt.Errorf("-tests: %w", err)
+	}
+	if c.collections, err = parseSet(*collections, collectionTypes...); err != nil {
+		return c, fmt.Errorf("-collections: %w", err)
+	}
 	switch {
-	case c.keys < 1, c.valueSize < 1, c.clients < 1, c.requests < 1, c.pipelineRequests < 1, c.snapshotRequests < 4, c.loadClients < 1:
-		return c, errors.New("-keys, -value_size, -clients, -requests, -pipeline_requests, -load_clients must be positive, -snapshot_requests at least 4")
+	case c.keys < 1, c.valueSize < 1, c.clients < 1, c.requests < 1, c.pipelineRequests < 1, c.snapshotRequests < 4, c.loadClients < 1, c.elements < 1:
+		return c, errors.New("-keys, -value_size, -clients, -requests, -pipeline_requests, -load_clients, -elements must be positive, -snapshot_requests at least 4")
 	case c.profileSeconds < time.Second:
 		return c, errors.New("-profile_seconds must be at least 1s")
 	}
@@ -170,6 +183,9 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) (err error) {
 	if cfg.phases["keyspace"] && ctx.Err() == nil {
 		errs = append(errs, b.keyspace(ctx))
 	}
+	if cfg.phases["elements"] && ctx.Err() == nil {
+		errs = append(errs, b.elements(ctx))
+	}
 	fmt.Fprint(out, header)
 	fmt.Fprintf(out, "load average at the end: %s\n\n", loadAvg())
 	writeReport(out, b.res)
@@ -187,8 +203,8 @@ func (b *bench) header(base string) string {
 	fmt.Fprintf(&s, "machine: %d CPUs (%s), %s, load average at the start: %s\n", runtime.NumCPU(), cpuModel(), runtime.GOOS+"/"+runtime.GOARCH, loadAvg())
 	fmt.Fprintf(&s, "data dirs: %s (%s)\n", base, fsType(base))
 	fmt.Fprintf(&s, "%s; %s\n", version(b.cfg.redisServer, "--version"), version(b.cfg.redisBenchmark, "--version"))
-	fmt.Fprintf(&s, "settings: -keys %d -value_size %d -clients %d -requests %d (P=1) -pipeline_requests %d (P=16) -snapshot_requests %d\n\n",
-		b.cfg.keys, b.cfg.valueSize, b.cfg.clients, b.cfg.requests, b.cfg.pipelineRequests, b.cfg.snapshotRequests)
+	fmt.Fprintf(&s, "settings: -keys %d -value_size %d -clients %d -requests %d (P=1) -pipeline_requests %d (P=16) -snapshot_requests %d -elements %d\n\n",
+		b.cfg.keys, b.cfg.valueSize, b.cfg.clients, b.cfg.requests, b.cfg.pipelineRequests, b.cfg.snapshotRequests, b.cfg.elements)
 	return s.String()
 }
 

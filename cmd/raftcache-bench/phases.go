@@ -9,11 +9,8 @@ import (
 	"time"
 )
 
-// benchTests are the redis-benchmark runs made against every server.
-var benchTests = []struct {
-	test     string
-	pipeline int
-}{{"SET", 1}, {"GET", 1}, {"SET", 16}, {"GET", 16}}
+// benchPipelines are the depths every test runs at, in order.
+var benchPipelines = []int{1, 16}
 
 // throughput runs redis-benchmark against each server in turn, each one
 // alone on the machine.
@@ -36,7 +33,6 @@ func (b *bench) throughputOf(ctx context.Context, name string) (err error) {
 	var (
 		target   *server
 		all      []*server
-		role     string
 		profiled []*server // raftcache nodes to profile
 	)
 	switch name {
@@ -51,8 +47,8 @@ func (b *bench) throughputOf(ctx context.Context, name string) (err error) {
 		// and reads are the leader's work too.
 		all, err = b.startCluster(ctx, name)
 		if err == nil {
-			target, role = all[0], "follower"
-			target.role = role
+			target = all[0]
+			target.role = "follower"
 			profiled = all[:1]
 			for _, n := range all[1:] {
 				if checkRole(ctx, n, "leader") == nil {
@@ -68,34 +64,67 @@ func (b *bench) throughputOf(ctx context.Context, name string) (err error) {
 	if err != nil {
 		return err
 	}
-	for _, t := range benchTests {
-		requests := b.cfg.requests
-		if t.pipeline > 1 {
-			requests = b.cfg.pipelineRequests
-		}
-		var row Row
-		profName := fmt.Sprintf("%s-%s-P%d", name, t.test, t.pipeline)
-		err := b.profiled(ctx, profName, profiled, func() error {
-			var err error
-			row, err = b.redisBenchmark(ctx, target.addr, t.test, t.pipeline, requests)
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if role != "" {
-			if err := checkRole(ctx, target, role); err != nil {
-				return err
+	// A test that fails (a command the server lacks) does not stop the
+	// others, unless a server is gone or the follower is not one any more.
+	var errs []error
+	for _, pipeline := range benchPipelines {
+		for _, t := range benchTests {
+			if !b.cfg.tests[t.Name] || ctx.Err() != nil {
+				continue
+			}
+			err := b.benchmarkTest(ctx, name, target, all, profiled, t, pipeline)
+			if err == nil {
+				continue
+			}
+			errs = append(errs, err)
+			b.logf("%s %s P=%d: %v", name, t.Name, pipeline, err)
+			if err := b.serversIntact(ctx, target, all); err != nil {
+				return errors.Join(append(errs, err)...)
 			}
 		}
-		for _, s := range all {
-			if err := s.exitError(); err != nil {
-				return err
-			}
-		}
-		b.res.add(runKey{name, t.test, t.pipeline}, row)
-		b.logf("%s %s P=%d: %s ops/s, p50 %s ms, p99 %s ms", name, t.test, t.pipeline, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
 	}
+	return errors.Join(errs...)
+}
+
+// serversIntact fails if one of all has exited or target no longer has
+// the role it had when the run began.
+func (b *bench) serversIntact(ctx context.Context, target *server, all []*server) error {
+	for _, s := range all {
+		if err := s.exitError(); err != nil {
+			return err
+		}
+	}
+	if target.role != "" {
+		return checkRole(ctx, target, target.role)
+	}
+	return nil
+}
+
+// benchmarkTest runs one redis-benchmark test at one depth against target
+// (one of all, the servers of the run) and records its figures.
+func (b *bench) benchmarkTest(ctx context.Context, name string, target *server, all, profiled []*server, t benchTest, pipeline int) error {
+	requests := b.cfg.requests
+	if pipeline > 1 {
+		requests = b.cfg.pipelineRequests
+	}
+	if err := b.prepareTest(ctx, target.addr, t, pipeline, requests); err != nil {
+		return err
+	}
+	var row Row
+	profName := fmt.Sprintf("%s-%s-P%d", name, t.Name, pipeline)
+	err := b.profiled(ctx, profName, profiled, func() error {
+		var err error
+		row, err = b.redisBenchmark(ctx, target.addr, t, pipeline, requests)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := b.serversIntact(ctx, target, all); err != nil {
+		return err
+	}
+	b.res.add(runKey{name, t.Name, pipeline}, row)
+	b.logf("%s %s P=%d: %s ops/s, p50 %s ms, p99 %s ms", name, t.Name, pipeline, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
 	return nil
 }
 
@@ -181,22 +210,7 @@ func (b *bench) raftcacheKeyspace(ctx context.Context, mem *memoryResult, rs *re
 	if err := b.load(ctx, s); err != nil {
 		return err
 	}
-	applied, err := appliedIndex(ctx, s)
-	if err != nil {
-		return err
-	}
-	// RSS is read once the load's last snapshot is saved: the node takes
-	// one every max(-snapshot_entries, keys/16) entries (cluster's
-	// snapshotInterval), so the last one covers all but fewer than that.
-	every := max(uint64(snapEvery), uint64(b.cfg.keys)/16)
-	var lastSnap uint64
-	err = waitUntil(ctx, s.process, 5*time.Minute, 100*time.Millisecond, "the load's last snapshot", func() (bool, error) {
-		saved, err := snapshotsSaved(s.log())
-		if len(saved) > 0 {
-			lastSnap = saved[len(saved)-1].Index
-		}
-		return applied < every || applied-lastSnap < every, err
-	})
+	applied, lastSnap, every, err := waitLoadSnapshot(ctx, s, snapEvery, b.cfg.keys)
 	if err != nil {
 		return err
 	}
@@ -357,4 +371,26 @@ func (b *bench) snapshotWindows(ctx context.Context, s *server, trigger uint64, 
 		trigger, lastBelow.Sub(windowStart).Seconds(), reached.Sub(windowStart).Seconds(), snap.Index, snap.Took, snap.Time.Sub(windowStart).Seconds(), len(in))
 	b.logf("%s: %s", s.name, res.Proof)
 	return res, nil
+}
+
+// waitLoadSnapshot waits until raftcache node s, started with
+// -snapshot_entries snapEvery and holding keys keys, has saved the last
+// snapshot its load calls for, so that memory is read without a snapshot
+// in progress. The node takes one every max(-snapshot_entries, keys/16)
+// entries (cluster's snapshotInterval), so the last one covers all but
+// fewer than that. It returns the applied index, the last snapshot's
+// index and the interval.
+func waitLoadSnapshot(ctx context.Context, s *server, snapEvery, keys int) (applied, lastSnap, every uint64, err error) {
+	if applied, err = appliedIndex(ctx, s); err != nil {
+		return 0, 0, 0, err
+	}
+	every = max(uint64(snapEvery), uint64(keys)/16)
+	err = waitUntil(ctx, s.process, 5*time.Minute, 100*time.Millisecond, "the load's last snapshot", func() (bool, error) {
+		saved, err := snapshotsSaved(s.log())
+		if len(saved) > 0 {
+			lastSnap = saved[len(saved)-1].Index
+		}
+		return applied < every || applied-lastSnap < every, err
+	})
+	return applied, lastSnap, every, err
 }

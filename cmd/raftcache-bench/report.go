@@ -41,6 +41,7 @@ type results struct {
 	Memory   *memoryResult
 	Restart  *restartResult
 	Snapshot *snapshotResult
+	Elements []*elementsResult // in the order measured
 }
 
 func newResults() *results { return &results{Runs: map[runKey]Row{}} }
@@ -72,6 +73,33 @@ type snapshotResult struct {
 	Keys            int
 	Without, During Row    // SET runs without and with a snapshot in the window
 	Proof           string // how the log shows the snapshot fell in the window
+}
+
+// elementsResult is the memory of one collection of Elements elements in
+// redis-server and in a raftcache node.
+type elementsResult struct {
+	Type             string // list, set or zset
+	Elements         int
+	Redis, Raftcache elementsMemory
+}
+
+// elementsMemory is one server's memory with the collection loaded and
+// without it (the fresh process).
+type elementsMemory struct {
+	Base, Loaded memorySample
+	Encoding     string // OBJECT ENCODING of the loaded key
+	// LogEntries is, for raftcache, the log entries applied after its last
+	// snapshot when memory was read: the node keeps them in memory.
+	LogEntries uint64
+}
+
+// perElement is the growth of RSS (rss) or used_memory over the empty
+// process, per element.
+func (r *elementsResult) perElement(m elementsMemory, rss bool) float64 {
+	if rss {
+		return float64(m.Loaded.RSS-m.Base.RSS) / float64(r.Elements)
+	}
+	return float64(m.Loaded.Used-m.Base.Used) / float64(r.Elements)
 }
 
 // verdict is one line of the targets table.
@@ -131,6 +159,8 @@ func evaluate(r *results) []verdict {
 		out = append(out, v)
 	}
 
+	out = append(out, collectionVerdicts(r)...)
+
 	v := verdict{What: "memory per key (RSS)", Goal: fmt.Sprintf("<= %.1fx redis", maxMemoryRatio), Status: statusNone}
 	if m := r.Memory; m != nil && m.Keys > 0 && m.RedisRSS > 0 {
 		ratio := float64(m.RaftcacheRSS) / float64(m.RedisRSS)
@@ -154,7 +184,62 @@ func evaluate(r *results) []verdict {
 		v.Measured = fmt.Sprintf("%s (redis-server RDB: %s)", seconds(s.Raftcache), seconds(s.Redis))
 		v.Status = status(s.Raftcache <= maxRestart)
 	}
-	return append(out, v)
+	out = append(out, v)
+
+	for _, e := range r.Elements {
+		v := verdict{What: fmt.Sprintf("memory per element, %s-element %s (RSS growth)", shortCount(e.Elements), e.Type),
+			Goal: fmt.Sprintf("<= %.1fx redis", maxMemoryRatio), Status: statusNone}
+		red, raft := e.perElement(e.Redis, true), e.perElement(e.Raftcache, true)
+		if red > 0 {
+			v.Measured = fmt.Sprintf("%.2fx (%.1f vs %.1f B/elem)", raft/red, raft, red)
+			v.Status = status(raft/red <= maxMemoryRatio)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// collectionServers are the raftcache servers whose collection throughput
+// is held to their own SET/GET ratios, with the words the targets use.
+var collectionServers = []struct{ name, what string }{
+	{srvSingle, "single node"},
+	{srvCluster, "3-node cluster via a follower"},
+}
+
+// collectionVerdicts holds each collection test's ratio to redis-server
+// to the same server's SET (writes) or GET (reads) ratio at the same depth
+// in the same run (issue 10). Only tests that ran get a line.
+func collectionVerdicts(r *results) []verdict {
+	var out []verdict
+	for _, srv := range collectionServers {
+		for _, p := range benchPipelines {
+			for _, t := range benchTests {
+				if t.Ref == "" {
+					continue
+				}
+				num, ok := r.Runs[runKey{srv.name, t.Name, p}]
+				if !ok {
+					continue
+				}
+				v := verdict{What: fmt.Sprintf("%s, %s, c=50, P=%d", srv.what, t.Name, p),
+					Goal: fmt.Sprintf(">= %s %s P=%d's x redis", srv.name, t.Ref, p), Status: statusNone}
+				den, okD := r.Runs[runKey{srvRedis, t.Name, p}]
+				refNum, okRN := r.Runs[runKey{srv.name, t.Ref, p}]
+				refDen, okRD := r.Runs[runKey{srvRedis, t.Ref, p}]
+				if okD && den.RPS > 0 {
+					ratio := num.RPS / den.RPS
+					v.Measured = fmt.Sprintf("%.2fx (%s vs %s ops/s)", ratio, thousands(num.RPS), thousands(den.RPS))
+					if okRN && okRD && refDen.RPS > 0 {
+						ref := refNum.RPS / refDen.RPS
+						v.Goal = fmt.Sprintf(">= %.2fx (%s's)", ref, t.Ref)
+						v.Status = status(ratio >= ref)
+					}
+				}
+				out = append(out, v)
+			}
+		}
+	}
+	return out
 }
 
 // ratioCell is a/b for the throughput table, "-" when b is missing.
@@ -208,13 +293,47 @@ func writeReport(w io.Writer, r *results) {
 		fmt.Fprintf(w, "  during   %s ops/s  p50 %s ms  p99 %s ms  max %s ms\n", thousands(s.During.RPS), ms(s.During.P50Ms), ms(s.During.P99Ms), ms(s.During.MaxMs))
 		fmt.Fprintf(w, "  %s\n\n", s.Proof)
 	}
-	fmt.Fprintln(w, "targets (issue 5)")
+	if len(r.Elements) > 0 {
+		writeElements(w, r.Elements)
+	}
+	fmt.Fprintln(w, "targets (issues 5 and 10)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "what\tgoal\tmeasured\tstatus")
 	for _, v := range evaluate(r) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.What, v.Goal, v.Measured, v.Status)
 	}
 	tw.Flush()
+}
+
+// writeElements prints the elements phase: per collection, each server's
+// growth over its empty process, in RSS and in used_memory.
+func writeElements(w io.Writer, es []*elementsResult) {
+	fmt.Fprintln(w, "memory per element, one key holding a collection of ~10-byte elements (growth over the empty process)")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "type\telements\tserver      \tencoding  \tRSS MiB\tB/elem\tused_memory MiB\tB/elem\t")
+	for _, e := range es {
+		for _, m := range []struct {
+			name string
+			mem  elementsMemory
+		}{{"redis-server", e.Redis}, {"raftcache", e.Raftcache}} {
+			fmt.Fprintf(tw, "%-4s\t%s\t%-12s\t%-10s\t%s\t%.1f\t%s\t%.1f\t\n", e.Type, thousands(float64(e.Elements)), m.name, m.mem.Encoding,
+				mib(m.mem.Loaded.RSS-m.mem.Base.RSS), e.perElement(m.mem, true), mib(m.mem.Loaded.Used-m.mem.Base.Used), e.perElement(m.mem, false))
+		}
+		rss, used := "-", "-"
+		if red := e.perElement(e.Redis, true); red > 0 {
+			rss = fmt.Sprintf("%.2fx", e.perElement(e.Raftcache, true)/red)
+		}
+		if red := e.perElement(e.Redis, false); red > 0 {
+			used = fmt.Sprintf("%.2fx", e.perElement(e.Raftcache, false)/red)
+		}
+		fmt.Fprintf(tw, "%-4s\t\t%-12s\t\t\t%s\t\t%s\t\n", e.Type, "x redis", rss, used)
+	}
+	tw.Flush()
+	for _, e := range es {
+		fmt.Fprintf(w, "  %s: raftcache held %d log entries after its last snapshot; empty RSS redis-server %s MiB, raftcache %s MiB\n",
+			e.Type, e.Raftcache.LogEntries, mib(e.Redis.Base.RSS), mib(e.Raftcache.Base.RSS))
+	}
+	fmt.Fprintln(w)
 }
 
 // thousands formats n rounded, with thousands separated by commas.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -75,7 +76,7 @@ func TestWriteReport(t *testing.T) {
 	writeReport(&b, r)
 	out := strings.Join(strings.Fields(b.String()), " ")
 	for _, want := range []string{"raftcache SET 1 4,000 10.000 20.000 0.20x 0.50x", "redis SET 1 20,000 1.000 3.000 - 2.50x",
-		"redis-aof SET 1 8,000 2.000 5.000 0.40x -", "targets (issue 5)", "single node, durable SET, c=50 >= 1.0x redis-aof SET P=1 0.50x (4,000 vs 8,000 ops/s) MISSED",
+		"redis-aof SET 1 8,000 2.000 5.000 0.40x -", "targets (issues 5 and 10)", "single node, durable SET, c=50 >= 1.0x redis-aof SET P=1 0.50x (4,000 vs 8,000 ops/s) MISSED",
 		"restart <= 2s not measured"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -92,6 +93,74 @@ func TestFormat(t *testing.T) {
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestCollectionVerdicts(t *testing.T) {
+	r := newResults()
+	for _, row := range []struct {
+		srv, test string
+		p         int
+		rps       float64
+	}{
+		{srvRedis, "SET", 1, 1000}, {srvSingle, "SET", 1, 300}, // SET ratio 0.30
+		{srvRedis, "GET", 1, 1000}, {srvSingle, "GET", 1, 800}, // GET ratio 0.80
+		{srvRedis, "LPUSH", 1, 1000}, {srvSingle, "LPUSH", 1, 300}, // 0.30: met (equal)
+		{srvRedis, "ZRANGE", 1, 1000}, {srvSingle, "ZRANGE", 1, 700}, // 0.70 < GET's 0.80: missed
+		{srvSingle, "SADD", 1, 500},                                 // no redis SADD: not measured
+		{srvRedis, "ZADD", 16, 1000}, {srvCluster, "ZADD", 16, 100}, // no SET at P=16: ratio, no goal
+	} {
+		r.add(runKey{row.srv, row.test, row.p}, Row{RPS: row.rps})
+	}
+	want := []verdict{
+		{"single node, LPUSH, c=50, P=1", ">= 0.30x (SET's)", "0.30x (300 vs 1,000 ops/s)", statusMet},
+		{"single node, SADD, c=50, P=1", ">= raftcache SET P=1's x redis", "", statusNone},
+		{"single node, ZRANGE, c=50, P=1", ">= 0.80x (GET's)", "0.70x (700 vs 1,000 ops/s)", statusMissed},
+		{"3-node cluster via a follower, ZADD, c=50, P=16", ">= raftcache-3 SET P=16's x redis", "0.10x (100 vs 1,000 ops/s)", statusNone},
+	}
+	got := collectionVerdicts(r)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+func TestElementsReport(t *testing.T) {
+	r := newResults()
+	r.Elements = []*elementsResult{{
+		Type: "list", Elements: 1_000_000,
+		Redis: elementsMemory{Base: memorySample{RSS: 8 << 20, Used: 1 << 20}, Loaded: memorySample{RSS: 8<<20 + 12_000_000, Used: 1<<20 + 11_000_000}, Encoding: "quicklist"},
+		Raftcache: elementsMemory{Base: memorySample{RSS: 20 << 20, Used: 2 << 20}, Loaded: memorySample{RSS: 20<<20 + 15_000_000, Used: 2<<20 + 13_200_000},
+			Encoding: "quicklist", LogEntries: 1234},
+	}, {
+		Type: "zset", Elements: 1000,
+		Redis: elementsMemory{Base: memorySample{RSS: 100}, Loaded: memorySample{RSS: 100}}, // no growth: no ratio
+	}}
+	var verdicts []verdict
+	for _, v := range evaluate(r) {
+		if strings.HasPrefix(v.What, "memory per element") {
+			verdicts = append(verdicts, v)
+		}
+	}
+	want := []verdict{
+		{"memory per element, 1M-element list (RSS growth)", "<= 1.2x redis", "1.25x (15.0 vs 12.0 B/elem)", statusMissed},
+		{"memory per element, 1k-element zset (RSS growth)", "<= 1.2x redis", "", statusNone},
+	}
+	if !reflect.DeepEqual(verdicts, want) {
+		t.Errorf("verdicts\n%+v\nwant\n%+v", verdicts, want)
+	}
+	var b bytes.Buffer
+	writeReport(&b, r)
+	out := strings.Join(strings.Fields(b.String()), " ")
+	for _, want := range []string{
+		"list 1,000,000 redis-server quicklist 11.4 12.0 10.5 11.0",
+		"list 1,000,000 raftcache quicklist 14.3 15.0 12.6 13.2",
+		"list x redis 1.25x 1.20x",
+		"list: raftcache held 1234 log entries after its last snapshot; empty RSS redis-server 8.0 MiB, raftcache 20.0 MiB",
+		"zset x redis - -",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 }

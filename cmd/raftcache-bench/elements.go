@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// The collections of the elements phase (issue 10), each one key holding
+// -elements elements of about 10 bytes, as the type packages' own memory
+// benchmarks build them.
+var collectionTypes = []string{"list", "set", "zset"}
+
+// collectionKey is the key the elements phase loads.
+func collectionKey(typ string) string { return "bench:" + typ }
+
+// listElem, setMember and zsetMember are the i-th element of each
+// collection: 10 bytes that are not integers (an integer set would be an
+// intset in Redis, a different measurement).
+func listElem(i int) string   { return fmt.Sprintf("e%09d", i) }
+func setMember(i int) string  { return fmt.Sprintf("m:%08d", i) }
+func zsetMember(i int) string { return fmt.Sprintf("m%09d", i) }
+
+// zsetScore is member i's score: an integer below 1M that looks random
+// (splitmix64 of i) and is the same whichever connection sends it.
+func zsetScore(i int) float64 {
+	z := uint64(i) + 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z % 1_000_000)
+}
+
+// Loading sends elementsPerCommand elements in each RPUSH, SADD or ZADD
+// (a raftcache log entry each) and commandsPerPipeline commands in each
+// round trip. Ten to a command keeps a node's log, which it holds in memory
+// until a snapshot compacts it, to a small share of what is measured.
+const (
+	elementsPerCommand  = 10
+	commandsPerPipeline = 100
+)
+
+// loadCollection loads elements 0..n-1 into the collection of type typ at
+// key, over conns connections, and checks its length afterwards. The order
+// of a list's elements depends on the connections' interleaving; its
+// memory does not.
+func loadCollection(ctx context.Context, addr, typ, key string, n, conns int) error {
+	c := newClient(addr, conns, time.Minute)
+	defer c.Close()
+	const chunk = elementsPerCommand * commandsPerPipeline
+	var next atomic.Int64
+	err := runWorkers(ctx, conns, func(ctx context.Context) error {
+		for {
+			start := int(next.Add(chunk)) - chunk
+			if start >= n {
+				return nil
+			}
+			_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for i := start; i < min(start+chunk, n); i += elementsPerCommand {
+					addElements(ctx, p, typ, key, i, min(i+elementsPerCommand, n))
+				}
+				return nil
+			})
+			if err != nil {
+				return fmt.Errorf("load %s elements %d..: %w", typ, start, err)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	got, err := collectionLen(ctx, c, typ, key)
+	if err != nil {
+		return fmt.Errorf("length of %s after load: %w", key, err)
+	}
+	if got != int64(n) {
+		return fmt.Errorf("length of %s after loading %d elements = %d", key, n, got)
+	}
+	return nil
+}
+
+// addElements queues the command adding elements from..to-1.
+func addElements(ctx context.Context, p redis.Pipeliner, typ, key string, from, to int) {
+	switch typ {
+	case "list":
+		args := make([]any, 0, to-from)
+		for i := from; i < to; i++ {
+			args = append(args, listElem(i))
+		}
+		p.RPush(ctx, key, args...)
+	case "set":
+		args := make([]any, 0, to-from)
+		for i := from; i < to; i++ {
+			args = append(args, setMember(i))
+		}
+		p.SAdd(ctx, key, args...)
+	case "zset":
+		zs := make([]redis.Z, 0, to-from)
+		for i := from; i < to; i++ {
+			zs = append(zs, redis.Z{Score: zsetScore(i), Member: zsetMember(i)})
+		}
+		p.ZAdd(ctx, key, zs...)
+	default:
+		panic("unknown collection type " + typ)
+	}
+}
+
+func collectionLen(ctx context.Context, c *redis.Client, typ, key string) (int64, error) {
+	switch typ {
+	case "list":
+		return c.LLen(ctx, key).Result()
+	case "set":
+		return c.SCard(ctx, key).Result()
+	case "zset":
+		return c.ZCard(ctx, key).Result()
+	}
+	return 0, fmt.Errorf("unknown collection type %q", typ)
+}
+
+// usedMemory returns INFO memory's used_memory of s.
+func usedMemory(ctx context.Context, s *server) (int64, error) {
+	c := newClient(s.addr, 1, 10*time.Second)
+	defer c.Close()
+	info, err := c.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, fmt.Errorf("INFO memory on %s: %w", s.name, err)
+	}
+	n, err := strconv.ParseInt(parseInfo(info)["used_memory"], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("INFO memory on %s: used_memory: %w", s.name, err)
+	}
+	return n, nil
+}
+
+// memorySample is a server's memory at one moment.
+type memorySample struct{ RSS, Used int64 }
+
+func sampleMemory(ctx context.Context, s *server) (memorySample, error) {
+	rss, err := s.rss()
+	if err != nil {
+		return memorySample{}, err
+	}
+	used, err := usedMemory(ctx, s)
+	return memorySample{rss, used}, err
+}
+
+// elements measures, for each collection type, the memory per element of
+// one collection of -elements elements in a fresh redis-server and in a
+// fresh raftcache node: growth of RSS and of used_memory over the empty
+// process.
+func (b *bench) elements(ctx context.Context) error {
+	var errs []error
+	for _, typ := range collectionTypes {
+		if !b.cfg.collections[typ] || ctx.Err() != nil {
+			continue
+		}
+		res := &elementsResult{Type: typ, Elements: b.cfg.elements}
+		err := b.elementsOf(ctx, typ, srvRedis, &res.Redis)
+		if err == nil {
+			err = b.elementsOf(ctx, typ, srvSingle, &res.Raftcache)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s elements: %w", typ, err))
+			b.logf("%s elements: %v", typ, err)
+			continue
+		}
+		b.res.Elements = append(b.res.Elements, res)
+	}
+	return errors.Join(errs...)
+}
+
+// elementsOf loads one collection into a fresh server of kind srv
+// (srvRedis or srvSingle) and records its memory in m.
+func (b *bench) elementsOf(ctx context.Context, typ, srv string, m *elementsMemory) (err error) {
+	const snapEvery = 10000 // the node's default, explicit for waitLoadSnapshot
+	name := srv + "-" + typ
+	var s *server
+	if srv == srvRedis {
+		s, err = b.startRedis(ctx, name, false)
+	} else {
+		s, err = b.startNode(ctx, name, "", "-snapshot_entries", strconv.Itoa(snapEvery))
+	}
+	defer func() { err = errors.Join(err, stopServers(s)) }()
+	if err != nil {
+		return err
+	}
+	if m.Base, err = sampleMemory(ctx, s); err != nil {
+		return err
+	}
+	key := collectionKey(typ)
+	b.logf("%s: loading %s elements into a %s", s.name, thousands(float64(b.cfg.elements)), typ)
+	start := time.Now()
+	if err := loadCollection(ctx, s.addr, typ, key, b.cfg.elements, b.cfg.loadClients); err != nil {
+		return err
+	}
+	d := time.Since(start)
+	b.logf("%s: loaded in %s (%s elements/s)", s.name, seconds(d), thousands(float64(b.cfg.elements)/d.Seconds()))
+	select {
+	case <-time.After(b.cfg.settle):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if s.kind == "raftcache" {
+		applied, lastSnap, _, err := waitLoadSnapshot(ctx, s, snapEvery, 1)
+		if err != nil {
+			return err
+		}
+		m.LogEntries = applied - lastSnap
+	}
+	if m.Loaded, err = sampleMemory(ctx, s); err != nil {
+		return err
+	}
+	c := newClient(s.addr, 1, 10*time.Second)
+	m.Encoding, err = c.ObjectEncoding(ctx, key).Result()
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("OBJECT ENCODING %s on %s: %w", key, s.name, err)
+	}
+	b.logf("%s: RSS %s MiB (empty: %s MiB), used_memory %s MiB (empty: %s MiB), encoding %s",
+		s.name, mib(m.Loaded.RSS), mib(m.Base.RSS), mib(m.Loaded.Used), mib(m.Base.Used), m.Encoding)
+	return nil
+}
