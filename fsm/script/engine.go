@@ -4,6 +4,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,7 @@ type Engine struct {
 	readonly     map[*lua.LTable]bool
 	budget       *budget
 	rand         rand48
+	null         *lua.LUserData // cjson.null
 
 	// The current run.
 	host   Host
@@ -192,7 +194,7 @@ func (e *Engine) errorHandler(L *lua.LState) int {
 			msg = "Script raised an error object without an 'err' field"
 		}
 		t = L.CreateTable(0, 2)
-		t.RawSetString("err", lua.LString("ERR "+msg))
+		t.RawSetString("err", lua.LString("ERR "+luaMessage(msg)))
 	}
 	if t.RawGetString("line") == lua.LNil {
 		for level := 1; ; level++ {
@@ -225,9 +227,22 @@ func (e *Engine) scriptError(err error) Reply {
 				line = strconv.Itoa(int(n))
 			}
 		} else {
-			msg = "ERR " + e.tostring(ae.Object)
+			msg = "ERR " + luaMessage(e.tostring(ae.Object))
 		}
 	}
 	msg = strings.TrimPrefix(msg, "-")
 	return Error(oneLine(msg + " script: " + e.sha + ", on @" + scriptName + ":" + line + "."))
+}
+
+// badArgument matches gopher-lua's argument errors, which leave out the
+// quotes Lua 5.1 puts around the function's name.
+var badArgument = regexp.MustCompile(`bad argument #(-?[0-9]+) to ([A-Za-z_][A-Za-z0-9_.:]*) \(`)
+
+// luaMessage rewrites an error message of gopher-lua's into Lua 5.1's
+// form where they differ only in punctuation.
+func luaMessage(s string) string {
+	if !strings.Contains(s, "bad argument #") {
+		return s
+	}
+	return badArgument.ReplaceAllString(s, "bad argument #$1 to '$2' (")
 }

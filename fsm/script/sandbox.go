@@ -97,8 +97,11 @@ func (e *Engine) sandbox() {
 
 	e.coroutines()
 	e.redisLib()
+	g.RawSetString("cjson", e.openCJSON())
+	g.RawSetString("cmsgpack", e.openCMsgpack())
+	g.RawSetString("bit", e.openBit())
 
-	for _, name := range []string{"string", "table", "math", "coroutine", "redis"} {
+	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit"} {
 		g.RawSetString(name, e.readonlyView(g.RawGetString(name).(*lua.LTable), false))
 	}
 	e.env = e.readonlyView(g, true)
@@ -200,6 +203,9 @@ func basePCall(L *lua.LState) int {
 		obj := lua.LValue(lua.LString(err.Error()))
 		if ae, ok := err.(*lua.ApiError); ok {
 			obj = ae.Object
+			if s, ok := obj.(lua.LString); ok {
+				obj = lua.LString(luaMessage(string(s)))
+			}
 			if t, ok := obj.(*lua.LTable); ok {
 				if s, ok := t.RawGetString("err").(lua.LString); ok {
 					obj = s
