@@ -43,7 +43,8 @@ type config struct {
 	settle                     time.Duration
 	runTimeout                 time.Duration
 
-	elements int // per collection in the elements phase
+	elements       int // per collection in the elements phase
+	elementClients int // connections loading a collection
 
 	phases      map[string]bool
 	servers     map[string]bool
@@ -72,6 +73,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.settle, "settle", 5*time.Second, "wait after loading before reading RSS")
 	fs.DurationVar(&c.runTimeout, "run_timeout", 15*time.Minute, "bound on one redis-benchmark run")
 	fs.IntVar(&c.elements, "elements", 1_000_000, "elements loaded into each collection of the elements phase")
+	fs.IntVar(&c.elementClients, "element_clients", 8, "connections loading a collection (each pipelines 100 commands of 10 elements)")
 	phases := fs.String("phases", "throughput,keyspace,elements", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set)")
 	servers := fs.String("servers", strings.Join([]string{srvRedis, srvRedisAOF, srvSingle, srvCluster}, ","), "servers of the throughput phase")
 	tests := fs.String("tests", strings.Join(testNames(), ","), "redis-benchmark tests of the throughput phase (case does not matter)")
@@ -101,8 +103,8 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("-collections: %w", err)
 	}
 	switch {
-	case c.keys < 1, c.valueSize < 1, c.clients < 1, c.requests < 1, c.pipelineRequests < 1, c.snapshotRequests < 4, c.loadClients < 1, c.elements < 1:
-		return c, errors.New("-keys, -value_size, -clients, -requests, -pipeline_requests, -load_clients, -elements must be positive, -snapshot_requests at least 4")
+	case c.keys < 1, c.valueSize < 1, c.clients < 1, c.requests < 1, c.pipelineRequests < 1, c.snapshotRequests < 4, c.loadClients < 1, c.elements < 1, c.elementClients < 1:
+		return c, errors.New("-keys, -value_size, -clients, -requests, -pipeline_requests, -load_clients, -elements, -element_clients must be positive, -snapshot_requests at least 4")
 	case c.profileSeconds < time.Second:
 		return c, errors.New("-profile_seconds must be at least 1s")
 	}

@@ -156,7 +156,7 @@ func TestElementsReport(t *testing.T) {
 		"list 1,000,000 redis-server quicklist 11.4 12.0 10.5 11.0",
 		"list 1,000,000 raftcache quicklist 14.3 15.0 12.6 13.2",
 		"list x redis 1.25x 1.20x",
-		"list: raftcache held 1234 log entries after its last snapshot; empty RSS redis-server 8.0 MiB, raftcache 20.0 MiB",
+		"list: raftcache measured 1234 log entries past a snapshot taken right after the load; empty RSS redis-server 8.0 MiB, raftcache 20.0 MiB",
 		"zset x redis - -",
 	} {
 		if !strings.Contains(out, want) {
