@@ -63,6 +63,7 @@ var tables = []func() table{
 	dbTable,
 	blockingTable,
 	objectTable,
+	sortTable,
 	setTable,
 	scriptTable,
 	listTable,
