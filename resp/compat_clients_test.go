@@ -256,3 +256,42 @@ func finalLines(out string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestGoRedisURLDatabase: a client configured with redis://host:port/3, as
+// applications name their database, works on database 3 of a follower as
+// on Redis, with its pooled connections all in that database.
+func TestGoRedisURLDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server and a 3-node cluster")
+	}
+	redisAddr := startCompatRedis(t)
+	f := followers(t, startRaftNodes(t, 3, nodeOptions{}))[0]
+	transcript := func(addr string) []string {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		var out []string
+		open := func(db int) *redis.Client {
+			opts, err := redis.ParseURL("redis://" + addr + "/" + strconv.Itoa(db))
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts.PoolSize = 4
+			c := redis.NewClient(opts)
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		db3, db0 := open(3), open(0)
+		out = append(out, db0.FlushAll(ctx).String())
+		for i := 0; i < 8; i++ { // several pooled connections, each SELECTed
+			out = append(out, db3.Set(ctx, "k"+strconv.Itoa(i), i, 0).String())
+		}
+		out = append(out, db3.Get(ctx, "k1").String(), db0.Get(ctx, "k1").String(),
+			db3.DBSize(ctx).String(), db0.DBSize(ctx).String(), db3.Move(ctx, "k2", 0).String(),
+			db0.Get(ctx, "k2").String(), db0.Do(ctx, "SWAPDB", 0, 3).String(), db0.DBSize(ctx).String())
+		return out
+	}
+	want, got := transcript(redisAddr), transcript(f.addr)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("follower:\n%s\nRedis:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
