@@ -601,3 +601,41 @@ func FuzzDecodeSets(f *testing.F) {
 		n.store.Read(c, scriptTime)
 	})
 }
+
+// TestSetRandomInApply checks that SRANDMEMBER inside a script or a
+// transaction, and SPOP, choose from the entry: replaying the log gives the
+// same state, though a script writes what it chose.
+func TestSetRandomInApply(t *testing.T) {
+	n := newNode()
+	n.do(t, scriptTime, "SADD s a b c d e f g h i j k l m n o p")
+	script := "local x = redis.call('srandmember', KEYS[1], 3) " +
+		"local y = redis.call('srandmember', KEYS[1], -3) " +
+		"redis.call('sadd', KEYS[2], unpack(x)) redis.call('sadd', KEYS[3], unpack(y)) " +
+		"redis.call('sadd', KEYS[2], redis.call('srandmember', KEYS[1])) " +
+		"redis.call('sadd', KEYS[3], redis.call('spop', KEYS[1])) return x"
+	for range 5 {
+		if r := n.doArgs(t, scriptTime, []string{"EVAL", script, "3", "s", "x", "y"}); r.Kind != KindArray || len(r.Elems) != 3 {
+			t.Fatalf("EVAL = %v", r)
+		}
+	}
+	n.doArgs(t, scriptTime, []string{"SADD", "s", "a", "b", "c"})
+	replay := New()
+	for i, e := range n.log {
+		replay.Apply(uint64(i+1), e)
+	}
+	if !bytes.Equal(snapshotBytes(t, n.store), snapshotBytes(t, replay)) {
+		t.Fatal("replaying scripts that write SRANDMEMBER's choices gave another state")
+	}
+	// Two choices in one entry are not the same choice.
+	same := 0
+	for range 20 {
+		r := n.doArgs(t, scriptTime, []string{"EVAL",
+			"return {redis.call('srandmember', KEYS[1], 5), redis.call('srandmember', KEYS[1], 5)}", "1", "s"})
+		if r.Elems[0].String() == r.Elems[1].String() {
+			same++
+		}
+	}
+	if same > 2 {
+		t.Errorf("%d of 20 scripts chose the same members twice", same)
+	}
+}

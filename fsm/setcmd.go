@@ -88,7 +88,7 @@ func setTable() table {
 			{op: opSRandMember, opShape: opShape{name: "srandmember", minArgs: 1, maxArgs: 1, ints: 1},
 				valid: func(c Command) bool {
 					return validCount(c) && c.ints[0] >= -maxRandomCount
-				}, read: (*keyspace).srandmember},
+				}, read: (*keyspace).srandmember, readInApply: (*writer).srandmemberInApply},
 			{op: opSPop, opShape: opShape{name: "spop", write: true, minArgs: 1, maxArgs: 1, ints: 1},
 				valid: func(c Command) bool { return validCount(c) && c.ints[0] >= 0 }, apply: (*writer).spop},
 			{op: opSMove, opShape: opShape{name: "smove", write: true, minArgs: 3, maxArgs: 3},

@@ -100,6 +100,17 @@ func (ks *keyspace) smismember(c Command, now int64) Reply {
 // from the process's random source; Redis's rules (distinct members for a
 // positive count, repeats for a negative one) hold.
 func (ks *keyspace) srandmember(c Command, now int64) Reply {
+	return ks.srandmemberFrom(c, now, rand.IntN)
+}
+
+// srandmemberInApply answers SRANDMEMBER inside Apply (MULTI, a script),
+// choosing from the entry's random source: a script may write what it
+// chose, and every node must write the same.
+func (w *writer) srandmemberInApply(c Command) Reply {
+	return w.ks.srandmemberFrom(c, w.now, w.entryRand().IntN)
+}
+
+func (ks *keyspace) srandmemberFrom(c Command, now int64, rng set.Rand) Reply {
 	s, err := ks.setOf(c.args[0], now)
 	withCount := c.flags&flagSetCount != 0
 	switch {
@@ -110,9 +121,9 @@ func (ks *keyspace) srandmember(c Command, now int64) Reply {
 	case s == nil:
 		return Nil
 	case !withCount:
-		return memberReply(s.Random(rand.IntN))
+		return memberReply(s.Random(rng))
 	}
-	return membersReply(KindArray, s.RandomMembers(int(c.ints[0]), rand.IntN))
+	return membersReply(KindArray, s.RandomMembers(int(c.ints[0]), rng))
 }
 
 // sinter answers SINTER and SMEMBERS.

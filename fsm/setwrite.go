@@ -37,12 +37,17 @@ func (w *writer) mutableSet(key []byte, create bool) (collection, *set.Set) {
 	return c, c.(setColl).Set
 }
 
-// rng returns the random source of a write on key: seeded from the log
-// entry, so that every node makes the same choices, and from the key and
-// its set's size, so that two pops in one transaction choose afresh.
-func (w *writer) rng(key []byte, size int) set.Rand {
-	r := rand.New(rand.NewPCG(w.index, keyHash(key)^uint64(size)))
-	return r.IntN
+// entryRand returns the random source of the log entry being applied:
+// seeded from its index and drawn from in the order the entry's commands
+// run (a transaction's, a script's calls), so that every node makes the
+// same choices, and two choices in one entry differ.
+func (w *writer) entryRand() *rand.Rand {
+	s := w.s
+	if s.entryRand == nil || s.entryRandAt != w.index {
+		s.entryRand = rand.New(rand.NewPCG(w.index, 0x5e7c0de))
+		s.entryRandAt = w.index
+	}
+	return s.entryRand
 }
 
 func (w *writer) sadd(c Command) Reply {
@@ -111,7 +116,7 @@ func (w *writer) spop(c Command) Reply {
 		return emptySet()
 	}
 	coll, s := w.mutableSet(key, false)
-	rng := w.rng(key, s.Len())
+	rng := w.entryRand().IntN
 	var r Reply
 	if withCount {
 		count := int(min(c.ints[0], int64(s.Len())))

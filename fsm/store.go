@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"hash/maphash"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 
@@ -148,6 +149,11 @@ type Store struct {
 	gen uint64
 
 	applied uint64 // index of the last applied log entry
+
+	// entryRand is the random source of the entry at index entryRandAt
+	// (see writer.entryRand).
+	entryRand   *rand.Rand
+	entryRandAt uint64
 
 	// Blocked clients (see blocking.go): by ID, and each database's
 	// queues by key, first blocked first. blocked is by database number,

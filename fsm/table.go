@@ -48,6 +48,11 @@ type opDef struct {
 	// runs it, before serve: XREAD's "$" becomes the stream's last ID as
 	// of then, so that a waiter served later still reads after it.
 	resolve func(w *writer, c Command) Command
+	// readInApply, if set, runs a read when it runs inside Apply (in
+	// MULTI, or called by a script) instead of read: a read that chooses
+	// at random (SRANDMEMBER) must then choose as every node does, from
+	// the entry (writer.entryRand), for a script may write what it chose.
+	readInApply func(w *writer, c Command) Reply
 	// unserve, if set, puts back what serve took for a waiter's reply r
 	// (an element popped by BLPOP goes back to the head of its list),
 	// for a delivery whose client never got it (see blocking.go). A

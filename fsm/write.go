@@ -190,6 +190,9 @@ func (w *writer) run(c Command) Reply {
 	case c.op == opMulti:
 		return w.multi(c)
 	case !c.IsWrite():
+		if d := c.def(); d != nil && d.readInApply != nil {
+			return d.readInApply(w, c)
+		}
 		return w.ks.read(c, w.now)
 	}
 	return w.apply(c)
