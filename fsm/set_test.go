@@ -639,3 +639,46 @@ func TestSetRandomInApply(t *testing.T) {
 		t.Errorf("%d of 20 scripts chose the same members twice", same)
 	}
 }
+
+// encodedCommand is the log entry of args, as resp proposes it.
+func encodedCommand(tb testing.TB, args ...string) []byte {
+	tb.Helper()
+	return parseLine(tb, scriptTime, strings.Join(args, " ")).AppendBinary(nil)
+}
+
+// BenchmarkApplySPop pops one member at a time from a large hash-table set.
+func BenchmarkApplySPop(b *testing.B) {
+	s := New()
+	const members = 1 << 16
+	for i := range members {
+		s.Apply(uint64(i+1), encodedCommand(b, "SADD", "s", fmt.Sprintf("m%d", i)))
+	}
+	pop := encodedCommand(b, "SPOP", "s")
+	refill := encodedCommand(b, "SADD", "s", "m0", "m1", "m2", "m3")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Apply(uint64(members+2*i+1), pop)
+		s.Apply(uint64(members+2*i+2), refill)
+	}
+}
+
+// BenchmarkReadSMembers reads a 100-member set whole, as a cache of tags
+// would.
+func BenchmarkReadSMembers(b *testing.B) {
+	n := newNode()
+	var line strings.Builder
+	line.WriteString("SADD tags")
+	for i := range 100 {
+		fmt.Fprintf(&line, " tag%d", i)
+	}
+	n.do(b, scriptTime, line.String())
+	c := parseLine(b, scriptTime, "SMEMBERS tags")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := n.store.Read(c, scriptTime); len(r.Elems) != 100 {
+			b.Fatal(r)
+		}
+	}
+}
