@@ -302,3 +302,64 @@ func TestListRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestListBlockingReturn checks unserve: a delivery in flight whose client
+// never got it puts its elements back where they were popped from, in
+// their order; BLMOVE's stays in its destination.
+func TestListBlockingReturn(t *testing.T) {
+	b := newBlockNode()
+	id := func(seq uint64) WaiterID { return WaiterID{Node: 1, Session: 1, Seq: seq} }
+	ret := func(seq uint64) string { return b.apply(t, NewReturn(id(seq), scriptTime)).String() }
+	check := func(line, want string) {
+		t.Helper()
+		if got := b.do(t, scriptTime, line).String(); got != want {
+			t.Errorf("%s = %s, want %s", line, got, want)
+		}
+	}
+	for seq, line := range map[uint64]string{1: "BLPOP a 0", 2: "BRPOP b 0", 3: "BLMPOP 0 1 c LEFT COUNT 2",
+		4: "BLMPOP 0 1 d RIGHT COUNT 2", 5: "BLMOVE e f LEFT LEFT 0", 6: "BLPOP g 0", 7: "BLPOP h 0", 8: "BLPOP i 0", 9: "BLPOP j 0"} {
+		if r := b.block(t, seq, line); r.Kind != KindBlocked {
+			t.Fatalf("%s: %s", line, r)
+		}
+	}
+	for _, line := range []string{"RPUSH a 1 2", "RPUSH b 1 2", "RPUSH c 1 2 3", "RPUSH d 1 2 3", "RPUSH e x",
+		"RPUSH g v", "RPUSH h v", "RPUSH i v", "RPUSH j v"} {
+		b.do(t, scriptTime, line)
+	}
+	want := `1 ["a" "1"]; 2 ["b" "2"]; 3 ["c" ["1" "2"]]; 4 ["d" ["3" "2"]]; 5 "x"; 6 ["g" "v"]; 7 ["h" "v"]; 8 ["i" "v"]; 9 ["j" "v"]`
+	if ev := b.takeEvents(); ev != want {
+		t.Fatalf("events %s, want %s", ev, want)
+	}
+	for seq := uint64(1); seq <= 4; seq++ {
+		if got := ret(seq); got != "(integer) 1" {
+			t.Errorf("return %d: %s", seq, got)
+		}
+	}
+	check("LRANGE a 0 -1", `["1" "2"]`)
+	check("LRANGE b 0 -1", `["1" "2"]`)
+	check("LRANGE c 0 -1", `["1" "2" "3"]`)
+	check("LRANGE d 0 -1", `["1" "2" "3"]`)
+	if got := ret(5); got != "(integer) 0" {
+		t.Errorf("BLMOVE's delivery is not kept: return = %s", got)
+	}
+	check("LRANGE f 0 -1", `["x"]`)
+	check("EXISTS e", "(integer) 0")
+	ret(6)
+	check("LRANGE g 0 -1", `["v"]`) // the emptied key comes back
+	b.do(t, scriptTime, "SET h s")
+	ret(7)
+	check("GET h", `"s"`) // no list to return to
+	b.apply(t, NewAck(id(8), scriptTime))
+	if got := ret(8); got != "(integer) 0" {
+		t.Errorf("return after ack: %s", got)
+	}
+	check("EXISTS i", "(integer) 0")
+	// What comes back serves the next waiter, in the same Apply.
+	b.block(t, 10, "BLPOP j 0")
+	b.takeEvents()
+	ret(9)
+	if ev := b.takeEvents(); ev != `10 ["j" "v"]` {
+		t.Errorf("events after the return: %q", ev)
+	}
+	check("EXISTS j", "(integer) 0")
+}
