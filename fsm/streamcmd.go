@@ -68,6 +68,7 @@ func streamLimits() stream.Limits { return stream.DefaultLimits() }
 
 func streamTable() table {
 	key0 := func(c Command) [][]byte { return c.args[:1] }
+	key1 := func(c Command) [][]byte { return c.args[1:2] }
 	valid := func(check func(args [][]byte) error) func(Command) bool {
 		return func(c Command) bool { return check(c.args) == nil }
 	}
@@ -80,6 +81,14 @@ func streamTable() table {
 			{"xdel", -3, keyArgs(opXDel, 0)},
 			{"xtrim", -4, streamParser(opXTrim, checkXTrim)},
 			{"xread", -4, parseXRead},
+			{"xgroup", -2, parseXGroup},
+			{"xreadgroup", -7, parseXRead},
+			{"xack", -4, keyArgs(opXAck, 0)},
+			{"xpending", -3, streamParser(opXPending, checkXPending)},
+			{"xclaim", -6, streamParser(opXClaim, checkXClaim)},
+			{"xautoclaim", -6, streamParser(opXAutoClaim, checkXAutoClaim)},
+			{"xinfo", -2, parseXInfo},
+			{"xsetid", -3, streamParser(opXSetID, checkXSetID)},
 		},
 		ops: []opDef{
 			{op: opXAdd, opShape: opShape{name: "xadd", write: true, minArgs: 4, maxArgs: -1},
@@ -97,6 +106,28 @@ func streamTable() table {
 			{op: opXReadBlock, opShape: opShape{name: "xread", write: true, minArgs: 3, maxArgs: -1},
 				valid: validXRead(false), serve: (*writer).serveXRead, resolve: (*writer).resolveXRead,
 				timeoutReply: Reply{Kind: KindNilArray}, keys: xreadKeys, blockKeys: xreadKeys},
+			{op: opXGroup, opShape: opShape{name: "xgroup", write: true, minArgs: 3, maxArgs: -1},
+				valid: valid(checkXGroup), apply: (*writer).xgroup, keys: key1},
+			{op: opXReadGroup, opShape: opShape{name: "xreadgroup", write: true, minArgs: 6, maxArgs: -1},
+				valid: validXRead(true), apply: (*writer).xreadGroup, keys: xreadKeys},
+			{op: opXReadGroupBlock, opShape: opShape{name: "xreadgroup", write: true, minArgs: 6, maxArgs: -1},
+				valid: validXRead(true), serve: (*writer).serveXRead, resolve: (*writer).resolveXRead,
+				timeoutReply: Reply{Kind: KindNilArray}, keys: xreadKeys, blockKeys: xreadKeys},
+			{op: opXAck, opShape: opShape{name: "xack", write: true, minArgs: 3, maxArgs: -1},
+				apply: (*writer).xack, keys: key0},
+			{op: opXPending, opShape: opShape{name: "xpending", minArgs: 2, maxArgs: -1},
+				valid: valid(checkXPending), read: (*keyspace).xpending, keys: key0},
+			{op: opXClaim, opShape: opShape{name: "xclaim", write: true, minArgs: 5, maxArgs: -1},
+				apply: (*writer).xclaim, keys: key0},
+			{op: opXAutoClaim, opShape: opShape{name: "xautoclaim", write: true, minArgs: 5, maxArgs: -1},
+				valid: valid(checkXAutoClaim), apply: (*writer).xautoclaim, keys: key0},
+			{op: opXInfo, opShape: opShape{name: "xinfo", minArgs: 2, maxArgs: -1},
+				valid: valid(checkXInfo), read: (*keyspace).xinfo, keys: key1},
+			{op: opXSetID, opShape: opShape{name: "xsetid", write: true, minArgs: 2, maxArgs: -1},
+				valid: valid(checkXSetID), apply: (*writer).xsetid, keys: key0},
+			{op: opXHelp, opShape: opShape{name: "xhelp", minArgs: 1, maxArgs: 1},
+				valid: func(c Command) bool { _, ok := streamHelpLines[string(c.args[0])]; return ok },
+				read: func(_ *keyspace, c Command, _ int64) Reply { return streamHelp(c.args[0]) }, keys: noKeys},
 		},
 		codecs: map[valueType]collectionCodec{typeStream: decodeStream},
 	}

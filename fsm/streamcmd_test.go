@@ -278,3 +278,94 @@ func TestXReadBlockSnapshot(t *testing.T) {
 		}
 	}
 }
+
+func TestXReadGroupBlock(t *testing.T) {
+	bt := newBlockTest(t)
+	steps := []struct {
+		line   string
+		seq    uint64
+		want   string
+		events []string
+	}{
+		{line: "XGROUP CREATE s g $ MKSTREAM", want: "OK"},
+		{line: "XREADGROUP GROUP g c1 BLOCK 0 STREAMS s >", seq: 1, want: "(blocked)"},
+		{line: "XREADGROUP GROUP g c2 BLOCK 0 COUNT 1 STREAMS s >", seq: 2, want: "(blocked)"},
+		{line: "XREADGROUP GROUP g c3 BLOCK 0 STREAMS s 0", seq: 3, want: `["s" []]`},
+		{line: "XREADGROUP GROUP nog c BLOCK 0 STREAMS s >", seq: 4,
+			want: "(error) NOGROUP No such key 's' or consumer group 'nog' in XREADGROUP with GROUP option"},
+		// One entry: the first waiter takes it, the second keeps waiting.
+		{line: "XADD s 1-1 a 1", want: `"1-1"`, events: []string{`1: ["s" [["1-1" ["a" "1"]]]]`}},
+		{line: "XPENDING s g - + 10 c1", want: `[["1-1" "c1" (integer) 2 (integer) 1]]`},
+		{line: "XADD s 2-1 b 2", want: `"2-1"`, events: []string{`2: ["s" [["2-1" ["b" "2"]]]]`}},
+		{line: "XPENDING s g", want: `[(integer) 2 "1-1" "2-1" [["c1" "1"] ["c2" "1"]]]`},
+		{line: "XREADGROUP GROUP g c1 NOACK BLOCK 0 STREAMS s >", seq: 5, want: "(blocked)"},
+		{line: "XADD s 3-1 c 3", want: `"3-1"`, events: []string{`5: ["s" [["3-1" ["c" "3"]]]]`}},
+		{line: "XPENDING s g", want: `[(integer) 2 "1-1" "2-1" [["c1" "1"] ["c2" "1"]]]`},
+		// A destroyed group and a deleted stream end the wait with Redis's errors.
+		{line: "XREADGROUP GROUP g c1 BLOCK 0 STREAMS s >", seq: 6, want: "(blocked)"},
+		{line: "XGROUP DESTROY s g", want: "(integer) 1",
+			events: []string{"6: (error) NOGROUP the consumer group this client was blocked on no longer exists"}},
+		{line: "XGROUP CREATE s g $", want: "OK"},
+		{line: "XREADGROUP GROUP g c1 BLOCK 0 STREAMS s >", seq: 7, want: "(blocked)"},
+		{line: "XREAD BLOCK 0 STREAMS s $", seq: 8, want: "(blocked)"},
+		{line: "DEL s", want: "(integer) 1", events: []string{"7: (error) UNBLOCKED the stream key no longer exists"}},
+		{line: "XADD s 9-1 z 9", want: `"9-1"`, events: []string{`8: ["s" [["9-1" ["z" "9"]]]]`}},
+	}
+	for i, st := range steps {
+		r := bt.apply(st.line, st.seq)
+		got := r.String()
+		if r.Kind == KindBlocked {
+			got = "(blocked)"
+		}
+		if got != st.want {
+			t.Errorf("step %d: %s = %s, want %s", i, st.line, got, st.want)
+		}
+		if ev := bt.take(); !slices.Equal(ev, st.events) {
+			t.Errorf("step %d: %s: events %q, want %q", i, st.line, ev, st.events)
+		}
+	}
+	if n := bt.s.Waiters(); n != 0 {
+		t.Errorf("%d waiters left", n)
+	}
+}
+
+// TestStreamGroupsSnapshot: groups, consumers, PELs and a blocked
+// XREADGROUP survive a snapshot; the restored store answers and serves
+// exactly as the original.
+func TestStreamGroupsSnapshot(t *testing.T) {
+	bt := newBlockTest(t)
+	for _, line := range []string{
+		"XADD s 1-1 a 1", "XADD s 2-1 b 2", "XGROUP CREATE s g 0", "XGROUP CREATE s h $ ENTRIESREAD 2",
+		"XREADGROUP GROUP g c1 COUNT 1 STREAMS s >", "XGROUP CREATECONSUMER s h idle",
+		"XGROUP CREATE e g $ MKSTREAM", "XREADGROUP GROUP g c2 STREAMS s >", "XACK s g 2-1",
+	} {
+		if r := bt.apply(line, 0); r.IsError() {
+			t.Fatalf("%s: %s", line, r)
+		}
+	}
+	bt.apply("XREADGROUP GROUP g c3 BLOCK 0 STREAMS s e > >", 9)
+	snap := snapshotBytes(t, bt.s)
+	restored := newBlockTest(t)
+	if err := restored.s.Restore(bytes.NewReader(snap)); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	if again := snapshotBytes(t, restored.s); !bytes.Equal(again, snap) {
+		t.Fatal("the restored store snapshots differently")
+	}
+	restored.index = bt.index
+	for _, line := range []string{"XINFO STREAM s FULL", "XINFO STREAM e FULL", "XINFO GROUPS s", "XPENDING s g - + 10"} {
+		a, b := bt.apply(line, 0).String(), restored.apply(line, 0).String()
+		if a != b {
+			t.Errorf("%s: restored %s, original %s", line, b, a)
+		}
+	}
+	for _, b := range []*blockTest{bt, restored} {
+		b.apply("XADD e 1-1 x y", 0)
+		if ev := b.take(); !slices.Equal(ev, []string{`9: ["e" [["1-1" ["x" "y"]]]]`}) {
+			t.Errorf("events %q", ev)
+		}
+		if got := b.apply("XPENDING e g", 0).String(); got != `[(integer) 1 "1-1" "1-1" [["c3" "1"]]]` {
+			t.Errorf("XPENDING e g = %s", got)
+		}
+	}
+}

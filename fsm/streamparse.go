@@ -219,9 +219,7 @@ func parseXReadArgs(args [][]byte, group bool) (x xreadArgs, err error) {
 		case EqualFold(o, "streams") && more > 0:
 			streamsAt = i + 1
 			if (len(args)-streamsAt)%2 != 0 {
-				if group {
-					return x, redisError("ERR Unbalanced XREADGROUP list of streams: for each stream key an ID or '>' must be specified.")
-				}
+				// XREADGROUP's too, in Redis 7.0.
 				return x, redisError("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.")
 			}
 			i = len(args)
@@ -296,3 +294,269 @@ func xreadKeys(c Command) [][]byte {
 	}
 	return x.keys
 }
+
+// subcommand is one subcommand of a container command (XGROUP, XINFO):
+// Redis checks its name and arity before the command runs.
+type subcommand struct {
+	name  string
+	arity int // including the command and subcommand names
+}
+
+var (
+	xgroupSubcommands = []subcommand{{"create", -5}, {"setid", -5}, {"destroy", 4},
+		{"createconsumer", 5}, {"delconsumer", 5}, {"help", 2}}
+	xinfoSubcommands = []subcommand{{"stream", -3}, {"groups", 3}, {"consumers", 4}, {"help", 2}}
+)
+
+// checkSubcommand is processCommand's check of a container's subcommand
+// (argv[1], which Parse's arity check guarantees).
+func checkSubcommand(cmd string, subs []subcommand, argv [][]byte) (string, error) {
+	for _, sc := range subs {
+		if !EqualFold(argv[1], sc.name) {
+			continue
+		}
+		if (sc.arity > 0 && len(argv) != sc.arity) || (sc.arity < 0 && len(argv) < -sc.arity) {
+			return "", redisError("ERR wrong number of arguments for '" + cmd + "|" + sc.name + "' command")
+		}
+		return sc.name, nil
+	}
+	return "", redisError("ERR unknown subcommand '" + string(cString(argv[1], 128)) + "'. Try " + upper(cmd) + " HELP.")
+}
+
+// subcommandSyntaxError is addReplySubcommandSyntaxError.
+func subcommandSyntaxError(cmd string, sub []byte) error {
+	return redisError("ERR unknown subcommand or wrong number of arguments for '" + string(cString(sub, 128)) +
+		"'. Try " + upper(cmd) + " HELP.")
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// xgroupArgs are XGROUP's options (args[0] the subcommand, args[1] the
+// key, args[2] the group).
+type xgroupArgs struct {
+	sub         string
+	mkstream    bool
+	entriesRead int64
+}
+
+// parseXGroupArgs is xgroupCommand's parsing before the key lookup.
+func parseXGroupArgs(args [][]byte) (x xgroupArgs, err error) {
+	argv := append([][]byte{[]byte("xgroup")}, args...)
+	if x.sub, err = checkSubcommand("xgroup", xgroupSubcommands, argv); err != nil {
+		return x, err
+	}
+	x.entriesRead = stream.EntriesReadUnknown
+	parseEntriesRead := func(b []byte) error {
+		v, ok := ParseInt(b)
+		if !ok {
+			return errNotInteger
+		}
+		if v < 0 && v != stream.EntriesReadUnknown {
+			return stream.ErrEntriesRead
+		}
+		x.entriesRead = v
+		return nil
+	}
+	switch x.sub {
+	case "create":
+		for i := 5; i < len(argv); {
+			switch {
+			case EqualFold(argv[i], "mkstream"):
+				x.mkstream = true
+				i++
+			case EqualFold(argv[i], "entriesread") && i+1 < len(argv):
+				if err := parseEntriesRead(argv[i+1]); err != nil {
+					return x, err
+				}
+				i += 2
+			default:
+				return x, subcommandSyntaxError("xgroup", argv[1])
+			}
+		}
+	case "setid":
+		switch {
+		case len(argv) == 7 && EqualFold(argv[5], "entriesread"):
+			if err := parseEntriesRead(argv[6]); err != nil {
+				return x, err
+			}
+		case len(argv) != 5:
+			return x, subcommandSyntaxError("xgroup", argv[1])
+		}
+	}
+	return x, nil
+}
+
+func checkXGroup(args [][]byte) error { _, err := parseXGroupArgs(args); return err }
+
+func parseXGroup(_ string, argv [][]byte, _ int64) (Command, error) {
+	x, err := parseXGroupArgs(argv[1:])
+	if err != nil {
+		return Command{}, err
+	}
+	if x.sub == "help" {
+		return Command{op: opXHelp, args: [][]byte{[]byte("xgroup")}}, nil
+	}
+	return Command{op: opXGroup, args: argv[1:]}, nil
+}
+
+func parseXInfo(_ string, argv [][]byte, _ int64) (Command, error) {
+	sub, err := checkSubcommand("xinfo", xinfoSubcommands, argv)
+	if err != nil {
+		return Command{}, err
+	}
+	if sub == "help" {
+		return Command{op: opXHelp, args: [][]byte{[]byte("xinfo")}}, nil
+	}
+	return Command{op: opXInfo, args: argv[1:]}, nil
+}
+
+func checkXInfo(args [][]byte) error {
+	_, err := checkSubcommand("xinfo", xinfoSubcommands, append([][]byte{[]byte("xinfo")}, args...))
+	return err
+}
+
+// xpendingArgs are XPENDING's arguments (args[0] the key, args[1] the
+// group).
+type xpendingArgs struct {
+	summary    bool
+	start, end stream.ID
+	count      int64
+	minIdle    int64
+	consumer   []byte // nil: every consumer
+}
+
+// parseXPendingArgs is xpendingCommand's parsing, which comes before the
+// key lookup.
+func parseXPendingArgs(args [][]byte) (x xpendingArgs, err error) {
+	argc := len(args) + 1
+	x.summary = argc == 3
+	if argc != 3 && (argc < 6 || argc > 9) {
+		return x, errSyntax
+	}
+	if argc < 6 {
+		return x, nil
+	}
+	at := 2 // the start, in args, without IDLE
+	if EqualFold(args[2], "idle") {
+		v, ok := ParseInt(args[3])
+		if !ok {
+			return x, errNotInteger
+		}
+		x.minIdle = v
+		if argc < 8 {
+			return x, errSyntax
+		}
+		at += 2
+	}
+	v, ok := ParseInt(args[at+2])
+	if !ok {
+		return x, errNotInteger
+	}
+	x.count = max(v, 0)
+	if x.start, err = stream.ParseRangeStart(args[at]); err != nil {
+		return x, err
+	}
+	if x.end, err = stream.ParseRangeEnd(args[at+1]); err != nil {
+		return x, err
+	}
+	if at+3 < len(args) {
+		x.consumer = args[at+3]
+	}
+	return x, nil
+}
+
+func checkXPending(args [][]byte) error { _, err := parseXPendingArgs(args); return err }
+
+// xautoclaimArgs are XAUTOCLAIM's arguments (args[0] the key, args[1] the
+// group, args[2] the consumer).
+type xautoclaimArgs struct {
+	minIdle int64
+	start   stream.ID
+	count   int64
+	justID  bool
+}
+
+const xautoclaimMaxCount = (1<<63 - 1) / 10 // LONG_MAX / attempts_factor
+
+// parseXAutoClaimArgs is xautoclaimCommand's parsing before the lookup.
+func parseXAutoClaimArgs(args [][]byte) (x xautoclaimArgs, err error) {
+	v, ok := ParseInt(args[3])
+	if !ok {
+		return x, redisError("ERR Invalid min-idle-time argument for XAUTOCLAIM")
+	}
+	x.minIdle = max(v, 0)
+	if x.start, err = stream.ParseRangeStart(args[4]); err != nil {
+		return x, err
+	}
+	x.count = 100
+	for j := 5; j < len(args); j++ {
+		switch {
+		case EqualFold(args[j], "count") && j+1 < len(args):
+			v, ok := ParseInt(args[j+1])
+			if !ok || v < 1 || v > xautoclaimMaxCount {
+				return x, redisError("ERR COUNT must be > 0")
+			}
+			x.count = v
+			j++
+		case EqualFold(args[j], "justid"):
+			x.justID = true
+		default:
+			return x, errSyntax
+		}
+	}
+	return x, nil
+}
+
+func checkXAutoClaim(args [][]byte) error { _, err := parseXAutoClaimArgs(args); return err }
+
+// xsetidArgs are XSETID's arguments.
+type xsetidArgs struct {
+	id           stream.ID
+	entriesAdded int64 // -1: not given
+	maxDeleted   stream.ID
+}
+
+// parseXSetIDArgs is xsetidCommand's parsing before the lookup.
+func parseXSetIDArgs(args [][]byte) (x xsetidArgs, err error) {
+	if x.id, err = stream.ParseStrictID(args[1], 0); err != nil {
+		return x, err
+	}
+	x.entriesAdded = -1
+	for i := 2; i < len(args); i += 2 {
+		more := len(args) - 1 - i
+		switch {
+		case EqualFold(args[i], "entriesadded") && more > 0:
+			v, ok := ParseInt(args[i+1])
+			if !ok {
+				return x, errNotInteger
+			}
+			if v < 0 {
+				return x, stream.ErrEntriesAddedNegative
+			}
+			x.entriesAdded = v
+		case EqualFold(args[i], "maxdeletedid") && more > 0:
+			if x.maxDeleted, err = stream.ParseStrictID(args[i+1], 0); err != nil {
+				return x, err
+			}
+			if err := stream.CheckSetIDArgs(x.id, x.maxDeleted); err != nil {
+				return x, err
+			}
+		default:
+			return x, errSyntax
+		}
+	}
+	return x, nil
+}
+
+func checkXSetID(args [][]byte) error { _, err := parseXSetIDArgs(args); return err }
+
+// checkXClaim: XCLAIM looks its key up before it parses anything.
+func checkXClaim([][]byte) error { return nil }

@@ -163,3 +163,250 @@ func (w *writer) xreadGroupDeliver(x xreadArgs, ids []stream.ID, kinds []stream.
 	}
 	return Reply{Kind: KindPairMap, Elems: elems}
 }
+
+const errXGroupNoKey redisError = "ERR The XGROUP subcommand requires the key to exist. " +
+	"Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+
+// xgroup is xgroupCommand after its option parsing: the key's type, its
+// existence, the group's, then the subcommand.
+func (w *writer) xgroup(c Command) Reply {
+	x, err := parseXGroupArgs(c.args)
+	if err != nil {
+		return errorReply(err)
+	}
+	key, group := c.args[1], string(c.args[2])
+	s, found, err := w.streamForWrite(key)
+	switch {
+	case err != nil:
+		return errorReply(err)
+	case !found && !x.mkstream:
+		return errorReply(errXGroupNoKey)
+	}
+	if found && !s.HasGroup(group) && (x.sub == "setid" || x.sub == "createconsumer" || x.sub == "delconsumer") {
+		return errorReply(stream.NoGroupError(string(key), group))
+	}
+	switch x.sub {
+	case "create":
+		var id stream.ID
+		switch {
+		case isWord(c.args[3], "$") && found:
+			id = s.LastID()
+		case isWord(c.args[3], "$"):
+		default:
+			if id, err = stream.ParseStrictID(c.args[3], 0); err != nil {
+				return errorReply(err)
+			}
+		}
+		if !found {
+			s = stream.New()
+		}
+		if err := s.CreateGroup(group, id, x.entriesRead); err != nil {
+			return errorReply(err)
+		}
+	case "setid":
+		id := s.LastID()
+		if !isWord(c.args[3], "$") {
+			if id, err = stream.ParseID(c.args[3], 0); err != nil {
+				return errorReply(err)
+			}
+		}
+		if err := s.SetGroupID(group, id, x.entriesRead); err != nil {
+			return errorReply(err)
+		}
+	case "destroy":
+		if !s.DestroyGroup(group) {
+			return Zero
+		}
+		w.storeStream(key, s)
+		return One
+	case "createconsumer":
+		created, err := s.CreateConsumer(group, string(c.args[3]), w.now)
+		if err != nil {
+			return errorReply(err)
+		}
+		if !created {
+			return Zero
+		}
+		w.storeStream(key, s)
+		return One
+	case "delconsumer":
+		n, err := s.DeleteConsumer(group, string(c.args[3]))
+		if err != nil {
+			return errorReply(err)
+		}
+		w.storeStream(key, s)
+		return Int(int64(n))
+	default:
+		return errorReply(subcommandSyntaxError("xgroup", c.args[0]))
+	}
+	w.storeStream(key, s)
+	return OK
+}
+
+func (w *writer) xack(c Command) Reply {
+	key, group := c.args[0], string(c.args[1])
+	s, found, err := w.streamForWrite(key)
+	switch {
+	case err != nil:
+		return errorReply(err)
+	case !found || !s.HasGroup(group):
+		return Zero
+	}
+	ids, err := parseIDs(c.args[2:])
+	if err != nil {
+		return errorReply(err)
+	}
+	n := s.Ack(group, ids...)
+	if n > 0 {
+		w.storeStream(key, s)
+	}
+	return Int(int64(n))
+}
+
+// noGroupError is the NOGROUP error of XPENDING, XCLAIM and XAUTOCLAIM.
+func noGroupError(key, group []byte) Reply {
+	return Error("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "'")
+}
+
+// xclaim is xclaimCommand, which looks its key and group up first.
+func (w *writer) xclaim(c Command) Reply {
+	key, group, consumer := c.args[0], string(c.args[1]), string(c.args[2])
+	s, found, err := w.streamForWrite(key)
+	switch {
+	case err != nil:
+		return errorReply(err)
+	case !found || !s.HasGroup(group):
+		return noGroupError(key, c.args[1])
+	}
+	minIdle, ok := ParseInt(c.args[3])
+	if !ok {
+		return Error("ERR Invalid min-idle-time argument for XCLAIM")
+	}
+	o := stream.ClaimOptions{MinIdle: max(minIdle, 0), RetryCount: -1}
+	j := 4
+	var ids []stream.ID
+	for ; j < len(c.args); j++ {
+		id, err := stream.ParseStrictID(c.args[j], 0)
+		if err != nil {
+			break
+		}
+		ids = append(ids, id)
+	}
+	for ; j < len(c.args); j++ {
+		more := len(c.args) - 1 - j
+		opt := c.args[j]
+		intOpt := func() (int64, bool) {
+			j++
+			v, ok := ParseInt(c.args[j])
+			return v, ok
+		}
+		switch {
+		case EqualFold(opt, "force"):
+			o.Force = true
+		case EqualFold(opt, "justid"):
+			o.JustID = true
+		case EqualFold(opt, "idle") && more > 0:
+			v, ok := intOpt()
+			if !ok {
+				return Error("ERR Invalid IDLE option argument for XCLAIM")
+			}
+			o.DeliveryTime, o.HasDeliveryTime = w.now-v, true
+		case EqualFold(opt, "time") && more > 0:
+			v, ok := intOpt()
+			if !ok {
+				return Error("ERR Invalid TIME option argument for XCLAIM")
+			}
+			o.DeliveryTime, o.HasDeliveryTime = v, true
+		case EqualFold(opt, "retrycount") && more > 0:
+			v, ok := intOpt()
+			if !ok {
+				return Error("ERR Invalid RETRYCOUNT option argument for XCLAIM")
+			}
+			o.RetryCount = v
+		case EqualFold(opt, "lastid") && more > 0:
+			j++
+			id, err := stream.ParseStrictID(c.args[j], 0)
+			if err != nil {
+				return errorReply(err)
+			}
+			o.LastID = id
+		default:
+			return Error("ERR Unrecognized XCLAIM option '" + string(cString(opt, len(opt))) + "'")
+		}
+	}
+	claimed, err := s.Claim(group, consumer, w.now, ids, o)
+	if err != nil {
+		return errorReply(err)
+	}
+	w.storeStream(key, s)
+	var rb replyBuf
+	elems := make([]Reply, 0, len(claimed))
+	for _, id := range claimed {
+		if o.JustID {
+			elems = append(elems, rb.id(id))
+			continue
+		}
+		fv, ok := s.Get(id)
+		if !ok {
+			elems = append(elems, Nil)
+			continue
+		}
+		elems = append(elems, rb.entry(id, fv))
+	}
+	return Array(elems...)
+}
+
+func (w *writer) xautoclaim(c Command) Reply {
+	x, err := parseXAutoClaimArgs(c.args)
+	if err != nil {
+		return errorReply(err)
+	}
+	key, group, consumer := c.args[0], string(c.args[1]), string(c.args[2])
+	s, found, err := w.streamForWrite(key)
+	switch {
+	case err != nil:
+		return errorReply(err)
+	case !found || !s.HasGroup(group):
+		return noGroupError(key, c.args[1])
+	}
+	claimed, next, deleted, err := s.AutoClaim(group, consumer, w.now, x.minIdle, x.start, int(x.count), x.justID)
+	if err != nil {
+		return errorReply(err)
+	}
+	w.storeStream(key, s)
+	var rb replyBuf
+	elems := make([]Reply, 0, len(claimed))
+	for _, id := range claimed {
+		if x.justID {
+			elems = append(elems, rb.id(id))
+			continue
+		}
+		fv, _ := s.Get(id)
+		elems = append(elems, rb.entry(id, fv))
+	}
+	gone := make([]Reply, len(deleted))
+	for i, id := range deleted {
+		gone[i] = rb.id(id)
+	}
+	return Array(rb.id(next), Array(elems...), Array(gone...))
+}
+
+func (w *writer) xsetid(c Command) Reply {
+	x, err := parseXSetIDArgs(c.args)
+	if err != nil {
+		return errorReply(err)
+	}
+	key := c.args[0]
+	s, found, err := w.streamForWrite(key)
+	switch {
+	case err != nil:
+		return errorReply(err)
+	case !found:
+		return errorReply(errNoSuchKey)
+	}
+	if err := s.SetID(x.id, x.entriesAdded, x.maxDeleted); err != nil {
+		return errorReply(err)
+	}
+	w.storeStream(key, s)
+	return OK
+}

@@ -152,6 +152,9 @@ func (w *writer) remove(key []byte) {
 	if !ok {
 		return
 	}
+	// A blocked XREADGROUP learns that its stream is gone (Redis's
+	// signalDeletedKeyAsReady); other waiters find nothing to take.
+	s.noteReady(w.db, key)
 	// own copies the index as it is: the slot found stays the key's.
 	sh := ks.own(i)
 	old := sh.decode(off)
