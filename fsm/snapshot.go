@@ -54,9 +54,13 @@ import (
 //	scripts      version 6: uvarint n; then n times, in ascending order of
 //	             their SHA1, a cached script's body as uvarint length, bytes
 //	             (see scriptcmd.go)
+//	libraries    version 7: uvarint n; then n times, in ascending order of
+//	             their names, a FUNCTION library's code as uvarint length,
+//	             bytes (see functioncmd.go)
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 6 adds the script cache; version 5 is version 6 without it.
+// Version 7 adds the FUNCTION libraries; version 6 is version 7 without
+// them. Version 6 adds the script cache; version 5 is version 6 without it.
 // Version 5 adds the collection types; version 4 is version 5 with
 // strings and hashes only. Version 4 orders keys shard by shard, so that a snapshot is written from
 // the shards as they are, without sorting the whole keyspace, and a
@@ -78,7 +82,7 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 6
+	snapshotVersion = 7
 	// snapshotRaw, in an entry's type byte, marks a string encoded "raw"
 	// (see entry.raw); version 5.
 	snapshotRaw = 0x80
@@ -100,6 +104,8 @@ type snapshot struct {
 	inflight [][]byte
 	// The script cache's bodies, immutable, in SHA1 order.
 	scripts [][]byte
+	// The FUNCTION libraries' code, immutable, in name order.
+	libraries [][]byte
 }
 
 // dbSnapshot is one database's captured state.
@@ -144,6 +150,9 @@ func (s *Store) Snapshot() (io.WriterTo, error) {
 		sn.inflight = append(sn.inflight, appendReplyBinary(b, wt.served))
 	}
 	sn.scripts = s.scriptsInOrder()
+	for _, lib := range s.librariesInOrder() {
+		sn.libraries = append(sn.libraries, lib.code)
+	}
 	s.gen++
 	return sn, nil
 }
@@ -207,6 +216,15 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	for _, body := range sn.scripts {
 		if err := writeBytes(bw, &scratch, body); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write scripts: %w", err)
+		}
+	}
+	scratch = binary.AppendUvarint(scratch[:0], uint64(len(sn.libraries)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write libraries: %w", err)
+	}
+	for _, code := range sn.libraries {
+		if err := writeBytes(bw, &scratch, code); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write libraries: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -613,6 +631,12 @@ func (s *Store) Restore(r io.Reader) error {
 			return fmt.Errorf("restore: %w", noEOF(err))
 		}
 	}
+	var libraries []*library
+	if version >= 7 {
+		if libraries, err = readLibraries(sr, s.loadLibrary); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
+	}
 	want := sr.sum()
 	var sum [4]byte
 	if err := sr.read(sum[:]); err != nil {
@@ -637,6 +661,10 @@ func (s *Store) Restore(r io.Reader) error {
 	s.scripts = scripts
 	if s.lua != nil {
 		s.lua.Forget()
+	}
+	s.libraries, s.functions = nil, nil
+	for _, lib := range libraries {
+		s.addLibrary(lib, nil)
 	}
 	s.mu.Unlock()
 	return nil

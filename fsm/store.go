@@ -173,6 +173,10 @@ type Store struct {
 	scripts map[string][]byte
 	lua     *luascript.Engine
 	readLua sync.Pool
+	// libraries are FUNCTION's libraries by name, functions the same by
+	// function name: replicated state, snapshotted.
+	libraries map[string]*library
+	functions map[string]*library
 	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
 	scriptBudget int64
 

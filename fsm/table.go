@@ -73,6 +73,7 @@ var tables = []func() table{
 	scriptTable,
 	listTable,
 	streamTable,
+	functionTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

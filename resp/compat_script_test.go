@@ -363,3 +363,96 @@ func TestCompatScriptLibraries(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { runCase(t, redisAddr, targets, tc, 2) })
 	}
 }
+
+// functionCases check FUNCTION and FCALL. FUNCTION LIST compares only
+// with one library of one function: Redis lists them in its dictionaries'
+// order.
+var functionCases = []compatCase{
+	{name: "function load and fcall", lines: []string{
+		"FUNCTION FLUSH",
+		"FCALL f 0",
+		"FUNCTION LOAD " + q("#!lua name=mylib\nredis.register_function('f', function(keys, args) return redis.call('incrby', keys[1], args[1]) end)"),
+		"FUNCTION LIST",
+		"FUNCTION LIST WITHCODE",
+		"FUNCTION LIST LIBRARYNAME my*",
+		"FUNCTION LIST LIBRARYNAME nomatch*",
+		"FCALL f 1 counter 5",
+		"FCALL F 1 counter 5",
+		"FCALL f 1 counter x",
+		"FCALL_RO f 1 counter",
+		"FCALL f x",
+		"FCALL f -1",
+		"FCALL f 3 a",
+		"FCALL nosuch 0",
+		"FCALL_RO nosuch 0",
+		"FUNCTION LOAD " + q("#!lua name=mylib\nredis.register_function('g', function() return 1 end)"),
+		"FUNCTION LOAD REPLACE " + q("#!lua name=mylib\nredis.register_function('g', function() return 1 end)"),
+		"FCALL f 1 counter 5",
+		"FCALL g 0",
+		"FUNCTION LOAD " + q("#!lua name=other\nredis.register_function('g', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!lua name=ro\nredis.register_function{function_name='peek', callback=function(keys) return redis.call('get', keys[1]) end, flags={'allow-stale', 'no-writes'}, description='reads a key'}"),
+		"FUNCTION LIST LIBRARYNAME ro",
+		"FUNCTION LIST LIBRARYNAME ro WITHCODE",
+		"FCALL_RO peek 1 counter",
+		"FCALL peek 1 counter",
+		"FUNCTION LOAD " + q("#!lua name=rowrite\nredis.register_function{function_name='w', callback=function() return redis.call('set', 'k', 'v') end, flags={'no-writes'}}"),
+		"FCALL w 0",
+		"FCALL_RO w 0",
+		"FUNCTION LOAD " + q("#!lua name=errs\nredis.register_function('e1', function() error('boom') end)\nredis.register_function('e2', function() return redis.call('hset', 'counter', 'f', 'v') end)"),
+		"FCALL e1 0",
+		"FCALL e2 0",
+		"FUNCTION STATS",
+		"FUNCTION DELETE mylib",
+		"FUNCTION DELETE mylib",
+		"FCALL g 0",
+		"FUNCTION KILL",
+		"FUNCTION HELP",
+		"FUNCTION FLUSH",
+		"FUNCTION LIST",
+		"FUNCTION STATS",
+	}, reset: []string{"FUNCTION FLUSH"}},
+	{name: "function load errors", lines: []string{
+		"FUNCTION FLUSH",
+		"FUNCTION LOAD " + q("redis.register_function('f', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!python name=x\n"),
+		"FUNCTION LOAD " + q("#!lua\nredis.register_function('f', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!lua name=a name=b\nredis.register_function('f', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!lua name=a foo=bar\nredis.register_function('f', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!lua name=bad-name\nredis.register_function('f', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!lua name=x\nredis.register_function('bad-fn', function() return 1 end)"),
+		"FUNCTION LOAD " + q("#!lua name=x\nreturn 1"),
+		"FUNCTION LOAD " + q("#!lua name=x\nreturn +"),
+		"FUNCTION LOAD " + q("#!lua name=x\nredis.call('ping')"),
+		"FUNCTION LOAD " + q("#!lua name=x\nredis.register_function('f', function() return 1 end)\nredis.register_function('f', function() return 2 end)"),
+		"FUNCTION LOAD " + q("#!lua name=x\nredis.register_function('f', 1)"),
+		"FUNCTION LOAD " + q("#!lua name=x\nredis.register_function{function_name='f', callback=function() return 1 end, flags={'bogus'}}"),
+		"FUNCTION LOAD " + q("#!lua name=x\nredis.register_function()"),
+		"FUNCTION LOAD " + q("#!lua name=x\nerror('at load')"),
+		"FUNCTION LOAD a b",
+		"FUNCTION LOAD",
+		"FUNCTION LIST foo",
+		"FUNCTION LIST LIBRARYNAME",
+		"FUNCTION LIST WITHCODE WITHCODE",
+		"FUNCTION FLUSH x",
+		"FUNCTION DELETE",
+		"FUNCTION STATS x",
+		"FUNCTION NOPE",
+		"EVAL " + q("return redis.register_function") + " 0",
+		"FUNCTION LIST",
+	}, reset: []string{"FUNCTION FLUSH"}},
+}
+
+func TestCompatFunctions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server and four raftcache nodes")
+	}
+	redisAddr := startCompatRedis(t)
+	targets, _ := compatTargets(t)
+	for _, proto := range []int{2, 3} {
+		for _, tc := range functionCases {
+			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
+				runCase(t, redisAddr, targets, tc, proto)
+			})
+		}
+	}
+}

@@ -44,12 +44,15 @@ type Engine struct {
 	readonly     map[*lua.LTable]bool
 	budget       *budget
 	rand         rand48
-	null         *lua.LUserData // cjson.null
+	null         *lua.LUserData      // cjson.null
+	libs         map[string]*library // FUNCTION libraries by code SHA1
+	loading      *loading            // a library body being run
 
 	// The current run.
 	host   Host
 	resp3  bool
-	sha    string
+	sha    string             // the script's SHA1, or the function's name
+	chunk  string             // scriptName or functionChunk, for error positions
 	names  map[lua.LValue]int // tostring's numbers for tables and functions
 	rawset lua.LGFunction
 }
@@ -63,7 +66,8 @@ func New() *Engine {
 		RegistryMaxSize:     1024 * 256,
 		IncludeGoStackTrace: false,
 	})
-	e := &Engine{L: L, protos: map[string]*lua.FunctionProto{}, readonly: map[*lua.LTable]bool{}, budget: newBudget()}
+	e := &Engine{L: L, protos: map[string]*lua.FunctionProto{}, readonly: map[*lua.LTable]bool{},
+		budget: newBudget(), chunk: scriptName}
 	e.sandbox()
 	L.SetContext(e.budget)
 	return e
@@ -88,7 +92,7 @@ func (e *Engine) Load(sha string, body []byte) error {
 	if _, ok := e.protos[sha]; ok {
 		return nil
 	}
-	proto, err := compile(body)
+	proto, err := compileChunk(body, scriptName)
 	if err != nil {
 		return err
 	}
@@ -103,13 +107,13 @@ func (e *Engine) Forget() { clear(e.protos) }
 // ("user_script:1: ...").
 const scriptName = "user_script"
 
-// compile compiles a script body as Redis's luaCreateFunction, with its
-// error text for a body that does not parse.
-func compile(body []byte) (*lua.FunctionProto, error) {
-	chunk, err := parse.Parse(strings.NewReader(string(body)), scriptName)
+// compileChunk compiles a script body as Redis's luaCreateFunction, with
+// its error text for a body that does not parse.
+func compileChunk(body []byte, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(string(body)), name)
 	if err == nil {
 		var proto *lua.FunctionProto
-		if proto, err = lua.Compile(chunk, scriptName); err == nil {
+		if proto, err = lua.Compile(chunk, name); err == nil {
 			return proto, nil
 		}
 	}
@@ -126,7 +130,7 @@ func compile(body []byte) (*lua.FunctionProto, error) {
 		if text == "syntax error" {
 			text = "unexpected symbol"
 		}
-		msg = fmt.Sprintf("%s:%d: %s near '%s'", scriptName, line, text, near)
+		msg = fmt.Sprintf("%s:%d: %s near '%s'", name, line, text, near)
 	}
 	return nil, fmt.Errorf("ERR Error compiling script (new function): %s", msg)
 }
@@ -231,7 +235,7 @@ func (e *Engine) scriptError(err error) Reply {
 		}
 	}
 	msg = strings.TrimPrefix(msg, "-")
-	return Error(oneLine(msg + " script: " + e.sha + ", on @" + scriptName + ":" + line + "."))
+	return Error(oneLine(msg + " script: " + e.sha + ", on @" + e.chunk + ":" + line + "."))
 }
 
 // badArgument matches gopher-lua's argument errors, which leave out the

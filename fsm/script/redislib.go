@@ -59,6 +59,7 @@ func (e *Engine) redisLib() {
 			return 0
 		},
 		"replicate_commands": func(L *lua.LState) int { L.Push(lua.LTrue); return 1 },
+		"register_function":  e.registerFunction,
 		"breakpoint":         func(L *lua.LState) int { L.Push(lua.LFalse); return 1 },
 		"debug":              func(L *lua.LState) int { return 0 },
 	}

@@ -101,7 +101,8 @@ func (e *Engine) sandbox() {
 	g.RawSetString("cmsgpack", e.openCMsgpack())
 	g.RawSetString("bit", e.openBit())
 
-	for _, name := range []string{"string", "table", "math", "coroutine", "redis", "cjson", "cmsgpack", "bit"} {
+	g.RawSetString("redis", e.redisView(g.RawGetString("redis").(*lua.LTable)))
+	for _, name := range []string{"string", "table", "math", "coroutine", "cjson", "cmsgpack", "bit"} {
 		g.RawSetString(name, e.readonlyView(g.RawGetString(name).(*lua.LTable), false))
 	}
 	e.env = e.readonlyView(g, true)
@@ -119,7 +120,9 @@ func (e *Engine) readonlyView(real *lua.LTable, strict bool) *lua.LTable {
 		mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 			k := L.Get(2)
 			v := real.RawGet(k)
-			if v == lua.LNil {
+			// A library's body, while FUNCTION LOAD runs it, sees
+			// only the redis table, as in Redis 7.0.
+			if v == lua.LNil || (e.loading != nil && k.String() != "redis") {
 				L.RaiseError("Script attempted to access nonexistent global variable '%s'", e.tostring(k))
 			}
 			L.Push(v)
@@ -135,6 +138,32 @@ func (e *Engine) readonlyView(real *lua.LTable, strict bool) *lua.LTable {
 	mt.RawSetString("__metatable", lua.LFalse)
 	view.Metatable = mt
 	e.readonly[view] = true
+	return view
+}
+
+// loadTimeRedis is what a library's body may use of the redis table while
+// FUNCTION LOAD runs it, as Redis 7.0.
+var loadTimeRedis = map[string]bool{
+	"register_function": true, "log": true, "setresp": true, "REDIS_VERSION": true, "REDIS_VERSION_NUM": true,
+	"LOG_DEBUG": true, "LOG_VERBOSE": true, "LOG_NOTICE": true, "LOG_WARNING": true,
+}
+
+// redisView is the readonly redis table, which hides what a library's
+// body may not call while it loads (redis.call above all).
+func (e *Engine) redisView(real *lua.LTable) *lua.LTable {
+	view := e.readonlyView(real, false)
+	view.Metatable.(*lua.LTable).RawSetString("__index", e.L.NewFunction(func(L *lua.LState) int {
+		k := L.Get(2)
+		if e.loading != nil && !loadTimeRedis[k.String()] {
+			L.RaiseError("Script attempted to access nonexistent global variable '%s'", e.tostring(k))
+		}
+		if e.loading == nil && k.String() == "register_function" {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(real.RawGet(k))
+		return 1
+	}))
 	return view
 }
 
