@@ -260,7 +260,7 @@ func (ks *keyspace) fcallRO(c Command, now int64) Reply {
 		return Error("ERR Function not found")
 	}
 	if !info.NoWrites() {
-		return Error("ERR Can not execute a script with write flag using *_ro command.")
+		return errorReply(errWriteFlagRO)
 	}
 	e, _ := s.readLua.Get().(*luascript.Engine)
 	if e == nil {

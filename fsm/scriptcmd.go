@@ -41,6 +41,7 @@ const (
 	errNoScript     redisError = "NOSCRIPT No matching script. Please use EVAL."
 	errNegativeKeys redisError = "ERR Number of keys can't be negative"
 	errTooManyKeys  redisError = "ERR Number of keys can't be greater than number of args"
+	errWriteFlagRO  redisError = "ERR Can not execute a script with write flag using *_ro command."
 )
 
 func scriptTable() table {
@@ -174,6 +175,10 @@ func (w *writer) eval(c Command) Reply {
 	} else {
 		sha = luascript.SHA1Hex(body)
 	}
+	declared, noWrites, err := luascript.Flags(body)
+	if err != nil {
+		return Error(err.Error())
+	}
 	e := s.scriptEngine()
 	if err := e.Load(sha, body); err != nil {
 		return Error(err.Error())
@@ -181,8 +186,11 @@ func (w *writer) eval(c Command) Reply {
 	if _, ok := s.scripts[sha]; !ok {
 		s.cacheScript(sha, body)
 	}
+	if declared && !noWrites && c.flags&flagEvalRO != 0 {
+		return errorReply(errWriteFlagRO)
+	}
 	nk := 1 + c.ints[0]
-	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: c.flags&flagEvalRO != 0}
+	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: c.flags&flagEvalRO != 0 || noWrites}
 	r := e.Run(luascript.Invocation{SHA: sha, Keys: c.args[1:nk], Args: c.args[nk:], Seed: int64(w.index), Budget: s.scriptBudget, Host: h})
 	return fromScript(r)
 }
@@ -201,6 +209,9 @@ func (ks *keyspace) evalRO(c Command, now int64) Reply {
 	body, ok := s.scripts[sha]
 	if !ok {
 		return errorReply(errNoScript)
+	}
+	if declared, noWrites, _ := luascript.Flags(body); declared && !noWrites {
+		return errorReply(errWriteFlagRO)
 	}
 	e, _ := s.readLua.Get().(*luascript.Engine)
 	if e == nil {
@@ -227,6 +238,9 @@ func dbOf(s *Store, ks *keyspace) int {
 }
 
 func (w *writer) scriptLoad(c Command) Reply {
+	if _, _, err := luascript.Flags(c.args[0]); err != nil {
+		return Error(err.Error())
+	}
 	sha := luascript.SHA1Hex(c.args[0])
 	if err := w.s.scriptEngine().Load(sha, c.args[0]); err != nil {
 		return Error(err.Error())

@@ -1,10 +1,12 @@
 package script
 
 import (
+	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,12 +94,57 @@ func (e *Engine) Load(sha string, body []byte) error {
 	if _, ok := e.protos[sha]; ok {
 		return nil
 	}
+	if bytes.HasPrefix(body, []byte("#!")) {
+		// The shebang is not Lua: blank it, keeping the line count.
+		if i := bytes.IndexByte(body, '\n'); i >= 0 {
+			body = body[i:]
+		} else {
+			body = nil
+		}
+	}
 	proto, err := compileChunk(body, scriptName)
 	if err != nil {
 		return err
 	}
 	e.protos[sha] = proto
 	return nil
+}
+
+// Flags parses a script's shebang line ("#!lua flags=no-writes,...") as
+// Redis 7.0's evalExtractShebangFlags: declared is whether there is one,
+// noWrites whether it declares no-writes; err is Redis's error text.
+func Flags(body []byte) (declared, noWrites bool, err error) {
+	if !bytes.HasPrefix(body, []byte("#!")) {
+		return false, false, nil
+	}
+	line, _, found := bytes.Cut(body, []byte("\n"))
+	if !found {
+		return false, false, fmt.Errorf("ERR Invalid script shebang")
+	}
+	parts := strings.Split(string(line[2:]), " ")
+	if parts[0] != "lua" {
+		return false, false, fmt.Errorf("ERR Unexpected engine in script shebang: %s", line)
+	}
+	for _, p := range parts[1:] {
+		if p == "" {
+			continue
+		}
+		list, ok := strings.CutPrefix(p, "flags=")
+		if !ok {
+			return false, false, fmt.Errorf("ERR Unknown lua shebang option: %s", p)
+		}
+		for _, f := range strings.Split(list, ",") {
+			switch {
+			case f == "":
+			case f == "no-writes":
+				noWrites = true
+			case slices.Contains(functionFlags, f):
+			default:
+				return false, false, fmt.Errorf("ERR Unexpected flag in script shebang: %s", f)
+			}
+		}
+	}
+	return true, noWrites, nil
 }
 
 // Forget drops every compiled script (SCRIPT FLUSH, a restore).
