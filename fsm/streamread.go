@@ -75,8 +75,8 @@ func xreadCheck(get streamGetter, x xreadArgs, group bool) (ids []stream.ID, kin
 			return nil, nil, err
 		}
 		if group && (!found || !s.HasGroup(string(x.group))) {
-			return nil, nil, redisError("NOGROUP No such key '" + string(key) + "' or consumer group '" +
-				string(x.group) + "' in XREADGROUP with GROUP option")
+			return nil, nil, redisError("NOGROUP No such key '" + cs(key) + "' or consumer group '" +
+				cs(x.group) + "' in XREADGROUP with GROUP option")
 		}
 		kind, id, err := stream.ParseReadID(x.ids[i], group)
 		if err != nil {
@@ -136,7 +136,7 @@ func (ks *keyspace) xpending(c Command, now int64) Reply {
 	case err != nil:
 		return errorReply(err)
 	case !found || !s.HasGroup(group):
-		return Error("NOGROUP No such key '" + string(key) + "' or consumer group '" + group + "'")
+		return noGroupError(key, c.args[1])
 	}
 	var rb replyBuf
 	if x.summary {
@@ -190,7 +190,7 @@ func (ks *keyspace) xinfo(c Command, now int64) Reply {
 			return true
 		})
 		if err != nil {
-			return errorReply(stream.NoGroupError(string(key), string(c.args[2])))
+			return errorReply(stream.NoGroupError(cs(key), cs(c.args[2])))
 		}
 		return Array(elems...)
 	case EqualFold(sub, "groups") && len(c.args) == 2:

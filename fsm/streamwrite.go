@@ -183,7 +183,7 @@ func (w *writer) xgroup(c Command) Reply {
 		return errorReply(errXGroupNoKey)
 	}
 	if found && !s.HasGroup(group) && (x.sub == "setid" || x.sub == "createconsumer" || x.sub == "delconsumer") {
-		return errorReply(stream.NoGroupError(string(key), group))
+		return errorReply(stream.NoGroupError(cs(key), cs(c.args[2])))
 	}
 	switch x.sub {
 	case "create":
@@ -265,8 +265,11 @@ func (w *writer) xack(c Command) Reply {
 
 // noGroupError is the NOGROUP error of XPENDING, XCLAIM and XAUTOCLAIM.
 func noGroupError(key, group []byte) Reply {
-	return Error("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "'")
+	return Error("NOGROUP No such key '" + cs(key) + "' or consumer group '" + cs(group) + "'")
 }
+
+// cs is an argument as C's "%s" prints it: up to its first NUL.
+func cs(b []byte) string { return string(cString(b, len(b))) }
 
 // xclaim is xclaimCommand, which looks its key and group up first.
 func (w *writer) xclaim(c Command) Reply {

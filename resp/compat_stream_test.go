@@ -304,3 +304,163 @@ func sameButTimes(want, got replyValue, slack int64, isTime bool) bool {
 	}
 	return true
 }
+
+func init() {
+	generators = append(generators, streamGenerators...)
+}
+
+// streamID is an XADD ID: mostly past every ID before it (the command
+// count grows), sometimes an old, zero, partial or bad one.
+func (g *cmdGen) streamID() string {
+	if g.chance(0.7) {
+		return strconv.Itoa(g.n) + g.pick("-0", "-1", "-*", "")
+	}
+	return g.pick("1-1", "0-0", "0", "0-*", "5-*", "x", "-1", "+", "18446744073709551615-18446744073709551615")
+}
+
+// streamReadID is an ID to read or delete from: mostly one XADD may have
+// made, or a bound.
+func (g *cmdGen) streamReadID() string {
+	if g.chance(0.6) {
+		return strconv.Itoa(g.r.IntN(g.n+1)) + g.pick("-0", "-1", "")
+	}
+	return g.pick("0", "0-0", "-", "+", "$", ">", "(5", "x", "18446744073709551615-18446744073709551615")
+}
+
+func (g *cmdGen) streamGroup() string    { return g.pick("g0", "g1", "g0", "nog") }
+func (g *cmdGen) streamConsumer() string { return g.pick("c0", "c1", "c2") }
+
+// streamIdle is a min-idle time that decides alike on every server: 0
+// (everything qualifies) or an hour (nothing does).
+func (g *cmdGen) streamIdle() string { return g.pick("0", "0", "3600000", "-5", "x") }
+
+func (g *cmdGen) streamTrim() []string {
+	if !g.chance(0.4) {
+		return nil
+	}
+	opts := []string{g.pick("MAXLEN", "MINID", "maxlen")}
+	if g.chance(0.5) {
+		opts = append(opts, g.pick("~", "=", "~"))
+	}
+	if opts[0] == "MINID" {
+		opts = append(opts, g.streamReadID())
+	} else {
+		opts = append(opts, g.pick("0", "1", "2", "5", "100", "-1", "x"))
+	}
+	if g.chance(0.2) {
+		opts = append(opts, "LIMIT", g.pick("0", "1", "10", "-1"))
+	}
+	return opts
+}
+
+// streamGenerators are the random generator's stream commands, on the
+// same keys as every other type's. IDs are explicit: auto IDs come from
+// each server's clock. BLOCK is drawn only inside MULTI, where it never
+// blocks.
+var streamGenerators = []genFunc{
+	func(g *cmdGen) []string {
+		args := []string{"XADD", g.key()}
+		if g.chance(0.1) {
+			args = append(args, "NOMKSTREAM")
+		}
+		args = append(args, g.streamTrim()...)
+		return append(append(args, g.streamID()), g.pairs(2, g.field)...)
+	},
+	func(g *cmdGen) []string {
+		return append([]string{"XADD", g.key(), g.streamID()}, g.pairs(2, g.field)...)
+	},
+	func(g *cmdGen) []string { return []string{"XLEN", g.key()} },
+	func(g *cmdGen) []string {
+		args := []string{g.pick("XRANGE", "XREVRANGE"), g.key(), g.streamReadID(), g.streamReadID()}
+		if g.chance(0.3) {
+			args = append(args, "COUNT", g.pick("0", "1", "3", "-1", "x"))
+		}
+		return args
+	},
+	func(g *cmdGen) []string { return []string{"XDEL", g.key(), g.streamReadID(), g.streamReadID()} },
+	func(g *cmdGen) []string { return append([]string{"XTRIM", g.key()}, g.streamTrim()...) },
+	func(g *cmdGen) []string {
+		args := []string{"XREAD"}
+		if g.chance(0.3) {
+			args = append(args, "COUNT", g.pick("1", "2", "0", "x"))
+		}
+		if g.multi && g.chance(0.3) {
+			args = append(args, "BLOCK", g.pick("0", "10", "-1"))
+		}
+		keys := g.keys(1, 2)
+		args = append(append(args, "STREAMS"), keys...)
+		for range keys {
+			args = append(args, g.streamReadID())
+		}
+		return args
+	},
+	func(g *cmdGen) []string {
+		args := []string{"XGROUP", g.pick("CREATE", "create"), g.key(), g.streamGroup(), g.pick("$", "0", "1-1", "-", "x")}
+		return append(args, g.options(2, word("MKSTREAM"), func() []string {
+			return []string{"ENTRIESREAD", g.pick("0", "3", "-1", "-2")}
+		})...)
+	},
+	func(g *cmdGen) []string {
+		switch g.r.IntN(4) {
+		case 0:
+			return []string{"XGROUP", "SETID", g.key(), g.streamGroup(), g.pick("$", "0", "-", "+", "x")}
+		case 1:
+			return []string{"XGROUP", "DESTROY", g.key(), g.streamGroup()}
+		case 2:
+			return []string{"XGROUP", "CREATECONSUMER", g.key(), g.streamGroup(), g.streamConsumer()}
+		}
+		return []string{"XGROUP", "DELCONSUMER", g.key(), g.streamGroup(), g.streamConsumer()}
+	},
+	func(g *cmdGen) []string {
+		args := []string{"XREADGROUP", "GROUP", g.streamGroup(), g.streamConsumer()}
+		if g.chance(0.3) {
+			args = append(args, "COUNT", g.pick("1", "2", "0"))
+		}
+		if g.chance(0.2) {
+			args = append(args, "NOACK")
+		}
+		if g.multi && g.chance(0.3) {
+			args = append(args, "BLOCK", g.pick("0", "10"))
+		}
+		return append(args, "STREAMS", g.key(), g.pick(">", ">", ">", "0", "$", "x"))
+	},
+	func(g *cmdGen) []string { return []string{"XACK", g.key(), g.streamGroup(), g.streamReadID(), g.streamReadID()} },
+	func(g *cmdGen) []string {
+		switch g.r.IntN(3) {
+		case 0:
+			return []string{"XPENDING", g.key(), g.streamGroup()}
+		case 1:
+			return []string{"XPENDING", g.key(), g.streamGroup(), "-", "+", g.pick("10", "1", "0", "x"), g.streamConsumer()}
+		}
+		return []string{"XPENDING", g.key(), g.streamGroup(), "IDLE", g.streamIdle(), g.streamReadID(), "+", "10"}
+	},
+	func(g *cmdGen) []string {
+		args := []string{"XCLAIM", g.key(), g.streamGroup(), g.streamConsumer(), g.streamIdle(), g.streamReadID(), g.streamReadID()}
+		return append(args, g.options(2, word("JUSTID"), word("FORCE"), func() []string {
+			return []string{"RETRYCOUNT", g.pick("0", "5", "x")}
+		}, func() []string { return []string{"LASTID", g.streamReadID()} })...)
+	},
+	func(g *cmdGen) []string {
+		args := []string{"XAUTOCLAIM", g.key(), g.streamGroup(), g.streamConsumer(), g.streamIdle(), g.streamReadID()}
+		return append(args, g.options(2, word("JUSTID"), func() []string {
+			return []string{"COUNT", g.pick("1", "2", "100", "0")}
+		})...)
+	},
+	func(g *cmdGen) []string {
+		switch g.r.IntN(4) {
+		case 0:
+			return []string{"XINFO", "STREAM", g.key()}
+		case 1:
+			return []string{"XINFO", "STREAM", g.key(), "FULL", "COUNT", g.pick("0", "1", "5")}
+		case 2:
+			return []string{"XINFO", "GROUPS", g.key()}
+		}
+		return []string{"XINFO", "CONSUMERS", g.key(), g.streamGroup()}
+	},
+	func(g *cmdGen) []string {
+		args := []string{"XSETID", g.key(), g.streamReadID()}
+		return append(args, g.options(2, func() []string {
+			return []string{"ENTRIESADDED", g.pick("0", "100000", "-1")}
+		}, func() []string { return []string{"MAXDELETEDID", g.streamReadID()} })...)
+	},
+}
