@@ -286,6 +286,7 @@ func TestRestoreVersion3(t *testing.T) {
 		t.Fatalf("Restore v3: %v", err)
 	}
 	// Version 3 did not record which strings Redis would encode "raw"
+	// or never "int"
 	// (APPEND, SETRANGE): they come back as what their bytes say.
 	forgetRaw(want.store)
 	if !bytes.Equal(snapshotBytes(t, s), snapshotBytes(t, want.store)) {
@@ -376,7 +377,7 @@ func TestShardKeyOrder(t *testing.T) {
 	}
 }
 
-// forgetRaw clears every record's raw mark, as a snapshot older than
+// forgetRaw clears every record's raw and noInt marks, as a snapshot older than
 // version 5 restores it.
 func forgetRaw(s *Store) {
 	for _, ks := range s.dbs {
@@ -384,7 +385,7 @@ func forgetRaw(s *Store) {
 			sh := &ks.shards[i]
 			for _, v := range sh.slots {
 				if v != 0 {
-					sh.arena[slotOffset(v)] &^= recRaw
+					sh.arena[slotOffset(v)] &^= recRaw | recNoInt
 				}
 			}
 		}

@@ -97,7 +97,7 @@ func (ks *keyspace) object(c Command, now int64) Reply {
 	case objectEncoding:
 		return Bulk([]byte(e.encoding()))
 	case objectRefcount:
-		if e.typ == typeString && !e.raw && len(e.str) <= maxIntEncodedLength {
+		if e.typ == typeString && !e.raw && !e.noInt && len(e.str) <= maxIntEncodedLength {
 			if n, ok := ParseInt(e.str); ok && n >= 0 && n < sharedIntegers {
 				return Int(sharedRefcount)
 			}
@@ -120,7 +120,7 @@ func (e *entry) encoding() string {
 	case e.raw:
 		return "raw"
 	}
-	if len(e.str) <= maxIntEncodedLength {
+	if len(e.str) <= maxIntEncodedLength && !e.noInt {
 		if _, ok := ParseInt(e.str); ok {
 			return "int"
 		}

@@ -70,6 +70,7 @@ const (
 	recExpire   = 0x08
 	recObject   = 0x10
 	recRaw      = 0x20 // a string Redis would encode "raw" (see entry.raw)
+	recNoInt    = 0x40 // a string Redis would not encode "int" (see entry.noInt)
 
 	// inlineMax is the longest string value kept in the arena.
 	inlineMax = 256
@@ -99,6 +100,7 @@ func (sh *shard) decode(off int) record {
 	r := record{obj: -1}
 	r.typ = valueType(hdr & recTypeMask)
 	r.raw = hdr&recRaw != 0
+	r.noInt = hdr&recNoInt != 0
 	r.modIndex = binary.LittleEndian.Uint64(a[p:])
 	p += 8
 	if hdr&recExpire != 0 {
@@ -199,6 +201,9 @@ func (sh *shard) appendHead(key []byte, e *entry, obj, vlen int) int {
 	}
 	if e.raw {
 		hdr |= recRaw
+	}
+	if e.noInt {
+		hdr |= recNoInt
 	}
 	a := append(sh.arena, hdr)
 	a = binary.LittleEndian.AppendUint64(a, e.modIndex)

@@ -83,9 +83,11 @@ import (
 const (
 	snapshotMagic   = "RCSN"
 	snapshotVersion = 7
-	// snapshotRaw, in an entry's type byte, marks a string encoded "raw"
-	// (see entry.raw); version 5.
-	snapshotRaw = 0x80
+	// snapshotRaw and snapshotNoInt, in an entry's type byte, mark a
+	// string encoded "raw" (see entry.raw) or never "int" (entry.noInt);
+	// version 5.
+	snapshotRaw   = 0x80
+	snapshotNoInt = 0x40
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -342,6 +344,9 @@ func writeEntry(bw *bufio.Writer, scratch *[]byte, r record, enc []byte) error {
 	t := byte(r.typ)
 	if r.raw {
 		t |= snapshotRaw
+	}
+	if r.noInt {
+		t |= snapshotNoInt
 	}
 	b := append((*scratch)[:0], t)
 	b = binary.AppendUvarint(b, uint64(len(r.key)))
@@ -852,9 +857,10 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if err != nil {
 		return fmt.Errorf("read type: %w", err)
 	}
-	raw := t&snapshotRaw != 0 && valueType(t&^snapshotRaw) == typeString && sr.version >= 5
-	if raw {
-		t &^= snapshotRaw
+	var raw, noInt bool
+	if sr.version >= 5 && valueType(t&^(snapshotRaw|snapshotNoInt)) == typeString {
+		raw, noInt = t&snapshotRaw != 0, t&snapshotNoInt != 0
+		t &^= snapshotRaw | snapshotNoInt
 	}
 	typ := valueType(t)
 	if (typ != typeString && (typ != typeHash || sr.version < 2)) && (typ >= typeEnd || collectionCodecs[typ] == nil || sr.version < 5) {
@@ -885,7 +891,7 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if err := rs.checkOrder(i, key); err != nil {
 		return err
 	}
-	e := entry{typ: typ, raw: raw}
+	e := entry{typ: typ, raw: raw, noInt: noInt}
 	if e.expireAt, err = sr.varint(); err != nil {
 		return fmt.Errorf("read deadline: %w", err)
 	}

@@ -77,7 +77,10 @@ type entry struct {
 	// raw marks a string that APPEND or SETRANGE changed in place in
 	// Redis, which encodes it "raw" from then on whatever it holds, until
 	// a command sets it anew (OBJECT ENCODING).
-	raw      bool
+	raw bool
+	// noInt marks a string Redis made without trying the integer
+	// encoding (INCRBYFLOAT's result): embstr or raw by its length.
+	noInt    bool
 	modIndex uint64 // log index of the last write to this key, for WATCH
 	typ      valueType
 }

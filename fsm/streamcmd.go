@@ -127,7 +127,7 @@ func streamTable() table {
 				valid: valid(checkXSetID), apply: (*writer).xsetid, keys: key0},
 			{op: opXHelp, opShape: opShape{name: "xhelp", minArgs: 1, maxArgs: 1},
 				valid: func(c Command) bool { _, ok := streamHelpLines[string(c.args[0])]; return ok },
-				read: func(_ *keyspace, c Command, _ int64) Reply { return streamHelp(c.args[0]) }, keys: noKeys},
+				read:  func(_ *keyspace, c Command, _ int64) Reply { return streamHelp(c.args[0]) }, keys: noKeys},
 		},
 		codecs: map[valueType]collectionCodec{typeStream: decodeStream},
 	}

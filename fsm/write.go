@@ -121,7 +121,7 @@ func (w *writer) put(key []byte, e entry) {
 	// A record past frozen that keeps its shape and its value bytes (a
 	// new deadline, a hash or long string changed in place, WATCH's
 	// index) is rewritten in place rather than appended.
-	if found && off >= sh.frozen && old.typ == e.typ && old.raw == e.raw && (old.expireAt != 0) == (e.expireAt != 0) &&
+	if found && off >= sh.frozen && old.typ == e.typ && old.raw == e.raw && old.noInt == e.noInt && (old.expireAt != 0) == (e.expireAt != 0) &&
 		((obj >= 0 && obj == old.obj) || (obj < 0 && old.obj < 0 && sameBytes(old.str, e.str))) {
 		sh.patch(off, e.modIndex, e.expireAt)
 		return
@@ -400,7 +400,9 @@ func (w *writer) incrByFloat(key, incrArg []byte) Reply {
 		return errorReply(errFloatOverflow)
 	}
 	out := formatLongDouble(value)
-	w.put(key, stringEntry(out, e.expireAt))
+	ne := stringEntry(out, e.expireAt)
+	ne.noInt = true // createStringObjectFromLongDouble: no integer encoding
+	w.put(key, ne)
 	return valueReply(out)
 }
 

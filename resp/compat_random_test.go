@@ -300,6 +300,9 @@ var generators = []genFunc{
 	func(g *cmdGen) []string { return append([]string{g.pick("DEL", "UNLINK")}, g.keys(1, 3)...) },
 	func(g *cmdGen) []string { return append([]string{g.pick("EXISTS", "TOUCH")}, g.keys(1, 4)...) },
 	func(g *cmdGen) []string { return []string{"TYPE", g.key()} },
+	func(g *cmdGen) []string {
+		return []string{"OBJECT", g.pick("ENCODING", "REFCOUNT", "encoding"), g.key()}
+	},
 	func(g *cmdGen) []string { return []string{g.pick("RENAME", "RENAMENX"), g.key(), g.key()} },
 	func(g *cmdGen) []string {
 		return append([]string{"COPY", g.key(), g.key()},
