@@ -120,6 +120,9 @@ func (c Command) BlockTimeout() int64 { return c.timeout }
 // TimeoutReply is a blocking command's reply when its wait ends unserved.
 func (c Command) TimeoutReply() Reply {
 	if d := c.def(); d != nil && d.serve != nil {
+		if d.waitedReply != nil {
+			return *d.waitedReply
+		}
 		return d.timeoutReply
 	}
 	return Nil

@@ -363,3 +363,16 @@ func TestListBlockingReturn(t *testing.T) {
 	}
 	check("EXISTS j", "(integer) 0")
 }
+
+func TestListTimeoutReplies(t *testing.T) {
+	for line, want := range map[string]Kind{
+		"BLPOP a 1": KindNilArray, "BRPOP a 1": KindNilArray, "BLMPOP 1 1 a LEFT": KindNilArray,
+		// Redis 7.0's replyToBlockedClientTimedOut: a null array for every
+		// list pop, BLMOVE's too (its reply in MULTI is a null bulk).
+		"BLMOVE a b LEFT LEFT 1": KindNilArray, "BRPOPLPUSH a b 1": KindNilArray,
+	} {
+		if got := parseLine(t, scriptTime, line).TimeoutReply().Kind; got != want {
+			t.Errorf("%s: timeout reply kind %d, want %d", line, got, want)
+		}
+	}
+}

@@ -108,7 +108,7 @@ func listTable() table {
 			{op: opBLPop, opShape: shape("blpop", true, 1, -1, 0), serve: (*writer).serveBLPop,
 				timeoutReply: Reply{Kind: KindNilArray}, unserve: (*writer).unserveListPop},
 			{op: opBLMove, opShape: shape("blmove", true, 2, 2, 0), serve: (*writer).serveBLMove,
-				timeoutReply: Nil, blockKeys: firstKey},
+				timeoutReply: Nil, waitedReply: &Reply{Kind: KindNilArray}, blockKeys: firstKey},
 			{op: opBLMPop, opShape: shape("blmpop", true, 1, -1, 1), serve: (*writer).serveBLMPop,
 				timeoutReply: Reply{Kind: KindNilArray}, unserve: (*writer).unserveListPop,
 				valid: func(c Command) bool { return c.ints[0] >= 1 }},

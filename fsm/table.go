@@ -44,6 +44,10 @@ type opDef struct {
 	serve        func(w *writer, c Command) (r Reply, done bool)
 	timeoutReply Reply
 	blockKeys    func(c Command) [][]byte
+	// waitedReply, if set, is the reply when a wait ends unserved, where
+	// it differs from timeoutReply: Redis 7.0 answers BLMOVE's timeout
+	// with a null array but BLMOVE in MULTI with a null bulk string.
+	waitedReply *Reply
 	// resolve, if set, rewrites a blocking command once, when Apply first
 	// runs it, before serve: XREAD's "$" becomes the stream's last ID as
 	// of then, so that a waiter served later still reads after it.

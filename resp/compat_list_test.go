@@ -109,6 +109,10 @@ var listCompatCases = []compatCase{
 	{name: "list blocking with a timeout", lines: []string{
 		"BLPOP nokey 0.01", "BRPOP a b 0.01", "BLMPOP 0.01 2 a b LEFT COUNT 2", "SET s v", "BLPOP nokey s 0.01",
 		"BLPOP a s 0.01", "BLMPOP 0.01 2 a s RIGHT", "BLMOVE nokey s LEFT LEFT 0.01 extra",
+		// A timeout is a null array even for BLMOVE, whose MULTI reply is a
+		// null bulk string.
+		"BLMOVE nokey d LEFT RIGHT 0.01", "BRPOPLPUSH nokey d 0.01", "MULTI", "BLMOVE nokey d LEFT RIGHT 0",
+		"BRPOPLPUSH nokey d 0", "EXEC",
 	}},
 	{name: "list blocking in multi", lines: []string{
 		"MULTI", "BLPOP a 0", "BRPOP a b 0", "BLMOVE a b LEFT RIGHT 0", "BRPOPLPUSH a b 0", "BLMPOP 0 2 a b LEFT",
