@@ -477,3 +477,32 @@ func TestCompatFunctions(t *testing.T) {
 		}
 	}
 }
+
+var structCases = []compatCase{
+	{name: "struct", lines: []string{
+		"EVAL " + q(`return struct.pack('>I2', 258)`) + " 0",
+		"EVAL " + q(`return struct.pack('<i4', -2)`) + " 0",
+		"EVAL " + q(`return struct.pack('bBhHlL', -1, 255, -2, 65535, -3, 7)`) + " 0",
+		"EVAL " + q(`return struct.pack('>d', 1.5)`) + " 0",
+		"EVAL " + q(`return struct.pack('<f', 0.25)`) + " 0",
+		"EVAL " + q(`return struct.pack('c3s', 'abcdef', 'xy')`) + " 0",
+		"EVAL " + q(`return {struct.unpack('>I2', string.char(1, 2))}`) + " 0",
+		"EVAL " + q(`return {struct.unpack('<i4', struct.pack('<i4', -2))}`) + " 0",
+		"EVAL " + q(`return {struct.unpack('bBhH', struct.pack('bBhH', -1, 255, -2, 65535))}`) + " 0",
+		"EVAL " + q(`return {struct.unpack('c3s', struct.pack('c3s', 'abc', 'xy'))}`) + " 0",
+		"EVAL " + q(`return {struct.unpack('>I2', string.char(0, 0, 1, 2), 3)}`) + " 0",
+		"EVAL " + q(`return {struct.size('>I2bd'), struct.size('i')}`) + " 0",
+		"EVAL " + q(`return tostring(struct.unpack('>d', struct.pack('>d', 1.5)))`) + " 0",
+	}},
+}
+
+func TestCompatStruct(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts redis-server and four raftcache nodes")
+	}
+	redisAddr := startCompatRedis(t)
+	targets, _ := compatTargets(t)
+	for _, tc := range structCases {
+		t.Run(tc.name, func(t *testing.T) { runCase(t, redisAddr, targets, tc, 2) })
+	}
+}

@@ -100,9 +100,10 @@ func (e *Engine) sandbox() {
 	g.RawSetString("cjson", e.openCJSON())
 	g.RawSetString("cmsgpack", e.openCMsgpack())
 	g.RawSetString("bit", e.openBit())
+	g.RawSetString("struct", e.openStruct())
 
 	g.RawSetString("redis", e.redisView(g.RawGetString("redis").(*lua.LTable)))
-	for _, name := range []string{"string", "table", "math", "coroutine", "cjson", "cmsgpack", "bit"} {
+	for _, name := range []string{"string", "table", "math", "coroutine", "cjson", "cmsgpack", "bit", "struct"} {
 		g.RawSetString(name, e.readonlyView(g.RawGetString(name).(*lua.LTable), false))
 	}
 	e.env = e.readonlyView(g, true)
