@@ -130,6 +130,12 @@ func streamTable() table {
 				read:  func(_ *keyspace, c Command, _ int64) Reply { return streamHelp(c.args[0]) }, keys: noKeys},
 		},
 		codecs: map[valueType]collectionCodec{typeStream: decodeStream},
+		// Listed so that COMMAND shows them in a fixed order (Redis's own
+		// changes with every redis-server process).
+		subcommands: map[string][]string{
+			"xgroup": {"create", "setid", "destroy", "createconsumer", "delconsumer", "help"},
+			"xinfo":  {"stream", "groups", "consumers", "help"},
+		},
 	}
 }
 
