@@ -1,6 +1,9 @@
 package fsm
 
-import "fmt"
+import (
+	"fmt"
+	"hash/maphash"
+)
 
 // collection is a value kept in one of fsm's type packages: a list, set,
 // sorted set or stream. The packages know nothing of keys, expiry or the
@@ -108,9 +111,28 @@ func (w *writer) mutable(key []byte, typ valueType, create func() collection) (c
 	}
 	if e.collGen != w.s.gen {
 		e.coll, e.collGen = e.coll.Clone(), w.s.gen
-		w.put(key, e)
+		w.swapObject(key, e)
 	}
 	return e.coll, true, nil
+}
+
+// swapObject makes e's collection key's value in place, without stamping
+// the write's index: cloning for a snapshot is not a change, and nodes
+// snapshot at different times, so a write that then changes nothing must
+// leave the key's ModIndex (WATCH) as it was on every node.
+func (w *writer) swapObject(key []byte, e entry) {
+	w.found.valid = false
+	fh := keyHash(key)
+	i := int(fh & (shardCount - 1))
+	h := maphash.Bytes(w.s.seed, key)
+	if _, _, ok := w.ks.shards[i].find(key, h); !ok {
+		return
+	}
+	sh := w.ks.own(i)
+	_, off, _ := sh.find(key, h)
+	if r := sh.decode(off); r.obj >= 0 {
+		sh.objs[r.obj] = e.object()
+	}
 }
 
 // store records c as key's value after a write changed it: it keeps the
