@@ -27,6 +27,11 @@ const (
 	// KindPairMap is a RESP3 map whose RESP2 form is an array of [key,
 	// value] arrays rather than a flat one, as XREAD and XREADGROUP reply.
 	KindPairMap
+	// KindPublished is the reply of PUBLISH and SPUBLISH: Int is the
+	// message's Seq among its entry's Effects. How many clients received
+	// it is known only on each node, after Apply: the proposing node
+	// replaces it with its own count (see Effects).
+	KindPublished
 )
 
 // Reply is the result of one command in the shape RESP needs. Apply returns
@@ -77,6 +82,8 @@ func (r Reply) String() string {
 		return "(error) " + string(r.Bytes)
 	case KindInt:
 		return "(integer) " + strconv.FormatInt(r.Int, 10)
+	case KindPublished:
+		return "(published) " + strconv.FormatInt(r.Int, 10)
 	case KindBool:
 		return "(boolean) " + strconv.FormatBool(r.Int != 0)
 	case KindBulk:

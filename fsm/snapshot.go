@@ -671,6 +671,9 @@ func (s *Store) Restore(r io.Reader) error {
 	for _, lib := range libraries {
 		s.addLibrary(lib, nil)
 	}
+	// Any key may have changed: tracking clients drop their caches.
+	s.noteFlushed(-1)
+	s.deliverEffects(applied)
 	s.mu.Unlock()
 	return nil
 }

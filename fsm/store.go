@@ -183,6 +183,11 @@ type Store struct {
 	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
 	scriptBudget int64
 
+	// The current Apply's Effects (see effects.go), for effectsSink.
+	effects     Effects
+	effectsBuf  []byte // the changed keys' bytes
+	effectsSink func(*Effects)
+
 	// Statistics, for INFO. They are atomics because reads update them
 	// under the read lock, and they never feed back into Apply.
 	expiredKeys    atomic.Int64
@@ -363,6 +368,7 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	if len(s.ready) > 0 {
 		w.serveReady()
 	}
+	s.deliverEffects(index)
 	return r
 }
 

@@ -78,6 +78,7 @@ var tables = []func() table{
 	listTable,
 	streamTable,
 	functionTable,
+	pubsubTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

@@ -107,6 +107,7 @@ func (w *writer) put(key []byte, e entry) {
 	}
 	e.modIndex = w.index
 	s.noteReady(w.db, key)
+	s.noteChanged(w.db, key)
 
 	obj := -1
 	switch {
@@ -157,6 +158,7 @@ func (w *writer) remove(key []byte) {
 	s.noteReady(w.db, key)
 	// own copies the index as it is: the slot found stays the key's.
 	sh := ks.own(i)
+	s.noteChanged(w.db, key)
 	old := sh.decode(off)
 	if old.expireAt != 0 {
 		ks.expires--
@@ -249,8 +251,10 @@ func (w *writer) apply(c Command) Reply {
 			for _, ks := range w.s.dbs {
 				ks.reset()
 			}
+			w.s.noteFlushed(-1)
 		} else {
 			w.ks.reset()
+			w.s.noteFlushed(w.db)
 		}
 		w.found.valid = false
 		return OK
