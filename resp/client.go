@@ -45,6 +45,7 @@ type client struct {
 	inExec     bool            // running EXEC's queued commands
 	closeAfter bool            // QUIT: close once the reply is written
 	parked     *parked         // the request parked, if any; written under ctl too
+	subs       clientSubs      // pub/sub subscriptions (see pubsub.go)
 
 	// ctl orders the reader's use of the read deadline with the
 	// goroutines that interrupt its Read (a parked request's reply,
@@ -59,6 +60,7 @@ type client struct {
 	blocked     atomic.Bool             // a request is parked (WAIT)
 	multiQueued atomic.Int64            // commands queued, or -1 outside MULTI
 	db          atomic.Int64            // SELECTed database; written only by the connection
+	slowDropped atomic.Bool             // closed for passing its output bound (pubsub.go)
 
 	mu      sync.Mutex
 	name    string
@@ -102,6 +104,16 @@ func (c *client) push(msg []byte) bool {
 // must only write to w, quickly.
 func (c *client) pushWith(fn func(w *writer)) bool {
 	return c.out.add(func(b []byte) []byte {
+		w := writer{buf: b, resp3: c.out.resp3.Load(), errors: c.w.errors}
+		fn(&w)
+		return w.buf
+	})
+}
+
+// pushForEntry is pushWith for a push caused by the log entry at index (a
+// message, an invalidation): see output.addForEntry.
+func (c *client) pushForEntry(index uint64, fn func(w *writer)) bool {
+	return c.out.addForEntry(index, func(b []byte) []byte {
 		w := writer{buf: b, resp3: c.out.resp3.Load(), errors: c.w.errors}
 		fn(&w)
 		return w.buf
@@ -253,6 +265,9 @@ func (c *client) info(now time.Time) string {
 	c.mu.Unlock()
 	queued := c.multiQueued.Load()
 	flags := ""
+	if c.subs.active() {
+		flags += "P"
+	}
 	if queued >= 0 {
 		flags += "x"
 	}
@@ -289,9 +304,9 @@ func (c *client) info(now time.Time) string {
 	field("idle", i(max(0, now.Unix()-c.lastActive.Load())))
 	field("flags", flags)
 	field("db", i(c.db.Load()))
-	field("sub", "0")
-	field("psub", "0")
-	field("ssub", "0")
+	field("sub", i(c.subs.count[subChannel].Load()))
+	field("psub", i(c.subs.count[subPattern].Load()))
+	field("ssub", i(c.subs.count[subShard].Load()))
 	field("multi", i(queued))
 	for _, k := range []string{"qbuf", "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem"} {
 		field(k, "0")

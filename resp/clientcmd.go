@@ -98,13 +98,18 @@ func (s *Server) clientInfo(c *client, args [][]byte) {
 // connection, oldest first.
 func (s *Server) clientList(c *client, args [][]byte) {
 	var ids []int64
+	// keep filters by TYPE: a connection with subscriptions is a pubsub
+	// client, any other a normal one.
+	keep := func(*client) bool { return true }
 	switch {
 	case len(args) == 2:
 	case len(args) == 4 && fsm.EqualFold(args[2], "type"):
 		switch {
 		case fsm.EqualFold(args[3], "normal"):
-		case fsm.EqualFold(args[3], "master"), fsm.EqualFold(args[3], "replica"), fsm.EqualFold(args[3], "slave"),
-			fsm.EqualFold(args[3], "pubsub"):
+			keep = func(cl *client) bool { return !cl.subs.active() }
+		case fsm.EqualFold(args[3], "pubsub"):
+			keep = func(cl *client) bool { return cl.subs.active() }
+		case fsm.EqualFold(args[3], "master"), fsm.EqualFold(args[3], "replica"), fsm.EqualFold(args[3], "slave"):
 			// raftcache has no connections of these kinds.
 			c.w.verbatim("")
 			return
@@ -128,7 +133,9 @@ func (s *Server) clientList(c *client, args [][]byte) {
 	s.mu.Lock()
 	clients := make([]*client, 0, len(s.conns))
 	for _, cl := range s.conns {
-		clients = append(clients, cl)
+		if keep(cl) {
+			clients = append(clients, cl)
+		}
 	}
 	s.mu.Unlock()
 	slices.SortFunc(clients, func(a, b *client) int { return int(a.id - b.id) })

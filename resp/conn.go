@@ -149,6 +149,7 @@ func (s *Server) endConn(c *client) {
 	default:
 		s.log.Debug("resp: connection ended", "remote", c.addr, "err", err)
 	}
+	s.pubsub.dropAll(c)
 	c.out.close()
 	c.cancel()
 	c.nc.Close()

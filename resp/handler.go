@@ -31,6 +31,19 @@ func ownCommands() map[string]handler {
 		"info":      (*Server).info,
 		"wait":      (*Server).wait,
 
+		"subscribe":            (*Server).subscribe,
+		"unsubscribe":          (*Server).unsubscribe,
+		"psubscribe":           (*Server).psubscribe,
+		"punsubscribe":         (*Server).punsubscribe,
+		"ssubscribe":           (*Server).ssubscribe,
+		"sunsubscribe":         (*Server).sunsubscribe,
+		"pubsub|channels":      (*Server).pubsubChannels,
+		"pubsub|numsub":        (*Server).pubsubNumSub,
+		"pubsub|numpat":        (*Server).pubsubNumPat,
+		"pubsub|shardchannels": (*Server).pubsubShardChannels,
+		"pubsub|shardnumsub":   (*Server).pubsubShardNumSub,
+		"pubsub|help":          (*Server).pubsubHelp,
+
 		"multi":   (*Server).multi,
 		"exec":    (*Server).exec,
 		"discard": (*Server).discard,
@@ -128,6 +141,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, sp, "NOAUTH Authentication required.")
 		return
 	}
+	if msg := subscribedRefusal(c, sp); msg != "" {
+		s.reject(c, sp, msg)
+		return
+	}
 	if c.multi != nil && !sp.txnControl {
 		s.queue(c, sp, args)
 		return
@@ -178,7 +195,7 @@ func (s *Server) data(c *client, args [][]byte) {
 // client authenticated, no transaction open): those serveData can take
 // together.
 func (s *Server) dataRun(c *client, cmds []redcon.Command) int {
-	if c.multi != nil || s.authRequired(c) {
+	if c.multi != nil || s.authRequired(c) || (!c.w.resp3 && c.subs.active()) {
 		return 0
 	}
 	n := 0
@@ -375,7 +392,10 @@ func (s *Server) writeResult(c *client, w cluster.Write) (r fsm.Reply, ok bool) 
 		return fsm.Reply{}, false
 	}
 	c.lastWrite = w.Index
-	return r, true
+	// Messages this write's entry (and those before it) pushed to this
+	// connection go before its reply, as in Redis.
+	c.w.buf = c.out.takeEntries(w.Index, c.w.buf)
+	return s.resolvePublished(r, w.Index), true
 }
 
 // crossProtocol drops a connection that looks like an HTTP request, as
@@ -387,6 +407,18 @@ func (s *Server) crossProtocol(c *client) {
 }
 
 func (s *Server) ping(c *client, args [][]byte) {
+	if !c.w.resp3 && c.subs.active() && len(args) <= 2 {
+		// A RESP2 subscriber tells a reply from a message by its
+		// shape: Redis answers it with an array.
+		c.w.array(2)
+		c.w.bulkString("pong")
+		if len(args) == 2 {
+			c.w.bulk(args[1])
+		} else {
+			c.w.bulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.w.status("PONG")
@@ -408,6 +440,7 @@ func (s *Server) quit(c *client, args [][]byte) {
 // Redis's RESET does (the library name and version stay).
 func (s *Server) reset(c *client, args [][]byte) {
 	s.discardTxn(c)
+	s.pubsub.dropAll(c)
 	c.setProto(2)
 	c.setName("")
 	c.readonly.Store(false)

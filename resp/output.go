@@ -33,6 +33,11 @@ type output struct {
 	buf      []byte    // queued for the socket
 	spare    []byte    // the buffer last written, reused
 	held     []byte    // pushes queued while a batch is served
+	// Pushes caused by log entries (pub/sub messages, invalidations),
+	// queued while a batch is served, each ending at its mark: the
+	// batch's own writes take them in, in log order (see takeEntries).
+	entryHeld  []byte
+	entryMarks []entryMark
 	holding  bool      // a batch is being served: its replies go first
 	inflight int       // bytes being written
 	flushing bool      // the writer's turn is taken: run, or commit, is writing
@@ -83,6 +88,59 @@ func (o *output) add(fn func(dst []byte) []byte) bool {
 	return true
 }
 
+// entryMark ends a push caused by the log entry at index.
+type entryMark struct {
+	index uint64
+	end   int
+}
+
+// addForEntry is add for a push caused by the log entry at index. While a
+// batch is served, it waits for the batch's write replies: the reply of
+// the first write at index or later takes it in before itself
+// (takeEntries), as Redis writes a message a client published to itself
+// before PUBLISH's reply; the rest follow the batch. Calls come in log
+// order.
+func (o *output) addForEntry(index uint64, fn func(dst []byte) []byte) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.err != nil {
+		return false
+	}
+	if o.holding {
+		o.entryHeld = fn(o.entryHeld)
+		o.entryMarks = append(o.entryMarks, entryMark{index: index, end: len(o.entryHeld)})
+		return true
+	}
+	o.buf = fn(o.buf)
+	o.startLocked()
+	return true
+}
+
+// takeEntries appends to replies the pushes held for entries up to index
+// and forgets them: the batch's reader calls it before writing the reply
+// of its write at index.
+func (o *output) takeEntries(index uint64, replies []byte) []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	k := 0
+	for k < len(o.entryMarks) && o.entryMarks[k].index <= index {
+		k++
+	}
+	if k == 0 {
+		return replies
+	}
+	end := o.entryMarks[k-1].end
+	replies = append(replies, o.entryHeld[:end]...)
+	n := copy(o.entryHeld, o.entryHeld[end:])
+	o.entryHeld = o.entryHeld[:n]
+	n = copy(o.entryMarks, o.entryMarks[k:])
+	o.entryMarks = o.entryMarks[:n]
+	for i := range o.entryMarks {
+		o.entryMarks[i].end -= end
+	}
+	return replies
+}
+
 // hold starts serving a batch: bytes added from now on go after the
 // batch's replies, so that a push caused by one of the batch's commands
 // (a message on a channel it subscribed to) follows that command's reply.
@@ -104,17 +162,23 @@ func (o *output) commit(replies *[]byte) {
 	o.holding = false
 	if o.err != nil || o.closed {
 		*replies, o.held = (*replies)[:0], o.held[:0]
+		o.entryHeld, o.entryMarks = o.entryHeld[:0], o.entryMarks[:0]
 		return
 	}
-	if len(o.buf) == 0 && len(o.held) == 0 {
+	if len(o.buf) == 0 && len(o.held) == 0 && len(o.entryHeld) == 0 {
 		o.buf, *replies = *replies, o.buf[:0]
 	} else {
 		o.buf = append(o.buf, *replies...)
+		o.buf = append(o.buf, o.entryHeld...)
 		o.buf = append(o.buf, o.held...)
 		*replies, o.held = (*replies)[:0], o.held[:0]
+		o.entryHeld, o.entryMarks = o.entryHeld[:0], o.entryMarks[:0]
 	}
 	if cap(o.held) > maxKeptBuffer {
 		o.held = nil
+	}
+	if cap(o.entryHeld) > maxKeptBuffer {
+		o.entryHeld, o.entryMarks = nil, nil
 	}
 	if o.flushing || len(o.buf) == 0 {
 		return

@@ -116,6 +116,7 @@ type Server struct {
 	cancelBase context.CancelFunc
 
 	blocking *blockers // this node's blocked clients
+	pubsub   *hub      // this node's subscriptions
 	draining atomic.Bool
 	port     atomic.Int64 // TCP port being served, for INFO
 
@@ -162,6 +163,8 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	}
 	s.blocking = newBlockers()
 	store.SetEventSink(s.blocking.deliver)
+	s.pubsub = newHub()
+	store.SetEffectsSink(s.effects)
 	go s.runWaiterJanitor()
 	s.limits.maxBulk.Store(cfg.MaxBulkLen)
 	s.limits.maxQuery.Store(cfg.MaxQueryBuffer)
