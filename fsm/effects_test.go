@@ -145,3 +145,17 @@ func TestEffectsWithoutSink(t *testing.T) {
 		t.Fatalf("effects collected without a sink: %+v", n.store.effects)
 	}
 }
+
+// A script's PUBLISH is published like any other, and the script, which
+// must end alike on every node, is told 0 receivers.
+func TestPublishFromScript(t *testing.T) {
+	n := newNode()
+	got := recordEffects(n)
+	r := n.doArgs(t, 1000, []string{"EVAL", "return redis.call('PUBLISH', 'ch', 'from-lua') + 1", "0"})
+	if r.String() != "(integer) 1" {
+		t.Fatalf("EVAL = %s", r)
+	}
+	if want := []string{"@1 msg#0 ch=from-lua"}; !slices.Equal(*got, want) {
+		t.Errorf("effects %q, want %q", *got, want)
+	}
+}

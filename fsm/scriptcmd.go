@@ -396,7 +396,12 @@ func (h *scriptHost) Call(argv [][]byte) luascript.Reply {
 // whose kinds are fsm's in the same order.
 func toScript(r Reply) luascript.Reply {
 	out := luascript.Reply{Kind: luascript.Kind(r.Kind), Int: r.Int, Bytes: r.Bytes}
-	if r.Kind > KindNilArray {
+	switch {
+	case r.Kind == KindPublished:
+		// How many clients received it is each node's own: a script,
+		// which must run alike everywhere, is told 0.
+		out = luascript.Reply{Kind: luascript.KindInt}
+	case r.Kind > KindNilArray:
 		out.Kind = luascript.KindNil
 	}
 	if r.Elems != nil {

@@ -28,21 +28,21 @@ type output struct {
 	netOut *atomic.Int64 // bytes written to clients, for INFO
 	resp3  atomic.Bool   // the protocol pushes are encoded in
 
-	mu       sync.Mutex
-	written  sync.Cond // broadcast after each write
-	buf      []byte    // queued for the socket
-	spare    []byte    // the buffer last written, reused
-	held     []byte    // pushes queued while a batch is served
+	mu      sync.Mutex
+	written sync.Cond // broadcast after each write
+	buf     []byte    // queued for the socket
+	spare   []byte    // the buffer last written, reused
+	held    []byte    // pushes queued while a batch is served
 	// Pushes caused by log entries (pub/sub messages, invalidations),
 	// queued while a batch is served, each ending at its mark: the
 	// batch's own writes take them in, in log order (see takeEntries).
 	entryHeld  []byte
 	entryMarks []entryMark
-	holding  bool      // a batch is being served: its replies go first
-	inflight int       // bytes being written
-	flushing bool      // the writer's turn is taken: run, or commit, is writing
-	closed   bool      // the connection is ending: nothing more is queued
-	err      error     // a write failed: the client is gone
+	holding    bool  // a batch is being served: its replies go first
+	inflight   int   // bytes being written
+	flushing   bool  // the writer's turn is taken: run, or commit, is writing
+	closed     bool  // the connection is ending: nothing more is queued
+	err        error // a write failed: the client is gone
 
 	wake chan struct{} // one token per start of flushing
 	done chan struct{} // closed when run returns
