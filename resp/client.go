@@ -46,6 +46,7 @@ type client struct {
 	closeAfter bool            // QUIT: close once the reply is written
 	parked     *parked         // the request parked, if any; written under ctl too
 	subs       clientSubs      // pub/sub subscriptions (see pubsub.go)
+	trk        clientTracking  // client-side caching (see tracking.go)
 
 	// ctl orders the reader's use of the read deadline with the
 	// goroutines that interrupt its Read (a parked request's reply,
@@ -113,7 +114,7 @@ func (c *client) pushWith(fn func(w *writer)) bool {
 // pushForEntry is pushWith for a push caused by the log entry at index (a
 // message, an invalidation): see output.addForEntry.
 func (c *client) pushForEntry(index uint64, fn func(w *writer)) bool {
-	return c.out.addForEntry(index, func(b []byte) []byte {
+	return c.out.addForEntry(index, false, false, func(b []byte) []byte {
 		w := writer{buf: b, resp3: c.out.resp3.Load(), errors: c.w.errors}
 		fn(&w)
 		return w.buf
@@ -274,6 +275,7 @@ func (c *client) info(now time.Time) string {
 	if c.blocked.Load() {
 		flags += "b"
 	}
+	flags += c.trackingListFlags()
 	if c.readonly.Load() {
 		flags += "r"
 	}
@@ -314,7 +316,7 @@ func (c *client) info(now time.Time) string {
 	field("events", "r")
 	field("cmd", cmd)
 	field("user", "default")
-	field("redir", "-1")
+	field("redir", i(c.listRedir()))
 	field("resp", strconv.Itoa(resp))
 	field("lib-name", libName)
 	field("lib-ver", libVer)

@@ -150,6 +150,7 @@ func (s *Server) endConn(c *client) {
 		s.log.Debug("resp: connection ended", "remote", c.addr, "err", err)
 	}
 	s.pubsub.dropAll(c)
+	s.tracker.disable(c)
 	c.out.close()
 	c.cancel()
 	c.nc.Close()

@@ -58,13 +58,17 @@ func ownCommands() map[string]handler {
 		"command|getkeys": (*Server).commandGetKeys,
 		"command|help":    (*Server).commandHelp,
 
-		"client|id":      (*Server).clientID,
-		"client|getname": (*Server).clientGetName,
-		"client|setname": (*Server).clientSetName,
-		"client|setinfo": (*Server).clientSetInfo,
-		"client|info":    (*Server).clientInfo,
-		"client|list":    (*Server).clientList,
-		"client|help":    (*Server).clientHelp,
+		"client|id":           (*Server).clientID,
+		"client|getname":      (*Server).clientGetName,
+		"client|setname":      (*Server).clientSetName,
+		"client|setinfo":      (*Server).clientSetInfo,
+		"client|info":         (*Server).clientInfo,
+		"client|list":         (*Server).clientList,
+		"client|tracking":     (*Server).clientTracking,
+		"client|caching":      (*Server).clientCaching,
+		"client|getredir":     (*Server).clientGetRedir,
+		"client|trackinginfo": (*Server).clientTrackingInfo,
+		"client|help":         (*Server).clientHelp,
 
 		"config|get":     (*Server).configGet,
 		"config|set":     (*Server).configSet,
@@ -150,6 +154,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	sp.run(s, c, args)
+	if c.multi == nil && !strings.HasPrefix(sp.name, "client|") {
+		// CLIENT CACHING holds for one command, or one transaction.
+		c.trk.caching = false
+	}
 }
 
 // lookup finds a top-level command by name, in any case, without
@@ -228,6 +236,8 @@ type item struct {
 	kind itemKind
 	cmd  fsm.Command
 	err  string // itemError: the reply
+	// caching: CLIENT CACHING applies to this read (the run's first).
+	caching bool
 }
 
 type itemKind uint8
@@ -265,6 +275,8 @@ func (s *Server) serveData(c *client, run []redcon.Command) {
 		}
 	}
 	items := c.items[:0]
+	caching := c.trk.caching
+	c.trk.caching = false
 	for _, cmd := range run {
 		pc, ok, err := fsm.Parse(cmd.Args, ms)
 		pc = pc.InDB(db)
@@ -276,8 +288,9 @@ func (s *Server) serveData(c *client, run []redcon.Command) {
 		case pc.IsWrite():
 			items = append(items, item{kind: itemWrite, cmd: pc})
 		default:
-			items = append(items, item{kind: itemRead, cmd: pc})
+			items = append(items, item{kind: itemRead, cmd: pc, caching: caching})
 		}
+		caching = false
 	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
@@ -343,6 +356,8 @@ func (s *Server) writeSegment(ctx context.Context, c *client, items []item) {
 	}
 	clear(ws)
 	c.writes, c.wbuf = ws[:0], buf[:0]
+	// Invalidations of keys these writes changed follow their replies.
+	c.w.buf = c.out.flushEntries(c.lastWrite, c.w.buf)
 }
 
 // readSegment writes the replies of items, reads and errors, in order;
@@ -361,6 +376,9 @@ func (s *Server) readSegment(c *client, items []item, barrierErr error) {
 		case barrierErr != nil:
 			c.w.err(readFailure(barrierErr, s.cfg.Timeout))
 		default:
+			// Keys are remembered before the read: a write applied in
+			// between invalidates what the read returns.
+			s.tracker.remember(c, items[i].caching, items[i].cmd.Keys())
 			c.w.reply(s.store.Read(items[i].cmd, now))
 		}
 	}
@@ -441,6 +459,7 @@ func (s *Server) quit(c *client, args [][]byte) {
 func (s *Server) reset(c *client, args [][]byte) {
 	s.discardTxn(c)
 	s.pubsub.dropAll(c)
+	s.tracker.disable(c)
 	c.setProto(2)
 	c.setName("")
 	c.readonly.Store(false)

@@ -151,6 +151,23 @@ func (s *Server) exec(c *client, args [][]byte) {
 		write = write || cmd.IsWrite()
 		data = append(data, cmd.InDB(db))
 	}
+	// The keys the transaction reads are remembered for tracking before
+	// it runs; a CLIENT CACHING queued before a read applies to it, and
+	// to the rest of the transaction.
+	caching, di := c.trk.caching, 0
+	for _, q := range t.cmds {
+		switch {
+		case q.spec.name == "client|caching" && cachingApplies(c, q.args):
+			caching = true
+		case q.spec.isData():
+			if !data[di].IsWrite() {
+				s.tracker.remember(c, caching, data[di].Keys())
+			}
+			di++
+		}
+	}
+	// Invalidations of keys the transaction changed follow its reply.
+	defer func() { c.w.buf = c.out.flushEntries(c.lastWrite, c.w.buf) }()
 	var results []fsm.Reply
 	if len(data) > 0 || len(watches) > 0 {
 		ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)

@@ -92,15 +92,22 @@ func (o *output) add(fn func(dst []byte) []byte) bool {
 type entryMark struct {
 	index uint64
 	end   int
+	// after: the push follows the reply of this connection's own write
+	// at index (an invalidation), rather than preceding it (a message).
+	// dropOwn: it is not sent at all if that write was this
+	// connection's (NOLOOP).
+	after, dropOwn bool
 }
 
 // addForEntry is add for a push caused by the log entry at index. While a
 // batch is served, it waits for the batch's write replies: the reply of
-// the first write at index or later takes it in before itself
-// (takeEntries), as Redis writes a message a client published to itself
-// before PUBLISH's reply; the rest follow the batch. Calls come in log
+// the batch's write at index takes it in just before itself, or with
+// after just after itself (takeEntries), as Redis writes a message a
+// client published to itself before PUBLISH's reply and the invalidation
+// of a key it changed after the reply; the reply of a later write takes
+// it in before itself; the rest follow the batch. Calls come in log
 // order.
-func (o *output) addForEntry(index uint64, fn func(dst []byte) []byte) bool {
+func (o *output) addForEntry(index uint64, after, dropOwn bool, fn func(dst []byte) []byte) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.closed || o.err != nil {
@@ -108,7 +115,7 @@ func (o *output) addForEntry(index uint64, fn func(dst []byte) []byte) bool {
 	}
 	if o.holding {
 		o.entryHeld = fn(o.entryHeld)
-		o.entryMarks = append(o.entryMarks, entryMark{index: index, end: len(o.entryHeld)})
+		o.entryMarks = append(o.entryMarks, entryMark{index: index, end: len(o.entryHeld), after: after, dropOwn: dropOwn})
 		return true
 	}
 	o.buf = fn(o.buf)
@@ -116,10 +123,40 @@ func (o *output) addForEntry(index uint64, fn func(dst []byte) []byte) bool {
 	return true
 }
 
-// takeEntries appends to replies the pushes held for entries up to index
-// and forgets them: the batch's reader calls it before writing the reply
-// of its write at index.
+// takeEntries appends to replies the pushes held that go before the reply
+// of the connection's write at index, drops those its NOLOOP excludes,
+// and keeps the rest: the batch's reader calls it before writing that
+// reply.
 func (o *output) takeEntries(index uint64, replies []byte) []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.entryMarks) == 0 {
+		return replies
+	}
+	start, kept, keptEnd := 0, 0, 0
+	for _, m := range o.entryMarks {
+		push := o.entryHeld[start:m.end]
+		start = m.end
+		switch {
+		case m.index < index, m.index == index && !m.after:
+			replies = append(replies, push...)
+		case m.index == index && m.dropOwn:
+		default:
+			// Kept, moved down in place: keptEnd never passes start.
+			keptEnd += copy(o.entryHeld[keptEnd:], push)
+			o.entryMarks[kept] = entryMark{index: m.index, end: keptEnd, after: m.after, dropOwn: m.dropOwn}
+			kept++
+		}
+	}
+	o.entryHeld, o.entryMarks = o.entryHeld[:keptEnd], o.entryMarks[:kept]
+	return replies
+}
+
+// flushEntries appends to replies every push held for entries up to
+// index: the batch's reader calls it once the replies of its writes up to
+// index are written (each write's own have been taken, or dropped, by
+// takeEntries).
+func (o *output) flushEntries(index uint64, replies []byte) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	k := 0

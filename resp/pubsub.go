@@ -281,6 +281,7 @@ func (s *Server) effects(fx *fsm.Effects) {
 			s.pubsub.received.add(receivedKey{index: fx.Index, seq: fx.Messages[i].Seq}, n)
 		}
 	}
+	s.tracker.invalidate(fx)
 }
 
 // resolvePublished replaces the KindPublished replies in r, a write's

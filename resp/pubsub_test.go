@@ -9,10 +9,13 @@ import (
 	"time"
 )
 
+// nConns is how many connections a script has.
+const nConns = 4
+
 // pubsubStep is one command of a pub/sub script, sent on one of the
 // script's connections.
 type pubsubStep struct {
-	conn int // 0: A, 1: B, 2: C
+	conn int // 0: A, 1: B, 2: C, 3: D; "$ID2" in line is C's client ID
 	line string
 	// sorted compares the step's replies with their elements sorted
 	// (PUBSUB CHANNELS lists in Redis's hash table order); skip does not
@@ -108,32 +111,45 @@ var pubsubScript = []pubsubStep{
 // until every node has applied what any has (nil: nothing to wait for).
 type pubsubSetup struct {
 	name   string
-	addrs  [3]string
-	node   [3]int // which node each connection is on
+	addrs  [nConns]string
+	node   [nConns]int // which node each connection is on
 	settle func(t *testing.T)
 }
 
 // pubsubTranscript runs the script and returns, per step, what each
 // connection received, one line per reply or push.
-func pubsubTranscript(t *testing.T, setup pubsubSetup) [][3][]replyValue {
+func pubsubTranscript(t *testing.T, setup pubsubSetup, script []pubsubStep) [][nConns][]replyValue {
 	t.Helper()
-	var conns [3]*compatConn
+	var conns [nConns]*compatConn
+	var ids [nConns]string
 	for i, addr := range setup.addrs {
 		conns[i] = dialCompat(t, fmt.Sprintf("%s/%c", setup.name, 'A'+i), addr)
-	}
-	out := make([][3][]replyValue, len(pubsubScript))
-	var inMulti [3]bool // a marker PING would be queued, not answered
-	for si, step := range pubsubScript {
-		switch strings.ToUpper(strings.Fields(step.line)[0]) {
-		case "MULTI":
-			inMulti[step.conn] = true
-		case "EXEC", "DISCARD", "RESET":
-			inMulti[step.conn] = false
-		}
-		if err := conns[step.conn].send([][]string{parseLine(t, step.line)}); err != nil {
+		v, err := conns[i].do("CLIENT", "ID")
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := readUntilMarker(conns[step.conn], "", &out[si][step.conn], 1); err != nil {
+		ids[i] = v.text
+	}
+	out := make([][nConns][]replyValue, len(script))
+	var inMulti [nConns]bool // a marker PING would be queued, not answered
+	for si, step := range script {
+		for _, line := range strings.Split(step.line, " ; ") {
+			switch strings.ToUpper(strings.Fields(line)[0]) {
+			case "MULTI":
+				inMulti[step.conn] = true
+			case "EXEC", "DISCARD", "RESET":
+				inMulti[step.conn] = false
+			}
+		}
+		// " ; " separates commands sent as one pipeline.
+		var cmds [][]string
+		for _, line := range strings.Split(strings.ReplaceAll(step.line, "$ID2", ids[2]), " ; ") {
+			cmds = append(cmds, parseLine(t, line))
+		}
+		if err := conns[step.conn].send(cmds); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := readUntilMarker(conns[step.conn], "", &out[si][step.conn], len(cmds)); err != nil {
 			t.Fatalf("step %d %q: %v", si, step.line, err)
 		}
 		if setup.settle != nil {
@@ -202,26 +218,33 @@ func TestPubsubAgainstRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts redis-server and four raftcache nodes")
 	}
+	compareScripts(t, pubsubScript)
+}
+
+// compareScripts runs script on redis-server, on a single node, and on a
+// 3-node cluster where B is on the leader and the other connections on a
+// follower, and compares every connection's stream of replies and pushes.
+func compareScripts(t *testing.T, script []pubsubStep) {
 	redisAddr := startCompatRedis(t)
 	single := startRaftNodes(t, 1, nodeOptions{})[0]
 	nodes := startRaftNodes(t, 3, nodeOptions{})
 	fs := followers(t, nodes)
 	lead := waitForLeader(t, nodes)
 	setups := []pubsubSetup{
-		{name: "redis", addrs: [3]string{redisAddr, redisAddr, redisAddr}},
-		{name: "single", addrs: [3]string{single.addr, single.addr, single.addr}},
-		{name: "cluster", addrs: [3]string{fs[0].addr, lead.addr, fs[0].addr}, node: [3]int{0, 1, 0},
+		{name: "redis", addrs: [nConns]string{redisAddr, redisAddr, redisAddr, redisAddr}},
+		{name: "single", addrs: [nConns]string{single.addr, single.addr, single.addr, single.addr}},
+		{name: "cluster", addrs: [nConns]string{fs[0].addr, lead.addr, fs[0].addr, fs[0].addr}, node: [nConns]int{0, 1, 0, 0},
 			settle: func(t *testing.T) { settleNodes(t, nodes) }},
 	}
-	want := pubsubTranscript(t, setups[0])
+	want := pubsubTranscript(t, setups[0], script)
 	for _, setup := range setups[1:] {
 		t.Run(setup.name, func(t *testing.T) {
-			got := pubsubTranscript(t, setup)
-			for si, step := range pubsubScript {
+			got := pubsubTranscript(t, setup, script)
+			for si, step := range script {
 				if step.skip {
 					continue
 				}
-				for ci := range 3 {
+				for ci := range nConns {
 					w, g := raws(want[si][ci], step.sorted), raws(got[si][ci], step.sorted)
 					if ci == step.conn && setup.node[ci] != setup.node[0] && len(w) > 0 &&
 						(step.counts || strings.Contains(step.line, "PUBLISH")) {

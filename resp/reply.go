@@ -69,6 +69,15 @@ func (w *writer) mapHeader(n int) {
 	w.buf = appendHeader(w.buf, '*', int64(2*n))
 }
 
+// setHeader starts a set of n elements: an array in RESP2.
+func (w *writer) setHeader(n int) {
+	if w.resp3 {
+		w.buf = appendHeader(w.buf, '~', int64(n))
+		return
+	}
+	w.buf = appendHeader(w.buf, '*', int64(n))
+}
+
 // pushHeader starts an out-of-band push of n elements (a pub/sub message,
 // a tracking invalidation): RESP3's push type, an array in RESP2.
 func (w *writer) pushHeader(n int) {

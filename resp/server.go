@@ -117,6 +117,7 @@ type Server struct {
 
 	blocking *blockers // this node's blocked clients
 	pubsub   *hub      // this node's subscriptions
+	tracker  *tracker  // this node's client-side caching
 	draining atomic.Bool
 	port     atomic.Int64 // TCP port being served, for INFO
 
@@ -164,6 +165,7 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	s.blocking = newBlockers()
 	store.SetEventSink(s.blocking.deliver)
 	s.pubsub = newHub()
+	s.tracker = newTracker()
 	store.SetEffectsSink(s.effects)
 	go s.runWaiterJanitor()
 	s.limits.maxBulk.Store(cfg.MaxBulkLen)

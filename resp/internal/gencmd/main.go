@@ -50,7 +50,8 @@ var own = []command{
 	{name: "ssubscribe"}, {name: "sunsubscribe"},
 	{name: "pubsub", subs: []string{"channels", "numsub", "numpat", "shardchannels", "shardnumsub", "help"}},
 	{name: "command", subs: []string{"count", "list", "info", "docs", "getkeys", "help"}},
-	{name: "client", subs: []string{"id", "getname", "setname", "setinfo", "info", "list", "help"}},
+	{name: "client", subs: []string{"id", "getname", "setname", "setinfo", "info", "list",
+		"tracking", "caching", "getredir", "trackinginfo", "help"}},
 	{name: "config", subs: []string{"get", "set", "rewrite", "help"}},
 	{name: "cluster", subs: []string{"info", "myid", "nodes", "shards", "slots", "keyslot", "failover", "help"}},
 }
