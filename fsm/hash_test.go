@@ -9,7 +9,7 @@ const wrongType = "(error) WRONGTYPE Operation against a key holding the wrong k
 
 // allScripts is every script, for the tests that run them all.
 func allScripts() []script {
-	return slices.Concat(scripts, hashScripts, keyspaceScripts)
+	return slices.Concat(scripts, hashScripts, keyspaceScripts, zsetScripts)
 }
 
 var hashScripts = []script{

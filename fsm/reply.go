@@ -32,6 +32,10 @@ const (
 	// it is known only on each node, after Apply: the proposing node
 	// replaces it with its own count (see Effects).
 	KindPublished
+	// KindPairs is a sequence of pairs, Elems holding first, second,
+	// first, second, ...: a flat array in RESP2 and an array of
+	// two-element arrays in RESP3, as Redis writes WITHSCORES replies.
+	KindPairs
 )
 
 // Reply is the result of one command in the shape RESP needs. Apply returns

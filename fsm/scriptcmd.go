@@ -401,6 +401,10 @@ func toScript(r Reply) luascript.Reply {
 		// How many clients received it is each node's own: a script,
 		// which must run alike everywhere, is told 0.
 		out = luascript.Reply{Kind: luascript.KindInt}
+	case r.Kind == KindPairs:
+		// WITHSCORES pairs reach a script flat, as a RESP2 client gets
+		// them (a script that chose RESP3 would get them nested).
+		out.Kind = luascript.KindArray
 	case r.Kind > KindNilArray:
 		out.Kind = luascript.KindNil
 	}

@@ -79,6 +79,7 @@ var tables = []func() table{
 	streamTable,
 	functionTable,
 	pubsubTable,
+	zsetTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

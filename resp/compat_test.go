@@ -323,7 +323,7 @@ func commandName(args []string) string {
 // (to finish a SCAN, to ask Redis about a key): they end their batch.
 func needsFollowUp(args []string) bool {
 	switch commandName(args) {
-	case "scan", "hscan", "randomkey", "hgetall", "hkeys", "hvals":
+	case "scan", "hscan", "randomkey", "hgetall", "hkeys", "hvals", "zscan", "zrandmember":
 		return true
 	}
 	return setNeedsFollowUp(args)
@@ -343,7 +343,7 @@ func (s *session) compareReply(cc *compatConn, args []string, want, got replyVal
 	if want.raw == got.raw {
 		// Equal bytes are right, except that a SCAN reply is only equal by
 		// chance when its cursor is not 0: finish the iteration.
-		if name := commandName(args); (name == "scan" || name == "hscan") && isOpenScan(want) {
+		if name := commandName(args); (name == "scan" || name == "hscan" || name == "zscan") && isOpenScan(want) {
 			return s.compareScan(cc, args, want, got)
 		}
 		return ""
@@ -416,12 +416,14 @@ func (s *session) compareReply(cc *compatConn, args []string, want, got replyVal
 			}
 			return differ + " (a key Redis does not have)"
 		}
-	case "scan", "hscan":
+	case "scan", "hscan", "zscan":
 		return s.compareScan(cc, args, want, got)
 	case "xadd", "xinfo", "xpending", "xautoclaim":
 		if streamTimesMatch(args, want, got) {
 			return ""
 		}
+	case "zrandmember":
+		return s.compareZRandMember(args, want, got)
 	case "hgetall", "hkeys", "hvals":
 		// A small hash (a listpack in Redis) keeps insertion order, which
 		// raftcache must match exactly. A large one is a hash table in
@@ -592,10 +594,11 @@ func withinSlack(want, got replyValue, slack int64) bool {
 }
 
 // redisHashIsTable asks Redis whether key is a hash stored as a hash table
-// (unordered) rather than a listpack (insertion order).
+// (unordered) rather than a listpack (insertion order), or a sorted set
+// stored as a skiplist (whose ZSCAN follows its hash table).
 func (s *session) redisHashIsTable(key string) bool {
 	r, err := s.redis.do("OBJECT", "ENCODING", key)
-	return err == nil && r.text == "hashtable"
+	return err == nil && (r.text == "hashtable" || r.text == "skiplist")
 }
 
 // sameHash compares HGETALL (pairs), HKEYS or HVALS replies as sets.
@@ -629,7 +632,7 @@ func pairs(v replyValue) ([]string, bool) {
 // field-value pairs (HSCAN). raftcache must also not return a key twice,
 // which Redis may do while rehashing (its duplicates are dropped).
 func (s *session) compareScan(cc *compatConn, args []string, want, got replyValue) string {
-	hscan := commandName(args) == "hscan"
+	hscan := commandName(args) == "hscan" || commandName(args) == "zscan"
 	cursorAt := 1
 	if hscan {
 		cursorAt = 2
@@ -677,7 +680,7 @@ func (s *session) finishScan(cc *compatConn, args []string, cursorAt int, first 
 		}
 		items := r.elems[1].elems
 		step := 1
-		if commandName(args) == "hscan" {
+		if name := commandName(args); name == "hscan" || name == "zscan" {
 			step = 2
 			if len(items)%2 != 0 {
 				return nil, fmt.Sprintf("HSCAN reply %s has an odd element count", r)

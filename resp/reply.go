@@ -166,6 +166,21 @@ func appendReply(dst []byte, r fsm.Reply, resp3 bool) []byte {
 			dst = appendReply(dst, r.Elems[i+1], resp3)
 		}
 		return dst
+	case fsm.KindPairs:
+		if !resp3 || len(r.Elems)%2 != 0 {
+			dst = appendHeader(dst, '*', int64(len(r.Elems)))
+			for _, e := range r.Elems {
+				dst = appendReply(dst, e, resp3)
+			}
+			return dst
+		}
+		dst = appendHeader(dst, '*', int64(len(r.Elems)/2))
+		for i := 0; i < len(r.Elems); i += 2 {
+			dst = append(dst, "*2\r\n"...)
+			dst = appendReply(dst, r.Elems[i], resp3)
+			dst = appendReply(dst, r.Elems[i+1], resp3)
+		}
+		return dst
 	case fsm.KindArray, fsm.KindSet, fsm.KindMap:
 		switch {
 		case resp3 && r.Kind == fsm.KindMap:

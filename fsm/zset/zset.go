@@ -183,6 +183,11 @@ func (z *ZSet) Add(lim Limits, member []byte, score float64, flags Flags) (Outco
 		z.t.insert(string(member), score)
 		return Added, score
 	}
+	if member == nil {
+		// lpSplice inserts nothing for a nil member; an empty member
+		// (handed out by the trees as nil) must still be inserted.
+		member = []byte{}
+	}
 	off, _ := lpInsertPos(z.lp, member, score)
 	z.lp = lpSplice(z.lp, off, off, member, lpScore(score))
 	z.n++

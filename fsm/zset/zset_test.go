@@ -713,3 +713,20 @@ func TestScanDuringWrites(t *testing.T) {
 		}
 	}
 }
+
+// An empty member read from the trees comes as nil; adding it to a
+// listpack (ZRANGESTORE, ZUNIONSTORE from a skiplist) must store it.
+func TestAddNilMemberToListpack(t *testing.T) {
+	z := New()
+	if out, _ := z.Add(DefaultLimits(), nil, 1, 0); out != Added {
+		t.Fatalf("Add(nil) = %v, want Added", out)
+	}
+	var got [][]byte
+	z.Range(func(m []byte, _ float64) bool { got = append(got, m); return true })
+	if z.Len() != 1 || len(got) != 1 || len(got[0]) != 0 {
+		t.Fatalf("after Add(nil): Len %d, members %q", z.Len(), got)
+	}
+	if s, ok := z.Score([]byte{}); !ok || s != 1 {
+		t.Fatalf("Score(\"\") = %v, %v", s, ok)
+	}
+}
