@@ -1,38 +1,31 @@
 package fsm
 
-// BZPOPMIN, BZPOPMAX and BZMPOP: the blocking pops (see blocking.go). Each
-// pops from the first of its keys, in argument order, that holds a sorted
-// set; when none does it waits, changing nothing.
-
-// bzpopResolve runs once, when Apply first meets the command: as Redis
-// checks each key's type as it looks for one to pop from, the first key
-// that exists must be a sorted set, or the command fails with WRONGTYPE
-// (carried to bzpop in a flag). A waiter served later skips keys of other
-// types, as Redis serves a blocked client only from a key holding a sorted
-// set.
-func (w *writer) bzpopResolve(c Command) Command {
-	for _, key := range c.args {
-		e, ok := w.ks.lookupValue(key, w.now)
-		if !ok {
-			continue
-		}
-		if e.typ != typeZSet {
-			c.flags |= zpWrongType
-		}
-		break
-	}
-	return c
-}
+// BZPOPMIN, BZPOPMAX and BZMPOP, the blocking pops of sorted sets, as
+// Redis 7.0 serves them (see blocking.go). When first applied, a blocking
+// pop pops from the first of its keys, in argument order, that holds a
+// sorted set, as its non-blocking form would; a key of another type before
+// it is WRONGTYPE. When none exists it waits, changing nothing. A waiter
+// is served from the key whose write woke it (writer.readyKey), as Redis's
+// handleClientsBlockedOnKeys serves the keys in the order they were made
+// ready: a key that became something other than a sorted set leaves it
+// waiting.
 
 func (w *writer) bzpop(c Command) (Reply, bool) {
-	if c.flags&zpWrongType != 0 {
-		return errorReply(errWrongType), true
+	keys := c.args
+	if w.readyKey != nil {
+		keys = [][]byte{w.readyKey}
 	}
-	for _, key := range c.args {
-		// A read-only lookup: serve must not change state when it
-		// cannot serve (an expired key is left to the next write).
-		if e, ok := w.ks.lookupValue(key, w.now); !ok || e.typ != typeZSet {
+	for _, key := range keys {
+		// A read-only lookup that counts no keyspace hit: serve must
+		// not change state when it cannot serve.
+		e, ok := w.ks.lookupRead(key, w.now)
+		switch {
+		case !ok:
 			continue
+		case e.typ != typeZSet && w.readyKey != nil:
+			return Reply{}, false
+		case e.typ != typeZSet:
+			return errorReply(errWrongType), true
 		}
 		if c.op == opBZPop {
 			c.ints[0] = 1

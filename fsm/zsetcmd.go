@@ -58,9 +58,6 @@ const (
 	zpMax   uint16 = 1 << iota // from the high end
 	zpCount                    // a COUNT was given (ZPOPMIN's reply shape)
 	zpMPop                     // ZMPOP: key and nested pairs; null array when empty
-	// zpWrongType: the first key that exists, as Apply first ran the
-	// blocking command, was not a sorted set (set by resolve).
-	zpWrongType
 )
 
 const zrandCount uint16 = 1 << 0 // ZRANDMEMBER got a count
@@ -187,10 +184,10 @@ func zsetTable() table {
 			{op: opZError, opShape: opShape{name: "zerror", minArgs: 1, maxArgs: -1},
 				read: (*keyspace).zerror, keys: func(c Command) [][]byte { return c.args[1:] }},
 			{op: opBZPop, opShape: opShape{name: "bzpop", write: true, minArgs: 1, maxArgs: -1},
-				serve: (*writer).bzpop, resolve: (*writer).bzpopResolve, timeoutReply: Reply{Kind: KindNilArray}},
+				serve: (*writer).bzpop, timeoutReply: Reply{Kind: KindNilArray}},
 			{op: opBZMPop, opShape: opShape{name: "bzmpop", write: true, minArgs: 1, maxArgs: -1, ints: 1},
 				valid: func(c Command) bool { return c.ints[0] > 0 },
-				serve: (*writer).bzpop, resolve: (*writer).bzpopResolve, timeoutReply: Reply{Kind: KindNilArray}},
+				serve: (*writer).bzpop, timeoutReply: Reply{Kind: KindNilArray}},
 		},
 	}
 }
@@ -658,12 +655,13 @@ func parseBZPop(flags uint16) func(string, [][]byte, int64) (Command, error) {
 	}
 }
 
+// parseBZMPop checks the timeout last, as Redis 7.0 does.
 func parseBZMPop(_ string, argv [][]byte, _ int64) (Command, error) {
-	timeout, err := parseZTimeout(argv[1])
+	keys, flags, count, err := parseZMPopArgs(argv[2:])
 	if err != nil {
 		return Command{}, err
 	}
-	keys, flags, count, err := parseZMPopArgs(argv[2:])
+	timeout, err := parseZTimeout(argv[1])
 	if err != nil {
 		return Command{}, err
 	}

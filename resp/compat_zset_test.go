@@ -27,9 +27,26 @@ func bigZAdd(key string, n int) string {
 	return b.String()
 }
 
+// zsetCommands are the sorted-set commands, for the arity and COMMAND
+// cases.
+var zsetCommands = []string{
+	"zadd", "zincrby", "zrem", "zcard", "zscore", "zmscore", "zrank", "zrevrank", "zcount", "zlexcount",
+	"zrange", "zrangestore", "zrevrange", "zrangebyscore", "zrevrangebyscore", "zrangebylex", "zrevrangebylex",
+	"zremrangebyrank", "zremrangebyscore", "zremrangebylex", "zpopmin", "zpopmax", "zmpop", "zrandmember",
+	"zunion", "zunionstore", "zinter", "zinterstore", "zintercard", "zdiff", "zdiffstore", "zscan",
+	"bzpopmin", "bzpopmax", "bzmpop",
+}
+
 func zsetCases() []compatCase {
 	long := strings.Repeat("x", 65) // past zset-max-listpack-value
-	return append(zsetFixedCases, []compatCase{
+	arity := compatCase{name: "zset arity"}
+	info := compatCase{name: "zset command info and docs"}
+	for _, n := range zsetCommands {
+		// The blocking ones get a bad timeout, not a wait.
+		arity.lines = append(arity.lines, n, strings.ToUpper(n)+" a", n+" a b c d e f g h")
+		info.lines = append(info.lines, "COMMAND INFO "+n, "COMMAND DOCS "+n)
+	}
+	return append(zsetFixedCases, append([]compatCase{arity, info}, []compatCase{
 		{name: "zset encodings", lines: []string{
 			"ZADD z 1 a", "OBJECT ENCODING z", bigZAdd("big", 130), "OBJECT ENCODING big", "ZCARD big",
 			"ZRANGE big 0 4 WITHSCORES", "ZRANGE big -3 -1", "ZRANK big m77", "ZREVRANK big m77",
@@ -41,7 +58,8 @@ func zsetCases() []compatCase {
 			"ZRANGESTORE d big 0 -1", "OBJECT ENCODING d", "ZRANGESTORE d big 0 9", "OBJECT ENCODING d",
 			"ZRANGESTORE d big -inf +inf BYSCORE", "OBJECT ENCODING d", "ZUNIONSTORE u 2 big z", "OBJECT ENCODING u",
 			"ZUNIONSTORE u 2 z l", "OBJECT ENCODING u", "ZINTERSTORE u 2 big big WEIGHTS 1 2", "ZRANGE u 0 5 WITHSCORES",
-			"ZDIFFSTORE u 2 big z", "ZCARD u", "OBJECT ENCODING u",
+			"ZDIFFSTORE u 2 big z", "ZCARD u", "OBJECT ENCODING u", "BZMPOP x 1 b FOO", "BZMPOP x 2 b MIN",
+			"BZMPOP -1 1 b MIN COUNT x", "BZMPOP x 1 big MIN", "BZMPOP 0 2 nokey big MAX COUNT 3",
 			"ZADD neg -0 a", "ZSCORE neg a", "ZUNION 1 neg WITHSCORES", "ZUNIONSTORE u 1 neg", "ZSCORE u a",
 			"ZADD bigneg -0 a", bigZAdd("bigneg", 130), "ZSCORE bigneg a", "ZUNION 2 bigneg neg WITHSCORES AGGREGATE MIN",
 			"COPY big big2", "ZCARD big2", "RENAME big2 big3", "ZRANGE big3 0 2", "OBJECT ENCODING big3",
@@ -101,7 +119,7 @@ func zsetCases() []compatCase {
 			"ZADD z 1 d 2 c 3 b 4 a 0 e", "ZRANGEBYLEX z - +", "ZRANGEBYLEX z [b [d", "ZLEXCOUNT z [b [d",
 			"ZREVRANGEBYLEX z + - LIMIT 1 2", "ZREMRANGEBYLEX z [a [c", "ZRANGE z 0 -1",
 		}},
-	}...)
+	}...)...)
 }
 
 // zsetFixedCases are the hand-written cases; fsm's TestAgainstRedis runs
