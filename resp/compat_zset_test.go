@@ -90,6 +90,12 @@ func zsetCases() []compatCase {
 			"ZADD z x a", "ZCARD z", "EXEC",
 			"MULTI", "ZADD z 1 a", "SET z v", "ZADD z 1 a", "EXEC",
 		}},
+		{name: "zset across databases", lines: []string{
+			"ZADD z 1 a 2 b", "MOVE z 1", "EXISTS z", "SELECT 1", "ZRANGE z 0 -1 WITHSCORES", "TYPE z",
+			"COPY z z2 DB 0", "SELECT 0", "ZRANGE z2 0 -1 WITHSCORES", "ZADD z2 3 c", "SELECT 1", "ZCARD z",
+			"SWAPDB 0 1", "ZCARD z2", "SCAN 0 TYPE zset", "SELECT 0", "ZCARD z2", "FLUSHDB", "SELECT 1",
+			"ZCARD z2", "MOVE z2 0", "SELECT 0", "ZSCORE z2 c",
+		}},
 		{name: "zset sets as inputs", lines: []string{
 			"ZADD z 2 a 3 b", "SADD s a c", "SADD i 1 2 3", "ZUNION 2 z s WITHSCORES", "ZINTER 2 z s WITHSCORES",
 			"ZDIFF 2 s z WITHSCORES", "ZUNIONSTORE d 3 z s i WEIGHTS 1 2 3", "ZRANGE d 0 -1 WITHSCORES",
