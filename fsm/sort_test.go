@@ -83,3 +83,30 @@ func TestDropWaitersPutsBack(t *testing.T) {
 		})
 	}
 }
+
+// TestZSetPopPutBack: a served BZPOPMIN, BZPOPMAX or BZMPOP whose client
+// never got its reply gives the members back with their scores.
+func TestZSetPopPutBack(t *testing.T) {
+	for _, block := range []string{"bzpopmin z 0", "bzpopmax z 0", "bzmpop 0 1 z min count 2", "bzmpop 0 1 z max count 5"} {
+		t.Run(block, func(t *testing.T) {
+			n := newNode()
+			var events []Event
+			n.store.SetEventSink(func(ev Event) { events = append(events, ev) })
+			id := WaiterID{Node: 1, Session: 7, Seq: 1}
+			n.index++
+			if r := n.store.Apply(n.index, parseLine(t, scriptTime, block).WithWaiter(id).AppendBinary(nil)).(Reply); r.Kind != KindBlocked {
+				t.Fatalf("%s = %s, want blocked", block, r)
+			}
+			n.do(t, scriptTime, "zadd z 1 a 2.5 b inf c")
+			if len(events) != 1 || !events[0].InFlight {
+				t.Fatalf("events %+v, want one delivery in flight", events)
+			}
+			n.index++
+			n.store.Apply(n.index, NewReturn(id, scriptTime).AppendBinary(nil))
+			want := `["a" 1 "b" 2.5 "c" inf]`
+			if got := n.do(t, scriptTime, "zrange z 0 -1 withscores").String(); got != want {
+				t.Errorf("sorted set after the return = %s, want %s", got, want)
+			}
+		})
+	}
+}

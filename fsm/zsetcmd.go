@@ -184,10 +184,10 @@ func zsetTable() table {
 			{op: opZError, opShape: opShape{name: "zerror", minArgs: 1, maxArgs: -1},
 				read: (*keyspace).zerror, keys: func(c Command) [][]byte { return c.args[1:] }},
 			{op: opBZPop, opShape: opShape{name: "bzpop", write: true, minArgs: 1, maxArgs: -1},
-				serve: (*writer).bzpop, timeoutReply: Reply{Kind: KindNilArray}},
+				serve: (*writer).bzpop, timeoutReply: Reply{Kind: KindNilArray}, unserve: (*writer).unserveZPop},
 			{op: opBZMPop, opShape: opShape{name: "bzmpop", write: true, minArgs: 1, maxArgs: -1, ints: 1},
 				valid: func(c Command) bool { return c.ints[0] > 0 },
-				serve: (*writer).bzpop, timeoutReply: Reply{Kind: KindNilArray}},
+				serve: (*writer).bzpop, timeoutReply: Reply{Kind: KindNilArray}, unserve: (*writer).unserveZPop},
 		},
 	}
 }

@@ -622,5 +622,9 @@ var sortCases = []compatCase{
 		"RPUSH nan nan", "SORT nan", "RPUSH eq b a c", "MSET ww_a 1 ww_b 1 ww_c 1",
 		"SORT eq BY ww_*", "SORT eq BY ww_* DESC", "SORT eq BY nothere_* ALPHA", "SORT eq BY nothere_*",
 		"MULTI", "SORT l", "SORT l STORE dst3", "EXEC", "LRANGE dst3 0 -1",
+		"ZADD zz 3 c 1 a 2 b 10 d", "SORT zz", "SORT zz ALPHA", "SORT zz DESC ALPHA", "SORT zz BY nosort",
+		"SORT zz BY nosort DESC", "SORT zz BY nosort LIMIT 1 2", "SORT zz BY nosort DESC LIMIT 0 3",
+		"SORT zz BY nosort LIMIT 5 1", "SORT zz BY nosort STORE zd", "LRANGE zd 0 -1", "SORT_RO zz ALPHA LIMIT 1 1",
+		"ZADD zn 1 10 2 9 3 x", "SORT zn", "SORT zn BY nosort GET #",
 	}},
 }
