@@ -424,7 +424,9 @@ var streamGenerators = []genFunc{
 		}
 		return append(args, "STREAMS", g.key(), g.pick(">", ">", ">", "0", "$", "x"))
 	},
-	func(g *cmdGen) []string { return []string{"XACK", g.key(), g.streamGroup(), g.streamReadID(), g.streamReadID()} },
+	func(g *cmdGen) []string {
+		return []string{"XACK", g.key(), g.streamGroup(), g.streamReadID(), g.streamReadID()}
+	},
 	func(g *cmdGen) []string {
 		switch g.r.IntN(3) {
 		case 0:
