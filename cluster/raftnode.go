@@ -83,6 +83,10 @@ type proposal struct {
 	size  int        // bytes of entry data
 	taken bool       // under propMu: the loop has it, an answer will come
 	errc  chan error // capacity 1: the loop's answer once it has stepped it
+	// held is set when propose returned because the node stopped while
+	// the loop had the proposal: the loop may still be reading it, so it
+	// must never be reused (see waiters.put).
+	held bool
 	// term is the raft term the loop last stepped it in, also written
 	// into each entry (see entryHeader); 0 until then.
 	term atomic.Uint64
@@ -117,7 +121,7 @@ func newRaftNode(rn *raft.RawNode, id uint64, stopc <-chan struct{}, appliedTerm
 // it: nil (appended, or forwarded to the leader), raft.ErrProposalDropped,
 // errNotTaken when ctx ended before the loop took it, or ErrStopped.
 func (r *raftNode) propose(ctx context.Context, p *proposal) error {
-	p.taken = false
+	p.taken, p.held = false, false
 	r.propMu.Lock()
 	r.props = append(r.props, p)
 	r.propMu.Unlock()
@@ -125,12 +129,13 @@ func (r *raftNode) propose(ctx context.Context, p *proposal) error {
 	case r.propKick <- struct{}{}:
 	default: // a kick is pending; the loop takes every waiting proposal
 	}
+	stopped := false
 	select {
 	case err := <-p.errc:
 		return err
 	case <-ctx.Done():
 	case <-r.stopc:
-		return ErrStopped
+		stopped = true
 	}
 	r.propMu.Lock()
 	if !p.taken {
@@ -141,14 +146,23 @@ func (r *raftNode) propose(ctx context.Context, p *proposal) error {
 			}
 		}
 		r.propMu.Unlock()
+		if stopped {
+			return ErrStopped
+		}
 		return errNotTaken
 	}
 	r.propMu.Unlock()
+	if stopped {
+		// The loop took it and may be stepping it as it stops.
+		p.held = true
+		return ErrStopped
+	}
 	// The loop has it and answers as soon as it has stepped it.
 	select {
 	case err := <-p.errc:
 		return err
 	case <-r.stopc:
+		p.held = true
 		return ErrStopped
 	}
 }

@@ -61,6 +61,11 @@ func (w *waiters) get() *batch { return w.pool.Get().(*batch) }
 
 // put returns b to the pool; b must not be registered any more.
 func (w *waiters) put(b *batch) {
+	if b.prop.held {
+		// The stopping raft loop may still read it: leave it to the
+		// garbage collector.
+		return
+	}
 	select {
 	case <-b.done: // a completion nobody waited for
 	default:
