@@ -76,12 +76,7 @@ func parseObject(_ string, argv [][]byte, _ int64) (Command, error) {
 // cString is b as Redis's %s prints it: up to its first NUL, at most max
 // bytes.
 func cString(b []byte, max int) []byte {
-	for i, c := range b {
-		if c == 0 {
-			b = b[:i]
-			break
-		}
-	}
+	b = cBytes(b)
 	if len(b) > max {
 		b = b[:max]
 	}

@@ -215,30 +215,19 @@ func (s *Server) reblock(ctx context.Context, raw []byte, events chan fsm.Event)
 		return fsm.WaiterID{}, fsm.Reply{}, "ERR internal error: " + err.Error()
 	}
 	id := s.blocking.next(s.cluster.Status().ID, events)
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
-	ws := []cluster.Write{{Cmd: cmd.WithWaiter(id).AppendBinary(nil)}}
-	s.cluster.ReplicateBatch(ctx, ws)
-	if ws[0].Err != nil {
+	r, err := s.proposeReply(ctx, cmd.WithWaiter(id))
+	if err != nil {
 		go s.unblockQuietly(id)
-		return id, fsm.Reply{}, writeFailure(ws[0].Err, s.cfg.Timeout)
+		return id, fsm.Reply{}, writeFailure(err, s.cfg.Timeout)
 	}
-	r, _ := ws[0].Val.(fsm.Reply)
 	return id, r, ""
 }
 
 // unblock proposes the end of id's wait and reports whether the waiter was
 // still waiting (so its client gets the timeout reply).
 func (s *Server) unblock(id fsm.WaiterID) (removed bool, err error) {
-	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
-	defer cancel()
-	ws := []cluster.Write{{Cmd: fsm.NewUnblock(id, time.Now().UnixMilli()).AppendBinary(nil)}}
-	s.cluster.ReplicateBatch(ctx, ws)
-	if ws[0].Err != nil {
-		return false, ws[0].Err
-	}
-	r, _ := ws[0].Val.(fsm.Reply)
-	return r.Kind == fsm.KindInt && r.Int == 1, nil
+	r, err := s.proposeReply(s.base, fsm.NewUnblock(id, time.Now().UnixMilli()))
+	return err == nil && r.Kind == fsm.KindInt && r.Int == 1, err
 }
 
 // unblockQuietly removes the waiter of a client that is gone, retrying for
@@ -318,9 +307,17 @@ func (s *Server) runWaiterJanitor() {
 
 // propose replicates one internal write and waits for it to apply.
 func (s *Server) propose(cmd fsm.Command) error {
-	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+	_, err := s.proposeReply(s.base, cmd)
+	return err
+}
+
+// proposeReply replicates one internal write, bounded by the request
+// timeout within ctx, and returns its reply.
+func (s *Server) proposeReply(ctx context.Context, cmd fsm.Command) (fsm.Reply, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	ws := []cluster.Write{{Cmd: cmd.AppendBinary(nil)}}
 	s.cluster.ReplicateBatch(ctx, ws)
-	return ws[0].Err
+	r, _ := ws[0].Val.(fsm.Reply)
+	return r, ws[0].Err
 }
