@@ -1,9 +1,9 @@
 package resp
 
 import (
+	"github.com/raftcache/raftcache/cluster/clustertest"
 	"net"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,13 +17,13 @@ func startRedis(t *testing.T, options ...string) string {
 	if err != nil {
 		t.Skip("redis-server is not installed; the differential test needs it as the oracle")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := clustertest.FreeAddrs("127.0.0.1", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := lis.Addr().(*net.TCPAddr).Port
-	lis.Close()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	addr := addrs[0]
+	_, port, _ := net.SplitHostPort(addr)
+	args := append([]string{"--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no"}, options...)
 	srv := exec.Command(bin, args...)
 	if err := srv.Start(); err != nil {
@@ -33,7 +33,6 @@ func startRedis(t *testing.T, options ...string) string {
 		_ = srv.Process.Kill()
 		_ = srv.Wait()
 	})
-	addr := "127.0.0.1:" + strconv.Itoa(port)
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		c, err := net.Dial("tcp", addr)
 		if err == nil {

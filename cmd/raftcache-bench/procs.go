@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,12 +140,11 @@ func (ps *procs) stopAll() error {
 
 // freeAddr returns a local address whose port was free a moment ago.
 func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, err := clustertest.FreeAddrs("127.0.0.1", 1)
 	if err != nil {
 		return "", fmt.Errorf("find a free port: %w", err)
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return addrs[0], nil
 }
 
 // waitUntil polls cond every interval until it returns true, an error, the

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -158,7 +158,7 @@ func (c *cluster) addNode(ctx context.Context, join string, crashAfter time.Dura
 		return nil, errors.New("out of loopback addresses for new nodes")
 	}
 	ip := nodeIP(idx)
-	ports, err := freePorts(ip, 3)
+	ports, err := clustertest.FreeAddrs(ip, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -197,26 +197,6 @@ func (c *cluster) addNode(ctx context.Context, join string, crashAfter time.Dura
 	c.mu.Unlock()
 	c.log.Info("node started", "node", n, "raft", n.advAddr, "resp", n.respAddr, "api", n.apiAddr, "join", join)
 	return n, nil
-}
-
-// freePorts reserves n free TCP ports on ip.
-func freePorts(ip string, n int) ([]string, error) {
-	var out []string
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			return nil, fmt.Errorf("reserve a port on %s: %w", ip, err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().String())
-	}
-	return out, nil
 }
 
 // start runs the node's process (a restart reuses its state dir).

@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -79,20 +79,11 @@ func newProc(t *testing.T) *proc {
 
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
-	var out []string
-	var lis []net.Listener
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lis = append(lis, l)
-		out = append(out, l.Addr().String())
+	addrs, err := clustertest.FreeAddrs("127.0.0.1", n)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, l := range lis {
-		l.Close()
-	}
-	return out
+	return addrs
 }
 
 func (p *proc) start(join *proc) {
