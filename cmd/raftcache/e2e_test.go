@@ -503,9 +503,11 @@ func TestKilledAfterSnapshotInstall(t *testing.T) {
 		v, err := c2.Get(ctx, "k99").Result()
 		return err == nil && v == "99"
 	})
-	if !strings.Contains(n2.logs(), "restored snapshot from leader") {
-		t.Fatalf("n2 did not catch up from a snapshot; the test needs it to")
-	}
+	// The node logs the install after it has restored the state, so the
+	// GET above may come first.
+	waitFor(t, 5*time.Second, "n2 caught up from a snapshot (the test needs it to)", func() bool {
+		return strings.Contains(n2.logs(), "restored snapshot from leader")
+	})
 	n2.kill()
 	n2.startWith(nil, flags...)
 	c2 = n2.client()
