@@ -1,10 +1,10 @@
 package fsm
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -40,8 +40,7 @@ func TestGlobAgainstRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a redis-server; skipped in -short mode")
 	}
-	conn := startRedis(t)
-	r := bufio.NewReader(conn)
+	redis := redistest.Start(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	randString := func(alphabet string, maxLen int) string {
 		b := make([]byte, rng.IntN(maxLen+1))
@@ -51,16 +50,16 @@ func TestGlobAgainstRedis(t *testing.T) {
 		return string(b)
 	}
 	n := newNode()
-	redisDo(t, conn, r, []string{"FLUSHALL"})
+	redis.Raw("FLUSHALL")
 	for i := 0; i < 60; i++ {
 		k := randString("abc-^]\\*\xe9", 5)
-		redisDo(t, conn, r, []string{"SET", k, "v"})
+		redis.Raw("SET", k, "v")
 		n.doArgs(t, scriptTime, []string{"SET", k, "v"})
 	}
 	for i := 0; i < 2000; i++ {
 		p := randString("abc*?[]^-\\\xe9", 7)
 		args := []string{"KEYS", p}
-		want := sortedRESP(t, "KEYS", redisDo(t, conn, r, args))
+		want := sortedRESP(t, "KEYS", redis.Raw(args...))
 		got := sortedRESP(t, "KEYS", appendRESP2(nil, n.doArgs(t, scriptTime, args)))
 		if !bytes.Equal(got, want) {
 			t.Fatalf("KEYS %q\n fsm   %q\n redis %q", p, got, want)

@@ -1,8 +1,8 @@
 package fsm
 
 import (
-	"bufio"
 	"bytes"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"testing"
 	"time"
 )
@@ -385,15 +385,14 @@ func TestListAgainstRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a redis-server; skipped in -short mode")
 	}
-	conn := startRedis(t)
-	r := bufio.NewReader(conn)
+	redis := redistest.Start(t)
 	for _, sc := range listScripts {
 		t.Run(sc.name, func(t *testing.T) {
-			redisDo(t, conn, r, []string{"FLUSHALL"})
+			redis.Raw("FLUSHALL")
 			n := newNode()
 			for i, st := range sc.steps {
 				args := splitArgs(st.cmd)
-				want := redisDo(t, conn, r, args)
+				want := redis.Raw(args...)
 				got := appendRESP2(nil, n.doArgs(t, time.Now().UnixMilli(), args))
 				if unordered(st.cmd) {
 					want = sortedRESP(t, st.cmd, want)

@@ -1,8 +1,8 @@
 package fsm
 
 import (
-	"bufio"
 	"bytes"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"strconv"
 	"testing"
 )
@@ -145,22 +145,21 @@ func TestMultiAgainstRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a redis-server; skipped in -short mode")
 	}
-	conn := startRedis(t)
-	r := bufio.NewReader(conn)
+	redis := redistest.Start(t)
 	txs := [][]string{
 		{"SET s v", "INCR s", "GET s", "HSET s f v", "HSET h f 1", "HINCRBY h f 2", "HGETALL h", "HGET s f", "DEL s h", "MGET s h"},
 		{},
 		{"INCRBYFLOAT n 1.5", "HINCRBYFLOAT h f x", "KEYS n", "TYPE n", "EXISTS n nokey", "SET n v EX 0",
 			"SCAN 0 COUNT 0", "HSCAN n 0", "GET n"},
 	}
-	redisDo(t, conn, r, []string{"FLUSHALL"})
+	redis.Raw("FLUSHALL")
 	n := newNode()
 	for _, tx := range txs {
-		redisDo(t, conn, r, []string{"MULTI"})
+		redis.Raw("MULTI")
 		for _, l := range tx {
-			redisDo(t, conn, r, splitArgs(l))
+			redis.Raw(splitArgs(l)...)
 		}
-		want := redisDo(t, conn, r, []string{"EXEC"})
+		want := redis.Raw("EXEC")
 		got := appendRESP2(nil, n.exec(t, scriptTime, nil, tx...))
 		if !bytes.Equal(got, want) {
 			t.Errorf("EXEC of %q\n fsm   %q\n redis %q", tx, got, want)

@@ -1,12 +1,9 @@
 package fsm
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"net"
-	"os/exec"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"strconv"
 	"testing"
 	"time"
@@ -18,18 +15,17 @@ func TestAgainstRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a redis-server; skipped in -short mode")
 	}
-	conn := startRedis(t)
-	r := bufio.NewReader(conn)
+	redis := redistest.Start(t)
 	for _, sc := range allScripts() {
 		if sc.localOnly != "" {
 			continue
 		}
 		t.Run(sc.name, func(t *testing.T) {
-			redisDo(t, conn, r, []string{"FLUSHALL"})
+			redis.Raw("FLUSHALL")
 			n := newNode()
 			for i, st := range sc.steps {
 				args := splitArgs(st.cmd)
-				want := redisDo(t, conn, r, args)
+				want := redis.Raw(args...)
 				got := appendRESP2(nil, n.doArgs(t, time.Now().UnixMilli(), args))
 				if unordered(st.cmd) {
 					want = sortedRESP(t, st.cmd, want)
@@ -41,99 +37,6 @@ func TestAgainstRedis(t *testing.T) {
 			}
 		})
 	}
-}
-
-// startRedis starts a throwaway redis-server on a free port and returns a
-// connection to it; the server is killed when the test ends.
-func startRedis(t *testing.T) net.Conn {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed; it is the oracle for exact Redis replies")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			t.Cleanup(func() { conn.Close() })
-			return conn
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connect to redis-server at %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// redisDo sends one command and returns Redis's raw reply.
-func redisDo(t *testing.T, conn net.Conn, r *bufio.Reader, args []string) []byte {
-	t.Helper()
-	req := fmt.Appendf(nil, "*%d\r\n", len(args))
-	for _, a := range args {
-		req = fmt.Appendf(req, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := conn.Write(req); err != nil {
-		t.Fatalf("write to redis: %v", err)
-	}
-	reply, err := readRawReply(r, nil)
-	if err != nil {
-		t.Fatalf("read from redis: %v", err)
-	}
-	return reply
-}
-
-// readRawReply appends one complete RESP2 reply, unparsed, to dst.
-func readRawReply(r *bufio.Reader, dst []byte) ([]byte, error) {
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		return nil, err
-	}
-	dst = append(dst, line...)
-	if len(line) < 3 {
-		return nil, fmt.Errorf("short line %q", line)
-	}
-	switch line[0] {
-	case '+', '-', ':':
-		return dst, nil
-	case '$':
-		n, err := strconv.Atoi(string(line[1 : len(line)-2]))
-		if err != nil || n < 0 {
-			return dst, err
-		}
-		body := make([]byte, n+2)
-		if _, err := io.ReadFull(r, body); err != nil {
-			return nil, err
-		}
-		return append(dst, body...), nil
-	case '*':
-		n, err := strconv.Atoi(string(line[1 : len(line)-2]))
-		if err != nil {
-			return nil, err
-		}
-		for i := 0; i < n; i++ {
-			if dst, err = readRawReply(r, dst); err != nil {
-				return nil, err
-			}
-		}
-		return dst, nil
-	}
-	return nil, fmt.Errorf("unknown reply type %q", line)
 }
 
 // appendRESP2 writes r as a RESP2 server would.

@@ -1,9 +1,9 @@
 package fsm
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -320,16 +320,15 @@ func TestSetScriptsAgainstRedis(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a redis-server; skipped in -short mode")
 	}
-	conn := startRedis(t)
-	r := bufio.NewReader(conn)
+	redis := redistest.Start(t)
 	for _, sc := range setScripts {
 		t.Run(sc.name, func(t *testing.T) {
-			redisDo(t, conn, r, []string{"FLUSHALL"})
+			redis.Raw("FLUSHALL")
 			n := newNode()
 			for i, st := range sc.steps {
 				cmd, sorted := setSortedStep(st.cmd)
 				args := splitArgs(cmd)
-				want := redisDo(t, conn, r, args)
+				want := redis.Raw(args...)
 				mine := n.doArgs(t, time.Now().UnixMilli(), args)
 				if sorted {
 					parsed, _, err := parseRESP2(want)

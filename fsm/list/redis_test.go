@@ -1,123 +1,17 @@
 package list
 
 import (
-	"bufio"
 	"fmt"
-	"io"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // This file checks the package against a real redis-server 7.0 (the
 // project's oracle): the same list commands go to both and every reply,
 // and the whole list after each command, must be equal.
-
-type oracle struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func startOracle(t *testing.T) *oracle {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a redis-server; skipped in -short mode")
-	}
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed; it is the oracle for exact Redis behaviour")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
-		if err == nil {
-			t.Cleanup(func() { conn.Close() })
-			return &oracle{t: t, conn: conn, r: bufio.NewReader(conn)}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connect to redis-server: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// do sends one command and returns the reply: string (bulk or status),
-// int64, []any, nil, or error for an error reply.
-func (o *oracle) do(args ...string) any {
-	o.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := io.WriteString(o.conn, b.String()); err != nil {
-		o.t.Fatalf("write to redis: %v", err)
-	}
-	v, err := o.read()
-	if err != nil {
-		o.t.Fatalf("%.60q: read reply: %v", args, err)
-	}
-	return v
-}
-
-func (o *oracle) read() (any, error) {
-	line, err := o.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return nil, fmt.Errorf("empty line")
-	}
-	body := line[1:]
-	switch line[0] {
-	case '+':
-		return body, nil
-	case '-':
-		return fmt.Errorf("%s", body), nil
-	case ':':
-		return strconv.ParseInt(body, 10, 64)
-	case '$', '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		if line[0] == '$' {
-			buf := make([]byte, n+2)
-			if _, err := io.ReadFull(o.r, buf); err != nil {
-				return nil, err
-			}
-			return string(buf[:n]), nil
-		}
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = o.read(); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unknown reply %q", line)
-}
 
 // reply renders a reply, ours or Redis's, for comparison.
 func reply(v any) string {
@@ -161,10 +55,10 @@ func anys(ss []string) []any {
 // TestAgainstRedis sends random list commands to redis-server and to a
 // List (a missing key is an empty list) and compares replies and contents.
 func TestAgainstRedis(t *testing.T) {
-	o := startOracle(t)
+	o := redistest.Start(t)
 	for _, fill := range []int{-2, 3} {
-		o.do("CONFIG", "SET", "list-max-listpack-size", strconv.Itoa(fill))
-		o.do("DEL", "k")
+		o.Do("CONFIG", "SET", "list-max-listpack-size", strconv.Itoa(fill))
+		o.Do("DEL", "k")
 		r := rand.New(rand.NewPCG(uint64(fill+10), 3))
 		l := New(Limits{ListpackSize: fill})
 		elem := func() string {
@@ -296,14 +190,14 @@ func TestAgainstRedis(t *testing.T) {
 				args = []string{"LLEN", "k"}
 				ours = l.Len()
 			}
-			if got, want := reply(ours), reply(o.do(args...)); got != want {
+			if got, want := reply(ours), reply(o.Do(args...)); got != want {
 				t.Fatalf("fill %d, op %d: %.80q: ours %.200s, redis %.200s", fill, op, args, got, want)
 			}
 			whole := anys(strs(elems(l)))
 			if len(whole) == 0 {
 				whole = []any{}
 			}
-			if got, want := reply(whole), reply(o.do("LRANGE", "k", "0", "-1")); got != want {
+			if got, want := reply(whole), reply(o.Do("LRANGE", "k", "0", "-1")); got != want {
 				t.Fatalf("fill %d, after op %d %.80q: ours %.300s, redis %.300s", fill, op, args, got, want)
 			}
 			if l.Len() == 0 {

@@ -1,17 +1,11 @@
 package set
 
 import (
-	"bufio"
-	"fmt"
-	"io"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 )
 
 // This file checks the package against a real redis-server 7.0 (the
@@ -19,112 +13,22 @@ import (
 // encodings, cardinalities, members and, where Redis's order is defined
 // (intsets), member order must equal this package's.
 
+// oracle is a redis-server whose error replies fail the test: the
+// comparisons only send commands valid on both sides.
 type oracle struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
+	*redistest.Conn
+	t *testing.T
 }
 
-func startOracle(t *testing.T) *oracle {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a redis-server; skipped in -short mode")
-	}
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed; it is the oracle for exact Redis behaviour")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
-		if err == nil {
-			t.Cleanup(func() { conn.Close() })
-			return &oracle{t: t, conn: conn, r: bufio.NewReader(conn)}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connect to redis-server: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func startOracle(t *testing.T) *oracle { return &oracle{redistest.Start(t), t} }
 
-// do sends one command and returns the reply: string (bulk or status),
-// int64, []any, nil, or error for an error reply.
 func (o *oracle) do(args ...string) any {
 	o.t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "*%d\r\n", len(args))
-	for _, a := range args {
-		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := io.WriteString(o.conn, b.String()); err != nil {
-		o.t.Fatalf("write to redis: %v", err)
-	}
-	v, err := o.read()
-	if err != nil {
-		o.t.Fatalf("%q: read reply: %v", args, err)
-	}
+	v := o.Do(args...)
 	if e, ok := v.(error); ok {
 		o.t.Fatalf("%q: redis error %v", args, e)
 	}
 	return v
-}
-
-func (o *oracle) read() (any, error) {
-	line, err := o.r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	if line == "" {
-		return nil, fmt.Errorf("empty line")
-	}
-	body := line[1:]
-	switch line[0] {
-	case '+':
-		return body, nil
-	case '-':
-		return fmt.Errorf("%s", body), nil
-	case ':':
-		return strconv.ParseInt(body, 10, 64)
-	case '$':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(o.r, buf); err != nil {
-			return nil, err
-		}
-		return string(buf[:n]), nil
-	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < 0 {
-			return nil, err
-		}
-		out := make([]any, n)
-		for i := range out {
-			if out[i], err = o.read(); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("unknown reply %q", line)
 }
 
 func (o *oracle) strings(args ...string) []string {

@@ -2,15 +2,14 @@ package stream
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"io"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // This file checks the package against a real redis-server 7.0 (the
@@ -19,60 +18,17 @@ import (
 // Fields that depend on Redis's own clock (idle times) are masked.
 
 type oracle struct {
-	t    *testing.T
-	conn net.Conn
-	r    *bufio.Reader
+	*redistest.Conn
+	t *testing.T
 }
 
-func startOracle(t *testing.T) *oracle {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a redis-server; skipped in -short mode")
-	}
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed; it is the oracle for exact Redis behaviour")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	cmd := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", port))
-		if err == nil {
-			t.Cleanup(func() { conn.Close() })
-			return &oracle{t: t, conn: conn, r: bufio.NewReader(conn)}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connect to redis-server: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func startOracle(t *testing.T) *oracle { return &oracle{redistest.Start(t), t} }
 
 // do sends a command and returns its reply in the notation of rb.
 func (o *oracle) do(args ...string) string {
 	o.t.Helper()
-	req := fmt.Appendf(nil, "*%d\r\n", len(args))
-	for _, a := range args {
-		req = fmt.Appendf(req, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := o.conn.Write(req); err != nil {
-		o.t.Fatalf("write: %v", err)
-	}
 	var b strings.Builder
-	if err := readReply(o.r, &b); err != nil {
+	if err := readReply(bufio.NewReader(bytes.NewReader(o.Raw(args...))), &b); err != nil {
 		o.t.Fatalf("read: %v", err)
 	}
 	return b.String()

@@ -1,18 +1,13 @@
 package zset
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
+	"github.com/raftcache/raftcache/fsm/internal/redistest"
 	"math/rand/v2"
-	"net"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestAgainstRedis runs random sorted-set commands on a real redis-server
@@ -570,103 +565,16 @@ func (m *redisModel) zrange(z *ZSet, args []string) ([]any, error) {
 	return out, nil
 }
 
-// A minimal RESP2 client.
+// redisConn is the oracle, with error replies as the model writes them.
+type redisConn struct{ *redistest.Conn }
 
-type redisConn struct {
-	c net.Conn
-	r *bufio.Reader
-}
-
-func (c *redisConn) do(t *testing.T, args ...string) any {
+func (c redisConn) do(t *testing.T, args ...string) any {
 	t.Helper()
-	var b []byte
-	b = fmt.Appendf(b, "*%d\r\n", len(args))
-	for _, a := range args {
-		b = fmt.Appendf(b, "$%d\r\n%s\r\n", len(a), a)
-	}
-	if _, err := c.c.Write(b); err != nil {
-		t.Fatalf("write to redis: %v", err)
-	}
-	v, err := readRESP(c.r)
-	if err != nil {
-		t.Fatalf("read from redis: %v", err)
+	v := c.Do(args...)
+	if e, ok := v.(redistest.Error); ok {
+		return respErr(e)
 	}
 	return v
 }
 
-func readRESP(r *bufio.Reader) (any, error) {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 {
-		return nil, errors.New("short line")
-	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
-	case '+':
-		return body, nil
-	case '-':
-		return respErr(body), nil
-	case ':':
-		return strconv.ParseInt(body, 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(body)
-		if n < 0 {
-			return nil, nil
-		}
-		buf := make([]byte, n+2)
-		if _, err := io.ReadFull(r, buf); err != nil {
-			return nil, err
-		}
-		return string(buf[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(body)
-		out := []any{}
-		for i := 0; i < n; i++ {
-			v, err := readRESP(r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
-}
-
-// startRedis starts a throwaway redis-server on a free port.
-func startRedis(t *testing.T) *redisConn {
-	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server is not installed; it is the oracle for Redis's replies")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(path, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			t.Cleanup(func() { conn.Close() })
-			return &redisConn{c: conn, r: bufio.NewReader(conn)}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("connect to redis-server at %s: %v", addr, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func startRedis(t *testing.T) redisConn { return redisConn{redistest.Start(t)} }
