@@ -7,62 +7,7 @@ import (
 	"testing"
 )
 
-// blockNode is a node whose blocking commands carry waiters, as resp
-// sends them outside MULTI, and which records the Events Apply delivers.
-type blockNode struct {
-	*node
-	events []string // "seq reply"
-}
-
-func newBlockNode() *blockNode {
-	b := &blockNode{node: newNode()}
-	b.store.SetEventSink(func(e Event) {
-		b.events = append(b.events, fmt.Sprintf("%d %s", e.Waiter.Seq, e.Reply))
-	})
-	return b
-}
-
-// block applies line as waiter seq and returns its reply.
-func (b *blockNode) block(t *testing.T, seq uint64, line string) Reply {
-	t.Helper()
-	argv := [][]byte{}
-	for _, a := range splitArgs(line) {
-		argv = append(argv, []byte(a))
-	}
-	cmd, ok, err := Parse(argv, scriptTime)
-	if !ok || err != nil {
-		t.Fatalf("%s: ok %v err %v", line, ok, err)
-	}
-	if !cmd.IsBlocking() {
-		t.Fatalf("%s: not blocking", line)
-	}
-	return b.apply(t, cmd.InDB(b.db).WithWaiter(WaiterID{Node: 1, Session: 1, Seq: seq}))
-}
-
-func (b *blockNode) apply(t *testing.T, cmd Command) Reply {
-	t.Helper()
-	b.index++
-	return b.store.Apply(b.index, cmd.AppendBinary(nil)).(Reply)
-}
-
-// takeEvents returns the Events delivered since the last call.
-func (b *blockNode) takeEvents() string {
-	s := strings.Join(b.events, "; ")
-	b.events = nil
-	return s
-}
-
-// blockStep is one command: block (a waiter seq) > 0 applies it as a
-// blocking command of that waiter; unblock > 0 applies NewUnblock of it.
-// want is its reply, events what Apply delivered.
-type blockStep struct {
-	block, unblock uint64
-	cmd            string
-	want, events   string
-}
-
 func TestListBlocking(t *testing.T) {
-	const blocked = "[]" // KindBlocked prints as an empty array
 	cases := []struct {
 		name  string
 		steps []blockStep
@@ -168,35 +113,7 @@ func TestListBlocking(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBlockNode()
-			for i, st := range tc.steps {
-				var r Reply
-				switch {
-				case st.block > 0:
-					r = b.block(t, st.block, st.cmd)
-				case st.unblock > 0:
-					r = b.apply(t, NewUnblock(WaiterID{Node: 1, Session: 1, Seq: st.unblock}, scriptTime))
-				case strings.HasPrefix(st.cmd, "SELECT "):
-					fmt.Sscan(st.cmd[len("SELECT "):], &b.db)
-					continue
-				case strings.HasPrefix(st.cmd, "MULTI-EXEC "):
-					r = b.exec(t, scriptTime, nil, strings.Split(st.cmd[len("MULTI-EXEC "):], " | ")...)
-				default:
-					r = b.do(t, scriptTime, st.cmd)
-				}
-				got := r.String()
-				if r.Kind == KindBlocked {
-					got = blocked
-				}
-				if st.want != "" && got != st.want {
-					t.Errorf("step %d: %s: got %s, want %s", i, st.cmd, got, st.want)
-				}
-				if ev := b.takeEvents(); ev != st.events {
-					t.Errorf("step %d: %s: events %q, want %q", i, st.cmd, ev, st.events)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runBlockSteps(t, tc.steps) })
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 )
 
 func TestZSetBlocking(t *testing.T) {
-	const blocked = "[]" // KindBlocked prints as an empty array
 	cases := []struct {
 		name  string
 		steps []blockStep
@@ -91,35 +90,7 @@ func TestZSetBlocking(t *testing.T) {
 		}},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			b := newBlockNode()
-			for i, st := range tc.steps {
-				var r Reply
-				switch {
-				case st.block > 0:
-					r = b.block(t, st.block, st.cmd)
-				case st.unblock > 0:
-					r = b.apply(t, NewUnblock(WaiterID{Node: 1, Session: 1, Seq: st.unblock}, scriptTime))
-				case strings.HasPrefix(st.cmd, "SELECT "):
-					fmt.Sscan(st.cmd[len("SELECT "):], &b.db)
-					continue
-				case strings.HasPrefix(st.cmd, "MULTI-EXEC "):
-					r = b.exec(t, scriptTime, nil, strings.Split(st.cmd[len("MULTI-EXEC "):], " | ")...)
-				default:
-					r = b.do(t, scriptTime, st.cmd)
-				}
-				got := r.String()
-				if r.Kind == KindBlocked {
-					got = blocked
-				}
-				if st.want != "" && got != st.want {
-					t.Errorf("step %d: %s: got %s, want %s", i, st.cmd, got, st.want)
-				}
-				if ev := b.takeEvents(); ev != st.events {
-					t.Errorf("step %d: %s: events %q, want %q", i, st.cmd, ev, st.events)
-				}
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { runBlockSteps(t, tc.steps) })
 	}
 }
 
