@@ -11,6 +11,8 @@ import (
 	"io"
 	"runtime"
 	"slices"
+
+	"github.com/raftcache/raftcache/fsm/config"
 )
 
 // Snapshot stream, version 5:
@@ -57,9 +59,14 @@ import (
 //	libraries    version 7: uvarint n; then n times, in ascending order of
 //	             their names, a FUNCTION library's code as uvarint length,
 //	             bytes (see functioncmd.go)
+//	config       version 8: uvarint n; then n times, in the order of
+//	             config.Params, a replicated parameter that is not at its
+//	             default: its name and stored value (see config.Values),
+//	             each as uvarint length, bytes
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 7 adds the FUNCTION libraries; version 6 is version 7 without
+// Version 8 adds the replicated configuration (CONFIG SET); a node
+// restored from version 7 has the defaults. Version 7 adds the FUNCTION libraries; version 6 is version 7 without
 // them. Version 6 adds the script cache; version 5 is version 6 without it.
 // Version 5 adds the collection types; version 4 is version 5 with
 // strings and hashes only. Version 4 orders keys shard by shard, so that a snapshot is written from
@@ -82,7 +89,7 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 7
+	snapshotVersion = 8
 	// snapshotRaw and snapshotNoInt, in an entry's type byte, mark a
 	// string encoded "raw" (see entry.raw) or never "int" (entry.noInt);
 	// version 5.
@@ -108,6 +115,8 @@ type snapshot struct {
 	scripts [][]byte
 	// The FUNCTION libraries' code, immutable, in name order.
 	libraries [][]byte
+	// The replicated parameters not at their default, and their values.
+	cfgNames, cfgValues []string
 }
 
 // dbSnapshot is one database's captured state.
@@ -155,6 +164,7 @@ func (s *Store) Snapshot() (io.WriterTo, error) {
 	for _, lib := range s.librariesInOrder() {
 		sn.libraries = append(sn.libraries, lib.code)
 	}
+	sn.cfgNames, sn.cfgValues = s.cfg.Changed()
 	s.gen++
 	return sn, nil
 }
@@ -227,6 +237,18 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 	for _, code := range sn.libraries {
 		if err := writeBytes(bw, &scratch, code); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write libraries: %w", err)
+		}
+	}
+	scratch = binary.AppendUvarint(scratch[:0], uint64(len(sn.cfgNames)))
+	if _, err := bw.Write(scratch); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write config: %w", err)
+	}
+	for i, name := range sn.cfgNames {
+		if err := writeBytes(bw, &scratch, []byte(name)); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write config: %w", err)
+		}
+		if err := writeBytes(bw, &scratch, []byte(sn.cfgValues[i])); err != nil {
+			return cw.n, fmt.Errorf("snapshot: write config: %w", err)
 		}
 	}
 	if err := bw.Flush(); err != nil {
@@ -642,6 +664,12 @@ func (s *Store) Restore(r io.Reader) error {
 			return fmt.Errorf("restore: %w", noEOF(err))
 		}
 	}
+	cfg := config.Defaults()
+	if version >= 8 {
+		if cfg, err = readConfig(sr); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
+	}
 	want := sr.sum()
 	var sum [4]byte
 	if err := sr.read(sum[:]); err != nil {
@@ -663,7 +691,7 @@ func (s *Store) Restore(r io.Reader) error {
 		}
 		s.inflight[wt.id] = wt
 	}
-	s.scripts = scripts
+	s.scripts, s.cfg = scripts, cfg
 	if s.lua != nil {
 		s.lua.Forget()
 	}
@@ -676,6 +704,34 @@ func (s *Store) Restore(r io.Reader) error {
 	s.deliverEffects(applied)
 	s.mu.Unlock()
 	return nil
+}
+
+// readConfig reads the replicated configuration.
+func readConfig(sr *snapshotReader) (*config.Values, error) {
+	n, err := sr.uvarint()
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if n > uint64(len(config.Params())) {
+		return nil, fmt.Errorf("read config: %d parameters, at most %d exist", n, len(config.Params()))
+	}
+	names, values := make([]string, n), make([]string, n)
+	for i := range names {
+		name, err := sr.readBytes()
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		value, err := sr.readBytes()
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		names[i], values[i] = string(name), string(value)
+	}
+	cfg, err := config.Restore(names, values)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return cfg, nil
 }
 
 // readDeliveries reads the deliveries in flight.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/raftcache/raftcache/fsm/config"
 	luascript "github.com/raftcache/raftcache/fsm/script"
 )
 
@@ -180,6 +181,12 @@ type Store struct {
 	// function name: replicated state, snapshotted.
 	libraries map[string]*library
 	functions map[string]*library
+	// cfg is the replicated configuration (CONFIG SET of a parameter
+	// that is not node-local; see configcmd.go): changed only in Apply,
+	// snapshotted. Code under the lock reads its typed fields (w.s.cfg in
+	// a write, ks.s.cfg in a read).
+	cfg *config.Values
+
 	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
 	scriptBudget int64
 
@@ -224,7 +231,7 @@ type keyspace struct {
 
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{seed: maphash.MakeSeed(), gen: 1}
+	s := &Store{seed: maphash.MakeSeed(), gen: 1, cfg: config.Defaults()}
 	for i := range s.dbs {
 		s.dbs[i] = s.newKeyspace()
 	}

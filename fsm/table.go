@@ -80,6 +80,7 @@ var tables = []func() table{
 	functionTable,
 	pubsubTable,
 	zsetTable,
+	configTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

@@ -2,49 +2,72 @@ package resp
 
 import (
 	"bytes"
+	"context"
 	"errors"
-	"math"
+	"net"
+	"os"
 	"strconv"
+	"time"
 
 	"github.com/raftcache/raftcache/fsm"
+	"github.com/raftcache/raftcache/fsm/config"
 )
 
-// setting is one parameter CONFIG GET and CONFIG SET know. Settings are
-// this node's own, like Redis's: CONFIG SET is not replicated, and a
-// restart goes back to the flags.
-type setting struct {
-	name string
-	get  func(s *Server) string
-	// parse checks a new value and returns the function that applies
-	// it; nil for a setting that cannot change at run time.
-	parse func(v []byte) (apply func(s *Server), err error)
+// CONFIG GET and CONFIG SET know every parameter of config.Params. The
+// replicated ones are the state machine's (fsm.Store.Config): CONFIG SET of
+// them is a write through the log, so it changes every node. The
+// node-local ones (Param.Local) are this server's own, as in Redis: the
+// getters and setters below.
+
+// localGetters return this node's value of each node-local parameter.
+var localGetters = map[string]func(s *Server) string{
+	"client-query-buffer-limit": func(s *Server) string { return strconv.FormatInt(s.limits.maxQuery.Load(), 10) },
+	"proto-max-bulk-len":        func(s *Server) string { return strconv.FormatInt(s.limits.maxBulk.Load(), 10) },
+	"requirepass":               func(s *Server) string { return s.requirePass() },
+	"port":                      func(s *Server) string { return strconv.FormatInt(s.port.Load(), 10) },
+	"bind":                      (*Server).bindAddr,
+	"dir": func(*Server) string {
+		wd, _ := os.Getwd()
+		return wd
+	},
 }
 
-// settings are the parameters raftcache has, in CONFIG GET's order.
-var settings = [...]setting{
-	{
-		name: "client-query-buffer-limit",
-		get:  func(s *Server) string { return strconv.FormatInt(s.limits.maxQuery.Load(), 10) },
-		parse: memorySetting(1<<20, func(s *Server, n int64) {
-			s.limits.maxQuery.Store(n)
-		}),
+// localSetters apply a checked change of a node-local parameter that can
+// change at run time.
+var localSetters = map[string]func(s *Server, ch config.Change){
+	"client-query-buffer-limit": func(s *Server, ch config.Change) { s.limits.maxQuery.Store(ch.N) },
+	"proto-max-bulk-len":        func(s *Server, ch config.Change) { s.limits.maxBulk.Store(ch.N) },
+	"requirepass": func(s *Server, ch config.Change) {
+		pass := ch.Stored
+		s.password.Store(&pass)
 	},
-	{name: "databases", get: func(*Server) string { return strconv.Itoa(fsm.NumDBs) }},
-	{
-		name: "proto-max-bulk-len",
-		get:  func(s *Server) string { return strconv.FormatInt(s.limits.maxBulk.Load(), 10) },
-		parse: memorySetting(1<<20, func(s *Server, n int64) {
-			s.limits.maxBulk.Store(n)
-		}),
-	},
-	{
-		name: "requirepass",
-		get:  func(s *Server) string { return s.requirePass() },
-		parse: func(v []byte) (func(*Server), error) {
-			pass := string(v)
-			return func(s *Server) { s.password.Store(&pass) }, nil
-		},
-	},
+}
+
+func init() {
+	for _, p := range config.Params() {
+		if !p.Local {
+			continue
+		}
+		if localGetters[p.Name] == nil || (localSetters[p.Name] == nil) != (p.Immutable || p.Protected) {
+			panic("resp: node-local parameter " + p.Name + " has no getter, or a setter it cannot use")
+		}
+	}
+}
+
+// bindAddr is CONFIG GET bind: the address the listener is bound to, "*"
+// for every address as Redis writes it.
+func (s *Server) bindAddr() string {
+	s.mu.Lock()
+	lis := s.lis
+	s.mu.Unlock()
+	if lis == nil {
+		return ""
+	}
+	a, ok := lis.Addr().(*net.TCPAddr)
+	if !ok || a.IP == nil || a.IP.IsUnspecified() {
+		return "* -::*"
+	}
+	return a.IP.String()
 }
 
 // configHelp is CONFIG HELP, in Redis's words, for the subcommands
@@ -61,165 +84,119 @@ var configHelp = [...]string{
 	"    Prints this help.",
 }
 
-// memorySetting parses a size as Redis's memtoull does (a decimal number
-// with an optional unit: b, k, kb, m, mb, g, gb, any case) and checks it is
-// at least lo.
-func memorySetting(lo int64, set func(*Server, int64)) func([]byte) (func(*Server), error) {
-	return func(v []byte) (func(*Server), error) {
-		n, ok := memToInt(v)
-		if !ok {
-			return nil, errors.New("argument must be a memory value")
-		}
-		if n < lo {
-			return nil, errors.New("argument must be between " + strconv.FormatInt(lo, 10) +
-				" and " + strconv.FormatInt(math.MaxInt64, 10) + " inclusive")
-		}
-		return func(s *Server) { set(s, n) }, nil
-	}
-}
-
 // ParseMemory parses a size as Redis's configuration does: a number of
 // bytes with an optional unit (b, k, kb, m, mb, g, gb, in any case).
 func ParseMemory(s string) (int64, error) {
-	n, ok := memToInt([]byte(s))
-	if !ok || n < 0 {
+	n, ok := config.MemToUint(s)
+	if !ok || int64(n) < 0 {
 		return 0, errors.New("not a memory size: " + strconv.Quote(s))
 	}
-	return n, nil
-}
-
-// memToInt is Redis's memtoull, including its quirks: no sign, digits then
-// a unit, and an overflowing number or product wraps (and so usually fails
-// the bounds check instead of the syntax check).
-func memToInt(v []byte) (int64, bool) {
-	if len(v) > 0 && v[0] == '-' {
-		return 0, false
-	}
-	i := 0
-	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
-		i++
-	}
-	var mul uint64
-	switch unit := string(bytes.ToLower(v[i:])); unit {
-	case "", "b":
-		mul = 1
-	case "k":
-		mul = 1000
-	case "kb":
-		mul = 1024
-	case "m":
-		mul = 1000 * 1000
-	case "mb":
-		mul = 1024 * 1024
-	case "g":
-		mul = 1000 * 1000 * 1000
-	case "gb":
-		mul = 1024 * 1024 * 1024
-	default:
-		return 0, false
-	}
-	if i >= 128 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range v[:i] {
-		d := uint64(c - '0')
-		if n > (math.MaxUint64-d)/10 {
-			n = math.MaxUint64 // strtoull saturates
-			break
-		}
-		n = n*10 + d
-	}
-	return int64(n * mul), true
-}
-
-func lookupSetting(name []byte) *setting {
-	for i := range settings {
-		if fsm.EqualFold(name, settings[i].name) {
-			return &settings[i]
-		}
-	}
-	return nil
+	return int64(n), nil
 }
 
 // configGet serves CONFIG GET pattern [pattern ...]. A pattern without
-// glob characters names one parameter, and the reply uses the name as the
-// client wrote it, as Redis does; a glob matches names in any case.
+// glob characters names one parameter (hidden ones too), and the reply
+// uses the name as the client wrote it, as Redis does; a glob matches
+// names and aliases in any case. Redis's reply order is its hash table's,
+// which differs from run to run; this one is the table's.
 func (s *Server) configGet(c *client, args [][]byte) {
 	type match struct {
-		name string
-		set  *setting
+		name  string
+		p     *config.Param
+		alias bool
 	}
 	var found []match
-	seen := func(st *setting) bool {
+	seen := func(p *config.Param, alias bool) bool {
 		for _, m := range found {
-			if m.set == st {
+			if m.p == p && m.alias == alias {
 				return true
 			}
 		}
 		return false
 	}
+	replicated := false
+	add := func(name string, p *config.Param, alias bool) {
+		found = append(found, match{name, p, alias})
+		replicated = replicated || !p.Local
+	}
 	for _, pat := range args[2:] {
 		if !bytes.ContainsAny(pat, "[*?") {
-			if st := lookupSetting(pat); st != nil && !seen(st) {
-				found = append(found, match{string(pat), st})
+			if p, alias := config.Lookup(string(pat)); p != nil && !seen(p, alias) {
+				add(string(pat), p, alias)
 			}
 			continue
 		}
 		lower := bytes.ToLower(pat) // names are lower-case: this is nocase matching
-		for i := range settings {
-			st := &settings[i]
-			if fsm.GlobMatch(lower, []byte(st.name)) && !seen(st) {
-				found = append(found, match{st.name, st})
+		for _, p := range config.Params() {
+			if p.Hidden {
+				continue
+			}
+			for _, alias := range []bool{false, true} {
+				name := p.NameAs(alias)
+				if name != "" && fsm.GlobMatch(lower, []byte(name)) && !seen(p, alias) {
+					add(name, p, alias)
+				}
 			}
 		}
+	}
+	var values *config.Values
+	if replicated {
+		// As any read: every CONFIG SET acknowledged before, on any
+		// node, is seen (unless the client chose READONLY's local reads).
+		if !c.readonly.Load() {
+			ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+			err := s.cluster.LinearizableRead(ctx)
+			cancel()
+			if err != nil {
+				c.w.err(readFailure(err, s.cfg.Timeout))
+				return
+			}
+		}
+		values = s.store.Config()
 	}
 	c.w.mapHeader(len(found))
 	for _, m := range found {
 		c.w.bulkString(m.name)
-		c.w.bulkString(m.set.get(s))
+		if m.p.Local {
+			c.w.bulkString(localGetters[m.p.Name](s))
+		} else {
+			c.w.bulkString(values.Get(m.p))
+		}
 	}
 }
 
-// configSet serves CONFIG SET name value [name value ...]: all or nothing.
+// configSet serves CONFIG SET name value [name value ...], all or nothing,
+// with Redis's checks and errors (config.Values.Check). The replicated
+// parameters go through the log as one entry; the node-local ones change
+// once it has applied.
 func (s *Server) configSet(c *client, args [][]byte) {
-	if len(args)%2 != 0 {
-		c.w.err("ERR syntax error")
+	changes, err := s.store.Config().Check(args[2:])
+	if err != nil {
+		c.w.err(err.Error())
 		return
 	}
-	failed := func(name, why string) {
-		c.w.err("ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + why)
-	}
-	var picked []*setting
-	for i := 2; i < len(args); i += 2 {
-		st := lookupSetting(args[i])
-		switch {
-		case st == nil:
-			c.w.err("ERR Unknown option or number of arguments for CONFIG SET - '" + string(args[i]) + "'")
-			return
-		case st.parse == nil:
-			failed(st.name, "can't set immutable config")
-			return
+	var pairs [][]byte
+	for i, ch := range changes {
+		if !ch.Param.Local {
+			pairs = append(pairs, args[2+2*i], args[3+2*i])
 		}
-		for _, p := range picked {
-			if p == st {
-				failed(string(args[i]), "duplicate parameter")
-				return
-			}
-		}
-		picked = append(picked, st)
 	}
-	applies := make([]func(*Server), 0, len(picked))
-	for i, st := range picked {
-		apply, err := st.parse(args[3+2*i])
-		if err != nil {
-			failed(st.name, err.Error())
+	if len(pairs) > 0 {
+		ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+		r, ok := s.replicate(ctx, c, fsm.NewConfigSet(pairs, time.Now().UnixMilli()).AppendBinary(nil))
+		cancel()
+		if !ok {
 			return
 		}
-		applies = append(applies, apply)
+		if r.IsError() {
+			c.w.err(string(r.Bytes))
+			return
+		}
 	}
-	for _, apply := range applies {
-		apply(s)
+	for _, ch := range changes {
+		if ch.Param.Local {
+			localSetters[ch.Param.Name](s, ch)
+		}
 	}
 	c.w.status("OK")
 }
