@@ -506,6 +506,32 @@ func TestCompat(t *testing.T) {
 	}
 }
 
+// runCompatCases runs cases on Redis, a single node and a follower, as
+// TestCompat does, in each protocol of protos (2, 3), and logs what it
+// ran as what ("list cases").
+func runCompatCases(t *testing.T, what string, cases []compatCase, protos ...int) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts redis-server and four raftcache nodes")
+	}
+	redisAddr := startCompatRedis(t)
+	targets, _ := compatTargets(t)
+	start := time.Now()
+	steps := 0
+	for _, proto := range protos {
+		for _, tc := range cases {
+			name := tc.name
+			if len(protos) > 1 {
+				name = fmt.Sprintf("RESP%d/%s", proto, tc.name)
+			}
+			t.Run(name, func(t *testing.T) {
+				steps += runCase(t, redisAddr, targets, tc, proto)
+			})
+		}
+	}
+	t.Logf("%d %s in RESP%v, %d commands, in %v", len(cases), what, protos, steps, time.Since(start).Round(time.Millisecond))
+}
+
 // runCase runs tc's lines, each on its client: "@1 GET k" runs GET k as
 // client 1 (each client is a session of its own), a plain line as client
 // 0. A case's reset lines run, when it ends, on a new connection to each

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The list commands' part of the differential suite: hand-written cases
@@ -225,21 +224,7 @@ func listCommandInfoCases() compatCase {
 // TestCompatLists runs the list cases on Redis, a single node and a
 // follower, in RESP2 and RESP3, as TestCompat does.
 func TestCompatLists(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server and four raftcache nodes")
-	}
-	redisAddr := startCompatRedis(t)
-	targets, _ := compatTargets(t)
-	start := time.Now()
-	steps := 0
-	for _, proto := range []int{2, 3} {
-		for _, tc := range listCompatCases {
-			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
-				steps += runCase(t, redisAddr, targets, tc, proto)
-			})
-		}
-	}
-	t.Logf("%d list cases in RESP2 and RESP3, %d commands, in %v", len(listCompatCases), steps, time.Since(start).Round(time.Millisecond))
+	runCompatCases(t, "list cases", listCompatCases, 2, 3)
 }
 
 func init() {

@@ -289,18 +289,7 @@ var scriptCases = []compatCase{
 }
 
 func TestCompatScripts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server and four raftcache nodes")
-	}
-	redisAddr := startCompatRedis(t)
-	targets, _ := compatTargets(t)
-	for _, proto := range []int{2, 3} {
-		for _, tc := range scriptCases {
-			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
-				runCase(t, redisAddr, targets, tc, proto)
-			})
-		}
-	}
+	runCompatCases(t, "script cases", scriptCases, 2, 3)
 }
 
 func sha1hex(s string) string {
@@ -375,14 +364,7 @@ var libraryCases = []compatCase{
 }
 
 func TestCompatScriptLibraries(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server and four raftcache nodes")
-	}
-	redisAddr := startCompatRedis(t)
-	targets, _ := compatTargets(t)
-	for _, tc := range libraryCases {
-		t.Run(tc.name, func(t *testing.T) { runCase(t, redisAddr, targets, tc, 2) })
-	}
+	runCompatCases(t, "script library cases", libraryCases, 2)
 }
 
 // functionCases check FUNCTION and FCALL. FUNCTION LIST compares only
@@ -464,18 +446,7 @@ var functionCases = []compatCase{
 }
 
 func TestCompatFunctions(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server and four raftcache nodes")
-	}
-	redisAddr := startCompatRedis(t)
-	targets, _ := compatTargets(t)
-	for _, proto := range []int{2, 3} {
-		for _, tc := range functionCases {
-			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {
-				runCase(t, redisAddr, targets, tc, proto)
-			})
-		}
-	}
+	runCompatCases(t, "function cases", functionCases, 2, 3)
 }
 
 var structCases = []compatCase{
@@ -497,12 +468,5 @@ var structCases = []compatCase{
 }
 
 func TestCompatStruct(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server and four raftcache nodes")
-	}
-	redisAddr := startCompatRedis(t)
-	targets, _ := compatTargets(t)
-	for _, tc := range structCases {
-		t.Run(tc.name, func(t *testing.T) { runCase(t, redisAddr, targets, tc, 2) })
-	}
+	runCompatCases(t, "struct cases", structCases, 2)
 }
