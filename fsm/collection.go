@@ -137,11 +137,14 @@ func (w *writer) swapObject(key []byte, e entry) {
 
 // store records c as key's value after a write changed it: it keeps the
 // key's deadline, stamps the write's index (for WATCH), and deletes the key
-// if c is empty (and not an emptyKeeper).
+// if c is empty (and not an emptyKeeper), raising "del". So a write raises
+// its own event before store when it removes elements (LPOP's "lpop"
+// comes before the "del" of the list it emptied) and after when it adds
+// (LPUSH's "lpush" after the "new" of the list it created), as Redis.
 func (w *writer) store(key []byte, typ valueType, c collection) {
 	if dropsWhenEmpty(c) {
 		if _, ok := w.lookup(key); ok {
-			w.remove(key)
+			w.del(key)
 		}
 		return
 	}
@@ -154,11 +157,12 @@ func (w *writer) store(key []byte, typ valueType, c collection) {
 }
 
 // replace sets key to a new collection (the STORE commands), dropping any
-// deadline, or deletes key when c is empty.
+// deadline, or deletes key when c is empty (raising "del" if it existed);
+// the caller raises its event ("sinterstore") after it, if c is not empty.
 func (w *writer) replace(key []byte, typ valueType, c collection) {
 	if dropsWhenEmpty(c) {
 		if _, ok := w.lookup(key); ok {
-			w.remove(key)
+			w.del(key)
 		}
 		return
 	}

@@ -287,6 +287,7 @@ func (w *writer) applyHash(c Command) Reply {
 			}
 		}
 		w.put(key, e)
+		w.notify(NotifyHash, "hset", key)
 		if c.flags&flagHMSet != 0 {
 			return OK
 		}
@@ -297,6 +298,7 @@ func (w *writer) applyHash(c Command) Reply {
 		}
 		h.set(c.args[1], ownedCopy(c.args[2]))
 		w.put(key, e)
+		w.notify(NotifyHash, "hset", key)
 		return One
 	case opHDel:
 		var n int64
@@ -305,9 +307,12 @@ func (w *writer) applyHash(c Command) Reply {
 				n++
 			}
 		}
+		if n > 0 {
+			w.notify(NotifyHash, "hdel", key)
+		}
 		switch {
 		case len(h.fields) == 0:
-			w.remove(key)
+			w.del(key)
 		case n > 0:
 			w.put(key, e)
 		}
@@ -333,6 +338,7 @@ func (w *writer) hincrBy(key []byte, e entry, field []byte, delta int64) Reply {
 	v += delta
 	e.hash.set(field, appendInt(make([]byte, 0, 20), v))
 	w.put(key, e)
+	w.notify(NotifyHash, "hincrby", key)
 	return Int(v)
 }
 
@@ -360,5 +366,6 @@ func (w *writer) hincrByFloat(key []byte, e entry, field, incrArg []byte) Reply 
 	out := formatLongDouble(value)
 	e.hash.set(field, out)
 	w.put(key, e)
+	w.notify(NotifyHash, "hincrbyfloat", key)
 	return valueReply(out)
 }

@@ -28,7 +28,23 @@ func (w *writer) lpush(c Command) Reply {
 		l.PushFront(c.args[1:]...)
 	}
 	w.store(key, typeList, coll)
+	w.notify(NotifyList, pushEvent(c.flags&flagListBack != 0), key)
 	return Int(int64(l.Len()))
+}
+
+// pushEvent and popEvent name a push's and a pop's events by their end.
+func pushEvent(back bool) string {
+	if back {
+		return "rpush"
+	}
+	return "lpush"
+}
+
+func popEvent(back bool) string {
+	if back {
+		return "rpop"
+	}
+	return "lpop"
 }
 
 // popList pops up to count elements from key's list (which the caller
@@ -42,6 +58,7 @@ func (w *writer) popList(key []byte, back bool, count int64) [][]byte {
 	} else {
 		out = l.PopFront(int(min(count, int64(l.Len()))))
 	}
+	w.notify(NotifyList, popEvent(back), key)
 	w.store(key, typeList, coll)
 	return out
 }
@@ -93,6 +110,7 @@ func (w *writer) lset(c Command) Reply {
 	coll, _, _ = w.mutable(key, typeList, nil)
 	asList(coll).Set(int(i), c.args[1])
 	w.store(key, typeList, coll)
+	w.notify(NotifyList, "lset", key)
 	return OK
 }
 
@@ -111,6 +129,7 @@ func (w *writer) linsert(c Command) Reply {
 	coll, _, _ = w.mutable(key, typeList, nil)
 	n := asList(coll).Insert(c.flags&flagListAfter != 0, c.args[1], c.args[2])
 	w.store(key, typeList, coll)
+	w.notify(NotifyList, "linsert", key)
 	return Int(int64(n))
 }
 
@@ -131,6 +150,7 @@ func (w *writer) lrem(c Command) Reply {
 	}
 	coll, _, _ = w.mutable(key, typeList, nil)
 	n := asList(coll).Remove(clampInt(c.ints[0]), c.args[1])
+	w.notify(NotifyList, "lrem", key)
 	w.store(key, typeList, coll)
 	return Int(int64(n))
 }
@@ -147,6 +167,7 @@ func (w *writer) ltrim(c Command) Reply {
 	coll, _, _ := w.mutable(key, typeList, nil)
 	start, stop := clampInt(c.ints[0]), clampInt(c.ints[1])
 	asList(coll).Trim(start, stop)
+	w.notify(NotifyList, "ltrim", key)
 	w.store(key, typeList, coll)
 	return OK
 }
@@ -175,7 +196,8 @@ func (w *writer) lmove(c Command) Reply {
 
 // moveElem pops one element from src's list (which the caller has checked
 // is not empty) and pushes it onto dst's (which it has checked is a list
-// or absent), as LMOVE does.
+// or absent), as LMOVE does. Its events come in Redis's order: the push
+// (after the destination's "new"), then the pop (and the source's "del").
 func (w *writer) moveElem(src, dst []byte, fromBack, toBack bool) []byte {
 	push := func(l *list.List, e []byte) {
 		if toBack {
@@ -184,25 +206,32 @@ func (w *writer) moveElem(src, dst []byte, fromBack, toBack bool) []byte {
 			l.PushFront(e)
 		}
 	}
+	pop := func(l *list.List) []byte {
+		if fromBack {
+			return l.PopBack(1)[0]
+		}
+		return l.PopFront(1)[0]
+	}
 	if string(src) == string(dst) {
 		// A rotation: the key never becomes empty in between, so it
 		// keeps its deadline even when it holds one element.
 		coll, _, _ := w.mutable(src, typeList, nil)
 		l := asList(coll)
-		var e [][]byte
-		if fromBack {
-			e = l.PopBack(1)
-		} else {
-			e = l.PopFront(1)
-		}
-		push(l, e[0])
+		e := pop(l)
+		push(l, e)
 		w.store(src, typeList, coll)
-		return e[0]
+		w.notify(NotifyList, pushEvent(toBack), dst)
+		w.notify(NotifyList, popEvent(fromBack), src)
+		return e
 	}
-	e := w.popList(src, fromBack, 1)[0]
+	srcColl, _, _ := w.mutable(src, typeList, nil)
+	e := pop(asList(srcColl))
 	coll, _, _ := w.mutable(dst, typeList, newListValue)
 	push(asList(coll), e)
 	w.store(dst, typeList, coll)
+	w.notify(NotifyList, pushEvent(toBack), dst)
+	w.notify(NotifyList, popEvent(fromBack), src)
+	w.store(src, typeList, srcColl)
 	return e
 }
 

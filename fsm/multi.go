@@ -157,6 +157,7 @@ func (w *writer) expireKeys(c Command) Reply {
 		if e, ok := w.ks.get(k, keyHash(k)); ok && e.expired(w.now) {
 			w.remove(k)
 			w.s.expiredKeys.Add(1)
+			w.notifyExpired(k)
 			n++
 		}
 	}

@@ -149,6 +149,9 @@ func (w *writer) sortStore(c Command) Reply {
 		}
 	}
 	w.replace(o.store, typeList, newListOf(out))
+	if len(out) > 0 {
+		w.notify(NotifyList, "sortstore", o.store)
+	}
 	return Int(int64(len(out)))
 }
 

@@ -194,6 +194,8 @@ type Store struct {
 	effects     Effects
 	effectsBuf  []byte // the changed keys' bytes
 	effectsSink func(*Effects)
+	// notifyFlags is notify-keyspace-events (see notify.go).
+	notifyFlags int
 
 	// Statistics, for INFO. They are atomics because reads update them
 	// under the read lock, and they never feed back into Apply.

@@ -50,8 +50,12 @@ func (w *writer) xadd(c Command) Reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	s.Trim(a.trim)
+	trimmed := s.Trim(a.trim)
 	w.storeStream(key, s)
+	w.notify(NotifyStream, "xadd", key)
+	if trimmed > 0 {
+		w.notify(NotifyStream, "xtrim", key)
+	}
 	return Bulk(id.AppendText(nil))
 }
 
@@ -85,6 +89,7 @@ func (w *writer) xdel(c Command) Reply {
 	n := s.Delete(ids...)
 	if n > 0 {
 		w.storeStream(key, s)
+		w.notify(NotifyStream, "xdel", key)
 	}
 	return Int(int64(n))
 }
@@ -105,6 +110,7 @@ func (w *writer) xtrim(c Command) Reply {
 	n := s.Trim(t)
 	if n > 0 {
 		w.storeStream(key, s)
+		w.notify(NotifyStream, "xtrim", key)
 	}
 	return Int(n)
 }
@@ -145,17 +151,28 @@ func (w *writer) xreadGroupDeliver(x xreadArgs, ids []stream.ID, kinds []stream.
 			}
 			entries = append(entries, rb.entry(id, fv))
 		}
+		newConsumer := !s.HasConsumer(group, consumer)
 		if kinds[i] != stream.ReadNew {
 			if _, err := s.ReadHistory(group, consumer, ids[i], w.now, int(x.count), emit); err != nil {
 				continue
 			}
 		} else {
 			n, err := s.ReadGroup(group, consumer, w.now, int(x.count), x.noack, emit)
-			if err != nil || n == 0 {
+			if err != nil {
+				continue
+			}
+			if n == 0 {
+				// Nothing new, but the consumer it made stays (in
+				// the stored stream, not just in a clone of it).
+				if newConsumer && s.HasConsumer(group, consumer) {
+					w.storeStream(key, s)
+					w.notifyNewConsumer(key, s, group, consumer, newConsumer)
+				}
 				continue
 			}
 		}
 		w.storeStream(key, s)
+		w.notifyNewConsumer(key, s, group, consumer, newConsumer)
 		elems = append(elems, rb.bulk(key), Array(entries...))
 	}
 	if len(elems) == 0 {
@@ -203,6 +220,9 @@ func (w *writer) xgroup(c Command) Reply {
 		if err := s.CreateGroup(group, id, x.entriesRead); err != nil {
 			return errorReply(err)
 		}
+		w.storeStream(key, s)
+		w.notify(NotifyStream, "xgroup-create", key)
+		return OK
 	case "setid":
 		id := s.LastID()
 		if !isWord(c.args[3], "$") {
@@ -213,11 +233,15 @@ func (w *writer) xgroup(c Command) Reply {
 		if err := s.SetGroupID(group, id, x.entriesRead); err != nil {
 			return errorReply(err)
 		}
+		w.storeStream(key, s)
+		w.notify(NotifyStream, "xgroup-setid", key)
+		return OK
 	case "destroy":
 		if !s.DestroyGroup(group) {
 			return Zero
 		}
 		w.storeStream(key, s)
+		w.notify(NotifyStream, "xgroup-destroy", key)
 		return One
 	case "createconsumer":
 		created, err := s.CreateConsumer(group, string(c.args[3]), w.now)
@@ -228,19 +252,30 @@ func (w *writer) xgroup(c Command) Reply {
 			return Zero
 		}
 		w.storeStream(key, s)
+		w.notify(NotifyStream, "xgroup-createconsumer", key)
 		return One
 	case "delconsumer":
+		existed := s.HasConsumer(group, string(c.args[3]))
 		n, err := s.DeleteConsumer(group, string(c.args[3]))
 		if err != nil {
 			return errorReply(err)
 		}
 		w.storeStream(key, s)
+		if existed {
+			w.notify(NotifyStream, "xgroup-delconsumer", key)
+		}
 		return Int(int64(n))
-	default:
-		return errorReply(subcommandSyntaxError("xgroup", c.args[0]))
 	}
-	w.storeStream(key, s)
-	return OK
+	return errorReply(subcommandSyntaxError("xgroup", c.args[0]))
+}
+
+// notifyNewConsumer raises "xgroup-createconsumer" for a consumer that a
+// read or a claim created (newConsumer: it was not in the group before),
+// as Redis's streamCreateConsumer does.
+func (w *writer) notifyNewConsumer(key []byte, s *stream.Stream, group, consumer string, newConsumer bool) {
+	if newConsumer && s.HasConsumer(group, consumer) {
+		w.notify(NotifyStream, "xgroup-createconsumer", key)
+	}
 }
 
 func (w *writer) xack(c Command) Reply {
@@ -337,11 +372,13 @@ func (w *writer) xclaim(c Command) Reply {
 			return Error("ERR Unrecognized XCLAIM option '" + string(cString(opt, len(opt))) + "'")
 		}
 	}
+	newConsumer := !s.HasConsumer(group, consumer)
 	claimed, err := s.Claim(group, consumer, w.now, ids, o)
 	if err != nil {
 		return errorReply(err)
 	}
 	w.storeStream(key, s)
+	w.notifyNewConsumer(key, s, group, consumer, newConsumer)
 	var rb replyBuf
 	elems := make([]Reply, 0, len(claimed))
 	for _, id := range claimed {
@@ -372,11 +409,13 @@ func (w *writer) xautoclaim(c Command) Reply {
 	case !found || !s.HasGroup(group):
 		return noGroupError(key, c.args[1])
 	}
+	newConsumer := !s.HasConsumer(group, consumer)
 	claimed, next, deleted, err := s.AutoClaim(group, consumer, w.now, x.minIdle, x.start, int(x.count), x.justID)
 	if err != nil {
 		return errorReply(err)
 	}
 	w.storeStream(key, s)
+	w.notifyNewConsumer(key, s, group, consumer, newConsumer)
 	var rb replyBuf
 	elems := make([]Reply, 0, len(claimed))
 	for _, id := range claimed {
@@ -411,5 +450,6 @@ func (w *writer) xsetid(c Command) Reply {
 		return errorReply(err)
 	}
 	w.storeStream(key, s)
+	w.notify(NotifyStream, "xsetid", key)
 	return OK
 }

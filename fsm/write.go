@@ -50,6 +50,7 @@ func (w *writer) lookup(key []byte) (entry, bool) {
 	if e.expired(w.now) {
 		w.remove(key)
 		w.s.expiredKeys.Add(1)
+		w.notifyExpired(key)
 		return entry{}, false
 	}
 	return e, true
@@ -90,10 +91,16 @@ func (w *writer) put(key []byte, e entry) {
 		slot, off, found = sh.find(key, h)
 	}
 	old := record{obj: -1}
+	created := !found
 	if found {
 		old = sh.decode(off)
 		if old.expired(w.now) {
+			// Overwriting a key past its deadline that no lookup
+			// dropped first (MSET) expires it, as Redis's setKey.
 			ks.markCreated(fh, w.index)
+			s.expiredKeys.Add(1)
+			w.notifyExpired(key)
+			created = true
 		}
 		if old.expireAt != 0 {
 			ks.expires--
@@ -101,6 +108,9 @@ func (w *writer) put(key []byte, e entry) {
 	} else {
 		ks.count++
 		ks.markCreated(fh, w.index)
+	}
+	if created {
+		w.notify(NotifyNew, "new", key)
 	}
 	if e.expireAt != 0 {
 		ks.expires++
@@ -217,12 +227,13 @@ func (w *writer) apply(c Command) Reply {
 			return Zero
 		}
 		w.put(c.args[0], stringEntry(ownedCopy(c.args[1]), 0))
+		w.notify(NotifyString, "set", c.args[0])
 		return One
 	case opDel:
 		var n int64
 		for _, k := range c.args {
 			if _, found := w.lookup(k); found {
-				w.remove(k)
+				w.del(k)
 				n++
 			}
 		}
@@ -230,6 +241,7 @@ func (w *writer) apply(c Command) Reply {
 	case opMSet:
 		for i := 0; i < len(c.args); i += 2 {
 			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
+			w.notify(NotifyString, "set", c.args[i])
 		}
 		return OK
 	case opMSetNX:
@@ -240,6 +252,7 @@ func (w *writer) apply(c Command) Reply {
 		}
 		for i := 0; i < len(c.args); i += 2 {
 			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
+			w.notify(NotifyString, "set", c.args[i])
 		}
 		return One
 	case opIncrBy:
@@ -266,7 +279,7 @@ func (w *writer) apply(c Command) Reply {
 		if e.typ != typeString {
 			return errorReply(errWrongType)
 		}
-		w.remove(c.args[0])
+		w.del(c.args[0])
 		return valueReply(e.str)
 	case opGetEx:
 		return w.getEx(c)
@@ -283,6 +296,7 @@ func (w *writer) apply(c Command) Reply {
 		}
 		e.expireAt = 0
 		w.put(c.args[0], e)
+		w.notify(NotifyGeneric, "persist", c.args[0])
 		return One
 	case opRename:
 		return w.rename(c.args[0], c.args[1], c.flags&flagNX != 0)
@@ -302,8 +316,12 @@ func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool
 	if !found {
 		return Zero
 	}
-	if _, exists := dst.lookup(dstKey); exists && !replace {
-		return Zero
+	if _, exists := dst.lookup(dstKey); exists {
+		if !replace {
+			return Zero
+		}
+		// Redis deletes the old value first: the copy is a "new" key.
+		dst.remove(dstKey)
 	}
 	// The copy shares the value bytes, clipped so that an APPEND to
 	// either key cannot write into bytes the other one sees; a hash's or
@@ -317,6 +335,7 @@ func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool
 		src.coll, src.collGen = src.coll.Clone(), w.s.gen
 	}
 	dst.put(dstKey, src)
+	dst.notify(NotifyGeneric, "copy_to", dstKey)
 	return One
 }
 
@@ -351,6 +370,10 @@ func (w *writer) set(c Command) Reply {
 		e.expireAt = c.ints[0]
 	}
 	w.put(key, e)
+	w.notify(NotifyString, "set", key)
+	if c.flags&flagDeadline != 0 {
+		w.notify(NotifyGeneric, "expire", key)
+	}
 	return reply
 }
 
@@ -372,6 +395,7 @@ func (w *writer) incrBy(key []byte, delta int64) Reply {
 	v += delta
 	// INCR keeps the key's deadline; e.expireAt is 0 for a new key.
 	w.put(key, stringEntry(appendInt(make([]byte, 0, 20), v), e.expireAt))
+	w.notify(NotifyString, "incrby", key)
 	return Int(v)
 }
 
@@ -407,6 +431,7 @@ func (w *writer) incrByFloat(key, incrArg []byte) Reply {
 	ne := stringEntry(out, e.expireAt)
 	ne.noInt = true // createStringObjectFromLongDouble: no integer encoding
 	w.put(key, ne)
+	w.notify(NotifyString, "incrbyfloat", key)
 	return valueReply(out)
 }
 
@@ -422,13 +447,15 @@ func (w *writer) getEx(c Command) Reply {
 	reply := valueReply(e.str)
 	switch {
 	case c.flags&flagDeadline != 0 && c.ints[0] <= w.now:
-		w.remove(key)
+		w.del(key)
 	case c.flags&flagDeadline != 0:
 		e.expireAt = c.ints[0]
 		w.put(key, e)
+		w.notify(NotifyGeneric, "expire", key)
 	case c.flags&flagPersist != 0 && e.expireAt != 0:
 		e.expireAt = 0
 		w.put(key, e)
+		w.notify(NotifyGeneric, "persist", key)
 	}
 	return reply
 }
@@ -437,6 +464,7 @@ func (w *writer) append(key, suffix []byte) Reply {
 	e, found := w.lookup(key)
 	if !found {
 		w.put(key, stringEntry(ownedCopy(suffix), 0))
+		w.notify(NotifyString, "append", key)
 		return Int(int64(len(suffix)))
 	}
 	if e.typ != typeString {
@@ -450,6 +478,7 @@ func (w *writer) append(key, suffix []byte) Reply {
 	e.str = append(e.str, suffix...)
 	e.raw = true
 	w.put(key, e)
+	w.notify(NotifyString, "append", key)
 	return Int(int64(len(e.str)))
 }
 
@@ -475,6 +504,7 @@ func (w *writer) setRange(key []byte, offset int64, value []byte) Reply {
 	ne := stringEntry(out, e.expireAt)
 	ne.raw = true
 	w.put(key, ne)
+	w.notify(NotifyString, "setrange", key)
 	return Int(size)
 }
 
@@ -493,11 +523,12 @@ func (w *writer) expire(c Command) Reply {
 		return Zero
 	}
 	if when <= w.now {
-		w.remove(key)
+		w.del(key)
 		return One
 	}
 	e.expireAt = when
 	w.put(key, e)
+	w.notify(NotifyGeneric, "expire", key)
 	return One
 }
 
@@ -512,13 +543,17 @@ func (w *writer) rename(src, dst []byte, nx bool) Reply {
 		}
 		return OK
 	}
-	if nx {
-		if _, exists := w.lookup(dst); exists {
+	if _, exists := w.lookup(dst); exists {
+		if nx {
 			return Zero
 		}
+		// Redis deletes the old value first: dst is a "new" key.
+		w.remove(dst)
 	}
 	w.remove(src)
 	w.put(dst, e)
+	w.notify(NotifyGeneric, "rename_from", src)
+	w.notify(NotifyGeneric, "rename_to", dst)
 	if nx {
 		return One
 	}

@@ -55,6 +55,9 @@ func (w *writer) zadd(c Command) Reply {
 		switch out {
 		case zset.NotANumber:
 			w.zsetStoreIf(key, z, added+updated > 0)
+			if added+updated > 0 {
+				w.notify(NotifyZSet, zaddEvent(incr), key)
+			}
 			return errorReply(zset.ErrNaN)
 		case zset.Added:
 			added++
@@ -66,6 +69,9 @@ func (w *writer) zadd(c Command) Reply {
 		}
 	}
 	w.zsetStoreIf(key, z, added+updated > 0)
+	if added+updated > 0 {
+		w.notify(NotifyZSet, zaddEvent(incr), key)
+	}
 	switch {
 	case incr && processed:
 		return scoreReply(score)
@@ -75,6 +81,13 @@ func (w *writer) zadd(c Command) Reply {
 		return Int(added + updated)
 	}
 	return Int(added)
+}
+
+func zaddEvent(incr bool) string {
+	if incr {
+		return "zincr" // ZINCRBY, ZADD INCR
+	}
+	return "zadd"
 }
 
 // zsetStoreIf stores z as key's value if changed.
@@ -97,6 +110,9 @@ func (w *writer) zrem(c Command) Reply {
 		if z.Remove(m) {
 			n++
 		}
+	}
+	if n > 0 {
+		w.notify(NotifyZSet, "zrem", c.args[0])
 	}
 	w.zsetStoreIf(c.args[0], z, n > 0)
 	return Int(n)
@@ -136,8 +152,22 @@ func (w *writer) zremRange(c Command) Reply {
 			n = z.RemoveRangeByRank(lo, hi)
 		}
 	}
+	if n > 0 {
+		w.notify(NotifyZSet, zremRangeEvent(c.op), c.args[0])
+	}
 	w.zsetStoreIf(c.args[0], z, n > 0)
 	return Int(int64(n))
+}
+
+// zremRangeEvent is the event of a ZREMRANGEBY*, as Redis names it.
+func zremRangeEvent(op opcode) string {
+	switch op {
+	case opZRemRangeScore:
+		return "zremrangebyscore"
+	case opZRemRangeLex:
+		return "zremrangebylex"
+	}
+	return "zremrangebyrank"
 }
 
 // zrangeStore is ZRANGESTORE: the range of the source, stored fresh in the
@@ -170,6 +200,9 @@ func (w *writer) zrangeStore(c Command) Reply {
 		out.Add(lim, m, scores[i], 0)
 	}
 	w.replace(dst, typeZSet, zsetValue{out})
+	if out.Len() > 0 {
+		w.notify(NotifyZSet, "zrangestore", dst)
+	}
 	return Int(int64(out.Len()))
 }
 
@@ -182,6 +215,16 @@ func (w *writer) zsetOpStore(c Command) Reply {
 	}
 	z := zsetOpRun(zsetLimits(), c, in, zsetOpWeights(c, n, 1+n))
 	w.replace(dst, typeZSet, zsetValue{z})
+	if z.Len() > 0 {
+		event := "zunionstore"
+		switch c.flags & zopMask {
+		case zopInter:
+			event = "zinterstore"
+		case zopDiff:
+			event = "zdiffstore"
+		}
+		w.notify(NotifyZSet, event, dst)
+	}
 	return Int(int64(z.Len()))
 }
 
@@ -228,6 +271,11 @@ func (w *writer) zpopFrom(key []byte, c Command) Reply {
 			elems = append(elems, p...)
 		}
 	})
+	if c.flags&zpMax != 0 {
+		w.notify(NotifyZSet, "zpopmax", key)
+	} else {
+		w.notify(NotifyZSet, "zpopmin", key)
+	}
 	w.store(key, typeZSet, zsetValue{z})
 	switch {
 	case c.op == opBZMPop || c.flags&zpMPop != 0:

@@ -179,6 +179,16 @@ func (s *Stream) DestroyGroup(name string) bool {
 	return ok
 }
 
+// HasConsumer reports whether group has a consumer called name.
+func (s *Stream) HasConsumer(group, name string) bool {
+	g := s.getGroup(group)
+	if g == nil {
+		return false
+	}
+	c, _ := g.consumer(name)
+	return c != nil
+}
+
 // CreateConsumer is XGROUP CREATECONSUMER; it reports whether the consumer
 // is new (an existing one is left untouched, seen-time included).
 func (s *Stream) CreateConsumer(group, name string, now int64) (bool, error) {

@@ -1,0 +1,85 @@
+package resp
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/raftcache/raftcache/fsm"
+)
+
+// TestNotificationsAcrossNodes writes through each node of a 3-node
+// cluster, with deadlines, and requires that a keyspace subscriber on
+// every node hears every write and every expiry (the leader's active
+// expiry, applied from the log) identically: the same messages in the
+// same order, whichever node a change came through.
+func TestNotificationsAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	nodes := startRaftNodes(t, 3, nodeOptions{})
+	flags, _ := fsm.ParseNotifyKeyspaceEvents("KEA")
+	for _, n := range nodes {
+		n.srv.store.SetNotifyKeyspaceEvents(flags)
+	}
+	subs := make([]*compatConn, len(nodes))
+	for i, n := range nodes {
+		subs[i] = dialCompat(t, "sub", n.addr)
+		if _, err := subs[i].do("PSUBSCRIBE", "__key*__:*"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var want []string
+	for i, n := range nodes {
+		cl := dialCompat(t, "client", n.addr)
+		key := "k" + string(rune('0'+i))
+		if v, err := cl.do("SET", key, "v", "PX", "50"); err != nil || v.raw != "+OK\r\n" {
+			t.Fatalf("SET via node %d: %v %q", i, err, v.raw)
+		}
+		for _, event := range []string{"set", "expire"} {
+			want = append(want, "__keyspace@0__:"+key+" "+event, "__keyevent@0__:"+event+" "+key)
+		}
+	}
+	// The expiries come from the leader's active expiry, when it finds
+	// them, in an order of its own, maybe between the writes: all of
+	// them must be heard, each after its key's write, and in one order
+	// on every node.
+	for i := range nodes {
+		key := "k" + string(rune('0'+i))
+		want = append(want, "__keyspace@0__:"+key+" expired", "__keyevent@0__:expired "+key)
+	}
+	var first []string
+	for i, sub := range subs {
+		var got []string
+		for len(got) < len(want) {
+			v, err := sub.recv()
+			if err != nil {
+				t.Fatalf("node %d after %q: %v", i, got, err)
+			}
+			if len(v.elems) != 4 || v.elems[0].text != "pmessage" {
+				t.Fatalf("node %d: unexpected push %q", i, v.raw)
+			}
+			got = append(got, v.elems[2].text+" "+v.elems[3].text)
+		}
+		sorted, wantSorted := slices.Clone(got), slices.Clone(want)
+		slices.Sort(sorted)
+		slices.Sort(wantSorted)
+		if !slices.Equal(sorted, wantSorted) {
+			t.Errorf("node %d heard\n%s\nwant, in some order,\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		for k := range nodes {
+			key := "k" + string(rune('0'+k))
+			set := slices.Index(got, "__keyspace@0__:"+key+" set")
+			exp := slices.Index(got, "__keyspace@0__:"+key+" expire")
+			gone := slices.Index(got, "__keyspace@0__:"+key+" expired")
+			if !(set < exp && exp < gone) {
+				t.Errorf("node %d heard %s's set, expire and expired at %d, %d, %d", i, key, set, exp, gone)
+			}
+		}
+		if i == 0 {
+			first = got
+		} else if !slices.Equal(got, first) {
+			t.Errorf("node %d heard\n%s\nnode 0 heard\n%s", i, strings.Join(got, "\n"), strings.Join(first, "\n"))
+		}
+	}
+}
