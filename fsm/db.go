@@ -96,8 +96,8 @@ func (w *writer) move(c Command) Reply {
 	}
 	w.remove(key)
 	dst.put(key, e)
-	w.notify(NotifyGeneric, "move_from", key)
-	dst.notify(NotifyGeneric, "move_to", key)
+	w.notify(notifyGeneric, "move_from", key)
+	dst.notify(notifyGeneric, "move_to", key)
 	return One
 }
 

@@ -287,7 +287,7 @@ func (w *writer) applyHash(c Command) Reply {
 			}
 		}
 		w.put(key, e)
-		w.notify(NotifyHash, "hset", key)
+		w.notify(notifyHash, "hset", key)
 		if c.flags&flagHMSet != 0 {
 			return OK
 		}
@@ -298,7 +298,7 @@ func (w *writer) applyHash(c Command) Reply {
 		}
 		h.set(c.args[1], ownedCopy(c.args[2]))
 		w.put(key, e)
-		w.notify(NotifyHash, "hset", key)
+		w.notify(notifyHash, "hset", key)
 		return One
 	case opHDel:
 		var n int64
@@ -308,7 +308,7 @@ func (w *writer) applyHash(c Command) Reply {
 			}
 		}
 		if n > 0 {
-			w.notify(NotifyHash, "hdel", key)
+			w.notify(notifyHash, "hdel", key)
 		}
 		switch {
 		case len(h.fields) == 0:
@@ -338,7 +338,7 @@ func (w *writer) hincrBy(key []byte, e entry, field []byte, delta int64) Reply {
 	v += delta
 	e.hash.set(field, appendInt(make([]byte, 0, 20), v))
 	w.put(key, e)
-	w.notify(NotifyHash, "hincrby", key)
+	w.notify(notifyHash, "hincrby", key)
 	return Int(v)
 }
 
@@ -366,6 +366,6 @@ func (w *writer) hincrByFloat(key []byte, e entry, field, incrArg []byte) Reply 
 	out := formatLongDouble(value)
 	e.hash.set(field, out)
 	w.put(key, e)
-	w.notify(NotifyHash, "hincrbyfloat", key)
+	w.notify(notifyHash, "hincrbyfloat", key)
 	return valueReply(out)
 }

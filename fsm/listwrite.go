@@ -28,7 +28,7 @@ func (w *writer) lpush(c Command) Reply {
 		l.PushFront(c.args[1:]...)
 	}
 	w.store(key, typeList, coll)
-	w.notify(NotifyList, pushEvent(c.flags&flagListBack != 0), key)
+	w.notify(notifyList, pushEvent(c.flags&flagListBack != 0), key)
 	return Int(int64(l.Len()))
 }
 
@@ -58,7 +58,7 @@ func (w *writer) popList(key []byte, back bool, count int64) [][]byte {
 	} else {
 		out = l.PopFront(int(min(count, int64(l.Len()))))
 	}
-	w.notify(NotifyList, popEvent(back), key)
+	w.notify(notifyList, popEvent(back), key)
 	w.store(key, typeList, coll)
 	return out
 }
@@ -110,7 +110,7 @@ func (w *writer) lset(c Command) Reply {
 	coll, _, _ = w.mutable(key, typeList, nil)
 	asList(coll).Set(int(i), c.args[1])
 	w.store(key, typeList, coll)
-	w.notify(NotifyList, "lset", key)
+	w.notify(notifyList, "lset", key)
 	return OK
 }
 
@@ -129,7 +129,7 @@ func (w *writer) linsert(c Command) Reply {
 	coll, _, _ = w.mutable(key, typeList, nil)
 	n := asList(coll).Insert(c.flags&flagListAfter != 0, c.args[1], c.args[2])
 	w.store(key, typeList, coll)
-	w.notify(NotifyList, "linsert", key)
+	w.notify(notifyList, "linsert", key)
 	return Int(int64(n))
 }
 
@@ -150,7 +150,7 @@ func (w *writer) lrem(c Command) Reply {
 	}
 	coll, _, _ = w.mutable(key, typeList, nil)
 	n := asList(coll).Remove(clampInt(c.ints[0]), c.args[1])
-	w.notify(NotifyList, "lrem", key)
+	w.notify(notifyList, "lrem", key)
 	w.store(key, typeList, coll)
 	return Int(int64(n))
 }
@@ -167,7 +167,7 @@ func (w *writer) ltrim(c Command) Reply {
 	coll, _, _ := w.mutable(key, typeList, nil)
 	start, stop := clampInt(c.ints[0]), clampInt(c.ints[1])
 	asList(coll).Trim(start, stop)
-	w.notify(NotifyList, "ltrim", key)
+	w.notify(notifyList, "ltrim", key)
 	w.store(key, typeList, coll)
 	return OK
 }
@@ -220,8 +220,8 @@ func (w *writer) moveElem(src, dst []byte, fromBack, toBack bool) []byte {
 		e := pop(l)
 		push(l, e)
 		w.store(src, typeList, coll)
-		w.notify(NotifyList, pushEvent(toBack), dst)
-		w.notify(NotifyList, popEvent(fromBack), src)
+		w.notify(notifyList, pushEvent(toBack), dst)
+		w.notify(notifyList, popEvent(fromBack), src)
 		return e
 	}
 	srcColl, _, _ := w.mutable(src, typeList, nil)
@@ -229,8 +229,8 @@ func (w *writer) moveElem(src, dst []byte, fromBack, toBack bool) []byte {
 	coll, _, _ := w.mutable(dst, typeList, newListValue)
 	push(asList(coll), e)
 	w.store(dst, typeList, coll)
-	w.notify(NotifyList, pushEvent(toBack), dst)
-	w.notify(NotifyList, popEvent(fromBack), src)
+	w.notify(notifyList, pushEvent(toBack), dst)
+	w.notify(notifyList, popEvent(fromBack), src)
 	w.store(src, typeList, srcColl)
 	return e
 }

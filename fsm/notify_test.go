@@ -5,34 +5,13 @@ import (
 	"testing"
 )
 
-// The flag strings round-trip as Redis 7.0's CONFIG SET and CONFIG GET
-// show them (checked against redis-server 7.0.15).
-func TestNotifyKeyspaceEventsFlags(t *testing.T) {
-	cases := []struct {
-		in, out string
-		ok      bool
-	}{
-		{"", "", true},
-		{"KEA", "AKE", true},
-		{"AKEnm", "AKEm", true}, // n is printed only without A
-		{"Ex", "xE", true},
-		{"g$lshzxetdn", "A", true}, // every class of A, one by one, and n
-		{"g$lshzxetn", "g$lshzxetn", true},
-		{"ntexzhsl$g", "g$lshzxetn", true},
-		{"m", "m", true},
-		{"KK", "K", true},
-		{"Q", "", false},
-		{"KEA ", "", false},
-	}
-	for _, tc := range cases {
-		flags, ok := ParseNotifyKeyspaceEvents(tc.in)
-		if ok != tc.ok {
-			t.Errorf("parse %q: ok %v, want %v", tc.in, ok, tc.ok)
-			continue
-		}
-		if got := FormatNotifyKeyspaceEvents(flags); ok && got != tc.out {
-			t.Errorf("%q formats as %q, want %q", tc.in, got, tc.out)
-		}
+// setNotify sets notify-keyspace-events through the log, as CONFIG SET.
+func setNotify(t *testing.T, n *node, classes string) {
+	t.Helper()
+	n.index++
+	r, _ := n.store.Apply(n.index, NewConfigSet([][]byte{[]byte("notify-keyspace-events"), []byte(classes)}, 1000).AppendBinary(nil)).(Reply)
+	if r.String() != "OK" {
+		t.Fatalf("CONFIG SET notify-keyspace-events %s: %s", classes, r)
 	}
 }
 
@@ -54,7 +33,7 @@ func recordNotifications(n *node) *[]string {
 func TestNotifyExpired(t *testing.T) {
 	n := newNode()
 	got := recordNotifications(n)
-	n.store.SetNotifyKeyspaceEvents(NotifyKeyevent | NotifyExpired)
+	setNotify(t, n, "Ex")
 	n.do(t, 1000, "SET a 1 PX 10")
 	n.do(t, 1000, "SET b 1 PX 10")
 	n.do(t, 2000, "GET a")
@@ -80,7 +59,7 @@ func TestNotifyAndPublishSeq(t *testing.T) {
 			seqs = append(seqs, m.Seq)
 		}
 	})
-	n.store.SetNotifyKeyspaceEvents(NotifyKeyspace | NotifyKeyevent | NotifyAll)
+	setNotify(t, n, "KEA")
 	r := n.multi(t, 1000, "SET k v", "PUBLISH ch x")
 	if got, want := r.String(), "[OK (published) 2]"; got != want {
 		t.Errorf("EXEC = %s, want %s", got, want)
@@ -95,7 +74,7 @@ func TestNotifyOff(t *testing.T) {
 	n := newNode()
 	got := recordNotifications(n)
 	n.do(t, 1000, "SET k v")
-	n.store.SetNotifyKeyspaceEvents(NotifyAll) // classes, but neither K nor E
+	setNotify(t, n, "A") // classes, but neither K nor E
 	n.do(t, 1000, "SET k v")
 	if len(*got) != 0 {
 		t.Errorf("notifications %q, want none", *got)
@@ -106,11 +85,11 @@ func TestNotifyOff(t *testing.T) {
 func TestNotifyEvicted(t *testing.T) {
 	n := newNode()
 	got := recordNotifications(n)
-	n.store.SetNotifyKeyspaceEvents(NotifyKeyspace | NotifyEvicted)
+	setNotify(t, n, "Ke")
 	n.store.mu.Lock()
 	w := writer{s: n.store, ks: n.store.dbs[3], db: 3}
 	w.notifyEvicted([]byte("k"))
-	n.store.deliverEffects(1)
+	n.store.deliverEffects(n.index + 1)
 	n.store.mu.Unlock()
 	if want := []string{"__keyspace@3__:k evicted"}; !slices.Equal(*got, want) {
 		t.Errorf("notifications %q, want %q", *got, want)

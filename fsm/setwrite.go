@@ -62,7 +62,7 @@ func (w *writer) sadd(c Command) Reply {
 	coll, s := w.mutableSet(key, true)
 	n := s.Add(setLimits(), members...)
 	w.store(key, typeSet, coll)
-	w.notify(NotifySet, "sadd", key)
+	w.notify(notifySet, "sadd", key)
 	return Int(int64(n))
 }
 
@@ -96,7 +96,7 @@ func (w *writer) srem(c Command) Reply {
 	}
 	coll, s := w.mutableSet(key, false)
 	n := s.Remove(members...)
-	w.notify(NotifySet, "srem", key)
+	w.notify(notifySet, "srem", key)
 	w.store(key, typeSet, coll)
 	return Int(int64(n))
 }
@@ -126,7 +126,7 @@ func (w *writer) spop(c Command) Reply {
 	} else {
 		r = memberReply(s.Pop(rng))
 	}
-	w.notify(NotifySet, "spop", key)
+	w.notify(notifySet, "spop", key)
 	w.store(key, typeSet, coll)
 	return r
 }
@@ -153,13 +153,13 @@ func (w *writer) smove(c Command) Reply {
 	}
 	srcColl, src := w.mutableSet(srcKey, false)
 	src.Remove(m)
-	w.notify(NotifySet, "srem", srcKey)
+	w.notify(notifySet, "srem", srcKey)
 	w.store(srcKey, typeSet, srcColl)
 	dstColl, dst := w.mutableSet(dstKey, true)
 	added := dst.Add(setLimits(), m) > 0
 	w.store(dstKey, typeSet, dstColl) // changed for WATCH either way, as in Redis
 	if added {
-		w.notify(NotifySet, "sadd", dstKey)
+		w.notify(notifySet, "sadd", dstKey)
 	}
 	return One
 }
@@ -180,7 +180,7 @@ func (w *writer) sstore(c Command) Reply {
 	result := unionOrDiff(c.op, sets)
 	w.replace(dst, typeSet, setColl{result})
 	if result.Len() > 0 {
-		w.notify(NotifySet, c.Name(), dst) // "sinterstore", "sunionstore", "sdiffstore"
+		w.notify(notifySet, c.Name(), dst) // "sinterstore", "sunionstore", "sdiffstore"
 	}
 	return Int(int64(result.Len()))
 }

@@ -150,7 +150,7 @@ func (w *writer) sortStore(c Command) Reply {
 	}
 	w.replace(o.store, typeList, newListOf(out))
 	if len(out) > 0 {
-		w.notify(NotifyList, "sortstore", o.store)
+		w.notify(notifyList, "sortstore", o.store)
 	}
 	return Int(int64(len(out)))
 }

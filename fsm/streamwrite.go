@@ -52,9 +52,9 @@ func (w *writer) xadd(c Command) Reply {
 	}
 	trimmed := s.Trim(a.trim)
 	w.storeStream(key, s)
-	w.notify(NotifyStream, "xadd", key)
+	w.notify(notifyStream, "xadd", key)
 	if trimmed > 0 {
-		w.notify(NotifyStream, "xtrim", key)
+		w.notify(notifyStream, "xtrim", key)
 	}
 	return Bulk(id.AppendText(nil))
 }
@@ -89,7 +89,7 @@ func (w *writer) xdel(c Command) Reply {
 	n := s.Delete(ids...)
 	if n > 0 {
 		w.storeStream(key, s)
-		w.notify(NotifyStream, "xdel", key)
+		w.notify(notifyStream, "xdel", key)
 	}
 	return Int(int64(n))
 }
@@ -110,7 +110,7 @@ func (w *writer) xtrim(c Command) Reply {
 	n := s.Trim(t)
 	if n > 0 {
 		w.storeStream(key, s)
-		w.notify(NotifyStream, "xtrim", key)
+		w.notify(notifyStream, "xtrim", key)
 	}
 	return Int(n)
 }
@@ -221,7 +221,7 @@ func (w *writer) xgroup(c Command) Reply {
 			return errorReply(err)
 		}
 		w.storeStream(key, s)
-		w.notify(NotifyStream, "xgroup-create", key)
+		w.notify(notifyStream, "xgroup-create", key)
 		return OK
 	case "setid":
 		id := s.LastID()
@@ -234,14 +234,14 @@ func (w *writer) xgroup(c Command) Reply {
 			return errorReply(err)
 		}
 		w.storeStream(key, s)
-		w.notify(NotifyStream, "xgroup-setid", key)
+		w.notify(notifyStream, "xgroup-setid", key)
 		return OK
 	case "destroy":
 		if !s.DestroyGroup(group) {
 			return Zero
 		}
 		w.storeStream(key, s)
-		w.notify(NotifyStream, "xgroup-destroy", key)
+		w.notify(notifyStream, "xgroup-destroy", key)
 		return One
 	case "createconsumer":
 		created, err := s.CreateConsumer(group, string(c.args[3]), w.now)
@@ -252,7 +252,7 @@ func (w *writer) xgroup(c Command) Reply {
 			return Zero
 		}
 		w.storeStream(key, s)
-		w.notify(NotifyStream, "xgroup-createconsumer", key)
+		w.notify(notifyStream, "xgroup-createconsumer", key)
 		return One
 	case "delconsumer":
 		existed := s.HasConsumer(group, string(c.args[3]))
@@ -262,7 +262,7 @@ func (w *writer) xgroup(c Command) Reply {
 		}
 		w.storeStream(key, s)
 		if existed {
-			w.notify(NotifyStream, "xgroup-delconsumer", key)
+			w.notify(notifyStream, "xgroup-delconsumer", key)
 		}
 		return Int(int64(n))
 	}
@@ -274,7 +274,7 @@ func (w *writer) xgroup(c Command) Reply {
 // as Redis's streamCreateConsumer does.
 func (w *writer) notifyNewConsumer(key []byte, s *stream.Stream, group, consumer string, newConsumer bool) {
 	if newConsumer && s.HasConsumer(group, consumer) {
-		w.notify(NotifyStream, "xgroup-createconsumer", key)
+		w.notify(notifyStream, "xgroup-createconsumer", key)
 	}
 }
 
@@ -450,6 +450,6 @@ func (w *writer) xsetid(c Command) Reply {
 		return errorReply(err)
 	}
 	w.storeStream(key, s)
-	w.notify(NotifyStream, "xsetid", key)
+	w.notify(notifyStream, "xsetid", key)
 	return OK
 }

@@ -110,7 +110,7 @@ func (w *writer) put(key []byte, e entry) {
 		ks.markCreated(fh, w.index)
 	}
 	if created {
-		w.notify(NotifyNew, "new", key)
+		w.notify(notifyNew, "new", key)
 	}
 	if e.expireAt != 0 {
 		ks.expires++
@@ -227,7 +227,7 @@ func (w *writer) apply(c Command) Reply {
 			return Zero
 		}
 		w.put(c.args[0], stringEntry(ownedCopy(c.args[1]), 0))
-		w.notify(NotifyString, "set", c.args[0])
+		w.notify(notifyString, "set", c.args[0])
 		return One
 	case opDel:
 		var n int64
@@ -241,7 +241,7 @@ func (w *writer) apply(c Command) Reply {
 	case opMSet:
 		for i := 0; i < len(c.args); i += 2 {
 			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
-			w.notify(NotifyString, "set", c.args[i])
+			w.notify(notifyString, "set", c.args[i])
 		}
 		return OK
 	case opMSetNX:
@@ -252,7 +252,7 @@ func (w *writer) apply(c Command) Reply {
 		}
 		for i := 0; i < len(c.args); i += 2 {
 			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
-			w.notify(NotifyString, "set", c.args[i])
+			w.notify(notifyString, "set", c.args[i])
 		}
 		return One
 	case opIncrBy:
@@ -296,7 +296,7 @@ func (w *writer) apply(c Command) Reply {
 		}
 		e.expireAt = 0
 		w.put(c.args[0], e)
-		w.notify(NotifyGeneric, "persist", c.args[0])
+		w.notify(notifyGeneric, "persist", c.args[0])
 		return One
 	case opRename:
 		return w.rename(c.args[0], c.args[1], c.flags&flagNX != 0)
@@ -335,7 +335,7 @@ func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool
 		src.coll, src.collGen = src.coll.Clone(), w.s.gen
 	}
 	dst.put(dstKey, src)
-	dst.notify(NotifyGeneric, "copy_to", dstKey)
+	dst.notify(notifyGeneric, "copy_to", dstKey)
 	return One
 }
 
@@ -370,9 +370,9 @@ func (w *writer) set(c Command) Reply {
 		e.expireAt = c.ints[0]
 	}
 	w.put(key, e)
-	w.notify(NotifyString, "set", key)
+	w.notify(notifyString, "set", key)
 	if c.flags&flagDeadline != 0 {
-		w.notify(NotifyGeneric, "expire", key)
+		w.notify(notifyGeneric, "expire", key)
 	}
 	return reply
 }
@@ -395,7 +395,7 @@ func (w *writer) incrBy(key []byte, delta int64) Reply {
 	v += delta
 	// INCR keeps the key's deadline; e.expireAt is 0 for a new key.
 	w.put(key, stringEntry(appendInt(make([]byte, 0, 20), v), e.expireAt))
-	w.notify(NotifyString, "incrby", key)
+	w.notify(notifyString, "incrby", key)
 	return Int(v)
 }
 
@@ -431,7 +431,7 @@ func (w *writer) incrByFloat(key, incrArg []byte) Reply {
 	ne := stringEntry(out, e.expireAt)
 	ne.noInt = true // createStringObjectFromLongDouble: no integer encoding
 	w.put(key, ne)
-	w.notify(NotifyString, "incrbyfloat", key)
+	w.notify(notifyString, "incrbyfloat", key)
 	return valueReply(out)
 }
 
@@ -451,11 +451,11 @@ func (w *writer) getEx(c Command) Reply {
 	case c.flags&flagDeadline != 0:
 		e.expireAt = c.ints[0]
 		w.put(key, e)
-		w.notify(NotifyGeneric, "expire", key)
+		w.notify(notifyGeneric, "expire", key)
 	case c.flags&flagPersist != 0 && e.expireAt != 0:
 		e.expireAt = 0
 		w.put(key, e)
-		w.notify(NotifyGeneric, "persist", key)
+		w.notify(notifyGeneric, "persist", key)
 	}
 	return reply
 }
@@ -464,7 +464,7 @@ func (w *writer) append(key, suffix []byte) Reply {
 	e, found := w.lookup(key)
 	if !found {
 		w.put(key, stringEntry(ownedCopy(suffix), 0))
-		w.notify(NotifyString, "append", key)
+		w.notify(notifyString, "append", key)
 		return Int(int64(len(suffix)))
 	}
 	if e.typ != typeString {
@@ -478,7 +478,7 @@ func (w *writer) append(key, suffix []byte) Reply {
 	e.str = append(e.str, suffix...)
 	e.raw = true
 	w.put(key, e)
-	w.notify(NotifyString, "append", key)
+	w.notify(notifyString, "append", key)
 	return Int(int64(len(e.str)))
 }
 
@@ -504,7 +504,7 @@ func (w *writer) setRange(key []byte, offset int64, value []byte) Reply {
 	ne := stringEntry(out, e.expireAt)
 	ne.raw = true
 	w.put(key, ne)
-	w.notify(NotifyString, "setrange", key)
+	w.notify(notifyString, "setrange", key)
 	return Int(size)
 }
 
@@ -528,7 +528,7 @@ func (w *writer) expire(c Command) Reply {
 	}
 	e.expireAt = when
 	w.put(key, e)
-	w.notify(NotifyGeneric, "expire", key)
+	w.notify(notifyGeneric, "expire", key)
 	return One
 }
 
@@ -552,8 +552,8 @@ func (w *writer) rename(src, dst []byte, nx bool) Reply {
 	}
 	w.remove(src)
 	w.put(dst, e)
-	w.notify(NotifyGeneric, "rename_from", src)
-	w.notify(NotifyGeneric, "rename_to", dst)
+	w.notify(notifyGeneric, "rename_from", src)
+	w.notify(notifyGeneric, "rename_to", dst)
 	if nx {
 		return One
 	}

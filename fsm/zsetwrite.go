@@ -56,7 +56,7 @@ func (w *writer) zadd(c Command) Reply {
 		case zset.NotANumber:
 			w.zsetStoreIf(key, z, added+updated > 0)
 			if added+updated > 0 {
-				w.notify(NotifyZSet, zaddEvent(incr), key)
+				w.notify(notifyZSet, zaddEvent(incr), key)
 			}
 			return errorReply(zset.ErrNaN)
 		case zset.Added:
@@ -70,7 +70,7 @@ func (w *writer) zadd(c Command) Reply {
 	}
 	w.zsetStoreIf(key, z, added+updated > 0)
 	if added+updated > 0 {
-		w.notify(NotifyZSet, zaddEvent(incr), key)
+		w.notify(notifyZSet, zaddEvent(incr), key)
 	}
 	switch {
 	case incr && processed:
@@ -112,7 +112,7 @@ func (w *writer) zrem(c Command) Reply {
 		}
 	}
 	if n > 0 {
-		w.notify(NotifyZSet, "zrem", c.args[0])
+		w.notify(notifyZSet, "zrem", c.args[0])
 	}
 	w.zsetStoreIf(c.args[0], z, n > 0)
 	return Int(n)
@@ -153,7 +153,7 @@ func (w *writer) zremRange(c Command) Reply {
 		}
 	}
 	if n > 0 {
-		w.notify(NotifyZSet, zremRangeEvent(c.op), c.args[0])
+		w.notify(notifyZSet, zremRangeEvent(c.op), c.args[0])
 	}
 	w.zsetStoreIf(c.args[0], z, n > 0)
 	return Int(int64(n))
@@ -201,7 +201,7 @@ func (w *writer) zrangeStore(c Command) Reply {
 	}
 	w.replace(dst, typeZSet, zsetValue{out})
 	if out.Len() > 0 {
-		w.notify(NotifyZSet, "zrangestore", dst)
+		w.notify(notifyZSet, "zrangestore", dst)
 	}
 	return Int(int64(out.Len()))
 }
@@ -223,7 +223,7 @@ func (w *writer) zsetOpStore(c Command) Reply {
 		case zopDiff:
 			event = "zdiffstore"
 		}
-		w.notify(NotifyZSet, event, dst)
+		w.notify(notifyZSet, event, dst)
 	}
 	return Int(int64(z.Len()))
 }
@@ -272,9 +272,9 @@ func (w *writer) zpopFrom(key []byte, c Command) Reply {
 		}
 	})
 	if c.flags&zpMax != 0 {
-		w.notify(NotifyZSet, "zpopmax", key)
+		w.notify(notifyZSet, "zpopmax", key)
 	} else {
-		w.notify(NotifyZSet, "zpopmin", key)
+		w.notify(notifyZSet, "zpopmin", key)
 	}
 	w.store(key, typeZSet, zsetValue{z})
 	switch {

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/raftcache/raftcache/fsm"
 )
 
 // TestNotificationsAcrossNodes writes through each node of a 3-node
@@ -18,9 +16,9 @@ func TestNotificationsAcrossNodes(t *testing.T) {
 		t.Skip("starts a 3-node cluster")
 	}
 	nodes := startRaftNodes(t, 3, nodeOptions{})
-	flags, _ := fsm.ParseNotifyKeyspaceEvents("KEA")
-	for _, n := range nodes {
-		n.srv.store.SetNotifyKeyspaceEvents(flags)
+	// CONFIG SET through one node is applied by all before the writes.
+	if v, err := dialCompat(t, "config", nodes[1].addr).do("CONFIG", "SET", "notify-keyspace-events", "KEA"); err != nil || v.raw != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %v %q", err, v.raw)
 	}
 	subs := make([]*compatConn, len(nodes))
 	for i, n := range nodes {
