@@ -3,6 +3,7 @@ package resp
 import (
 	"context"
 	"fmt"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 	"net"
 	"os/exec"
 	"regexp"
@@ -391,17 +392,25 @@ func startRedisCluster(t *testing.T) []string {
 		t.Skip("redis-server is not installed")
 	}
 	var addrs []string
-	for range 3 {
-		addrs = append(addrs, startRedis(t, "--cluster-enabled", "yes", "--dir", t.TempDir(),
-			"--cluster-node-timeout", "5000", "--repl-diskless-sync-delay", "0"))
+	// The cluster bus would listen on port+10000, which may be in the
+	// ephemeral range or another test's port: give it a free one.
+	bus, err := clustertest.FreeAddrs("127.0.0.1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		_, busPort, _ := net.SplitHostPort(bus[i])
+		addrs = append(addrs, startRedis(t, "--cluster-enabled", "yes", "--cluster-port", busPort,
+			"--dir", t.TempDir(), "--cluster-node-timeout", "5000", "--repl-diskless-sync-delay", "0"))
 	}
 	master := dial(t, addrs[0])
 	if got := master.do("CLUSTER", "ADDSLOTSRANGE", "0", "16383"); got != "+OK\r\n" {
 		t.Fatalf("ADDSLOTSRANGE: %q", got)
 	}
 	host, port, _ := net.SplitHostPort(addrs[0])
+	_, masterBus, _ := net.SplitHostPort(bus[0])
 	for _, a := range addrs[1:] {
-		if got := dial(t, a).do("CLUSTER", "MEET", host, port); got != "+OK\r\n" {
+		if got := dial(t, a).do("CLUSTER", "MEET", host, port, masterBus); got != "+OK\r\n" {
 			t.Fatalf("MEET: %q", got)
 		}
 	}

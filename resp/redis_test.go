@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"bytes"
 	"github.com/raftcache/raftcache/cluster/clustertest"
 	"net"
 	"os/exec"
@@ -26,12 +27,19 @@ func startRedis(t *testing.T, options ...string) string {
 	args := append([]string{"--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no"}, options...)
 	srv := exec.Command(bin, args...)
+	var out bytes.Buffer
+	srv.Stdout, srv.Stderr = &out, &out
 	if err := srv.Start(); err != nil {
 		t.Fatalf("start redis-server: %v", err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		_ = srv.Wait()
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		_ = srv.Process.Kill()
-		_ = srv.Wait()
+		<-exited
 	})
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		c, err := net.Dial("tcp", addr)
@@ -39,8 +47,15 @@ func startRedis(t *testing.T, options ...string) string {
 			c.Close()
 			return addr
 		}
+		select {
+		case <-exited:
+			t.Fatalf("redis-server %q exited:\n%s", args, out.String())
+		default:
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not start: %v", err)
+			_ = srv.Process.Kill()
+			<-exited
+			t.Fatalf("redis-server did not start: %v\n%s", err, out.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
