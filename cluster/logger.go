@@ -41,20 +41,28 @@ func (r raftLogger) Panicf(format string, v ...any) {
 // package, which only takes zap. One log stream keeps WAL repairs and
 // corruption reports next to the raft events they explain.
 func newZapLogger(l *slog.Logger) *zap.Logger {
-	return zap.New(&slogCore{l: l})
+	return zap.New(&slogCore{l: l, min: zapcore.DebugLevel})
+}
+
+// newZapLoggerAt is newZapLogger writing only entries of level min or
+// above. (zap.IncreaseLevel cannot do it: it refuses, on stderr, a core
+// whose handler is quieter than the new level, as in tests.)
+func newZapLoggerAt(l *slog.Logger, min zapcore.Level) *zap.Logger {
+	return zap.New(&slogCore{l: l, min: min})
 }
 
 type slogCore struct {
 	l     *slog.Logger
+	min   zapcore.Level
 	attrs []slog.Attr
 }
 
 func (c *slogCore) Enabled(lvl zapcore.Level) bool {
-	return c.l.Enabled(context.Background(), slogLevel(lvl))
+	return lvl >= c.min && c.l.Enabled(context.Background(), slogLevel(lvl))
 }
 
 func (c *slogCore) With(fields []zapcore.Field) zapcore.Core {
-	return &slogCore{l: c.l, attrs: append(append([]slog.Attr(nil), c.attrs...), attrsOf(fields)...)}
+	return &slogCore{l: c.l, min: c.min, attrs: append(append([]slog.Attr(nil), c.attrs...), attrsOf(fields)...)}
 }
 
 func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {

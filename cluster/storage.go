@@ -241,7 +241,7 @@ func (d *disk) startPurge() {
 	// Keeping one segment, the purge finds the oldest still locked (in
 	// use) most of the time, and warns about it every second: only its
 	// errors are worth a line.
-	lg := d.zl.WithOptions(zap.IncreaseLevel(zapcore.ErrorLevel))
+	lg := newZapLoggerAt(d.log, zapcore.ErrorLevel)
 	d.purgeErrc = fileutil.PurgeFile(lg, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
 }
 
