@@ -99,13 +99,13 @@ func (w *writer) collectionOf(key []byte, typ valueType) (c collection, found bo
 // collection, for writes that do nothing to an absent key). After
 // changing it the caller must call w.store(key, c) (or w.remove when it
 // became empty), so that the key's modification index moves for WATCH.
-func (w *writer) mutable(key []byte, typ valueType, create func() collection) (c collection, found bool, err error) {
+func (w *writer) mutable(key []byte, typ valueType, create func(*Store) collection) (c collection, found bool, err error) {
 	e, ok := w.lookup(key)
 	switch {
 	case !ok && create == nil:
 		return nil, false, nil
 	case !ok:
-		return create(), false, nil
+		return create(w.s), false, nil
 	case e.typ != typ:
 		return nil, false, errWrongType
 	}

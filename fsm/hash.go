@@ -8,8 +8,8 @@ import (
 // hashValue is a hash's fields in insertion order, which is the order Redis
 // 7 replies in while a hash is small (listpack-encoded), so HGETALL, HKEYS
 // and HSCAN match it byte for byte. Like Redis, a hash that grows past
-// hashMaxListpackEntries fields or gets a field or value longer than
-// hashMaxListpackValue is "converted": it gains an index for O(1) lookups and
+// hash-max-listpack-entries fields or gets a field or value longer than
+// hash-max-listpack-value is "converted": it gains an index for O(1) lookups and
 // deletion swaps in the last field instead of shifting, so its order is no
 // longer insertion order (Redis's is hash-table order there). Conversion
 // depends only on the commands applied, so every node agrees on the order.
@@ -26,12 +26,13 @@ type hashField struct {
 	name, value []byte // immutable once stored, like entry.str
 }
 
-// Redis 7's defaults for hash-max-listpack-entries and -value (a
-// redis-server without a config file, and the redis.conf it ships).
-const (
-	hashMaxListpackEntries = 512
-	hashMaxListpackValue   = 64
-)
+// hashLimits are hash-max-listpack-entries and -value, as CONFIG SET left
+// them (Store.cfg): a hash past either converts.
+type hashLimits struct{ entries, value int }
+
+func (s *Store) hashLimits() hashLimits {
+	return hashLimits{entries: s.cfg.HashMaxListpackEntries, value: s.cfg.HashMaxListpackValue}
+}
 
 func (h *hashValue) find(name []byte) int {
 	if h.index != nil {
@@ -57,7 +58,7 @@ func (h *hashValue) get(name []byte) ([]byte, bool) {
 
 // set stores value (which the caller owns) under name and reports whether
 // the field is new.
-func (h *hashValue) set(name, value []byte) bool {
+func (h *hashValue) set(name, value []byte, lim hashLimits) bool {
 	i := h.find(name)
 	added := i < 0
 	if added {
@@ -68,8 +69,7 @@ func (h *hashValue) set(name, value []byte) bool {
 	} else {
 		h.fields[i].value = value
 	}
-	if h.index == nil && (len(h.fields) > hashMaxListpackEntries ||
-		len(name) > hashMaxListpackValue || len(value) > hashMaxListpackValue) {
+	if h.index == nil && (len(h.fields) > lim.entries || len(name) > lim.value || len(value) > lim.value) {
 		h.convert()
 	}
 	return added
@@ -282,7 +282,7 @@ func (w *writer) applyHash(c Command) Reply {
 	case opHSet:
 		var added int64
 		for i := 1; i < len(c.args); i += 2 {
-			if h.set(c.args[i], ownedCopy(c.args[i+1])) {
+			if h.set(c.args[i], ownedCopy(c.args[i+1]), w.s.hashLimits()) {
 				added++
 			}
 		}
@@ -296,7 +296,7 @@ func (w *writer) applyHash(c Command) Reply {
 		if h.find(c.args[1]) >= 0 {
 			return Zero
 		}
-		h.set(c.args[1], ownedCopy(c.args[2]))
+		h.set(c.args[1], ownedCopy(c.args[2]), w.s.hashLimits())
 		w.put(key, e)
 		w.notify(notifyHash, "hset", key)
 		return One
@@ -336,7 +336,7 @@ func (w *writer) hincrBy(key []byte, e entry, field []byte, delta int64) Reply {
 		return errorReply(errOverflow)
 	}
 	v += delta
-	e.hash.set(field, appendInt(make([]byte, 0, 20), v))
+	e.hash.set(field, appendInt(make([]byte, 0, 20), v), w.s.hashLimits())
 	w.put(key, e)
 	w.notify(notifyHash, "hincrby", key)
 	return Int(v)
@@ -364,7 +364,7 @@ func (w *writer) hincrByFloat(key []byte, e entry, field, incrArg []byte) Reply 
 		return errorReply(errFloatOverflow)
 	}
 	out := formatLongDouble(value)
-	e.hash.set(field, out)
+	e.hash.set(field, out, w.s.hashLimits())
 	w.put(key, e)
 	w.notify(notifyHash, "hincrbyfloat", key)
 	return valueReply(out)

@@ -44,7 +44,11 @@ type listValue struct{ *list.List }
 
 func (l listValue) Clone() collection { return listValue{l.List.Clone()} }
 
-func newListValue() collection { return listValue{list.New(list.DefaultLimits())} }
+// newListValue makes a list with list-max-listpack-size as CONFIG SET left
+// it, which the list keeps, as a Redis quicklist keeps its fill.
+func newListValue(s *Store) collection { return listValue{list.New(s.listLimits())} }
+
+func (s *Store) listLimits() list.Limits { return list.Limits{ListpackSize: s.cfg.ListMaxListpackSize} }
 
 func decodeListValue(b []byte) (collection, error) {
 	l, err := list.Decode(b)

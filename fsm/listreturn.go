@@ -57,8 +57,8 @@ func (l listValue) sortElements() [][]byte {
 }
 
 // newListOf returns a new list holding elems (SORT ... STORE).
-func newListOf(elems [][]byte) collection {
-	l := list.New(list.DefaultLimits())
+func newListOf(s *Store, elems [][]byte) collection {
+	l := list.New(s.listLimits())
 	l.PushBack(elems...)
 	return listValue{l}
 }

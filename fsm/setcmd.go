@@ -126,13 +126,15 @@ func decodeSetColl(b []byte) (collection, error) {
 	return setColl{s}, nil
 }
 
-// setLimits are the thresholds that decide a set's encoding. They are
-// Redis's defaults for now: CONFIG SET set-max-intset-entries is not
-// replicated yet, and a limit that differed between nodes would make
-// their encodings, and so their reply orders, differ.
-func setLimits() set.Limits { return set.DefaultLimits() }
+// setLimits are the thresholds that decide a set's encoding:
+// set-max-intset-entries as CONFIG SET left it. It is replicated (Store.cfg)
+// because a limit that differed between nodes would make their encodings,
+// and so their reply orders, differ.
+func (s *Store) setLimits() set.Limits {
+	return set.Limits{MaxIntsetEntries: s.cfg.SetMaxIntsetEntries}
+}
 
-func newSetColl() collection { return setColl{set.New(setLimits())} }
+func newSetColl(s *Store) collection { return setColl{set.New(s.setLimits())} }
 
 // parseSRandMember parses SRANDMEMBER key [count]. The count is checked
 // before the key, as Redis does.

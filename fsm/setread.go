@@ -150,17 +150,17 @@ func (ks *keyspace) sunionDiff(c Command, now int64) Reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	return membersReply(KindSet, unionOrDiff(c.op, sets).Members())
+	return membersReply(KindSet, unionOrDiff(ks.s.setLimits(), c.op, sets).Members())
 }
 
-func unionOrDiff(op opcode, sets []*set.Set) *set.Set {
+func unionOrDiff(lim set.Limits, op opcode, sets []*set.Set) *set.Set {
 	switch op {
 	case opSUnion, opSUnionStore:
-		return set.Union(setLimits(), sets...)
+		return set.Union(lim, sets...)
 	case opSDiff, opSDiffStore:
-		return set.Diff(setLimits(), sets...)
+		return set.Diff(lim, sets...)
 	}
-	return set.Inter(setLimits(), sets...)
+	return set.Inter(lim, sets...)
 }
 
 // sscan answers SSCAN. Errors come in Redis's order: the cursor (at

@@ -26,7 +26,7 @@ func (w *writer) setOf(key []byte) (*set.Set, error) {
 // mutableSet returns key's set ready to change (cloned if a snapshot may
 // share it), a new empty one for an absent key when create is set.
 func (w *writer) mutableSet(key []byte, create bool) (collection, *set.Set) {
-	var mk func() collection
+	var mk func(*Store) collection
 	if create {
 		mk = newSetColl
 	}
@@ -60,7 +60,7 @@ func (w *writer) sadd(c Command) Reply {
 		return Zero
 	}
 	coll, s := w.mutableSet(key, true)
-	n := s.Add(setLimits(), members...)
+	n := s.Add(w.s.setLimits(), members...)
 	w.store(key, typeSet, coll)
 	w.notify(notifySet, "sadd", key)
 	return Int(int64(n))
@@ -122,7 +122,7 @@ func (w *writer) spop(c Command) Reply {
 	var r Reply
 	if withCount {
 		count := int(min(c.ints[0], int64(s.Len())))
-		r = membersReply(KindSet, s.PopCount(setLimits(), count, rng))
+		r = membersReply(KindSet, s.PopCount(w.s.setLimits(), count, rng))
 	} else {
 		r = memberReply(s.Pop(rng))
 	}
@@ -156,7 +156,7 @@ func (w *writer) smove(c Command) Reply {
 	w.notify(notifySet, "srem", srcKey)
 	w.store(srcKey, typeSet, srcColl)
 	dstColl, dst := w.mutableSet(dstKey, true)
-	added := dst.Add(setLimits(), m) > 0
+	added := dst.Add(w.s.setLimits(), m) > 0
 	w.store(dstKey, typeSet, dstColl) // changed for WATCH either way, as in Redis
 	if added {
 		w.notify(notifySet, "sadd", dstKey)
@@ -177,7 +177,7 @@ func (w *writer) sstore(c Command) Reply {
 		}
 		sets[i] = s
 	}
-	result := unionOrDiff(c.op, sets)
+	result := unionOrDiff(w.s.setLimits(), c.op, sets)
 	w.replace(dst, typeSet, setColl{result})
 	if result.Len() > 0 {
 		w.notify(notifySet, c.Name(), dst) // "sinterstore", "sunionstore", "sdiffstore"

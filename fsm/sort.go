@@ -148,7 +148,7 @@ func (w *writer) sortStore(c Command) Reply {
 			out[i] = []byte{} // a missing GET is stored as an empty string
 		}
 	}
-	w.replace(o.store, typeList, newListOf(out))
+	w.replace(o.store, typeList, newListOf(w.s, out))
 	if len(out) > 0 {
 		w.notify(notifyList, "sortstore", o.store)
 	}

@@ -61,10 +61,11 @@ func decodeStream(b []byte) (collection, error) {
 	return streamValue{s}, nil
 }
 
-// streamLimits are the node limits XADD packs entries with: Redis 7.0's
-// defaults (stream-node-max-entries 100, stream-node-max-bytes 4096) until
-// CONFIG SET reaches the state machine.
-func streamLimits() stream.Limits { return stream.DefaultLimits() }
+// streamLimits are the node limits XADD packs entries with:
+// stream-node-max-entries and stream-node-max-bytes as CONFIG SET left them.
+func (s *Store) streamLimits() stream.Limits {
+	return stream.Limits{NodeMaxEntries: int(s.cfg.StreamNodeMaxEntries), NodeMaxBytes: int(s.cfg.StreamNodeMaxBytes)}
+}
 
 func streamTable() table {
 	key0 := func(c Command) [][]byte { return c.args[:1] }

@@ -114,7 +114,9 @@ loop:
 	case limitGiven:
 		a.trim.Limit = limit
 	case a.trim.Approx:
-		a.trim.Limit = stream.DefaultTrimLimit(streamLimits())
+		// Redis's default, 100 nodes' worth, depends on
+		// stream-node-max-entries as of the write: Apply resolves it.
+		a.trim.Limit = trimLimitDefault
 	}
 	return a, i, zeroID, nil
 }

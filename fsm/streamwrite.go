@@ -46,7 +46,8 @@ func (w *writer) xadd(c Command) Reply {
 	if s.LastID() == stream.MaxID {
 		return errorReply(stream.ErrExhausted)
 	}
-	id, err := s.Add(streamLimits(), a.id, w.now, a.fv)
+	id, err := s.Add(w.s.streamLimits(), a.id, w.now, a.fv)
+	w.resolveTrimLimit(&a.trim)
 	if err != nil {
 		return errorReply(err)
 	}
@@ -94,6 +95,16 @@ func (w *writer) xdel(c Command) Reply {
 	return Int(int64(n))
 }
 
+// trimLimitDefault, as an approximate trim's Limit, stands for Redis's
+// default, which resolveTrimLimit computes when the write applies.
+const trimLimitDefault = -1
+
+func (w *writer) resolveTrimLimit(t *stream.Trim) {
+	if t.Limit == trimLimitDefault {
+		t.Limit = stream.DefaultTrimLimit(w.s.streamLimits())
+	}
+}
+
 func (w *writer) xtrim(c Command) Reply {
 	t, err := parseXTrim(c.args)
 	if err != nil {
@@ -107,6 +118,7 @@ func (w *writer) xtrim(c Command) Reply {
 	case !found:
 		return Zero
 	}
+	w.resolveTrimLimit(&t)
 	n := s.Trim(t)
 	if n > 0 {
 		w.storeStream(key, s)

@@ -194,8 +194,11 @@ func zsetTable() table {
 
 func firstArg(c Command) [][]byte { return c.args[:1] }
 
-// zsetLimits are the encoding thresholds of a write: Redis 7.0's defaults.
-func zsetLimits() zset.Limits { return zset.DefaultLimits() }
+// zsetLimits are the encoding thresholds of a write: zset-max-listpack-entries
+// and -value as CONFIG SET left them.
+func (s *Store) zsetLimits() zset.Limits {
+	return zset.Limits{MaxListpackEntries: s.cfg.ZSetMaxListpackEntries, MaxListpackValue: s.cfg.ZSetMaxListpackValue}
+}
 
 func validZAdd(c Command) bool {
 	f := zset.Flags(c.flags & zaddFlags)

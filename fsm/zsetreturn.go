@@ -31,7 +31,7 @@ func (w *writer) unserveZPop(c Command, r Reply) {
 	if len(pairs) == 0 {
 		return
 	}
-	coll, _, err := w.mutable(key, typeZSet, func() collection { return zsetValue{zset.New()} })
+	coll, _, err := w.mutable(key, typeZSet, func(*Store) collection { return zsetValue{zset.New()} })
 	if err != nil {
 		return
 	}
@@ -42,7 +42,7 @@ func (w *writer) unserveZPop(c Command, r Reply) {
 		if err != nil {
 			continue
 		}
-		z.Add(zsetLimits(), p[0].Bytes, score, zset.NX)
+		z.Add(w.s.zsetLimits(), p[0].Bytes, score, zset.NX)
 	}
 	w.store(key, typeZSet, coll)
 }

@@ -30,7 +30,7 @@ func (w *writer) zadd(c Command) Reply {
 		}
 		scores[i] = s
 	}
-	lim := zsetLimits()
+	lim := w.s.zsetLimits()
 	z, err := w.zsetMutable(key)
 	if err != nil {
 		return errorReply(err)
@@ -178,7 +178,7 @@ func (w *writer) zrangeStore(c Command) Reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	lim := zsetLimits()
+	lim := w.s.zsetLimits()
 	var members [][]byte
 	var scores []float64
 	if found {
@@ -213,7 +213,7 @@ func (w *writer) zsetOpStore(c Command) Reply {
 	if err != nil {
 		return errorReply(err)
 	}
-	z := zsetOpRun(zsetLimits(), c, in, zsetOpWeights(c, n, 1+n))
+	z := zsetOpRun(w.s.zsetLimits(), c, in, zsetOpWeights(c, n, 1+n))
 	w.replace(dst, typeZSet, zsetValue{z})
 	if z.Len() > 0 {
 		event := "zunionstore"

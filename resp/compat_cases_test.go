@@ -493,6 +493,7 @@ func TestCompat(t *testing.T) {
 	steps := 0
 	cases := append(append(append(compatCases, objectCases...), sortCases...), arityCases(), commandInfoCases())
 	cases = append(cases, streamCompatCases()...)
+	cases = append(cases, configCases...)
 	for _, proto := range []int{2, 3} {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("RESP%d/%s", proto, tc.name), func(t *testing.T) {

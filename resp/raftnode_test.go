@@ -21,6 +21,7 @@ type raftNode struct {
 	srv      *Server
 	addr     string // RESP
 	raftAddr string
+	stateDir string
 
 	stopExpiry func()        // ends the active expiry loop
 	expiryDone chan struct{} // closed when it has ended
@@ -34,6 +35,12 @@ type nodeOptions struct {
 	tickInterval  time.Duration // cluster.Config.TickInterval
 	electionTicks int           // cluster.Config.ElectionTicks
 	timeout       time.Duration // Config.Timeout, the bound of each request
+	// snapshotEntries is cluster.Config.SnapshotEntries (and the entries
+	// kept behind a snapshot): small, so that a test sees snapshots.
+	snapshotEntries uint64
+	// restart, if set, starts the node again from the state directory
+	// and Raft address of this stopped node.
+	restart *raftNode
 }
 
 // stop ends the node's active expiry, then shuts its server and its node
@@ -71,7 +78,13 @@ func startRaftNodes(t *testing.T, size int, opts nodeOptions) []*raftNode {
 
 func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
 	t.Helper()
-	raftLis, err := net.Listen("tcp", "127.0.0.1:0")
+	raftAt, stateDir := "127.0.0.1:0", ""
+	if opts.restart != nil {
+		raftAt, stateDir = opts.restart.raftAddr, opts.restart.stateDir
+	} else {
+		stateDir = t.TempDir()
+	}
+	raftLis, err := net.Listen("tcp", raftAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,10 +96,11 @@ func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	node, err := cluster.Start(ctx, cluster.Config{
-		StateDir: t.TempDir(), RaftAddr: raftLis.Addr().String(), Listener: raftLis,
+		StateDir: stateDir, RaftAddr: raftLis.Addr().String(), Listener: raftLis,
 		APIAddr: "127.0.0.1:1", RESPAddr: respLis.Addr().String(), Join: join,
 		StateMachine: store, Logger: quietLogger(),
 		TickInterval: opts.tickInterval, ElectionTicks: opts.electionTicks,
+		SnapshotEntries: opts.snapshotEntries, CatchUpEntries: opts.snapshotEntries,
 	})
 	if err != nil {
 		raftLis.Close()
@@ -94,7 +108,7 @@ func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
 		t.Fatalf("start node: %v", err)
 	}
 	n := &raftNode{node: node, addr: respLis.Addr().String(), raftAddr: raftLis.Addr().String(),
-		expiryDone: make(chan struct{})}
+		stateDir: stateDir, expiryDone: make(chan struct{})}
 	n.srv = NewServer(Config{Logger: quietLogger(), Timeout: opts.timeout}, node, store)
 	served := make(chan error, 1)
 	go func() { served <- n.srv.Serve(respLis) }()

@@ -245,7 +245,7 @@ func parseShutdownFlags(v string, _ *Values) (string, int64, string) {
 		return "", 0, "argument(s) must be one of the following: default, save, nosave, now, force"
 	}
 	if bits&1 != 0 && bits&2 != 0 {
-		return "", 0, "shutdown can't have both 'save' and 'nosave' flags"
+		return "", 0, "shutdown options SAVE and NOSAVE can't be used simultaneously"
 	}
 	var names []string
 	unmatched := bits

@@ -168,7 +168,8 @@ func buildParams() []*Param {
 		memory("proto-max-bulk-len", "", mb, longMax, 512*mb).local("the longest bulk string a client may send"),
 		integer("stream-node-max-entries", "", 0, longMax, 100).
 			effect("entries per stream node", func(v *Values, n int64) { v.StreamNodeMaxEntries = n }),
-		memory("repl-backlog-size", "", 1, longMax, mb),
+		// resizeReplicationBacklog raises it to CONFIG_REPL_BACKLOG_MIN_SIZE.
+		fixed(memory("repl-backlog-size", "", 1, longMax, mb), func(n int64) int64 { return max(n, 16<<10) }),
 
 		// Unsigned long long configs.
 		umemory("maxmemory", "", 0, ullMax, 0).
