@@ -477,7 +477,9 @@ func commandInfoCases() compatCase {
 // startCompatRedis starts the oracle, with Redis's default 16 databases,
 // as raftcache has.
 func startCompatRedis(t *testing.T) string {
-	return startRedis(t)
+	// Its own directory: the config cases set save points, and Redis
+	// writes its dump.rdb where it runs.
+	return startRedis(t, "--dir", t.TempDir())
 }
 
 // TestCompat runs every hand-written case on Redis, a single node and a
