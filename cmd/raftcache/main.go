@@ -127,7 +127,7 @@ func run() error {
 			return err
 		}, func() int64 { return time.Now().UnixMilli() })
 	}()
-	go releaseMemoryWhenQuiet(ctx, 500*time.Millisecond, log)
+	go releaseMemoryWhenQuiet(ctx, 500*time.Millisecond, store.CompactCollections, log)
 	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin")})
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- fmt.Errorf("resp server: %w", respSrv.Serve(respLis)) }()

@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// releaseMemoryWhenQuiet collects the heap and returns its free pages to the
-// operating system once garbage collections stop after a busy spell,
-// checking every period until ctx ends.
+// releaseMemoryWhenQuiet compacts fragmented collections, collects the heap
+// and returns its free pages to the operating system once garbage
+// collections stop after a busy spell, checking every period until ctx
+// ends.
 //
 // A burst of writes leaves garbage the runtime has no reason to collect
 // once the writes stop: the old arenas a snapshot kept alive while writes
@@ -20,7 +21,15 @@ import (
 // and RSS stayed at about 1.9 times Redis's. Redis's jemalloc purges freed
 // pages within seconds; this does the same for a node gone quiet, once per
 // quiet spell. The forced collection is cheap: the keyspace is pointer-free.
-func releaseMemoryWhenQuiet(ctx context.Context, period time.Duration, log *slog.Logger) {
+//
+// Freed pages are only those with no live object left, and the collector
+// never moves one: after a load under snapshots, the nodes of a large set
+// or sorted set that copy-on-write replaced die one here and one there,
+// and their spans stay a third empty (a 1M-member set: RSS 1.43 times
+// Redis's, its live heap 0.99 times). compact (fsm's CompactCollections)
+// first rebuilds those collections side by side, so that the old nodes
+// die together and their pages go back with the rest.
+func releaseMemoryWhenQuiet(ctx context.Context, period time.Duration, compact func(context.Context) int, log *slog.Logger) {
 	sample := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}}
 	var q quietSpell
 	t := time.NewTicker(period)
@@ -34,10 +43,12 @@ func releaseMemoryWhenQuiet(ctx context.Context, period time.Duration, log *slog
 		metrics.Read(sample)
 		if q.tick(sample[0].Value.Uint64()) {
 			start := time.Now()
+			n := compact(ctx)
+			compacted := time.Since(start)
 			debug.FreeOSMemory()
 			metrics.Read(sample)
 			q.released(sample[0].Value.Uint64())
-			log.Debug("heap collected and free pages returned to the OS", "took", time.Since(start))
+			log.Debug("heap collected and free pages returned to the OS", "collections_compacted", n, "compacting_took", compacted, "took", time.Since(start))
 		}
 	}
 }

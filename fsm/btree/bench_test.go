@@ -97,3 +97,23 @@ func BenchmarkAscend100(b *testing.B) {
 		i += 7919
 	}
 }
+
+// BenchmarkCompact1M is the cost of compacting a 1M-item tree, which the
+// node pays under the store's lock when it goes quiet.
+func BenchmarkCompact1M(b *testing.B) {
+	tr, _ := benchTree(1 << 20)
+	for b.Loop() {
+		tr.Compact()
+	}
+}
+
+// BenchmarkInsertAfterCompact1M is an insert into a compacted tree, whose
+// full nodes split on the first insert into each.
+func BenchmarkInsertAfterCompact1M(b *testing.B) {
+	tr, _ := benchTree(1 << 20)
+	tr.Compact()
+	r := rand.New(rand.NewPCG(3, 4))
+	for b.Loop() {
+		tr.ReplaceOrInsert(r.Int())
+	}
+}

@@ -59,6 +59,7 @@ type Tree[T any] struct {
 	cow    *cow
 	leaves int // nodes without children, for Bytes
 	inner  int // nodes with children
+	loose  int // nodes allocated one at a time since the last Compact
 }
 
 // New returns an empty tree ordered by less.
@@ -120,6 +121,7 @@ func (t *Tree[T]) mut(n *node[T]) *node[T] {
 	c := new(node[T])
 	*c = *n
 	c.cow = t.cow
+	t.loose++
 	if n.kids != nil {
 		k := *n.kids
 		c.kids = &k
@@ -129,6 +131,7 @@ func (t *Tree[T]) mut(n *node[T]) *node[T] {
 
 func (t *Tree[T]) newNode(leaf bool) *node[T] {
 	n := &node[T]{cow: t.cow}
+	t.loose++
 	if leaf {
 		t.leaves++
 	} else {

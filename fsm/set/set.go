@@ -226,6 +226,24 @@ func (s *Set) Clone() *Set {
 	return c
 }
 
+// Fragmented reports whether Compact would pay: the set is a hash table
+// enough of whose storage was allocated piecemeal since it was made or
+// last compacted.
+func (s *Set) Fragmented() bool {
+	return s.tab != nil && s.tab.fragmented() // an intset is one packed buffer already
+}
+
+// Compact rebuilds a hash table's storage densely (see btree.Tree.Compact:
+// copy-on-write after snapshots leaves holes the garbage collector cannot
+// close). Members and their order are unchanged, and so is every clone of
+// s. Compact changes s's storage: no other goroutine may be using s. It
+// costs O(n); Fragmented tells when it pays.
+func (s *Set) Compact() {
+	if s.tab != nil {
+		s.tab.compact()
+	}
+}
+
 // MemoryUsage estimates the bytes the set holds (for INFO, MEMORY USAGE and
 // eviction).
 func (s *Set) MemoryUsage() int {

@@ -29,6 +29,9 @@ type table interface {
 	// overhead estimates the bytes the table holds besides the members' own
 	// bytes.
 	overhead() int
+	// fragmented and compact are Set.Fragmented and Set.Compact.
+	fragmented() bool
+	compact()
 }
 
 func newTable() table { return newTreeTable() }

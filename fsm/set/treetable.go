@@ -70,4 +70,7 @@ func (t *treeTable) scan(cursor uint64, count int, fn func(string)) uint64 {
 
 func (t *treeTable) clone() table { return &treeTable{t: t.t.Clone()} }
 
+func (t *treeTable) fragmented() bool { return t.t.Fragmented() }
+func (t *treeTable) compact()         { t.t.Compact() }
+
 func (t *treeTable) overhead() int { return 8 + 64 + t.t.Bytes() }

@@ -46,6 +46,19 @@ func (t *tree) clone() *tree {
 	return &tree{byScore: t.byScore.Clone(), byMember: t.byMember.Clone(), memberBytes: t.memberBytes}
 }
 
+func (t *tree) fragmented() bool { return t.byScore.Fragmented() || t.byMember.Fragmented() }
+
+// compact rebuilds whichever of the two trees was allocated piecemeal (see
+// ZSet.Compact).
+func (t *tree) compact() {
+	if t.byScore.Fragmented() {
+		t.byScore.Compact()
+	}
+	if t.byMember.Fragmented() {
+		t.byMember.Compact()
+	}
+}
+
 // hashMember is 64-bit FNV-1a: fixed, so that every node (and every
 // version) orders members and numbers ZSCAN cursors alike.
 func hashMember(b []byte) uint64 {

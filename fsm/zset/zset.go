@@ -96,6 +96,25 @@ func (z *ZSet) Clone() *ZSet {
 	return &c
 }
 
+// Fragmented reports whether Compact would pay: the set is a skiplist
+// encoding enough of whose trees was allocated piecemeal since they were
+// made or last compacted.
+func (z *ZSet) Fragmented() bool {
+	return z.t != nil && z.t.fragmented() // a listpack is one packed buffer already
+}
+
+// Compact rebuilds the skiplist encoding's trees densely (see
+// btree.Tree.Compact: copy-on-write after snapshots leaves holes the
+// garbage collector cannot close). Members, scores and ranks are
+// unchanged, and so is every clone of z. Compact changes z's storage: no
+// other goroutine may be using z. It costs O(n); Fragmented tells when it
+// pays.
+func (z *ZSet) Compact() {
+	if z.t != nil {
+		z.t.compact()
+	}
+}
+
 // MemoryUsage estimates the bytes the set holds.
 func (z *ZSet) MemoryUsage() int {
 	n := int(unsafe.Sizeof(*z))
