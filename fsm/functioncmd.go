@@ -49,7 +49,7 @@ func functionTable() table {
 			{"fcall_ro", -3, parseFCall(opFCallRO)},
 			{"function", -2, parseFunction},
 		},
-		subcommands: map[string][]string{"function": {"delete", "flush", "help", "kill", "list", "load", "stats"}},
+		subcommands: map[string][]string{"function": {"delete", "dump", "flush", "help", "kill", "list", "load", "restore", "stats"}},
 		ops: []opDef{
 			{op: opFunctionLoad, opShape: opShape{name: "function", write: true, minArgs: 1, maxArgs: 1},
 				apply: (*writer).functionLoad, keys: none},
@@ -65,6 +65,10 @@ func functionTable() table {
 				read: (*keyspace).functionList, keys: none},
 			{op: opFunctionStats, opShape: opShape{name: "function"},
 				read: (*keyspace).functionStats, keys: none},
+			{op: opFunctionDump, opShape: opShape{name: "function"},
+				read: (*keyspace).functionDump, keys: none},
+			{op: opFunctionRestore, opShape: opShape{name: "function", write: true, minArgs: 1, maxArgs: 1},
+				apply: (*writer).functionRestore, keys: none},
 			{op: opFunctionHelp, opShape: opShape{name: "function"},
 				read: func(*keyspace, Command, int64) Reply { return functionHelp() }, keys: none},
 		},
@@ -119,6 +123,16 @@ func parseFunction(_ string, argv [][]byte, _ int64) (Command, error) {
 			return Command{}, arity()
 		}
 		return ErrorCommand("NOTBUSY No scripts in execution right now."), nil
+	case "dump":
+		if len(argv) != 2 {
+			return Command{}, arity()
+		}
+		return Command{op: opFunctionDump}, nil
+	case "restore":
+		if len(argv) < 3 {
+			return Command{}, arity()
+		}
+		return parseFunctionRestore(argv)
 	case "stats", "help":
 		if len(argv) != 2 {
 			return Command{}, arity()
