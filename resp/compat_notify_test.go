@@ -106,14 +106,15 @@ func notifyCases() []notifyCase {
 		// One key expires at a time: Redis's active expiry and
 		// raftcache's visit keys in different orders. Whether a key
 		// goes by active expiry during the sleep or lazily when the
-		// next write finds it, the events are the same.
+		// next write finds it, the events are the same. The deadlines
+		// outlast a follower's round trip for the marker, under -race.
 		{"expired and new", "KEAn", [][]string{
-			c("SET", "e1", "v", "PX", "20"), c("#sleep", "300"), c("DEL", "e1"),
-			c("RPUSH", "e2", "a"), c("PEXPIRE", "e2", "20"), c("#sleep", "300"), c("LPUSH", "e2", "b"),
-			c("SET", "e3", "v", "PX", "20"), c("#sleep", "300"), c("MSET", "e3", "x"),
-			c("SET", "e4", "v", "PX", "20"), c("#sleep", "300"), c("SET", "e4", "y"),
+			c("SET", "e1", "v", "PX", "200"), c("#sleep", "700"), c("DEL", "e1"),
+			c("RPUSH", "e2", "a"), c("PEXPIRE", "e2", "200"), c("#sleep", "700"), c("LPUSH", "e2", "b"),
+			c("SET", "e3", "v", "PX", "200"), c("#sleep", "700"), c("MSET", "e3", "x"),
+			c("SET", "e4", "v", "PX", "200"), c("#sleep", "700"), c("SET", "e4", "y"),
 			c("RENAME", "e4", "e5"), c("COPY", "e5", "e3", "REPLACE"), c("SADD", "n1", "a"),
-			c("HSET", "e6", "f", "v"), c("PEXPIRE", "e6", "20"), c("#sleep", "300"), c("HSET", "e6", "g", "w"),
+			c("HSET", "e6", "f", "v"), c("PEXPIRE", "e6", "200"), c("#sleep", "700"), c("HSET", "e6", "g", "w"),
 		}},
 		{"every class", "g$lshzxetdnKEm", [][]string{
 			c("SET", "a", "1"), c("CONFIG", "SET", "notify-keyspace-events", "AKEn"),
