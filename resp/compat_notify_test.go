@@ -17,7 +17,9 @@ import (
 // the same order, on the same channels.
 
 // notifyCase is one scenario: notify-keyspace-events, then commands, each
-// compared with its notifications. A command {"#sleep", ms} waits instead.
+// compared with its notifications. A command {"#sleep", ms} waits instead;
+// {"#block", args...} sends args (a blocking command) on a second client
+// and waits for it to block, and {"#unblock"} reads and compares its reply.
 type notifyCase struct {
 	name   string
 	events string // notify-keyspace-events
@@ -61,6 +63,18 @@ func notifyCases() []notifyCase {
 			c("RPUSH", "b", "x"), c("BLPOP", "b", "0"), c("RPUSH", "b", "x", "y"), c("BRPOPLPUSH", "b", "b2", "0"),
 			c("BLMOVE", "b", "b2", "LEFT", "RIGHT", "0"), c("BLMPOP", "0", "1", "b2", "LEFT", "COUNT", "5"),
 			c("RPUSH", "s", "3", "1", "2"), c("SORT", "s", "STORE", "sorted"), c("SORT", "nol", "STORE", "sorted"),
+		}},
+		{"served blocked clients", "KEA", [][]string{
+			c("#block", "BLPOP", "q", "0"), c("LPUSH", "q", "a"), c("#unblock"),
+			c("#block", "BRPOP", "q", "0"), c("RPUSH", "q", "a", "b"), c("#unblock"),
+			c("#block", "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"), c("RPUSH", "src", "x"), c("#unblock"),
+			c("#block", "BLMPOP", "0", "1", "m", "LEFT", "COUNT", "5"), c("RPUSH", "m", "1", "2"), c("#unblock"),
+			c("#block", "BZPOPMAX", "z", "0"), c("ZADD", "z", "1", "a"), c("#unblock"),
+			c("#block", "BZMPOP", "0", "1", "z", "MIN", "COUNT", "3"), c("ZADD", "z", "1", "a", "2", "b"), c("#unblock"),
+			c("XGROUP", "CREATE", "x", "g", "$", "MKSTREAM"),
+			c("#block", "XREADGROUP", "GROUP", "g", "alice", "BLOCK", "0", "STREAMS", "x", ">"),
+			c("XADD", "x", "1-1", "f", "v"), c("#unblock"),
+			c("#block", "XREAD", "BLOCK", "0", "STREAMS", "x", "$"), c("XADD", "x", "2-1", "f", "v"), c("#unblock"),
 		}},
 		{"hashes", "KEA", [][]string{
 			c("HSET", "h", "a", "1", "b", "2"), c("HSET", "h", "a", "1"), c("HMSET", "h", "c", "3"),
@@ -177,10 +191,37 @@ func runNotifyCase(t *testing.T, redisAddr string, targets []compatTarget, proto
 			}
 		}
 	}
+	var blocker *session
 	for n, args := range tc.cmds {
-		if args[0] == "#sleep" {
+		switch args[0] {
+		case "#sleep":
 			ms, _ := strconv.Atoi(args[1])
 			time.Sleep(time.Duration(ms) * time.Millisecond)
+			continue
+		case "#block":
+			if blocker == nil {
+				blocker = newSession(t, redisAddr, targets, proto)
+			}
+			for _, cc := range append([]*compatConn{blocker.redis}, blocker.targets...) {
+				if err := cc.send([][]string{args[1:]}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// No reply tells that a client has blocked: give the
+			// servers (a follower's registration goes through the
+			// log) time to get there.
+			time.Sleep(300 * time.Millisecond)
+			continue
+		case "#unblock":
+			want, err := blocker.redis.recv()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, cc := range blocker.targets {
+				if got, err := cc.recv(); err != nil || got.raw != want.raw {
+					t.Errorf("%s: blocked command's reply %q (%v), want %q", cc.name, got.raw, err, want.raw)
+				}
+			}
 			continue
 		}
 		s.check(args)
