@@ -331,6 +331,15 @@ func (s *Store) Stats() Stats {
 	return st
 }
 
+// ResetStats zeroes the counters Stats reports that count events
+// (ExpiredKeys, KeyspaceHits, KeyspaceMisses), for CONFIG RESETSTAT. They
+// are this node's own and never replicated.
+func (s *Store) ResetStats() {
+	s.expiredKeys.Store(0)
+	s.keyspaceHits.Store(0)
+	s.keyspaceMisses.Store(0)
+}
+
 // ModIndex returns key's modification token for WATCH, as of now: the
 // caller reads it after a linearizable read barrier, carries it in a Watch,
 // and EXEC's Apply aborts unless the key's token at the EXEC's carried time

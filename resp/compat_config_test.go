@@ -49,6 +49,7 @@ var configCases = []compatCase{
 		"CONFIG SET maxmemory -1", "CONFIG SET stream-node-max-bytes 1.5k", "CONFIG SET maxmemory-clients 101%",
 		"CONFIG SET maxmemory-policy", "CONFIG SET maxmemory-policy a b",
 		"MULTI", "CONFIG SET maxmemory-samples 11", "CONFIG GET maxmemory-samples", "EXEC",
+		"CONFIG HELP", "CONFIG HELP x", "CONFIG RESETSTAT", "CONFIG RESETSTAT x", "CONFIG REWRITE",
 	}},
 	{name: "config encodings", reset: configReset, lines: []string{
 		"CONFIG SET hash-max-listpack-entries 2", "HSET h a 1 b 2", "OBJECT ENCODING h", "HSET h c 3",

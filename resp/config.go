@@ -78,6 +78,8 @@ var configHelp = [...]string{
 	"    Return parameters matching the glob-like <pattern> and their values.",
 	"SET <directive> <value>",
 	"    Set the configuration <directive> to <value>.",
+	"RESETSTAT",
+	"    Reset statistics reported by the INFO command.",
 	"REWRITE",
 	"    Rewrite the configuration file.",
 	"HELP",
@@ -198,6 +200,20 @@ func (s *Server) configSet(c *client, args [][]byte) {
 			localSetters[ch.Param.Name](s, ch)
 		}
 	}
+	c.w.status("OK")
+}
+
+// configResetStat serves CONFIG RESETSTAT: INFO's event counters start
+// again from 0 on this node, as Redis's resetServerStats (the ones
+// raftcache keeps: connections, commands, network bytes, errors, expired
+// keys, keyspace hits and misses).
+func (s *Server) configResetStat(c *client, args [][]byte) {
+	s.stats.connections.Store(0)
+	s.stats.commands.Store(0)
+	s.stats.errors.Store(0)
+	s.limits.netIn.Store(0)
+	s.limits.netOut.Store(0)
+	s.store.ResetStats()
 	c.w.status("OK")
 }
 

@@ -2,6 +2,7 @@ package resp
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -89,4 +90,51 @@ func TestConfigAcrossNodes(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	checkConfig(t, "restarted", restarted)
+}
+
+// TestConfigResetStatAndInfo: CONFIG RESETSTAT zeroes INFO's counters, and
+// INFO memory shows maxmemory and its policy as CONFIG SET left them.
+func TestConfigResetStatAndInfo(t *testing.T) {
+	_, addr, _ := startServer(t, Config{})
+	c := dialCompat(t, "single", addr)
+	field := func(section, name string) string {
+		t.Helper()
+		v, err := c.do("INFO", section)
+		if err != nil {
+			t.Fatalf("INFO: %v", err)
+		}
+		for _, line := range strings.Split(v.text, "\r\n") {
+			if value, ok := strings.CutPrefix(line, name+":"); ok {
+				return value
+			}
+		}
+		t.Fatalf("INFO %s has no %s: %q", section, name, v.text)
+		return ""
+	}
+	for _, cmd := range [][]string{{"GET", "nokey"}, {"GET", "nokey"}, {"NOSUCH"}} {
+		if _, err := c.do(cmd...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := field("stats", "keyspace_misses"); got != "2" {
+		t.Fatalf("keyspace_misses %s before RESETSTAT, want 2", got)
+	}
+	if v, err := c.do("CONFIG", "RESETSTAT"); err != nil || v.raw != "+OK\r\n" {
+		t.Fatalf("CONFIG RESETSTAT: %q %v", v.raw, err)
+	}
+	for name, want := range map[string]string{"keyspace_misses": "0", "total_error_replies": "0",
+		"expired_keys": "0", "total_connections_received": "0"} {
+		if got := field("stats", name); got != want {
+			t.Errorf("%s %s after RESETSTAT, want %s", name, got, want)
+		}
+	}
+	if v, err := c.do("CONFIG", "SET", "maxmemory", "1mb", "maxmemory-policy", "allkeys-lru"); err != nil || v.raw != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %q %v", v.raw, err)
+	}
+	for name, want := range map[string]string{"maxmemory": "1048576", "maxmemory_human": "1.00M",
+		"maxmemory_policy": "allkeys-lru"} {
+		if got := field("memory", name); got != want {
+			t.Errorf("INFO %s %s, want %s", name, got, want)
+		}
+	}
 }

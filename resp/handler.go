@@ -70,10 +70,11 @@ func ownCommands() map[string]handler {
 		"client|trackinginfo": (*Server).clientTrackingInfo,
 		"client|help":         (*Server).clientHelp,
 
-		"config|get":     (*Server).configGet,
-		"config|set":     (*Server).configSet,
-		"config|rewrite": (*Server).configRewrite,
-		"config|help":    (*Server).configHelp,
+		"config|get":       (*Server).configGet,
+		"config|set":       (*Server).configSet,
+		"config|rewrite":   (*Server).configRewrite,
+		"config|resetstat": (*Server).configResetStat,
+		"config|help":      (*Server).configHelp,
 
 		"cluster|info":     (*Server).clusterInfo,
 		"cluster|myid":     (*Server).clusterMyID,

@@ -93,9 +93,10 @@ func (s *Server) info(c *client, args [][]byte) {
 		used := sample[0].Value.Uint64()
 		field("used_memory", strconv.FormatUint(used, 10))
 		field("used_memory_human", humanBytes(used))
-		field("maxmemory", "0")
-		field("maxmemory_human", "0B")
-		field("maxmemory_policy", "noeviction")
+		cfg := s.store.Config()
+		field("maxmemory", strconv.FormatInt(cfg.MaxMemory, 10))
+		field("maxmemory_human", humanBytes(uint64(cfg.MaxMemory)))
+		field("maxmemory_policy", cfg.MaxMemoryPolicy.String())
 	}
 	if want["stats"] {
 		section("Stats")

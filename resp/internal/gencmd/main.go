@@ -52,7 +52,7 @@ var own = []command{
 	{name: "command", subs: []string{"count", "list", "info", "docs", "getkeys", "help"}},
 	{name: "client", subs: []string{"id", "getname", "setname", "setinfo", "info", "list",
 		"tracking", "caching", "getredir", "trackinginfo", "help"}},
-	{name: "config", subs: []string{"get", "set", "rewrite", "help"}},
+	{name: "config", subs: []string{"get", "set", "resetstat", "rewrite", "help"}},
 	{name: "cluster", subs: []string{"info", "myid", "nodes", "shards", "slots", "keyslot", "failover", "help"}},
 }
 
