@@ -49,6 +49,8 @@ var configCases = []compatCase{
 		"CONFIG SET maxmemory -1", "CONFIG SET stream-node-max-bytes 1.5k", "CONFIG SET maxmemory-clients 101%",
 		"CONFIG SET maxmemory-policy", "CONFIG SET maxmemory-policy a b",
 		"MULTI", "CONFIG SET maxmemory-samples 11", "CONFIG GET maxmemory-samples", "EXEC",
+		// Redis 7.2's listpack sets: not a 7.0 parameter.
+		"CONFIG SET set-max-listpack-entries 1", "CONFIG GET set-max-listpack-*",
 		"CONFIG HELP", "CONFIG HELP x", "CONFIG RESETSTAT", "CONFIG RESETSTAT x", "CONFIG REWRITE",
 	}},
 	{name: "config encodings", reset: configReset, lines: []string{
