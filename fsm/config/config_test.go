@@ -109,3 +109,23 @@ func TestMemToUint(t *testing.T) {
 		}
 	}
 }
+
+func TestRestore(t *testing.T) {
+	v, err := Restore([]string{"maxmemory", "proto-max-bulk-len"}, []string{"1024", "2097152"})
+	if err != nil || v.MaxMemory != 1024 {
+		t.Fatalf("Restore: %v %+v", err, v)
+	}
+	p, _ := Lookup("proto-max-bulk-len")
+	if got := v.Get(p); got != p.Default {
+		t.Errorf("a node-local parameter restored as %q, want its default", got)
+	}
+	for _, tc := range [][2][]string{
+		{{"nosuch"}, {"1"}},
+		{{"maxmemory"}, {"x"}},
+		{{"maxmemory"}, {}},
+	} {
+		if _, err := Restore(tc[0], tc[1]); err == nil {
+			t.Errorf("Restore(%q, %q) succeeded", tc[0], tc[1])
+		}
+	}
+}

@@ -116,13 +116,21 @@ func (v *Values) set(p *Param, stored string, n int64) {
 }
 
 // Restore sets the stored values a snapshot carries (see Changed) over the
-// defaults. An unknown name or a value that does not parse fails it.
+// defaults. An unknown name or a value that does not parse fails it; a
+// parameter that has become node-local since the snapshot was written is
+// skipped, as the node keeps its own.
 func Restore(names, values []string) (*Values, error) {
+	if len(values) != len(names) {
+		return nil, errors.New("config: snapshot has names and values of different counts")
+	}
 	v := Defaults()
 	for i, name := range names {
 		p, _ := Lookup(name)
-		if p == nil || p.Local || i >= len(values) {
+		switch {
+		case p == nil:
 			return nil, errors.New("config: snapshot has unknown parameter " + name)
+		case p.Local:
+			continue
 		}
 		stored, n, why := p.check(values[i], v)
 		if why != "" {
