@@ -367,11 +367,13 @@ func parseXGroupArgs(args [][]byte) (x xgroupArgs, err error) {
 		x.entriesRead = v
 		return nil
 	}
-	switch x.sub {
-	case "create":
+	// CREATE's and SETID's options are parsed before the key lookup; the
+	// subcommand's argument count is checked after it, at dispatch (see
+	// xgroupArgcOK), as in xgroupCommand.
+	if x.sub == "create" || x.sub == "setid" {
 		for i := 5; i < len(argv); {
 			switch {
-			case EqualFold(argv[i], "mkstream"):
+			case x.sub == "create" && EqualFold(argv[i], "mkstream"):
 				x.mkstream = true
 				i++
 			case EqualFold(argv[i], "entriesread") && i+1 < len(argv):
@@ -383,17 +385,20 @@ func parseXGroupArgs(args [][]byte) (x xgroupArgs, err error) {
 				return x, subcommandSyntaxError("xgroup", argv[1])
 			}
 		}
-	case "setid":
-		switch {
-		case len(argv) == 7 && EqualFold(argv[5], "entriesread"):
-			if err := parseEntriesRead(argv[6]); err != nil {
-				return x, err
-			}
-		case len(argv) != 5:
-			return x, subcommandSyntaxError("xgroup", argv[1])
-		}
 	}
 	return x, nil
+}
+
+// xgroupArgcOK is xgroupCommand's dispatch check of CREATE's and SETID's
+// argument count (argc, the command's name included).
+func xgroupArgcOK(sub string, argc int) bool {
+	switch sub {
+	case "create":
+		return argc >= 5 && argc <= 8
+	case "setid":
+		return argc == 5 || argc == 7
+	}
+	return true
 }
 
 func checkXGroup(args [][]byte) error { _, err := parseXGroupArgs(args); return err }

@@ -214,6 +214,9 @@ func (w *writer) xgroup(c Command) Reply {
 	if found && !s.HasGroup(group) && (x.sub == "setid" || x.sub == "createconsumer" || x.sub == "delconsumer") {
 		return errorReply(stream.NoGroupError(cs(key), cs(c.args[2])))
 	}
+	if !xgroupArgcOK(x.sub, len(c.args)+1) {
+		return errorReply(subcommandSyntaxError("xgroup", c.args[0]))
+	}
 	switch x.sub {
 	case "create":
 		var id stream.ID
