@@ -1,6 +1,7 @@
 // Package admin is raftcache's HTTP API: the key-value interface of the
-// original tutorial (PUT/POST a JSON pair, GET a key) and cluster
-// management (list and remove members, move the leadership).
+// original tutorial (PUT/POST a JSON pair, GET a key), cluster
+// management (list and remove members, move the leadership), and the
+// operations routes (/metrics, /healthz, /readyz; see metrics.go).
 //
 // Like the Redis front door, every node serves every request: writes go
 // through the Raft log, reads wait for a linearizable-read barrier. Every
@@ -23,6 +24,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
+	"github.com/raftcache/raftcache/metrics"
 )
 
 // Cluster is what the API needs from the local Raft node.
@@ -51,6 +53,9 @@ type Config struct {
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a PUT/POST body. Default 1 MiB.
 	MaxBodyBytes int64
+	// Metrics, if set, is served at /metrics and measures the API's
+	// requests.
+	Metrics *metrics.Registry
 }
 
 // Server is the HTTP API of one raftcache node.
@@ -82,6 +87,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	// as "." and ".." from being redirected away.
 	r.UseEncodedPath()
 	r.SkipClean(true)
+	s.routeOps(r)
 	r.HandleFunc("/", s.put).Methods(http.MethodPut, http.MethodPost)
 	r.HandleFunc("/mgmt/nodes", s.nodes).Methods(http.MethodGet)
 	r.HandleFunc("/mgmt/nodes/{id}", s.removeNode).Methods(http.MethodDelete)

@@ -55,6 +55,13 @@ func (n *Node) ReplicateBatch(ctx context.Context, ws []Write) {
 	}
 	n.buildProposal(b, nil)
 	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.propose(ctx, &b.prop) })
+	failed := 0
+	for i := range ws {
+		if ws[i].Err != nil {
+			failed++
+		}
+	}
+	n.obs.ProposalsDone(len(ws)-failed, failed)
 }
 
 // buildProposal makes b's proposal: an entry for each command of b.ws, or
@@ -329,7 +336,9 @@ func (n *Node) readLoop() {
 					break
 				}
 			}
-			// Otherwise an answer to a round that has already failed.
+			// Otherwise an answer to a round that has already failed,
+			// or to catchUp.
+			n.noteCatchUp(rs)
 		case <-appliedc:
 		case now := <-resend.C:
 			inflight = n.expireReads(inflight, now, resendEvery)
@@ -431,7 +440,7 @@ func (n *Node) Status() Status {
 		role = RoleLearner
 	}
 	list, _ := n.members.list()
-	return Status{
+	st := Status{
 		ID:      n.id,
 		Role:    role,
 		Term:    n.term.Load(),
@@ -439,7 +448,17 @@ func (n *Node) Status() Status {
 		Commit:  n.commit.Load(),
 		Applied: n.applied.Load(),
 		Members: len(list),
+
+		SnapshotIndex:     n.snapIndex.Load(),
+		Snapshotting:      n.snapping.Load(),
+		Snapshots:         n.snapStats.count.Load(),
+		LastSnapshotTook:  time.Duration(n.snapStats.took.Load()),
+		LastSnapshotError: n.snapStats.failed.Load(),
 	}
+	if at := n.snapStats.at.Load(); at != 0 {
+		st.LastSnapshotAt = time.Unix(0, at)
+	}
+	return st
 }
 
 // Members lists the cluster's members. Match index and reachability are the

@@ -45,6 +45,11 @@
 // a new round starting while the previous one is still on its way. No loop
 // does another's work, so a large snapshot never delays a heartbeat.
 //
+// Config.Observer is told of the events metrics count (leader changes,
+// proposals, WAL fsyncs, snapshots, peer send failures and heartbeat round
+// trips); Status has the gauges. Ready says whether the node knows a
+// leader and has caught up with the log as it was when it started.
+//
 // ReplicateBatch proposes several commands as one proposal (a RESP
 // pipeline's writes); StartRead and WaitRead split a read barrier so that
 // a caller can propose writes while it runs.

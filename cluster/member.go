@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"strconv"
+	"time"
 )
 
 // Errors returned by Node methods. Front doors map them to protocol errors:
@@ -72,4 +73,14 @@ type Status struct {
 	Commit  uint64
 	Applied uint64
 	Members int
+
+	// Snapshots, for INFO persistence: the index of the newest durable
+	// one, whether one is being written, and when the last one written by
+	// this node finished, how long it took and whether it failed.
+	SnapshotIndex     uint64
+	Snapshotting      bool
+	Snapshots         uint64 // written by this node since it started
+	LastSnapshotAt    time.Time
+	LastSnapshotTook  time.Duration
+	LastSnapshotError bool
 }

@@ -38,6 +38,8 @@ type Config struct {
 
 	StateMachine StateMachine
 	Logger       *slog.Logger
+	// Observer is told of the events metrics count; default none.
+	Observer Observer
 	// Listener, if set, is used instead of listening on RaftAddr (tests
 	// bind port 0 and advertise what they got).
 	Listener net.Listener
@@ -63,6 +65,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	if c.AdvertiseRaft == "" {
 		c.AdvertiseRaft = c.RaftAddr
@@ -102,6 +107,7 @@ var errCrashForTest = errors.New("cluster: crash requested by a test")
 type Node struct {
 	cfg     Config
 	log     *slog.Logger
+	obs     Observer
 	id      uint64
 	raft    *raftNode
 	disk    *disk
@@ -121,6 +127,9 @@ type Node struct {
 	state       atomic.Uint32 // raft.StateType
 	commit      atomic.Uint64
 	applied     atomic.Uint64
+	heartbeats  heartbeats    // for Observer.PeerRoundTrip
+	caughtUp    atomic.Bool   // see Ready
+	catchUpTo   atomic.Uint64 // the leader's commit index catchUp learned
 
 	// The raft loop's own: batches not yet taken by the apply loop, in
 	// log order, and the done channel of a membership change among them
@@ -133,6 +142,7 @@ type Node struct {
 	appliedTerm atomic.Uint64 // the term of the entry at applied
 	snapIndex   atomic.Uint64
 	snapping    atomic.Bool
+	snapStats   snapStats
 	snapReqc    chan chan snapCapture // snapshot requests for followers, served between applies
 	snapDonec   chan struct{}         // a snapshot was written: the apply loop checks whether another is due
 	persistMu   sync.Mutex            // one snapshot written and compacted at a time
@@ -219,6 +229,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 	n := &Node{
 		cfg:        cfg,
 		log:        log,
+		obs:        cfg.Observer,
 		disk:       d,
 		sm:         cfg.StateMachine,
 		members:    newMembership(),
@@ -367,8 +378,9 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		}
 	}
 	n.syncPeers()
-	n.wg.Add(5)
+	n.wg.Add(6)
 	go n.watchPurge()
+	go n.catchUp()
 	go func() {
 		defer n.wg.Done()
 		if err := n.tr.Serve(lis); err != nil {
@@ -597,7 +609,11 @@ func (n *Node) popApply() {
 func (n *Node) handleReady(rd *raft.Ready) error {
 	var failBefore uint64
 	if rd.SoftState != nil {
-		if old := n.lead.Swap(rd.SoftState.Lead); old != rd.SoftState.Lead && old != raft.None {
+		old := n.lead.Swap(rd.SoftState.Lead)
+		if old != rd.SoftState.Lead && rd.SoftState.Lead != raft.None {
+			n.obs.LeaderChanged(rd.SoftState.Lead)
+		}
+		if old != rd.SoftState.Lead && old != raft.None {
 			failBefore = n.leaderEpoch.Add(1)
 			if rd.SoftState.Lead == raft.None {
 				n.appliedMu.Lock()
@@ -618,6 +634,7 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	leader := raft.StateType(n.state.Load()) == raft.StateLeader
 	msgs := n.takeSnapshotMessages(rd.Messages)
 	if leader {
+		n.heartbeats.noteSent(msgs)
 		n.tr.Send(msgs)
 	}
 	// A ReadState says the leader's commit index when a quorum confirmed
@@ -663,8 +680,12 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 	if n.cfg.beforeSave != nil {
 		n.cfg.beforeSave()
 	}
+	start := time.Now()
 	if err := n.disk.saveReady(rd); err != nil {
 		return err
+	}
+	if rd.MustSync {
+		n.obs.WALSynced(time.Since(start))
 	}
 	if b != nil {
 		close(b.saved)

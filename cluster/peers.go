@@ -19,6 +19,11 @@ type transportHandler struct{ n *Node }
 // forwarded by a follower never blocks it: raft drops one it cannot take
 // (no leader known here), and its proposer learns the outcome is unknown.
 func (h transportHandler) Process(ctx context.Context, m *raftpb.Message) error {
+	if m.GetType() == raftpb.MsgHeartbeatResp {
+		if d, ok := h.n.heartbeats.answered(m.GetFrom()); ok {
+			h.n.obs.PeerRoundTrip(m.GetFrom(), d)
+		}
+	}
 	return h.n.raft.step(ctx, m)
 }
 
@@ -45,7 +50,10 @@ func (h transportHandler) Removed() {
 	go h.n.stop(ErrRemoved)
 }
 
-func (h transportHandler) ReportUnreachable(id uint64) { h.n.raft.ReportUnreachable(id) }
+func (h transportHandler) ReportUnreachable(id uint64) {
+	h.n.obs.PeerSendFailed(id)
+	h.n.raft.ReportUnreachable(id)
+}
 
 func (h transportHandler) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
 	h.n.raft.ReportSnapshot(id, status)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/raft/v3"
@@ -130,7 +131,10 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 		return fmt.Errorf("compact: %w", err)
 	}
 	n.snapIndex.Store(c.h.Index)
-	n.log.Info("snapshot saved", "index", c.h.Index, "took", time.Since(start).Round(time.Millisecond))
+	took := time.Since(start)
+	n.snapStats.saved(took)
+	n.obs.SnapshotSaved(c.h.Index, took)
+	n.log.Info("snapshot saved", "index", c.h.Index, "took", took.Round(time.Millisecond))
 	return nil
 }
 
@@ -142,6 +146,7 @@ func (n *Node) snapshotFailed(what string, index uint64, err error) {
 		n.log.Info("snapshot abandoned: the node is stopping", "while", what, "index", index)
 		return
 	}
+	n.snapStats.failed.Store(true)
 	if errors.Is(err, ErrStorage) {
 		n.log.Error("storage failed; stopping the node", "while", what, "index", index, "err", err)
 		go n.stop(err)
@@ -180,4 +185,19 @@ func (n *Node) sendSnapshot(m *raftpb.Message) {
 		ConfState: &raftpb.ConfState{Voters: c.h.Voters, Learners: c.h.Learners}}
 	m.Snapshot = &raftpb.Snapshot{Metadata: md}
 	n.tr.Send([]*raftpb.Message{m})
+}
+
+// snapStats describe the snapshots this node wrote, for Status.
+type snapStats struct {
+	count  atomic.Uint64
+	at     atomic.Int64 // unix nanoseconds the last one finished
+	took   atomic.Int64 // its duration
+	failed atomic.Bool  // the last attempt failed
+}
+
+func (s *snapStats) saved(took time.Duration) {
+	s.count.Add(1)
+	s.at.Store(time.Now().UnixNano())
+	s.took.Store(int64(took))
+	s.failed.Store(false)
 }

@@ -37,6 +37,7 @@ type client struct {
 	w          writer          // the current pipeline's replies
 	cmd        []byte          // AppendBinary output, reused
 	items      []item          // serveData's commands, reused
+	specs      []*cmdSpec      // their specs, from dataRun, reused
 	writes     []cluster.Write // a batch of writes, reused
 	wbuf       []byte          // the batch's AppendBinary output, reused
 	multi      *txn            // non-nil between MULTI and EXEC/DISCARD
@@ -70,7 +71,7 @@ type client struct {
 	resp    int // 2 or 3, as shown by CLIENT LIST
 }
 
-func newClient(id int64, nc net.Conn, authed bool, base context.Context, l *limits, errors *atomic.Int64) *client {
+func newClient(id int64, nc net.Conn, authed bool, base context.Context, l *limits, errs *errorStats) *client {
 	ctx, cancel := context.WithCancel(base)
 	c := &client{
 		id:      id,
@@ -86,7 +87,7 @@ func newClient(id int64, nc net.Conn, authed bool, base context.Context, l *limi
 		resp:    2,
 	}
 	c.authed.Store(authed)
-	c.w.errors = errors
+	c.w.errs = errs
 	c.lastActive.Store(c.created.Unix())
 	c.multiQueued.Store(-1)
 	return c
@@ -105,7 +106,7 @@ func (c *client) push(msg []byte) bool {
 // must only write to w, quickly.
 func (c *client) pushWith(fn func(w *writer)) bool {
 	return c.out.add(func(b []byte) []byte {
-		w := writer{buf: b, resp3: c.out.resp3.Load(), errors: c.w.errors}
+		w := writer{buf: b, resp3: c.out.resp3.Load(), errs: c.w.errs}
 		fn(&w)
 		return w.buf
 	})
@@ -115,7 +116,7 @@ func (c *client) pushWith(fn func(w *writer)) bool {
 // message, an invalidation): see output.addForEntry.
 func (c *client) pushForEntry(index uint64, fn func(w *writer)) bool {
 	return c.out.addForEntry(index, false, false, func(b []byte) []byte {
-		w := writer{buf: b, resp3: c.out.resp3.Load(), errors: c.w.errors}
+		w := writer{buf: b, resp3: c.out.resp3.Load(), errs: c.w.errs}
 		fn(&w)
 		return w.buf
 	})

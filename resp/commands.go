@@ -66,6 +66,7 @@ type cmdSpec struct {
 	blocking   bool // may block (BLPOP, XREAD BLOCK): served alone, see serveBlocking
 	run        handler
 	subs       map[string]*cmdSpec // a container's subcommands
+	stats      cmdStats            // this server's counts of the command
 }
 
 // protoTable is the captured metadata in one protocol.

@@ -210,7 +210,10 @@ func (s *Server) configSet(c *client, args [][]byte) {
 func (s *Server) configResetStat(c *client, args [][]byte) {
 	s.stats.connections.Store(0)
 	s.stats.commands.Store(0)
-	s.stats.errors.Store(0)
+	s.errs.reset()
+	for _, sp := range s.specList {
+		sp.stats.reset() // commandstats, latencystats, LATENCY HISTOGRAM
+	}
 	s.limits.netIn.Store(0)
 	s.limits.netOut.Store(0)
 	s.store.ResetStats()

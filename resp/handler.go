@@ -102,7 +102,7 @@ func (s *Server) handle(c *client, cmds []redcon.Command) int {
 			break
 		}
 		if n := s.dataRun(c, cmds[i:]); n > 0 {
-			s.serveData(c, cmds[i:i+n])
+			s.serveData(c, cmds[i:i+n], c.specs[:n])
 			i += n
 			continue
 		}
@@ -120,7 +120,8 @@ func (s *Server) handle(c *client, cmds []redcon.Command) int {
 // inside MULTI a command is queued instead of run.
 func (s *Server) dispatch(c *client, args [][]byte) {
 	s.stats.commands.Add(1)
-	c.lastActive.Store(time.Now().Unix())
+	start := time.Now()
+	c.lastActive.Store(start.Unix())
 	sp := s.cmds.lookup(args[0])
 	if sp == nil {
 		c.lastCmd.Store(nil)
@@ -154,7 +155,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.queue(c, sp, args)
 		return
 	}
+	nerr := c.w.nerr
 	sp.run(s, c, args)
+	s.called(c, sp, args, start, time.Now(), c.w.nerr > nerr)
 	if c.multi == nil && !strings.HasPrefix(sp.name, "client|") {
 		// CLIENT CACHING holds for one command, or one transaction.
 		c.trk.caching = false
@@ -182,6 +185,9 @@ func (t *commandTable) lookup(name []byte) *cmdSpec {
 // command inside MULTI makes the EXEC fail, and a refused EXEC discards the
 // transaction.
 func (s *Server) reject(c *client, sp *cmdSpec, text string) {
+	if sp != nil {
+		sp.stats.rejected.Add(1)
+	}
 	if c.multi != nil {
 		c.multi.dirty = true
 	}
@@ -196,7 +202,7 @@ func (s *Server) reject(c *client, sp *cmdSpec, text string) {
 // data serves a command of the state machine that reached dispatch (handle
 // serves them in serveData).
 func (s *Server) data(c *client, args [][]byte) {
-	s.serveData(c, []redcon.Command{{Args: args}})
+	s.serveData(c, []redcon.Command{{Args: args}}, nil)
 }
 
 // dataRun returns how many of cmds, from the first, are data commands that
@@ -224,6 +230,7 @@ func (s *Server) dataRun(c *client, cmds []redcon.Command) int {
 			break // a command that may block is a run of its own
 		}
 		c.lastCmd.Store(sp)
+		c.specs = append(c.specs[:n], sp)
 		n++
 		if sp.blocking {
 			break
@@ -239,6 +246,7 @@ type item struct {
 	err  string // itemError: the reply
 	// caching: CLIENT CACHING applies to this read (the run's first).
 	caching bool
+	failed  bool // its reply is an error
 }
 
 type itemKind uint8
@@ -261,7 +269,14 @@ const (
 //
 // Every command of the run is bounded by one deadline, Timeout from when
 // they were read.
-func (s *Server) serveData(c *client, run []redcon.Command) {
+//
+// specs are the commands' specs, for their counts (see called), or nil
+// when the caller counts them. A command's latency is from when the run
+// was read to when its segment's replies were written: a write's is its
+// batch's round trip, a read's the barrier it waited for and its share of
+// the segment's reads; the clock is read twice a segment, never per
+// command.
+func (s *Server) serveData(c *client, run []redcon.Command, specs []*cmdSpec) {
 	now := time.Now()
 	s.stats.commands.Add(int64(len(run)))
 	c.lastActive.Store(now.Unix())
@@ -271,7 +286,11 @@ func (s *Server) serveData(c *client, run []redcon.Command) {
 	if len(run) == 1 && c.multi == nil {
 		// dataRun gives a command that may block a run of its own.
 		if pc, ok, err := fsm.Parse(run[0].Args, ms); ok && err == nil && pc.IsBlocking() {
+			nerr := c.w.nerr
 			s.serveBlocking(c, pc.InDB(db))
+			if specs != nil {
+				s.called(c, specs[0], run[0].Args, now, time.Now(), c.w.nerr > nerr)
+			}
 			return
 		}
 	}
@@ -310,12 +329,31 @@ func (s *Server) serveData(c *client, run []redcon.Command) {
 			ticket = s.cluster.StartRead()
 		}
 		s.writeSegment(ctx, c, items[k:w])
+		if specs != nil && k < w {
+			end := time.Now()
+			for i := k; i < w; i++ {
+				s.called(c, specs[i], run[i].Args, now, end, items[i].failed)
+			}
+		}
 		if w < r {
 			var err error
 			if barrier {
 				err = s.cluster.WaitRead(ctx, ticket)
 			}
+			var waited time.Time
+			if specs != nil {
+				waited = time.Now()
+			}
 			s.readSegment(c, items[w:r], err)
+			if specs != nil {
+				// Each read's latency: the wait for the barrier (and
+				// the writes before it) and its share of the reads.
+				share := time.Since(waited) / time.Duration(r-w)
+				start := now.Add(-share)
+				for i := w; i < r; i++ {
+					s.called(c, specs[i], run[i].Args, start, waited, items[i].failed)
+				}
+			}
 		}
 		k = r
 	}
@@ -346,13 +384,16 @@ func (s *Server) writeSegment(ctx context.Context, c *client, items []item) {
 	}
 	j := 0
 	for i := range items {
+		nerr := c.w.nerr
 		if items[i].kind == itemError {
 			c.w.err(items[i].err)
+			items[i].failed = true
 			continue
 		}
 		if r, ok := s.writeResult(c, ws[j]); ok {
 			c.w.reply(r)
 		}
+		items[i].failed = c.w.nerr > nerr
 		j++
 	}
 	clear(ws)
@@ -371,6 +412,7 @@ func (s *Server) readSegment(c *client, items []item, barrierErr error) {
 	// keys expiring meanwhile are not served.
 	now := time.Now().UnixMilli()
 	for i := range items {
+		nerr := c.w.nerr
 		switch {
 		case items[i].kind == itemError:
 			c.w.err(items[i].err)
@@ -382,6 +424,7 @@ func (s *Server) readSegment(c *client, items []item, barrierErr error) {
 			s.tracker.remember(c, items[i].caching, items[i].cmd.Keys())
 			c.w.reply(s.store.Read(items[i].cmd, now))
 		}
+		items[i].failed = c.w.nerr > nerr
 	}
 }
 

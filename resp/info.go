@@ -110,7 +110,7 @@ func (s *Server) info(c *client, args [][]byte) {
 		field("evicted_keys", "0")
 		field("keyspace_hits", i64(st.KeyspaceHits))
 		field("keyspace_misses", i64(st.KeyspaceMisses))
-		field("total_error_replies", i64(s.stats.errors.Load()))
+		field("total_error_replies", i64(s.errs.total.Load()))
 	}
 	if want["cluster"] {
 		// Cluster-aware clients (redis-py's RedisCluster) refuse a node

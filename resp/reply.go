@@ -2,7 +2,6 @@ package resp
 
 import (
 	"strconv"
-	"sync/atomic"
 
 	"github.com/raftcache/raftcache/fsm"
 )
@@ -13,17 +12,21 @@ import (
 // sets as arrays, doubles as bulk strings, booleans as integers, and the
 // RESP3 null as a null bulk string or a null array.
 type writer struct {
-	buf    []byte
-	resp3  bool
-	errors *atomic.Int64 // counts error replies, for INFO stats
+	buf   []byte
+	resp3 bool
+	errs  *errorStats // counts error replies, for INFO; nil: not counted
+	// nerr counts the error replies written, so that the server can tell
+	// whether a command failed.
+	nerr int
 }
 
 func (w *writer) status(s string) { w.buf = appendLine(w.buf, '+', s) }
 
 // err writes an error reply; text is what follows '-'.
 func (w *writer) err(text string) {
-	w.errors.Add(1)
+	w.nerr++
 	w.buf = appendLine(w.buf, '-', text)
+	w.errs.count(w.buf[len(w.buf)-2-len(text) : len(w.buf)-2])
 }
 
 func (w *writer) int(n int64) { w.buf = appendHeader(w.buf, ':', n) }
@@ -106,7 +109,8 @@ func (w *writer) raw(s string) { w.buf = append(w.buf, s...) }
 // reply writes a state machine reply.
 func (w *writer) reply(r fsm.Reply) {
 	if r.Kind == fsm.KindError {
-		w.errors.Add(1)
+		w.nerr++
+		w.errs.count(r.Bytes)
 	}
 	w.buf = appendReply(w.buf, r, w.resp3)
 }

@@ -105,6 +105,10 @@ type Server struct {
 	runID   string // random, for INFO, as Redis's run_id
 
 	limits   limits
+	errs     errorStats // error replies, for INFO stats and errorstats
+	specList []*cmdSpec // every command, in name order, for INFO and metrics
+	slowlog  slowlog
+	latency  latencyMonitor
 	password atomic.Pointer[string] // requirepass; CONFIG SET changes it
 	nextID   atomic.Int64           // last client ID handed out
 	stats    stats
@@ -162,6 +166,10 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 		conns:      make(map[net.Conn]*client),
 		drained:    make(chan struct{}),
 	}
+	s.specList = s.cmds.allSpecs()
+	// Redis's defaults; node-local settings, as in Redis.
+	s.slowlog.slowerThan.Store(10000)
+	s.slowlog.maxLen.Store(128)
 	s.blocking = newBlockers()
 	store.SetEventSink(s.blocking.deliver)
 	s.pubsub = newHub()
@@ -179,7 +187,6 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 type stats struct {
 	connections atomic.Int64 // connections accepted
 	commands    atomic.Int64 // requests handled
-	errors      atomic.Int64 // error replies written
 }
 
 // requirePass returns the password clients must give, or "".

@@ -21,6 +21,7 @@ import (
 	"github.com/raftcache/raftcache/admin"
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
+	"github.com/raftcache/raftcache/metrics"
 	"github.com/raftcache/raftcache/resp"
 )
 
@@ -105,9 +106,10 @@ func run() error {
 		log.Info("serving pprof", "addr", pprofLis.Addr())
 	}
 	store := fsm.New()
+	reg := metrics.New()
 	node, err := cluster.Start(ctx, cluster.Config{
 		StateDir: *stateDir, RaftAddr: *raftAddr, AdvertiseRaft: *raftAdv, SourceIP: *raftSrc, APIAddr: *apiAddr, RESPAddr: *respAdv, Join: *join,
-		StateMachine: store, Logger: log, SnapshotEntries: *snapN, ReadTimeout: *timeout,
+		StateMachine: store, Logger: log, SnapshotEntries: *snapN, ReadTimeout: *timeout, Observer: reg.Raft(),
 	})
 	if err != nil {
 		return err
@@ -128,7 +130,10 @@ func run() error {
 		}, func() int64 { return time.Now().UnixMilli() })
 	}()
 	go releaseMemoryWhenQuiet(ctx, 500*time.Millisecond, store.CompactCollections, log)
-	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin")})
+	reg.WatchNode(node)
+	reg.WatchCache(store)
+	reg.WatchRESP(respSrv)
+	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin"), Metrics: reg})
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- fmt.Errorf("resp server: %w", respSrv.Serve(respLis)) }()
 	go func() { serveErr <- fmt.Errorf("admin server: %w", adminSrv.Serve(apiLis)) }()
