@@ -40,6 +40,10 @@ type Config struct {
 	Logger       *slog.Logger
 	// Observer is told of the events metrics count; default none.
 	Observer Observer
+	// PeerSecurity is how members authenticate each other: mutual TLS, a
+	// cluster secret, both or (the zero value) neither. Every member of a
+	// cluster needs the same.
+	PeerSecurity transport.Security
 	// Listener, if set, is used instead of listening on RaftAddr (tests
 	// bind port 0 and advertise what they got).
 	Listener net.Listener
@@ -371,7 +375,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 	n.raft = newRaftNode(rn, n.id, n.stopc, &n.appliedTerm, n.appliedChan)
 
 	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,
-		Logger: n.log.With("component", "transport")})
+		Security: cfg.PeerSecurity, Logger: n.log.With("component", "transport")})
 	for _, p := range peers {
 		if p.ID != n.id {
 			n.tr.AddPeer(p.ID, p.RaftAddr)
@@ -426,10 +430,15 @@ func joinCluster(ctx context.Context, cfg Config, self memberMeta, id uint64) (t
 	backoff := 100 * time.Millisecond
 	for {
 		attempt, cancelAttempt := context.WithTimeout(ctx, 10*time.Second)
-		resp, err := transport.Join(attempt, cfg.Join, req)
+		resp, err := transport.Join(attempt, transport.Config{Security: cfg.PeerSecurity}, cfg.Join, req)
 		cancelAttempt()
 		if err == nil {
 			return resp, nil
+		}
+		if errors.Is(err, transport.ErrUnauthenticated) {
+			// The same credentials will be refused again.
+			cfg.Logger.Error("join refused: this node does not have the cluster's credentials", "via", cfg.Join, "err", err)
+			return resp, fmt.Errorf("join %s: %w", cfg.Join, err)
 		}
 		cfg.Logger.Warn("join attempt", "via", cfg.Join, "err", err)
 		select {

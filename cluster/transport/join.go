@@ -8,9 +8,11 @@ import (
 // Join asks the member at addr to add a new member described by req, with a
 // one-off connection. Without a deadline on ctx it gives up after 5 s. An
 // error from the remote Handler.Join comes back as a *RemoteError with its
-// text intact, wrapped as "join <addr>: <text>".
-func Join(ctx context.Context, addr string, req JoinRequest) (JoinResponse, error) {
-	cfg := Config{}
+// text intact, wrapped as "join <addr>: <text>"; a refusal for want of
+// credentials (the cluster secret, the TLS certificate) wraps
+// ErrUnauthenticated. Of cfg, only Security is used.
+func Join(ctx context.Context, cfg Config, addr string, req JoinRequest) (JoinResponse, error) {
+	cfg = Config{Security: cfg.Security}
 	cfg.setDefaults()
 	cc, err := dial(addr, cfg)
 	if err != nil {
@@ -21,7 +23,7 @@ func Join(ctx context.Context, addr string, req JoinRequest) (JoinResponse, erro
 	defer cancel()
 	var resp JoinResponse
 	if err := cc.Invoke(ctx, methodJoin, &req, &resp); err != nil {
-		return JoinResponse{}, fmt.Errorf("join %s: %w", addr, remoteError(err))
+		return JoinResponse{}, fmt.Errorf("join %s: %w", addr, remoteError(authError(err)))
 	}
 	return resp, nil
 }

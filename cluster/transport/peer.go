@@ -17,7 +17,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -83,11 +82,10 @@ func dial(addr string, cfg Config) (*grpc.ClientConn, error) {
 		}
 		dialer.LocalAddr = &net.TCPAddr{IP: ip}
 	}
-	cc, err := grpc.NewClient(target,
+	cc, err := grpc.NewClient(target, append(cfg.Security.dialOptions(),
 		grpc.WithContextDialer(func(ctx context.Context, a string) (net.Conn, error) {
 			return dialer.DialContext(ctx, "tcp", a)
 		}),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(
 			grpc.ForceCodecV2(codec{}),
 			grpc.MaxCallRecvMsgSize(cfg.MaxMessageSize),
@@ -109,7 +107,7 @@ func dial(addr string, cfg Config) (*grpc.ClientConn, error) {
 			},
 			MinConnectTimeout: cfg.DialTimeout,
 		}),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

@@ -222,6 +222,12 @@ func (t *Transport) handleSnapshot(ss grpc.ServerStream) error {
 	if err := t.checkStreamPeers(ctx); err != nil {
 		return err
 	}
+	// Accept before the first chunk, as the message stream does: a
+	// client with a cluster secret waits for the header's proof before it
+	// sends anything.
+	if err := ss.SendHeader(metadata.Pairs(mdMember, fmtID(t.id))); err != nil {
+		return err
+	}
 	var first snapChunk
 	if err := ss.RecvMsg(&first); err != nil {
 		return err

@@ -137,6 +137,9 @@ type Config struct {
 	// from. On a multi-homed host it picks the interface; in fault-injection
 	// tests it lets a proxy in front of a peer tell senders apart.
 	SourceIP string
+	// Security is how peers authenticate (mutual TLS, a cluster secret);
+	// the zero value is none.
+	Security Security
 }
 
 const (
@@ -209,7 +212,7 @@ func New(cfg Config) *Transport {
 		cancel: cancel,
 		peers:  make(map[uint64]*peer),
 	}
-	t.srv = grpc.NewServer(
+	t.srv = grpc.NewServer(append(t.serverOptions(),
 		grpc.ForceServerCodecV2(codec{}),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageSize),
 		grpc.MaxSendMsgSize(cfg.MaxMessageSize),
@@ -226,7 +229,7 @@ func New(cfg Config) *Transport {
 		// So that Close returns only after every Handler call made by a
 		// server goroutine has returned.
 		grpc.WaitForHandlers(true),
-	)
+	)...)
 	t.srv.RegisterService(serviceDesc(), t)
 	return t
 }

@@ -444,7 +444,7 @@ func TestJoin(t *testing.T) {
 	n := startNode(t, 1, h, nil, nil)
 	ctx := t.Context()
 
-	got, err := Join(ctx, n.addr, JoinRequest{RaftAddr: "127.0.0.1:7002"})
+	got, err := Join(ctx, Config{}, n.addr, JoinRequest{RaftAddr: "127.0.0.1:7002"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +452,7 @@ func TestJoin(t *testing.T) {
 		t.Fatalf("join = %+v, want %+v", got, want)
 	}
 
-	_, err = Join(ctx, n.addr, JoinRequest{RaftAddr: "127.0.0.1:7001"})
+	_, err = Join(ctx, Config{}, n.addr, JoinRequest{RaftAddr: "127.0.0.1:7001"})
 	wantErr := "join " + n.addr + ": raft address already a member: 127.0.0.1:7001 is 0000000000000001"
 	if err == nil || err.Error() != wantErr {
 		t.Fatalf("join error = %v, want %q", err, wantErr)
@@ -471,7 +471,7 @@ func TestJoin(t *testing.T) {
 	lis.Close()
 	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, err = Join(dctx, dead, JoinRequest{}); err == nil || errors.As(err, &re) || !strings.HasPrefix(err.Error(), "join "+dead+": ") {
+	if _, err = Join(dctx, Config{}, dead, JoinRequest{}); err == nil || errors.As(err, &re) || !strings.HasPrefix(err.Error(), "join "+dead+": ") {
 		t.Fatalf("join to dead address: err = %v", err)
 	}
 }
