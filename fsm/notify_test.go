@@ -43,7 +43,12 @@ func TestNotifyExpired(t *testing.T) {
 	n.index++
 	n.store.Apply(n.index, NewExpire([][]byte{[]byte("a")}, 2000).AppendBinary(nil))
 	n.do(t, 2000, "INCR b")
-	want := []string{"__keyevent@0__:expired a", "__keyevent@0__:expired b"}
+	// MSET overwrites without looking first: put expires the old key.
+	n.do(t, 2000, "SET c 1 PX 10")
+	setNotify(t, n, "Exn$")
+	n.do(t, 3000, "MSET c 2")
+	want := []string{"__keyevent@0__:expired a", "__keyevent@0__:expired b",
+		"__keyevent@0__:expired c", "__keyevent@0__:new c", "__keyevent@0__:set c"}
 	if !slices.Equal(*got, want) {
 		t.Errorf("notifications %q, want %q", *got, want)
 	}
