@@ -291,7 +291,7 @@ func TestCompatRandomNotifications(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts redis-server and four raftcache nodes")
 	}
-	ops := envInt(t, envRandomOps, 1500)
+	ops := envInt(t, envRandomOps, 1000)
 	seed := envInt(t, envRandomSeed, time.Now().UnixNano())
 	redisAddr := startCompatRedis(t)
 	targets, _ := compatTargets(t)
