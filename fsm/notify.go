@@ -23,6 +23,10 @@ import (
 // writer.store and writer.replace when they delete a collection that
 // became empty, and "evicted" (e) by writer.notifyEvicted. Every other
 // event is raised by its command's apply function.
+//
+// Two classes raise nothing: "keymiss" (m) belongs to reads, which are not
+// in the log and change nothing (a node-local event is not built), and
+// module events (d) need modules, which raftcache has none of.
 
 // The classes of notify-keyspace-events (config.NotifyFlags, Redis's
 // NOTIFY_* bits), under the names the writes use.
