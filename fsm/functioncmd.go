@@ -260,6 +260,11 @@ func (w *writer) fcall(c Command) Reply {
 			return Error(err.Error())
 		}
 	}
+	// A function always declares its flags: one that may write and does
+	// not allow OOM is refused while over maxmemory, as Redis does.
+	if !info.NoWrites() && !slices.Contains(info.Flags, "allow-oom") && s.overMemory() {
+		return errorReply(errOOM)
+	}
 	nk := 1 + c.ints[0]
 	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: info.NoWrites()}
 	r := e.CallFunction(lib.sha, info.Name, luascript.Invocation{Keys: c.args[1:nk], Args: c.args[nk:],

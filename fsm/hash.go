@@ -20,6 +20,9 @@ type hashValue struct {
 	fields []hashField
 	index  map[string]int // field name -> position in fields; nil until converted
 	gen    uint64         // Store.gen when this hash was made or cloned
+	// data is the bytes of the fields' names and values, kept as they
+	// change so that memory accounting (see evictmem.go) is O(1) per write.
+	data int
 }
 
 type hashField struct {
@@ -62,11 +65,13 @@ func (h *hashValue) set(name, value []byte, lim hashLimits) bool {
 	i := h.find(name)
 	added := i < 0
 	if added {
+		h.data += len(name) + len(value)
 		h.fields = append(h.fields, hashField{name: ownedCopy(name), value: value})
 		if h.index != nil {
 			h.index[string(name)] = len(h.fields) - 1
 		}
 	} else {
+		h.data += len(value) - len(h.fields[i].value)
 		h.fields[i].value = value
 	}
 	if h.index == nil && (len(h.fields) > lim.entries || len(name) > lim.value || len(value) > lim.value) {
@@ -88,6 +93,7 @@ func (h *hashValue) del(name []byte) bool {
 		return false
 	}
 	last := len(h.fields) - 1
+	h.data -= len(h.fields[i].name) + len(h.fields[i].value)
 	if h.index != nil {
 		delete(h.index, string(name))
 		if i != last {
@@ -105,7 +111,7 @@ func (h *hashValue) del(name []byte) bool {
 // clone copies the structure; field and value bytes are shared, being
 // immutable.
 func (h *hashValue) clone() *hashValue {
-	c := &hashValue{fields: make([]hashField, len(h.fields))}
+	c := &hashValue{fields: make([]hashField, len(h.fields)), data: h.data}
 	copy(c.fields, h.fields)
 	if h.index != nil {
 		c.convert()

@@ -3,12 +3,12 @@ package fsm
 // OBJECT: what Redis 7.0 says of a key's value. ENCODING follows Redis's
 // encodings for the same history (see entry.raw and each type's
 // Encoding); REFCOUNT is 1, or OBJ_SHARED_REFCOUNT for the small integers
-// Redis shares; FREQ is Redis's error, since raftcache has no LFU policy
-// (yet). IDLETIME needs a per-key access clock raftcache does not keep:
-// it is refused as an unknown subcommand rather than answered wrongly.
+// Redis shares; FREQ and IDLETIME read the key's replicated access
+// statistics (see access.go) as of the reader's clock, with Redis's
+// errors under the other kind of policy.
 
 const (
-	opObject     opcode = 100 // ints[0]: objectEncoding, objectRefcount or objectFreq
+	opObject     opcode = 100 // ints[0]: objectEncoding, objectRefcount, objectFreq or objectIdletime
 	opObjectHelp opcode = 101
 )
 
@@ -16,6 +16,7 @@ const (
 	objectEncoding = iota + 1
 	objectRefcount
 	objectFreq
+	objectIdletime
 )
 
 // Redis's shared integers (OBJ_SHARED_INTEGERS) and the reference count
@@ -27,7 +28,7 @@ const (
 	maxIntEncodedLength = 20
 )
 
-var objectSubcommands = []string{"encoding", "refcount", "freq", "help"}
+var objectSubcommands = []string{"encoding", "refcount", "freq", "idletime", "help"}
 
 func objectTable() table {
 	return table{
@@ -37,7 +38,7 @@ func objectTable() table {
 		},
 		ops: []opDef{
 			{op: opObject, opShape: opShape{name: "object", minArgs: 1, maxArgs: 1, ints: 1},
-				valid: func(c Command) bool { return c.ints[0] >= objectEncoding && c.ints[0] <= objectFreq },
+				valid: func(c Command) bool { return c.ints[0] >= objectEncoding && c.ints[0] <= objectIdletime },
 				read:  (*keyspace).object},
 			{op: opObjectHelp, opShape: opShape{name: "object|help"}, read: objectHelp, keys: noKeys},
 		},
@@ -67,6 +68,8 @@ func parseObject(_ string, argv [][]byte, _ int64) (Command, error) {
 		kind = objectRefcount
 	case EqualFold(sub, "freq"):
 		kind = objectFreq
+	case EqualFold(sub, "idletime"):
+		kind = objectIdletime
 	default:
 		return Command{}, redisError("ERR unknown subcommand '" + string(cString(sub, 128)) + "'. Try OBJECT HELP.")
 	}
@@ -99,8 +102,19 @@ func (ks *keyspace) object(c Command, now int64) Reply {
 		}
 		return One
 	}
-	return Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. " +
-		"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	cfg := ks.s.evictCfg()
+	if c.ints[0] == objectIdletime {
+		if cfg.policy.LFU() {
+			return Error("ERR An LFU maxmemory policy is selected, idle time not tracked. " +
+				"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		}
+		return Int(idleMillis(e.lru, now) / 1000)
+	}
+	if !cfg.policy.LFU() {
+		return Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. " +
+			"Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+	}
+	return Int(int64(lfuDecr(e.lru, now, cfg.lfuDecayTime)))
 }
 
 // encoding is what Redis 7.0's OBJECT ENCODING says of e's value.
@@ -134,6 +148,9 @@ var objectHelpLines = []string{
 	"FREQ <key>",
 	"    Return the access frequency index of the <key>. The returned integer is",
 	"    proportional to the logarithm of the recent access frequency of the key.",
+	"IDLETIME <key>",
+	"    Return the idle time of the <key>, that is the approximated number of",
+	"    seconds elapsed since the last access to the key.",
 	"REFCOUNT <key>",
 	"    Return the number of references of the value associated with the specified",
 	"    <key>.",

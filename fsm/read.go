@@ -16,12 +16,15 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 		}
 		return valueReply(e.str)
 	case opExists, opTouch:
-		// Both count live keys, duplicates included; TOUCH would also
-		// refresh LRU data, which raftcache does not keep.
+		// Both count live keys, duplicates included; TOUCH also counts
+		// as an access, reported as reads are (see access.go).
 		var n int64
 		for _, k := range c.args {
 			if _, ok := ks.lookupRead(k, now); ok {
 				n++
+				if c.op == opTouch {
+					ks.noteRead(k)
+				}
 			}
 		}
 		return Int(n)

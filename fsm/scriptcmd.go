@@ -189,8 +189,15 @@ func (w *writer) eval(c Command) Reply {
 	if declared && !noWrites && c.flags&flagEvalRO != 0 {
 		return errorReply(errWriteFlagRO)
 	}
+	// Redis's OOM rules for scripts: one that declares flags, may write
+	// and does not allow OOM is refused whole; one without flags runs,
+	// but its commands that may grow memory fail (scriptVerifyOOM).
+	oom := !scriptAllowsOOM(body) && s.overMemory()
+	if oom && declared && !noWrites {
+		return errorReply(errOOM)
+	}
 	nk := 1 + c.ints[0]
-	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: c.flags&flagEvalRO != 0 || noWrites}
+	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: c.flags&flagEvalRO != 0 || noWrites, oom: oom}
 	r := e.Run(luascript.Invocation{SHA: sha, Keys: c.args[1:nk], Args: c.args[nk:], Seed: int64(w.index), Budget: s.scriptBudget, Host: h})
 	return fromScript(r)
 }
@@ -309,6 +316,9 @@ type scriptHost struct {
 	db       int
 	now      int64
 	readOnly bool
+	// oom: the store was over maxmemory when the script started, and the
+	// script does not allow OOM (see writer.eval).
+	oom bool
 }
 
 // notFromScripts are the commands Redis flags noscript that Parse knows
@@ -383,6 +393,8 @@ func (h *scriptHost) Call(argv [][]byte) luascript.Reply {
 		return luascript.Error("ERR " + name + " command is not allowed with BLOCK option from scripts")
 	case cmd.IsWrite() && h.readOnly:
 		return luascript.Error(errScriptRO)
+	case h.oom && cmd.denyOOM():
+		return luascript.Error(string(errOOM))
 	}
 	cmd = cmd.InDB(h.db)
 	if h.w == nil {

@@ -19,13 +19,15 @@ import (
 //
 //	header    1 byte: the valueType in the low bits, recExpire, recObject
 //	modIndex  8 bytes little-endian
+//	lru       4 bytes little-endian: the access clock or LFU counter
+//	          (see entry.lru)
 //	expireAt  8 bytes little-endian, if recExpire
 //	key       uvarint length, bytes
 //	value     recObject: a uint32 little-endian index into objs;
 //	          otherwise the string's uvarint length, bytes
 //
-// Records are immutable once written, except for modIndex and expireAt of
-// records past frozen (see below): a write appends a new record and the old
+// Records are immutable once written, except for modIndex, lru and
+// expireAt of records past frozen (see below): a write appends a new record and the old
 // one becomes garbage until the shard is compacted into a new arena. So
 // value and key bytes may be aliased by replies after the lock is released,
 // as they always could.
@@ -63,6 +65,7 @@ type object struct {
 	hash    *hashValue
 	coll    collection
 	collGen uint64
+	mem     int64 // see entry.mem
 }
 
 const (
@@ -71,6 +74,10 @@ const (
 	recObject   = 0x10
 	recRaw      = 0x20 // a string Redis would encode "raw" (see entry.raw)
 	recNoInt    = 0x40 // a string Redis would not encode "int" (see entry.noInt)
+
+	// recFixed is the size of a record's fixed part: header, modIndex
+	// and lru.
+	recFixed = 1 + 8 + 4
 
 	// inlineMax is the longest string value kept in the arena.
 	inlineMax = 256
@@ -102,7 +109,8 @@ func (sh *shard) decode(off int) record {
 	r.raw = hdr&recRaw != 0
 	r.noInt = hdr&recNoInt != 0
 	r.modIndex = binary.LittleEndian.Uint64(a[p:])
-	p += 8
+	r.lru = binary.LittleEndian.Uint32(a[p+8:])
+	p += 12
 	if hdr&recExpire != 0 {
 		r.expireAt = int64(binary.LittleEndian.Uint64(a[p:]))
 		p += 8
@@ -115,7 +123,7 @@ func (sh *shard) decode(off int) record {
 		r.obj = int(binary.LittleEndian.Uint32(a[p:]))
 		p += 4
 		o := sh.objs[r.obj]
-		r.str, r.hash, r.coll, r.collGen = o.str, o.hash, o.coll, o.collGen
+		r.str, r.hash, r.coll, r.collGen, r.mem = o.str, o.hash, o.coll, o.collGen, o.mem
 	} else {
 		vlen, n := binary.Uvarint(a[p:])
 		p += n
@@ -129,7 +137,7 @@ func (sh *shard) decode(off int) record {
 // keyAt returns the key of the record at off.
 func (sh *shard) keyAt(off int) []byte {
 	a := sh.arena
-	p := off + 9
+	p := off + recFixed
 	if a[off]&recExpire != 0 {
 		p += 8
 	}
@@ -143,7 +151,7 @@ func (sh *shard) expireAt(off int) int64 {
 	if sh.arena[off]&recExpire == 0 {
 		return 0
 	}
-	return int64(binary.LittleEndian.Uint64(sh.arena[off+9:]))
+	return int64(binary.LittleEndian.Uint64(sh.arena[off+recFixed:]))
 }
 
 // needsObject reports whether e's value lives in objs.
@@ -151,7 +159,7 @@ func (e *entry) needsObject() bool { return e.typ != typeString || len(e.str) > 
 
 // object returns what of e lives in objs.
 func (e *entry) object() object {
-	return object{str: e.str, hash: e.hash, coll: e.coll, collGen: e.collGen}
+	return object{str: e.str, hash: e.hash, coll: e.coll, collGen: e.collGen, mem: e.mem}
 }
 
 func uvarintLen(x uint64) int {
@@ -177,7 +185,7 @@ func (sh *shard) appendRecord(key []byte, e *entry, obj int) int {
 // any, which are to be vlen long and for which it leaves room, and returns
 // its offset.
 func (sh *shard) appendHead(key []byte, e *entry, obj, vlen int) int {
-	size := 1 + 8 + uvarintLen(uint64(len(key))) + len(key)
+	size := recFixed + uvarintLen(uint64(len(key))) + len(key)
 	if e.expireAt != 0 {
 		size += 8
 	}
@@ -207,6 +215,7 @@ func (sh *shard) appendHead(key []byte, e *entry, obj, vlen int) int {
 	}
 	a := append(sh.arena, hdr)
 	a = binary.LittleEndian.AppendUint64(a, e.modIndex)
+	a = binary.LittleEndian.AppendUint32(a, e.lru)
 	if e.expireAt != 0 {
 		a = binary.LittleEndian.AppendUint64(a, uint64(e.expireAt))
 	}
@@ -388,7 +397,7 @@ func (sh *shard) compact(n int) {
 func (sh *shard) recordLen(off int) int {
 	a := sh.arena
 	hdr := a[off]
-	p := off + 9
+	p := off + recFixed
 	if hdr&recExpire != 0 {
 		p += 8
 	}
@@ -401,15 +410,22 @@ func (sh *shard) recordLen(off int) int {
 	return p + n + int(vlen) - off
 }
 
-// patch rewrites the modIndex and expireAt of the record at off in place.
-// The caller has checked that off is past frozen and that the record keeps
-// its shape (a deadline where it had one).
-func (sh *shard) patch(off int, modIndex uint64, expireAt int64) {
+// patch rewrites the modIndex, lru and expireAt of the record at off in
+// place. The caller has checked that off is past frozen and that the record
+// keeps its shape (a deadline where it had one).
+func (sh *shard) patch(off int, modIndex uint64, lru uint32, expireAt int64) {
 	binary.LittleEndian.PutUint64(sh.arena[off+1:], modIndex)
+	binary.LittleEndian.PutUint32(sh.arena[off+9:], lru)
 	if expireAt != 0 {
-		binary.LittleEndian.PutUint64(sh.arena[off+9:], uint64(expireAt))
+		binary.LittleEndian.PutUint64(sh.arena[off+recFixed:], uint64(expireAt))
 	}
 }
+
+// lruAt returns the lru of the record at off.
+func (sh *shard) lruAt(off int) uint32 { return binary.LittleEndian.Uint32(sh.arena[off+9:]) }
+
+// modIndexAt returns the modIndex of the record at off.
+func (sh *shard) modIndexAt(off int) uint64 { return binary.LittleEndian.Uint64(sh.arena[off+1:]) }
 
 // offsets appends the offsets of the shard's records to buf[:0], in the
 // order of their keys: the order SCAN, KEYS and snapshots use, the same on

@@ -39,6 +39,8 @@ import (
 //	                 key       uvarint length, bytes
 //	                 expireAt  varint (ms; 0: none)
 //	                 modIndex  uvarint
+//	                 lru       version 9: uvarint, below 1<<24 (see
+//	                           entry.lru)
 //	                 value     strings: uvarint length, bytes
 //	                           hashes: 1 byte, 1 if converted (see
 //	                           hashValue); uvarint field count; then each
@@ -65,8 +67,9 @@ import (
 //	             each as uvarint length, bytes
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 8 adds the replicated configuration (CONFIG SET); a node
-// restored from version 7 has the defaults. Version 7 adds the FUNCTION libraries; version 6 is version 7 without
+// Version 9 adds each key's access clock (lru). Version 8 adds the
+// replicated configuration (CONFIG SET); a node restored from version 7
+// has the defaults. Version 7 adds the FUNCTION libraries; version 6 is version 7 without
 // them. Version 6 adds the script cache; version 5 is version 6 without it.
 // Version 5 adds the collection types; version 4 is version 5 with
 // strings and hashes only. Version 4 orders keys shard by shard, so that a snapshot is written from
@@ -89,7 +92,7 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 8
+	snapshotVersion = 9
 	// snapshotRaw and snapshotNoInt, in an entry's type byte, mark a
 	// string encoded "raw" (see entry.raw) or never "int" (entry.noInt);
 	// version 5.
@@ -337,7 +340,7 @@ func prevEnd(ends []int) int {
 // entrySize is the size of r's entry in the stream; encLen is the length
 // of its collection's encoding.
 func entrySize(r record, encLen int) int {
-	n := 1 + bytesSize(r.key) + varintLen(r.expireAt) + uvarintLen(r.modIndex)
+	n := 1 + bytesSize(r.key) + varintLen(r.expireAt) + uvarintLen(r.modIndex) + uvarintLen(uint64(r.lru))
 	if r.coll != nil {
 		return n + uvarintLen(uint64(encLen)) + encLen
 	}
@@ -375,6 +378,7 @@ func writeEntry(bw *bufio.Writer, scratch *[]byte, r record, enc []byte) error {
 	b = append(b, r.key...)
 	b = binary.AppendVarint(b, r.expireAt)
 	b = binary.AppendUvarint(b, r.modIndex)
+	b = binary.AppendUvarint(b, uint64(r.lru))
 	*scratch = b
 	if r.coll != nil {
 		if _, err := bw.Write(*scratch); err != nil {
@@ -584,6 +588,7 @@ type restoring struct {
 	gen     uint64
 	shards  [shardCount]shard
 	expires int
+	mem     int64  // the keys' accounted size (see evictmem.go)
 	key     []byte // scratch for the key being read
 
 	// The last entry read, for checkOrder.
@@ -848,7 +853,7 @@ func (s *Store) restoreDB(sr *snapshotReader) (db int, ks *keyspace, err error) 
 	if err != nil {
 		return db, nil, err
 	}
-	ks.shards, ks.count, ks.expires = rs.shards, int(count), rs.expires
+	ks.shards, ks.count, ks.expires, ks.mem = rs.shards, int(count), rs.expires, rs.mem
 	return db, ks, nil
 }
 
@@ -957,6 +962,13 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if e.modIndex, err = sr.uvarint(); err != nil {
 		return fmt.Errorf("read modification index: %w", err)
 	}
+	if sr.version >= 9 {
+		lru, err := sr.uvarint()
+		if err != nil || lru > lruMax {
+			return fmt.Errorf("read access clock: %w", errors.Join(err, errBadLRU))
+		}
+		e.lru = uint32(lru)
+	}
 	sh := &rs.shards[i]
 	obj := -1
 	switch {
@@ -969,13 +981,15 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 			return err
 		}
 		e.collGen = rs.gen
+		e.mem = valueMem(&e)
 		obj = sh.objPut(e.object())
 	case typ == typeHash:
 		if e.hash, err = sr.readHash(); err != nil {
 			return err
 		}
 		e.hash.gen = rs.gen
-		obj = sh.objPut(object{hash: e.hash})
+		e.mem = valueMem(&e)
+		obj = sh.objPut(e.object())
 	default:
 		vlen, err := sr.uvarint()
 		if err != nil {
@@ -985,7 +999,8 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 			if e.str, err = sr.readNew(vlen); err != nil {
 				return fmt.Errorf("read value: %w", err)
 			}
-			obj = sh.objPut(object{str: e.str})
+			e.mem = valueMem(&e)
+			obj = sh.objPut(e.object())
 			break
 		}
 		// Inline: the stream fills the value's room in the record.
@@ -1024,6 +1039,8 @@ func (rs *restoring) index(sh *shard, off int, e *entry) {
 	if e.expireAt != 0 {
 		rs.expires++
 	}
+	r := sh.decode(off)
+	rs.mem += recordMem(&r)
 	rs.last, rs.lastOff = sh, off
 }
 
@@ -1058,6 +1075,7 @@ func (r *snapshotReader) readHash() (*hashValue, error) {
 		}
 		h.index[string(name)] = len(h.fields)
 		h.fields = append(h.fields, hashField{name: name, value: value})
+		h.data += len(name) + len(value)
 	}
 	if converted == 0 {
 		h.index = nil

@@ -83,7 +83,16 @@ type entry struct {
 	// encoding (INCRBYFLOAT's result): embstr or raw by its length.
 	noInt    bool
 	modIndex uint64 // log index of the last write to this key, for WATCH
-	typ      valueType
+	// lru is Redis's robj lru field: the key's last access on the LRU
+	// clock, or, under an LFU policy, the LFU decay time and counter (see
+	// access.go). It is replicated state: set by writes from the entry's
+	// time and by access reports, never by a read.
+	lru uint32
+	// mem is the value's accounted size (see evictmem.go) as of the last
+	// write, for a value outside the arena: its hash or collection may
+	// have changed in place since, so the old figure cannot be recomputed.
+	mem int64
+	typ valueType
 }
 
 func (e *entry) expired(now int64) bool { return e.expireAt != 0 && e.expireAt <= now }
@@ -186,6 +195,15 @@ type Store struct {
 	// snapshotted. Code under the lock reads its typed fields (w.s.cfg in
 	// a write, ks.s.cfg in a read).
 	cfg *config.Values
+	// evictedKeys counts the keys eviction entries removed here.
+	evictedKeys atomic.Int64
+	// applying is true while Apply runs, so that reads it runs (MULTI,
+	// scripts) are not recorded as this node's reads (see noteRead).
+	applying bool
+	// access records this node's reads for its next access report.
+	access accessLog
+	// evictWake wakes the eviction loop (see RunEviction).
+	evictWake chan struct{}
 
 	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
 	scriptBudget int64
@@ -209,8 +227,9 @@ type keyspace struct {
 	s      *Store // for the seed, the generation and the statistics
 	shards [shardCount]shard
 
-	count   int // keys in all shards, expired-but-present ones included
-	expires int // entries with a deadline, for INFO keyspace
+	count   int   // keys in all shards, expired-but-present ones included
+	expires int   // entries with a deadline, for INFO keyspace
+	mem     int64 // the keys' accounted size (see evictmem.go)
 
 	// created[b] is the last log index at which a key hashing to bucket b
 	// came into existence (absent or expired before, present after). It is
@@ -233,7 +252,7 @@ type keyspace struct {
 
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{seed: maphash.MakeSeed(), gen: 1, cfg: config.Defaults()}
+	s := &Store{seed: maphash.MakeSeed(), gen: 1, cfg: config.Defaults(), evictWake: make(chan struct{}, 1)}
 	for i := range s.dbs {
 		s.dbs[i] = s.newKeyspace()
 	}
@@ -252,7 +271,7 @@ func (ks *keyspace) reset() {
 	for i := range ks.shards {
 		ks.shards[i] = shard{gen: ks.s.gen}
 	}
-	ks.count, ks.expires = 0, 0
+	ks.count, ks.expires, ks.mem = 0, 0, 0
 }
 
 // markCreated records that a key hashing to fh came into existence at
@@ -302,6 +321,7 @@ type Stats struct {
 	// DBs has each database's Keys and Expires, for INFO keyspace.
 	DBs            [NumDBs]DBStats
 	ExpiredKeys    int64 // keys removed because their deadline passed
+	EvictedKeys    int64 // keys removed by eviction entries
 	KeyspaceHits   int64 // value lookups by reads that found the key
 	KeyspaceMisses int64 // value lookups by reads that did not
 }
@@ -326,6 +346,7 @@ func (s *Store) Stats() Stats {
 	}
 	s.mu.RUnlock()
 	st.ExpiredKeys = s.expiredKeys.Load()
+	st.EvictedKeys = s.evictedKeys.Load()
 	st.KeyspaceHits = s.keyspaceHits.Load()
 	st.KeyspaceMisses = s.keyspaceMisses.Load()
 	return st
@@ -382,7 +403,13 @@ func (s *Store) Apply(index uint64, data []byte) any {
 		return Error("ERR apply entry " + uitoa(index) + ": " + err.Error())
 	}
 	w := writer{s: s, ks: s.dbs[c.db], db: int(c.db), index: index, now: c.time}
+	if r, refused := w.refuseOOM(c); refused {
+		return r
+	}
+	s.applying = true
 	r := w.run(c)
+	s.applying = false
+	s.wakeEviction()
 	if len(s.ready) > 0 {
 		w.serveReady()
 	}
@@ -430,6 +457,7 @@ func (ks *keyspace) lookupValue(key []byte, now int64) (entry, bool) {
 	e, ok := ks.lookupRead(key, now)
 	if ok {
 		ks.s.keyspaceHits.Add(1)
+		ks.noteRead(key)
 	} else {
 		ks.s.keyspaceMisses.Add(1)
 	}

@@ -81,6 +81,8 @@ var tables = []func() table{
 	pubsubTable,
 	zsetTable,
 	configTable,
+	accessTable,
+	evictTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from
@@ -133,6 +135,7 @@ func init() {
 			commandOrder = append(commandOrder, p.name)
 		}
 	}
+	markDenyOOM()
 }
 
 // legacyTable wraps the operations of command.go.

@@ -92,9 +92,11 @@ func (w *writer) put(key []byte, e entry) {
 	}
 	old := record{obj: -1}
 	created := !found
+	live := false
 	if found {
 		old = sh.decode(off)
-		if old.expired(w.now) {
+		live = !old.expired(w.now)
+		if !live {
 			// Overwriting a key past its deadline that no lookup
 			// dropped first (MSET) expires it, as Redis's setKey.
 			ks.markCreated(fh, w.index)
@@ -105,6 +107,7 @@ func (w *writer) put(key []byte, e entry) {
 		if old.expireAt != 0 {
 			ks.expires--
 		}
+		ks.mem -= recordMem(&old)
 	} else {
 		ks.count++
 		ks.markCreated(fh, w.index)
@@ -116,6 +119,9 @@ func (w *writer) put(key []byte, e entry) {
 		ks.expires++
 	}
 	e.modIndex = w.index
+	e.lru = w.writeLRU(fh, old.lru, live, e.lru)
+	e.mem = valueMem(&e)
+	ks.mem += perKeyOverhead + int64(len(key)) + e.mem
 	s.noteReady(w.db, key)
 	s.noteChanged(w.db, key)
 
@@ -134,7 +140,7 @@ func (w *writer) put(key []byte, e entry) {
 	// index) is rewritten in place rather than appended.
 	if found && off >= sh.frozen && old.typ == e.typ && old.raw == e.raw && old.noInt == e.noInt && (old.expireAt != 0) == (e.expireAt != 0) &&
 		((obj >= 0 && obj == old.obj) || (obj < 0 && old.obj < 0 && sameBytes(old.str, e.str))) {
-		sh.patch(off, e.modIndex, e.expireAt)
+		sh.patch(off, e.modIndex, e.lru, e.expireAt)
 		return
 	}
 	newOff := sh.appendRecord(key, &e, obj)
@@ -176,6 +182,7 @@ func (w *writer) remove(key []byte) {
 	if old.obj >= 0 {
 		sh.objFree(old.obj)
 	}
+	ks.mem -= recordMem(&old)
 	ks.count--
 	sh.count--
 	sh.garbage += old.size

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"time"
@@ -85,18 +84,24 @@ func (s *Server) info(c *client, args [][]byte) {
 	}
 	if want["memory"] {
 		section("Memory")
-		// Live heap objects are what Redis's used_memory counts: memory
-		// the data and the server's structures use. Reading them through
-		// runtime/metrics does not stop the world.
-		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-		metrics.Read(sample)
-		used := sample[0].Value.Uint64()
-		field("used_memory", strconv.FormatUint(used, 10))
-		field("used_memory_human", humanBytes(used))
-		cfg := s.store.Config()
-		field("maxmemory", strconv.FormatInt(cfg.MaxMemory, 10))
-		field("maxmemory_human", humanBytes(uint64(cfg.MaxMemory)))
-		field("maxmemory_policy", cfg.MaxMemoryPolicy.String())
+		// used_memory is the dataset as the state machine accounts it,
+		// the figure maxmemory is compared with, the same on every node;
+		// the fragmentation ratio is the process's RSS over it, as
+		// Redis's is RSS over its allocator's figure.
+		mi := s.store.MemoryInfo()
+		rss := residentBytes()
+		field("used_memory", i64(mi.Used))
+		field("used_memory_human", humanBytes(uint64(max(mi.Used, 0))))
+		field("used_memory_rss", strconv.FormatUint(rss, 10))
+		field("used_memory_rss_human", humanBytes(rss))
+		field("maxmemory", i64(mi.MaxMemory))
+		field("maxmemory_human", humanBytes(uint64(mi.MaxMemory)))
+		field("maxmemory_policy", mi.Policy)
+		ratio := 0.0
+		if mi.Used > 0 {
+			ratio = float64(rss) / float64(mi.Used)
+		}
+		field("mem_fragmentation_ratio", strconv.FormatFloat(ratio, 'f', 2, 64))
 	}
 	if want["stats"] {
 		section("Stats")
@@ -107,7 +112,7 @@ func (s *Server) info(c *client, args [][]byte) {
 		field("total_net_output_bytes", i64(s.limits.netOut.Load()))
 		field("rejected_connections", "0")
 		field("expired_keys", i64(st.ExpiredKeys))
-		field("evicted_keys", "0")
+		field("evicted_keys", i64(st.EvictedKeys))
 		field("keyspace_hits", i64(st.KeyspaceHits))
 		field("keyspace_misses", i64(st.KeyspaceMisses))
 		field("total_error_replies", i64(s.errs.total.Load()))

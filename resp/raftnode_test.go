@@ -14,7 +14,7 @@ import (
 
 // raftNode is one raftcache node in this process, wired as cmd/raftcache
 // wires it: a cluster.Node over its own state directory and loopback gRPC,
-// an fsm.Store with its active expiry, and a Server on a free port. Unlike
+// an fsm.Store with its active expiry and eviction, and a Server on a free port. Unlike
 // startServer's fake cluster, every write really goes through Raft.
 type raftNode struct {
 	node     *cluster.Node
@@ -116,12 +116,21 @@ func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
 	expiryCtx, n.stopExpiry = context.WithCancel(context.Background())
 	go func() {
 		defer close(n.expiryDone)
-		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, func(ctx context.Context, cmd []byte) error {
+		propose := func(ctx context.Context, cmd []byte) error {
 			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 			defer cancel()
 			_, err := node.Replicate(ctx, cmd)
 			return err
-		}, func() int64 { return time.Now().UnixMilli() })
+		}
+		clock := func() int64 { return time.Now().UnixMilli() }
+		// Eviction and access reports, as cmd/raftcache runs them.
+		memDone := make(chan struct{})
+		go func() {
+			defer close(memDone)
+			fsm.RunMemory(expiryCtx, store, node.IsLeader, propose, clock, 0)
+		}()
+		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, propose, clock)
+		<-memDone
 	}()
 	t.Cleanup(func() {
 		if err := n.stop(); err != nil {

@@ -50,6 +50,7 @@ func run() error {
 		verbose  = flag.Bool("v", false, "log debug messages")
 		pprofAt  = flag.String("pprof", "", "serve net/http/pprof on this address (off when empty; never expose it publicly)")
 		gcPct    = flag.Int("gc_percent", defaultGCPercent, "heap growth over the live heap that triggers a garbage collection, as GOGC (negative: off)")
+		maxMem   = flag.String("maxmemory", "0", "the cluster's initial maxmemory, in Redis's size units (0: no limit); a CONFIG SET maxmemory made since wins over it")
 		memLimit = flag.String("memory_limit", "0", "soft limit on the process's memory, as GOMEMLIMIT, in Redis's size units (0: none); the collector works harder near it, nothing is evicted")
 	)
 	flag.Parse()
@@ -58,6 +59,10 @@ func run() error {
 		return fmt.Errorf("-memory_limit: %w", err)
 	}
 	setGC(*gcPct, limit)
+	maxMemory, err := resp.ParseMemory(*maxMem)
+	if err != nil {
+		return fmt.Errorf("-maxmemory: %w", err)
+	}
 	bulkLimit, err := resp.ParseMemory(*maxBulk)
 	if err != nil {
 		return fmt.Errorf("-proto_max_bulk_len: %w", err)
@@ -119,15 +124,23 @@ func run() error {
 	// Active expiry: the leader proposes the deletion of expired keys
 	// nobody touches, so that every node frees them, in log order.
 	expiryCtx, stopExpiry := context.WithCancel(ctx)
-	expiryDone := make(chan struct{})
+	expiryDone := make(chan struct{}, 2)
+	propose := func(ctx context.Context, cmd []byte) error {
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		_, err := node.Replicate(ctx, cmd)
+		return err
+	}
+	clock := func() int64 { return time.Now().UnixMilli() }
 	go func() {
-		defer close(expiryDone)
-		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, func(ctx context.Context, cmd []byte) error {
-			ctx, cancel := context.WithTimeout(ctx, *timeout)
-			defer cancel()
-			_, err := node.Replicate(ctx, cmd)
-			return err
-		}, func() int64 { return time.Now().UnixMilli() })
+		defer func() { expiryDone <- struct{}{} }()
+		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, propose, clock)
+	}()
+	// Eviction and access statistics: the leader evicts through the log;
+	// every node reports the reads it served.
+	go func() {
+		defer func() { expiryDone <- struct{}{} }()
+		fsm.RunMemory(expiryCtx, store, node.IsLeader, propose, clock, maxMemory)
 	}()
 	go releaseMemoryWhenQuiet(ctx, 500*time.Millisecond, store.CompactCollections, log)
 	reg.WatchNode(node)
@@ -151,6 +164,7 @@ func run() error {
 	// Stop taking requests, let those in flight finish, then stop the node
 	// (which closes the WAL).
 	stopExpiry()
+	<-expiryDone
 	<-expiryDone
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
