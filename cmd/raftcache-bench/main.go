@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/raftcache/raftcache/resp"
 )
 
 func main() {
@@ -37,8 +39,11 @@ type config struct {
 	bin, redisServer, redisBenchmark string
 
 	keys, valueSize, clients   int
-	requests, pipelineRequests int // per redis-benchmark run, at P=1 and P=16
-	snapshotRequests           int // writes in the snapshot measurement's window without one
+	cacheMaxMemory             int64  // cache phase: maxmemory
+	cachePolicies              string // cache phase: policies, comma-separated
+	cacheOps                   int    // cache phase: measured operations per run
+	requests, pipelineRequests int    // per redis-benchmark run, at P=1 and P=16
+	snapshotRequests           int    // writes in the snapshot measurement's window without one
 	loadClients                int
 	settle                     time.Duration
 	runTimeout                 time.Duration
@@ -74,7 +79,10 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.runTimeout, "run_timeout", 15*time.Minute, "bound on one redis-benchmark run")
 	fs.IntVar(&c.elements, "elements", 1_000_000, "elements loaded into each collection of the elements phase")
 	fs.IntVar(&c.elementClients, "element_clients", 8, "connections loading a collection (each pipelines 100 commands of 10 elements)")
-	phases := fs.String("phases", "throughput,keyspace,elements", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set)")
+	phases := fs.String("phases", "throughput,keyspace,elements,cache", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set), cache (hit ratio under maxmemory, next to redis-server)")
+	cacheMem := fs.String("cache_maxmemory", "8mb", "maxmemory of the cache phase")
+	fs.StringVar(&c.cachePolicies, "cache_policies", "allkeys-lru,allkeys-lfu", "maxmemory-policy values the cache phase runs")
+	fs.IntVar(&c.cacheOps, "cache_ops", 200_000, "measured operations per cache run (after half as many to warm up)")
 	servers := fs.String("servers", strings.Join([]string{srvRedis, srvRedisAOF, srvSingle, srvCluster}, ","), "servers of the throughput phase")
 	tests := fs.String("tests", strings.Join(testNames(), ","), "redis-benchmark tests of the throughput phase (case does not matter)")
 	collections := fs.String("collections", strings.Join(collectionTypes, ","), "collections of the elements phase")
@@ -90,7 +98,10 @@ func parseFlags(args []string) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	var err error
-	if c.phases, err = parseSet(*phases, "throughput", "keyspace", "elements"); err != nil {
+	if c.cacheMaxMemory, err = resp.ParseMemory(*cacheMem); err != nil || c.cacheMaxMemory <= 0 || c.cacheOps < 1 {
+		return c, fmt.Errorf("-cache_maxmemory %q and -cache_ops must be positive: %v", *cacheMem, err)
+	}
+	if c.phases, err = parseSet(*phases, "throughput", "keyspace", "elements", "cache"); err != nil {
 		return c, fmt.Errorf("-phases: %w", err)
 	}
 	if c.servers, err = parseSet(*servers, srvRedis, srvRedisAOF, srvSingle, srvCluster); err != nil {
@@ -141,6 +152,8 @@ type bench struct {
 	dirs  *dirs
 	res   *results
 	log   io.Writer // progress
+	// cacheResults are the cache phase's runs (see cache.go).
+	cacheResults []cacheResult
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -188,9 +201,13 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) (err error) {
 	if cfg.phases["elements"] && ctx.Err() == nil {
 		errs = append(errs, b.elements(ctx))
 	}
+	if cfg.phases["cache"] && ctx.Err() == nil {
+		errs = append(errs, b.cache(ctx))
+	}
 	fmt.Fprint(out, header)
 	fmt.Fprintf(out, "load average at the end: %s\n\n", loadAvg())
 	writeReport(out, b.res)
+	writeCacheReport(out, b.cacheResults)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("some measurements failed:\n%w", err)
 	}
