@@ -66,9 +66,12 @@ func (z *zipfian) next(r *rand.Rand) int {
 	return min(int(float64(z.n)*math.Pow(z.eta*u-z.eta+1, z.alpha)), z.n-1)
 }
 
-// cacheKeyspace is ten times the keys that fit maxMemory, counting a key
+// cacheKeyspace is -cache_keyspace, or ten times the keys that fit maxMemory, counting a key
 // as its value and about 100 bytes of key and overhead.
 func (b *bench) cacheKeyspace() int {
+	if b.cfg.cacheKeyspace > 0 {
+		return b.cfg.cacheKeyspace
+	}
 	return int(10 * b.cfg.cacheMaxMemory / int64(b.cfg.valueSize+100))
 }
 

@@ -42,6 +42,7 @@ type config struct {
 	cacheMaxMemory             int64  // cache phase: maxmemory
 	cachePolicies              string // cache phase: policies, comma-separated
 	cacheOps                   int    // cache phase: measured operations per run
+	cacheKeyspace              int    // cache phase: keys drawn from (0: ten times what fits)
 	requests, pipelineRequests int    // per redis-benchmark run, at P=1 and P=16
 	snapshotRequests           int    // writes in the snapshot measurement's window without one
 	loadClients                int
@@ -82,6 +83,7 @@ func parseFlags(args []string) (config, error) {
 	phases := fs.String("phases", "throughput,keyspace,elements,cache", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set), cache (hit ratio under maxmemory, next to redis-server)")
 	cacheMem := fs.String("cache_maxmemory", "8mb", "maxmemory of the cache phase")
 	fs.StringVar(&c.cachePolicies, "cache_policies", "allkeys-lru,allkeys-lfu", "maxmemory-policy values the cache phase runs")
+	fs.IntVar(&c.cacheKeyspace, "cache_keyspace", 0, "keys the cache phase draws from (default: ten times what -cache_maxmemory holds at about -value_size plus 100 bytes a key)")
 	fs.IntVar(&c.cacheOps, "cache_ops", 200_000, "measured operations per cache run (after half as many to warm up)")
 	servers := fs.String("servers", strings.Join([]string{srvRedis, srvRedisAOF, srvSingle, srvCluster}, ","), "servers of the throughput phase")
 	tests := fs.String("tests", strings.Join(testNames(), ","), "redis-benchmark tests of the throughput phase (case does not matter)")
