@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/raftcache/raftcache/fsm"
 )
 
 // infoField returns one field of INFO's reply.
@@ -232,4 +230,32 @@ func TestLeaderChangeMidEviction(t *testing.T) {
 	}
 }
 
-var _ = fsm.New
+// TestFollowerReadsReachTheLeader reads a key only on a follower, under
+// LFU, and checks that the leader's (and the other follower's) counter
+// for it grows: the follower's access reports are applied everywhere.
+func TestFollowerReadsReachTheLeader(t *testing.T) {
+	nodes := startRaftNodes(t, 3, clusterNodes())
+	lead := waitForLeader(t, nodes)
+	fs := followers(t, nodes)
+	lc, fc, oc := dial(t, lead.addr), dial(t, fs[0].addr), dial(t, fs[1].addr)
+	if got := lc.do("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := lc.do("SET", "hot", "v"); got != "+OK\r\n" {
+		t.Fatal(got)
+	}
+	if got := lc.do("OBJECT", "FREQ", "hot"); got != ":5\r\n" {
+		t.Fatalf("FREQ of a new key: %q", got)
+	}
+	for range 50 {
+		fc.do("GET", "hot")
+	}
+	eventually(t, "the follower's reads counted on the leader and the other follower", func() string {
+		for _, c := range []*conn{lc, oc} {
+			if got := c.do("OBJECT", "FREQ", "hot"); got == ":5\r\n" {
+				return "FREQ still " + got
+			}
+		}
+		return sameState(t, nodes)
+	})
+}
