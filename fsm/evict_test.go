@@ -171,7 +171,27 @@ func TestEvictionPool(t *testing.T) {
 func memLines(r *rand.Rand, i int) string {
 	k := fmt.Sprintf("k%d", r.IntN(40))
 	v := strings.Repeat("v", r.IntN(400))
-	switch r.IntN(16) {
+	switch r.IntN(26) {
+	case 16:
+		return "XGROUP CREATE x" + k + " g 0 MKSTREAM"
+	case 17:
+		return "XREADGROUP GROUP g c" + fmt.Sprint(r.IntN(3)) + " COUNT 2 STREAMS x" + k + " >"
+	case 18:
+		return "XACK x" + k + " g 0-1 " + fmt.Sprintf("%d-0", scriptTime)
+	case 19:
+		return "XAUTOCLAIM x" + k + " g c9 0 0-0 COUNT 3"
+	case 20:
+		return "LMOVE l" + k + " l" + fmt.Sprint(r.IntN(40)) + " LEFT RIGHT"
+	case 21:
+		return "SPOP s" + k + " 2"
+	case 22:
+		return "ZPOPMIN z" + k
+	case 23:
+		return "SINTERSTORE s" + k + " s" + fmt.Sprint(r.IntN(40)) + " s" + fmt.Sprint(r.IntN(40))
+	case 24:
+		return "XGROUP CREATECONSUMER x" + k + " g c" + fmt.Sprint(r.IntN(5))
+	case 25:
+		return "HINCRBY h" + k + " n 1"
 	case 0:
 		return "SET " + k + " x" + v
 	case 1:
@@ -228,6 +248,15 @@ func TestUsedMemoryIsIncrementalAndTheSameEverywhere(t *testing.T) {
 		}
 		if a, b := plain.store.UsedMemory(), snapping.store.UsedMemory(); a != b {
 			t.Fatalf("after %q: used %d, but %d on a store that snapshots", line, a, b)
+		}
+	}
+	for _, ks := range plain.store.dbs {
+		for i := range ks.shards {
+			for _, o := range ks.shards[i].objs {
+				if _, ok := o.coll.(footprinter); o.coll != nil && !ok {
+					t.Errorf("%T has no Footprint: its size is a guess", o.coll)
+				}
+			}
 		}
 	}
 	restored := New()
