@@ -21,6 +21,7 @@ package fsm
 //	704-767   blocking commands
 //	768-831   eviction
 //	832-863   databases
+//	864-895   ACL users
 type opcode uint16
 
 const (

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/raftcache/raftcache/fsm/acl"
 	"github.com/raftcache/raftcache/fsm/config"
 )
 
@@ -65,9 +66,14 @@ import (
 //	             config.Params, a replicated parameter that is not at its
 //	             default: its name and stored value (see config.Values),
 //	             each as uvarint length, bytes
+//	acl users    version 10: uvarint n; then n times, in ascending order of
+//	             their names, a user the log set (see aclcmd.go): its name,
+//	             then uvarint k and k modifiers that rebuild it from a new
+//	             user (acl.User.Ops), each as uvarint length, bytes
 //	checksum     CRC-32C of every byte above, 4 bytes little-endian
 //
-// Version 9 adds each key's access clock (lru). Version 8 adds the
+// Version 10 adds the ACL users; a node restored from version 9 or
+// earlier has only its own default user. Version 9 adds each key's access clock (lru). Version 8 adds the
 // replicated configuration (CONFIG SET); a node restored from version 7
 // has the defaults. Version 7 adds the FUNCTION libraries; version 6 is version 7 without
 // them. Version 6 adds the script cache; version 5 is version 6 without it.
@@ -92,7 +98,7 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 9
+	snapshotVersion = 10
 	// snapshotRaw and snapshotNoInt, in an entry's type byte, mark a
 	// string encoded "raw" (see entry.raw) or never "int" (entry.noInt);
 	// version 5.
@@ -120,6 +126,8 @@ type snapshot struct {
 	libraries [][]byte
 	// The replicated parameters not at their default, and their values.
 	cfgNames, cfgValues []string
+	// The ACL users the log set, in name order.
+	users []*acl.User
 }
 
 // dbSnapshot is one database's captured state.
@@ -168,6 +176,7 @@ func (s *Store) Snapshot() (io.WriterTo, error) {
 		sn.libraries = append(sn.libraries, lib.code)
 	}
 	sn.cfgNames, sn.cfgValues = s.cfg.Changed()
+	sn.users = s.aclUsersInOrder()
 	s.gen++
 	return sn, nil
 }
@@ -253,6 +262,9 @@ func (sn *snapshot) WriteTo(w io.Writer) (int64, error) {
 		if err := writeBytes(bw, &scratch, []byte(sn.cfgValues[i])); err != nil {
 			return cw.n, fmt.Errorf("snapshot: write config: %w", err)
 		}
+	}
+	if err := writeUsers(bw, &scratch, sn.users); err != nil {
+		return cw.n, fmt.Errorf("snapshot: write acl users: %w", err)
 	}
 	if err := bw.Flush(); err != nil {
 		return cw.n, fmt.Errorf("snapshot: flush: %w", err)
@@ -675,6 +687,12 @@ func (s *Store) Restore(r io.Reader) error {
 			return fmt.Errorf("restore: %w", noEOF(err))
 		}
 	}
+	var users map[string]*acl.User
+	if version >= 10 {
+		if users, err = readUsers(sr); err != nil {
+			return fmt.Errorf("restore: %w", noEOF(err))
+		}
+	}
 	want := sr.sum()
 	var sum [4]byte
 	if err := sr.read(sum[:]); err != nil {
@@ -697,6 +715,8 @@ func (s *Store) Restore(r io.Reader) error {
 		s.inflight[wt.id] = wt
 	}
 	s.scripts, s.cfg = scripts, cfg
+	s.acl.users = users
+	s.aclGen.Add(1)
 	if s.lua != nil {
 		s.lua.Forget()
 	}
@@ -1090,4 +1110,69 @@ func noEOF(err error) error {
 		return fmt.Errorf("%v: %w", err, io.ErrUnexpectedEOF)
 	}
 	return err
+}
+
+// writeUsers writes the ACL users section.
+func writeUsers(bw *bufio.Writer, scratch *[]byte, users []*acl.User) error {
+	*scratch = binary.AppendUvarint((*scratch)[:0], uint64(len(users)))
+	if _, err := bw.Write(*scratch); err != nil {
+		return err
+	}
+	for _, u := range users {
+		if err := writeBytes(bw, scratch, []byte(u.Name)); err != nil {
+			return err
+		}
+		ops := u.Ops()
+		*scratch = binary.AppendUvarint((*scratch)[:0], uint64(len(ops)))
+		if _, err := bw.Write(*scratch); err != nil {
+			return err
+		}
+		for _, op := range ops {
+			if err := writeBytes(bw, scratch, []byte(op)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readUsers reads the ACL users section.
+func readUsers(sr *snapshotReader) (map[string]*acl.User, error) {
+	n, err := sr.uvarint()
+	if err != nil {
+		return nil, fmt.Errorf("read acl users: %w", err)
+	}
+	var users map[string]*acl.User
+	last := ""
+	for i := uint64(0); i < n; i++ {
+		name, err := sr.readBytes()
+		if err != nil {
+			return nil, fmt.Errorf("read acl user: %w", err)
+		}
+		if i > 0 && string(name) <= last {
+			return nil, fmt.Errorf("acl user %q out of order", name)
+		}
+		last = string(name)
+		k, err := sr.uvarint()
+		if err != nil {
+			return nil, fmt.Errorf("read acl user %q: %w", name, err)
+		}
+		var ops [][]byte
+		for j := uint64(0); j < k; j++ {
+			op, err := sr.readBytes()
+			if err != nil {
+				return nil, fmt.Errorf("read acl user %q: %w", name, err)
+			}
+			ops = append(ops, op)
+		}
+		u, err := acl.Rebuild(string(name), ops)
+		if err != nil {
+			return nil, fmt.Errorf("acl user %q: %w", name, err)
+		}
+		if users == nil {
+			users = map[string]*acl.User{}
+		}
+		users[u.Name] = u
+	}
+	return users, nil
 }

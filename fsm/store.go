@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/raftcache/raftcache/fsm/acl"
 	"github.com/raftcache/raftcache/fsm/config"
 	luascript "github.com/raftcache/raftcache/fsm/script"
 )
@@ -204,6 +205,10 @@ type Store struct {
 	access accessLog
 	// evictWake wakes the eviction loop (see RunEviction).
 	evictWake chan struct{}
+	// acl is the ACL users (see aclcmd.go): replicated, snapshotted.
+	// aclGen counts their changes, for the front door's caches.
+	acl    aclState
+	aclGen atomic.Uint64
 
 	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
 	scriptBudget int64
@@ -252,7 +257,8 @@ type keyspace struct {
 
 // New returns an empty Store.
 func New() *Store {
-	s := &Store{seed: maphash.MakeSeed(), gen: 1, cfg: config.Defaults(), evictWake: make(chan struct{}, 1)}
+	s := &Store{seed: maphash.MakeSeed(), gen: 1, cfg: config.Defaults(), evictWake: make(chan struct{}, 1),
+		acl: aclState{initial: acl.Default()}}
 	for i := range s.dbs {
 		s.dbs[i] = s.newKeyspace()
 	}

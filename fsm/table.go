@@ -83,6 +83,7 @@ var tables = []func() table{
 	configTable,
 	accessTable,
 	evictTable,
+	aclTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from

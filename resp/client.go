@@ -56,6 +56,7 @@ type client struct {
 	stop bool // Shutdown: read no new requests
 
 	authed      atomic.Bool             // AUTH succeeded, or no password was needed
+	user        atomic.Pointer[string]  // the ACL user; nil: default
 	readonly    atomic.Bool             // READONLY: reads skip the ReadIndex barrier
 	lastCmd     atomic.Pointer[cmdSpec] // nil: unknown command ("NULL")
 	lastActive  atomic.Int64            // unix seconds of the last request
@@ -316,7 +317,7 @@ func (c *client) info(now time.Time) string {
 	}
 	field("events", "r")
 	field("cmd", cmd)
-	field("user", "default")
+	field("user", c.userName())
 	field("redir", i(c.listRedir()))
 	field("resp", strconv.Itoa(resp))
 	field("lib-name", libName)

@@ -67,6 +67,13 @@ type cmdSpec struct {
 	run        handler
 	subs       map[string]*cmdSpec // a container's subcommands
 	stats      cmdStats            // this server's counts of the command
+	// ACL (see acl.go): the command's index in the ACL bitmap, its ACL
+	// categories (bits of aclCategories) and the access its key specs
+	// ask for, from COMMAND INFO.
+	aclID    int
+	aclCats  uint32
+	keyRead  bool
+	keyWrite bool
 }
 
 // protoTable is the captured metadata in one protocol.
@@ -120,6 +127,8 @@ func newSpec(entry string, own map[string]handler) *cmdSpec {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
 		sp.txnControl = true
 	}
+	sp.aclCats = categoryBits(entry, f[6])
+	sp.keyRead, sp.keyWrite = keySpecAccess(entry, f[8])
 	sp.run = own[sp.name]
 	subs := children(entry, f[9])
 	switch {

@@ -196,6 +196,11 @@ func (s *Server) configSet(c *client, args [][]byte) {
 		}
 	}
 	for _, ch := range changes {
+		if ch.Param.Name == "requirepass" && !s.setDefaultPassword(c, ch.Stored) {
+			return
+		}
+	}
+	for _, ch := range changes {
 		if ch.Param.Local {
 			localSetters[ch.Param.Name](s, ch)
 		}

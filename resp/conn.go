@@ -18,7 +18,7 @@ import (
 // request is parked, keeps watching the socket without serving the later
 // ones.
 func (s *Server) serveConn(nc net.Conn, id int64) {
-	c := newClient(id, nc, s.requirePass() == "", s.base, &s.limits, &s.errs)
+	c := newClient(id, nc, s.connectAuthed(), s.base, &s.limits, &s.errs)
 	c.rd.authRequired = func() bool { return s.authRequired(c) }
 	if !s.register(c) {
 		c.cancel()

@@ -2,7 +2,6 @@ package resp
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strconv"
@@ -17,7 +16,7 @@ import (
 // ownCommands maps the commands resp serves itself to their handlers; every
 // other command in the captured table is a data command for fsm.
 func ownCommands() map[string]handler {
-	return map[string]handler{
+	own := map[string]handler{
 		"ping":      (*Server).ping,
 		"echo":      (*Server).echo,
 		"quit":      (*Server).quit,
@@ -85,6 +84,10 @@ func ownCommands() map[string]handler {
 		"cluster|failover": (*Server).clusterFailover,
 		"cluster|help":     (*Server).clusterHelp,
 	}
+	for name, h := range aclCommands() {
+		own[name] = h
+	}
+	return own
 }
 
 // handle serves the requests of one pipeline, cmds, in order, and returns
@@ -145,6 +148,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	}
 	if !sp.noAuth && s.authRequired(c) {
 		s.reject(c, sp, "NOAUTH Authentication required.")
+		return
+	}
+	if msg := s.aclCheck(c, sp, args); msg != "" {
+		s.reject(c, sp, msg)
 		return
 	}
 	if msg := subscribedRefusal(c, sp); msg != "" {
@@ -210,7 +217,7 @@ func (s *Server) data(c *client, args [][]byte) {
 // client authenticated, no transaction open): those serveData can take
 // together.
 func (s *Server) dataRun(c *client, cmds []redcon.Command) int {
-	if c.multi != nil || s.authRequired(c) || (!c.w.resp3 && c.subs.active()) {
+	if c.multi != nil || s.authRequired(c) || (!c.w.resp3 && c.subs.active()) || !s.unrestricted(c) {
 		return 0
 	}
 	n := 0
@@ -508,22 +515,9 @@ func (s *Server) reset(c *client, args [][]byte) {
 	c.setName("")
 	c.readonly.Store(false)
 	c.db.Store(0)
-	c.authed.Store(s.requirePass() == "")
+	c.setUser("default")
+	c.authed.Store(!s.defaultNeedsAuth())
 	c.w.status("RESET")
-}
-
-// checkAuth reports whether user and pass are the default user's
-// credentials. Like Redis's default user with no password, any password
-// is right when none is set.
-func (s *Server) checkAuth(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	want := s.requirePass()
-	if want == "" {
-		return true
-	}
-	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
 }
 
 const wrongPass = "WRONGPASS invalid username-password pair or user is disabled."
@@ -532,7 +526,7 @@ func (s *Server) auth(c *client, args [][]byte) {
 	var user, pass []byte
 	switch len(args) {
 	case 2:
-		if s.requirePass() == "" {
+		if u, _ := s.store.ACLUser("default"); u.NoPass {
 			c.w.err("ERR AUTH <password> called without any password configured for the default user. " +
 				"Are you sure your configuration is correct?")
 			return
@@ -544,11 +538,10 @@ func (s *Server) auth(c *client, args [][]byte) {
 		c.w.err("ERR syntax error")
 		return
 	}
-	if !s.checkAuth(user, pass) {
+	if !s.authenticate(c, args[0], user, pass) {
 		c.w.err(wrongPass)
 		return
 	}
-	c.authed.Store(true)
 	c.w.status("OK")
 }
 
@@ -590,11 +583,10 @@ func (s *Server) hello(c *client, args [][]byte) {
 		}
 	}
 	if user != nil {
-		if !s.checkAuth(user, pass) {
+		if !s.authenticate(c, args[0], user, pass) {
 			c.w.err(wrongPass)
 			return
 		}
-		c.authed.Store(true)
 	}
 	if s.authRequired(c) {
 		c.w.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the " +

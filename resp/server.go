@@ -119,6 +119,7 @@ type Server struct {
 	base       context.Context
 	cancelBase context.CancelFunc
 
+	acl      *aclFront // ACL users compiled, and the ACL LOG (acl.go)
 	blocking *blockers // this node's blocked clients
 	pubsub   *hub      // this node's subscriptions
 	tracker  *tracker  // this node's client-side caching
@@ -170,6 +171,10 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	// Redis's defaults; node-local settings, as in Redis.
 	s.slowlog.slowerThan.Store(10000)
 	s.slowlog.maxLen.Store(128)
+	s.acl = newACLFront(s.cmds)
+	// -requirepass is the default user's password until the log sets
+	// the default user (see fsm/aclcmd.go).
+	store.SetInitialPassword(cfg.RequirePass)
 	s.blocking = newBlockers()
 	store.SetEventSink(s.blocking.deliver)
 	s.pubsub = newHub()
@@ -196,7 +201,7 @@ func (s *Server) requirePass() string { return *s.password.Load() }
 // authRequired: a client that connected while no password was set stays
 // authenticated when one is set later.
 func (s *Server) authRequired(c *client) bool {
-	return !c.authed.Load() && s.requirePass() != ""
+	return !c.authed.Load() && s.defaultNeedsAuth()
 }
 
 // Serve accepts connections on lis until Shutdown, then returns

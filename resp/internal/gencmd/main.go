@@ -54,6 +54,8 @@ var own = []command{
 		"tracking", "caching", "getredir", "trackinginfo", "help"}},
 	{name: "config", subs: []string{"get", "set", "resetstat", "rewrite", "help"}},
 	{name: "cluster", subs: []string{"info", "myid", "nodes", "shards", "slots", "keyslot", "failover", "help"}},
+	{name: "acl", subs: []string{"setuser", "getuser", "deluser", "list", "users", "whoami", "cat", "genpass",
+		"dryrun", "log", "help"}},
 }
 
 // servedCommands lists everything raftcache serves, in the order COMMAND
