@@ -1,8 +1,12 @@
 package resp
 
 import (
+	"bytes"
 	"testing"
 	"time"
+
+	"github.com/raftcache/raftcache/fsm"
+	"github.com/raftcache/raftcache/fsm/acl"
 )
 
 // TestACLAcrossNodes: a user made on one node logs in on every node at
@@ -65,4 +69,18 @@ func TestACLAcrossNodes(t *testing.T) {
 	mustDo(one, ":1\r\n", "ACL", "DELUSER", "alice")
 	c := dialCompat(t, "node 2", nodes[1].addr)
 	mustDo(c, "-WRONGPASS invalid username-password pair or user is disabled.\r\n", "AUTH", "alice", "wonder")
+}
+
+// TestACLLogHoldsNoPassword: SETUSER's passwords are hashed before they
+// are proposed, so no log entry or snapshot holds one.
+func TestACLLogHoldsNoPassword(t *testing.T) {
+	entry := fsm.NewACLSetUser([]byte("u"), nil, hashOps([][]byte{[]byte(">s3cret-pw"), []byte("<other-pw"), []byte("on")}), 1).AppendBinary(nil)
+	for _, pw := range []string{"s3cret-pw", "other-pw"} {
+		if bytes.Contains(entry, []byte(pw)) {
+			t.Fatalf("the log entry holds the password %q: %q", pw, entry)
+		}
+	}
+	if !bytes.Contains(entry, []byte("#"+acl.HashPassword([]byte("s3cret-pw")))) {
+		t.Fatalf("the log entry lacks the password's hash: %q", entry)
+	}
 }
