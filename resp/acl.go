@@ -903,3 +903,29 @@ func (s *Server) connectAuthed() bool {
 	}
 	return !s.defaultNeedsAuth()
 }
+
+// execACL checks a queued data command again at EXEC, as Redis's
+// execCommand, in case the user's permissions changed since it was
+// queued, and returns the error it then replies in its place, or "".
+func (s *Server) execACL(c *client, sp *cmdSpec, args [][]byte) string {
+	name := c.userName()
+	p := s.perms(name)
+	if p == nil || p.open {
+		return ""
+	}
+	reason, obj := p.check(sp, args, commandKeys(sp, args))
+	why := ""
+	switch reason {
+	case aclOK:
+		return ""
+	case aclDeniedCmd:
+		obj, why = []byte(sp.name), "no permission to execute the command or subcommand"
+	case aclDeniedKey:
+		why = "no permission to touch the specified keys"
+	default:
+		why = "no permission to access one of the channels used as arguments"
+	}
+	s.aclLog(c, reason, "multi", string(obj), name)
+	return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
+		"This command is no longer allowed for the following reason: " + why
+}

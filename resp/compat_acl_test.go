@@ -57,6 +57,11 @@ var aclCases = []compatCase{
 		"ACL SETUSER default resetpass >dp", "@4 GET k1", "@4 AUTH dp", "@4 ACL WHOAMI", "@4 GET k1",
 		"ACL SETUSER default nopass",
 	}},
+	{name: "acl changed before exec", reset: aclReset, lines: []string{
+		"ACL SETUSER u1 on >p ~k* +get +set +multi +exec", "@1 AUTH u1 p", "@1 MULTI", "@1 SET k1 v", "@1 GET k1",
+		"@1 GET k2", "ACL SETUSER u1 -get", "@1 EXEC", "@1 MULTI", "@1 SET k1 w", "ACL SETUSER u1 resetkeys ~j*",
+		"@1 EXEC", "@1 GET k1",
+	}},
 }
 
 func TestCompatACL(t *testing.T) {

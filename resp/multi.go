@@ -148,6 +148,9 @@ func (s *Server) exec(c *client, args [][]byte) {
 		case err != nil:
 			cmd = fsm.ErrorCommand(err.Error())
 		}
+		if msg := s.execACL(c, q.spec, q.args); msg != "" {
+			cmd = fsm.ErrorCommand(msg)
+		}
 		write = write || cmd.IsWrite()
 		data = append(data, cmd.InDB(db))
 	}
