@@ -92,6 +92,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	r.HandleFunc("/mgmt/nodes", s.nodes).Methods(http.MethodGet)
 	r.HandleFunc("/mgmt/nodes/{id}", s.removeNode).Methods(http.MethodDelete)
 	r.HandleFunc("/mgmt/leader", s.transferLeader).Methods(http.MethodPost)
+	r.HandleFunc("/mgmt/snapshot", s.snapshot).Methods(http.MethodGet)
 	r.HandleFunc("/{key}", s.get).Methods(http.MethodGet)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not found")

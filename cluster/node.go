@@ -35,6 +35,10 @@ type Config struct {
 	// Join is the raft address of any member of an existing cluster. It is
 	// used only when StateDir holds no state: a restart keeps its identity.
 	Join string
+	// ForceNewCluster makes a restarting member the only member of its
+	// cluster, keeping its state (see disk.forceNewCluster): the way out
+	// of a quorum lost for good. It needs a StateDir holding a member.
+	ForceNewCluster bool
 
 	StateMachine StateMachine
 	Logger       *slog.Logger
@@ -265,6 +269,12 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		if err != nil {
 			return nil, err
 		}
+		if cfg.ForceNewCluster {
+			if err := d.forceNewCluster(rec, log); err != nil {
+				d.close()
+				return nil, err
+			}
+		}
 		if err := removeJoinID(cfg.StateDir); err != nil {
 			d.close()
 			return nil, err
@@ -296,6 +306,9 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		}
 		soleVoter = rec.snap != nil && len(rec.snap.Voters) == 1 && rec.snap.Voters[0] == n.id
 		log.Info("restarting member", "id", FormatID(n.id), "snapshot_index", n.applied.Load(), "wal_entries", rec.nEntries)
+	case cfg.ForceNewCluster:
+		d.close()
+		return nil, fmt.Errorf("cluster: force a new cluster: %s holds no member to keep", cfg.StateDir)
 	case cfg.Join != "":
 		// The ID is chosen here and made durable before asking, so that a
 		// joiner that crashes after the cluster added it, but before its

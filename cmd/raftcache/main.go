@@ -51,6 +51,8 @@ func run() error {
 		pprofAt  = flag.String("pprof", "", "serve net/http/pprof on this address (off when empty; never expose it publicly)")
 		gcPct    = flag.Int("gc_percent", defaultGCPercent, "heap growth over the live heap that triggers a garbage collection, as GOGC (negative: off)")
 		maxMem   = flag.String("maxmemory", "0", "the cluster's initial maxmemory, in Redis's size units (0: no limit); a CONFIG SET maxmemory made since wins over it")
+		restore  = flag.String("restore", "", "start a new single-member cluster from this backup (GET /mgmt/snapshot) in an empty -state_dir")
+		forceNew = flag.Bool("force_new_cluster", false, "make this restarting member the only member of its cluster, keeping its data (after a quorum is lost for good)")
 		memLimit = flag.String("memory_limit", "0", "soft limit on the process's memory, as GOMEMLIMIT, in Redis's size units (0: none); the collector works harder near it, nothing is evicted")
 	)
 	flag.Parse()
@@ -111,10 +113,23 @@ func run() error {
 		log.Info("serving pprof", "addr", pprofLis.Addr())
 	}
 	store := fsm.New()
+	if *restore != "" {
+		if *forceNew || *join != "" {
+			return errors.New("-restore starts a new cluster: it cannot be combined with -join or -force_new_cluster")
+		}
+		advertise := *raftAdv
+		if advertise == "" {
+			advertise = *raftAddr
+		}
+		if _, _, err := cluster.Restore(cluster.RestoreConfig{File: *restore, StateDir: *stateDir,
+			RaftAddr: advertise, APIAddr: *apiAddr, RESPAddr: *respAdv, StateMachine: store, Logger: log}); err != nil {
+			return err
+		}
+	}
 	reg := metrics.New()
 	node, err := cluster.Start(ctx, cluster.Config{
 		StateDir: *stateDir, RaftAddr: *raftAddr, AdvertiseRaft: *raftAdv, SourceIP: *raftSrc, APIAddr: *apiAddr, RESPAddr: *respAdv, Join: *join,
-		StateMachine: store, Logger: log, SnapshotEntries: *snapN, ReadTimeout: *timeout, Observer: reg.Raft(),
+		ForceNewCluster: *forceNew, StateMachine: store, Logger: log, SnapshotEntries: *snapN, ReadTimeout: *timeout, Observer: reg.Raft(),
 	})
 	if err != nil {
 		return err
