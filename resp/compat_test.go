@@ -370,6 +370,10 @@ func (s *session) compareReply(cc *compatConn, args []string, want, got replyVal
 		return ""
 	case "hello":
 		return compareHello(cc.name, want, got)
+	case "memory", "latency":
+		if why, ok := compareOps(args, want, got); ok {
+			return why
+		}
 	case "time":
 		// Each server reads its own clock.
 		if ws, wok := timeReply(want); wok {

@@ -26,6 +26,9 @@ var localGetters = map[string]func(s *Server) string{
 	"requirepass":               func(s *Server) string { return s.requirePass() },
 	"port":                      func(s *Server) string { return strconv.FormatInt(s.port.Load(), 10) },
 	"bind":                      (*Server).bindAddr,
+	"slowlog-log-slower-than":   func(s *Server) string { return strconv.FormatInt(s.slowlog.slowerThan.Load(), 10) },
+	"slowlog-max-len":           func(s *Server) string { return strconv.FormatInt(s.slowlog.maxLen.Load(), 10) },
+	"latency-monitor-threshold": func(s *Server) string { return strconv.FormatInt(s.latency.threshold.Load(), 10) },
 	"dir": func(*Server) string {
 		wd, _ := os.Getwd()
 		return wd
@@ -37,6 +40,9 @@ var localGetters = map[string]func(s *Server) string{
 var localSetters = map[string]func(s *Server, ch config.Change){
 	"client-query-buffer-limit": func(s *Server, ch config.Change) { s.limits.maxQuery.Store(ch.N) },
 	"proto-max-bulk-len":        func(s *Server, ch config.Change) { s.limits.maxBulk.Store(ch.N) },
+	"slowlog-log-slower-than":   func(s *Server, ch config.Change) { s.slowlog.slowerThan.Store(ch.N) },
+	"slowlog-max-len":           func(s *Server, ch config.Change) { s.slowlog.maxLen.Store(ch.N) },
+	"latency-monitor-threshold": func(s *Server, ch config.Change) { s.latency.threshold.Store(ch.N) },
 	"requirepass": func(s *Server, ch config.Change) {
 		pass := ch.Stored
 		s.password.Store(&pass)

@@ -10,7 +10,7 @@ import (
 // clusterConfig is what TestConfigAcrossNodes sets, and reads back.
 var clusterConfig = [][2]string{
 	{"hash-max-listpack-entries", "2"}, {"maxmemory", "1048576"}, {"maxmemory-policy", "allkeys-lfu"},
-	{"notify-keyspace-events", "AKE"}, {"slowlog-max-len", "7"}, {"save", "60 1"},
+	{"notify-keyspace-events", "AKE"}, {"lfu-log-factor", "7"}, {"save", "60 1"},
 }
 
 // checkConfig requires node's CONFIG GET of every clusterConfig parameter

@@ -83,6 +83,25 @@ func ownCommands() map[string]handler {
 		"cluster|keyslot":  (*Server).clusterKeySlot,
 		"cluster|failover": (*Server).clusterFailover,
 		"cluster|help":     (*Server).clusterHelp,
+
+		"slowlog|get":   (*Server).slowlogGet,
+		"slowlog|len":   (*Server).slowlogLen,
+		"slowlog|reset": (*Server).slowlogReset,
+		"slowlog|help":  (*Server).slowlogHelp,
+
+		"latency|latest":    (*Server).latencyLatest,
+		"latency|history":   (*Server).latencyHistory,
+		"latency|reset":     (*Server).latencyReset,
+		"latency|doctor":    (*Server).latencyDoctor,
+		"latency|histogram": (*Server).latencyHistogram,
+		"latency|help":      (*Server).latencyHelp,
+
+		"memory|usage":        (*Server).memoryUsage,
+		"memory|stats":        (*Server).memoryStats,
+		"memory|doctor":       (*Server).memoryDoctor,
+		"memory|malloc-stats": (*Server).memoryMallocStats,
+		"memory|purge":        (*Server).memoryPurge,
+		"memory|help":         (*Server).memoryHelp,
 	}
 	for name, h := range aclCommands() {
 		own[name] = h

@@ -109,6 +109,13 @@ type Server struct {
 	specList []*cmdSpec // every command, in name order, for INFO and metrics
 	slowlog  slowlog
 	latency  latencyMonitor
+	startMem uint64        // used_memory when the server was made
+	memPeak  atomic.Uint64 // the highest used_memory INFO or MEMORY saw
+
+	opsMu    sync.Mutex // instantaneous_ops_per_sec's last sample
+	opsAt    time.Time
+	opsCount int64
+	opsRate  int64
 	password atomic.Pointer[string] // requirepass; CONFIG SET changes it
 	nextID   atomic.Int64           // last client ID handed out
 	stats    stats
@@ -168,6 +175,7 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 		drained:    make(chan struct{}),
 	}
 	s.specList = s.cmds.allSpecs()
+	s.startMem = readMemStats().used
 	// Redis's defaults; node-local settings, as in Redis.
 	s.slowlog.slowerThan.Store(10000)
 	s.slowlog.maxLen.Store(128)

@@ -157,14 +157,14 @@ func buildParams() []*Param {
 
 		// Unsigned long configs (bounds checked as signed, as Redis does).
 		integer("active-defrag-max-scan-fields", "", 1, longMax, 1000),
-		integer("slowlog-max-len", "", 0, longMax, 128),
+		integer("slowlog-max-len", "", 0, longMax, 128).local("how many slow commands this node keeps"),
 		integer("acllog-max-len", "", 0, longMax, 128),
 
 		// Long long configs.
 		integer("busy-reply-threshold", "lua-time-limit", 0, longMax, 5000),
 		integer("cluster-node-timeout", "", 0, longMax, 15000),
-		integer("slowlog-log-slower-than", "", -1, longMax, 10000),
-		integer("latency-monitor-threshold", "", 0, longMax, 0),
+		integer("slowlog-log-slower-than", "", -1, longMax, 10000).local("the microseconds a command takes to enter this node's slow log"),
+		integer("latency-monitor-threshold", "", 0, longMax, 0).local("the milliseconds a command takes to be a latency event on this node"),
 		memory("proto-max-bulk-len", "", mb, longMax, 512*mb).local("the longest bulk string a client may send"),
 		integer("stream-node-max-entries", "", 0, longMax, 100).
 			effect("entries per stream node", func(v *Values, n int64) { v.StreamNodeMaxEntries = n }),

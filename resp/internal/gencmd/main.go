@@ -56,6 +56,9 @@ var own = []command{
 	{name: "cluster", subs: []string{"info", "myid", "nodes", "shards", "slots", "keyslot", "failover", "help"}},
 	{name: "acl", subs: []string{"setuser", "getuser", "deluser", "list", "users", "whoami", "cat", "genpass",
 		"dryrun", "log", "help"}},
+	{name: "slowlog", subs: []string{"get", "len", "reset", "help"}},
+	{name: "latency", subs: []string{"latest", "history", "reset", "doctor", "histogram", "help"}},
+	{name: "memory", subs: []string{"usage", "stats", "doctor", "malloc-stats", "purge", "help"}},
 }
 
 // servedCommands lists everything raftcache serves, in the order COMMAND
