@@ -56,6 +56,8 @@ type Config struct {
 	// Metrics, if set, is served at /metrics and measures the API's
 	// requests.
 	Metrics *metrics.Registry
+	// Auth is who may call which route (see Auth); the zero value: anyone.
+	Auth Auth
 }
 
 // Server is the HTTP API of one raftcache node.
@@ -100,7 +102,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method "+req.Method+" not allowed")
 	})
-	s.handler = s.recoverPanics(r)
+	s.handler = s.recoverPanics(s.authenticate(r))
 	s.http = &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 5 * time.Second,
