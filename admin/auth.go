@@ -10,29 +10,43 @@ import (
 // Auth is who may use the API. The zero value lets everyone do everything,
 // as the tutorial's API did.
 //
-// There are two credentials. The client credential is the default user's
-// password, the one RESP clients give with AUTH (-requirepass): with it set,
-// every key read and write and every GET under /mgmt/ needs it (or the
-// admin credential). The admin credential is AdminToken, or the password
-// when no AdminToken is set: the /mgmt/ routes that change the cluster
-// (remove a member, move the leader) need it. /metrics, /healthz and
-// /readyz stay open, for scrapers and load balancers, unless ProtectOps.
+// There are two credentials. The client credential is a RESP user's: the
+// default user's password (-requirepass) or an ACL user's name and
+// password, of a user allowed every command on every key. While the default
+// user needs a password, every key read and write and every GET under
+// /mgmt/ needs a client (or the admin) credential. The admin credential is
+// AdminToken or, when none is set, any client credential: the /mgmt/
+// routes that change the cluster (remove a member, move the leader) need
+// it. /metrics, /healthz and /readyz stay open, for scrapers and load
+// balancers, unless ProtectOps.
 //
-// A credential is sent as a bearer token (Authorization: Bearer <secret>)
-// or with HTTP basic auth as the password, with the user name empty,
-// "default" (Redis's default user) or "admin". Anything else, or nothing,
-// is answered 401 with a JSON error and a WWW-Authenticate challenge, before
-// the request is routed: an unauthenticated client learns neither data nor
-// which keys or members exist.
+// A credential is sent as a bearer token (Authorization: Bearer <secret>,
+// the default user's password or the admin token) or with HTTP basic auth
+// (user and password; an empty user is "default"; the admin token with any
+// user). Anything else, or nothing, is answered 401 with a JSON error and a
+// WWW-Authenticate challenge, before the request is routed: an
+// unauthenticated client learns neither data nor which keys or members
+// exist.
 type Auth struct {
-	// Password returns the current client credential, read per request so
-	// that CONFIG SET requirepass applies at once. Nil or "": none.
-	Password func() string
-	// AdminToken is the admin credential. Empty: the password.
+	// Users checks client credentials; nil: there are none to check and
+	// only AdminToken protects anything.
+	Users Users
+	// AdminToken is the admin credential. Empty: any client credential.
 	AdminToken string
-	// ProtectOps makes /metrics, /healthz and /readyz need the client
+	// ProtectOps makes /metrics, /healthz and /readyz need a client
 	// credential too.
 	ProtectOps bool
+}
+
+// Users is the RESP front door's view of its users, asked per request so
+// that CONFIG SET requirepass and ACL SETUSER apply at once.
+type Users interface {
+	// NeedsAuth reports whether a client without credentials is refused
+	// (the default user has a password, or is off).
+	NeedsAuth() bool
+	// Check reports whether user and pass are the credentials of an
+	// enabled user allowed every command on every key.
+	Check(user, pass string) bool
 }
 
 // access is what a request needs.
@@ -65,20 +79,16 @@ func (a *Auth) needs(r *http.Request) access {
 	return accessClient
 }
 
-// presented returns the secret the request carries, if any.
-func presented(r *http.Request) (string, bool) {
+// presented returns the user and secret the request carries, if any.
+func presented(r *http.Request) (user, secret string, ok bool) {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
-		return strings.TrimSpace(h[7:]), true
+		return "default", strings.TrimSpace(h[7:]), true
 	}
 	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return "", false
+	if user == "" {
+		user = "default"
 	}
-	switch user {
-	case "", "default", "admin":
-		return pass, true
-	}
-	return "", false
+	return user, pass, ok
 }
 
 // equal compares in constant time, lengths included: both sides are
@@ -90,32 +100,24 @@ func equal(a, b string) bool {
 
 // check returns "" when the request may go on, or why not.
 func (a *Auth) check(r *http.Request) string {
-	password := ""
-	if a.Password != nil {
-		password = a.Password()
-	}
-	admin := a.AdminToken
-	if admin == "" {
-		admin = password
-	}
 	need := a.needs(r)
-	switch {
-	case need == accessOpen,
-		need == accessClient && password == "",
-		need == accessAdmin && admin == "":
+	if need == accessOpen {
 		return ""
 	}
-	secret, ok := presented(r)
-	if !ok {
-		return "authentication required"
-	}
-	isAdmin := admin != "" && equal(secret, admin)
-	isClient := password != "" && equal(secret, password)
-	switch {
-	case isAdmin, need == accessClient && isClient:
+	user, secret, ok := presented(r)
+	if ok && a.AdminToken != "" && equal(secret, a.AdminToken) {
 		return ""
-	case isClient:
+	}
+	clientNeeded := a.Users != nil && a.Users.NeedsAuth()
+	isUser := ok && a.Users != nil && a.Users.Check(user, secret)
+	switch {
+	case need == accessClient && (!clientNeeded || isUser),
+		need == accessAdmin && a.AdminToken == "" && (!clientNeeded || isUser):
+		return ""
+	case isUser:
 		return "admin credential required"
+	case !ok:
+		return "authentication required"
 	}
 	return "invalid credentials"
 }

@@ -52,7 +52,16 @@ func basic(user, pass string) func(*http.Request) {
 	return func(r *http.Request) { r.SetBasicAuth(user, pass) }
 }
 
-func password(p string) func() string { return func() string { return p } }
+// users is a Users with one password per user name.
+type users map[string]string
+
+func (u users) NeedsAuth() bool { return u["default"] != "" }
+func (u users) Check(user, pass string) bool {
+	p, ok := u[user]
+	return ok && p == pass
+}
+
+func password(p string) Users { return users{"default": p, "alice": "alice-pw"} }
 
 func TestNoCredentialsConfiguredLetsEverythingThrough(t *testing.T) {
 	for _, rt := range authRoutes {
@@ -63,7 +72,7 @@ func TestNoCredentialsConfiguredLetsEverythingThrough(t *testing.T) {
 }
 
 func TestAuthPerRouteAndCredential(t *testing.T) {
-	a := Auth{Password: password("client-pw"), AdminToken: "admin-tok"}
+	a := Auth{Users: password("client-pw"), AdminToken: "admin-tok"}
 	creds := []struct {
 		name  string
 		set   func(*http.Request)
@@ -76,9 +85,11 @@ func TestAuthPerRouteAndCredential(t *testing.T) {
 		{"basic empty user password", basic("", "client-pw"), accessClient, true},
 		{"bearer admin", bearer("admin-tok"), accessAdmin, true},
 		{"basic admin", basic("admin", "admin-tok"), accessAdmin, true},
+		{"basic ACL user", basic("alice", "alice-pw"), accessClient, true},
+		{"basic ACL user, default's password", basic("alice", "client-pw"), accessOpen, true},
 		{"wrong", bearer("client-pw2"), accessOpen, true},
 		{"prefix", bearer("client-p"), accessOpen, true},
-		{"other user", basic("bob", "client-pw"), accessOpen, false},
+		{"unknown user", basic("bob", "client-pw"), accessOpen, true},
 		{"malformed", func(r *http.Request) { r.Header.Set("Authorization", "Basic !!!") }, accessOpen, false},
 	}
 	for _, rt := range authRoutes {
@@ -114,9 +125,12 @@ func TestAuthPerRouteAndCredential(t *testing.T) {
 }
 
 func TestAdminCredentialDefaultsToThePassword(t *testing.T) {
-	a := Auth{Password: password("pw")}
+	a := Auth{Users: password("pw")}
 	if w := serve(t, a, "DELETE", "/mgmt/nodes/02", bearer("pw")); w.Code != http.StatusTeapot {
 		t.Fatalf("the password on a mutation without -admin_token: %d", w.Code)
+	}
+	if w := serve(t, a, "DELETE", "/mgmt/nodes/02", basic("alice", "alice-pw")); w.Code != http.StatusTeapot {
+		t.Fatalf("an ACL user on a mutation without -admin_token: %d", w.Code)
 	}
 	if w := serve(t, a, "DELETE", "/mgmt/nodes/02", nil); w.Code != http.StatusUnauthorized {
 		t.Fatalf("no credential on a mutation: %d", w.Code)
@@ -134,19 +148,19 @@ func TestAdminTokenAloneProtectsOnlyMutations(t *testing.T) {
 }
 
 func TestPasswordChangesApplyAtOnce(t *testing.T) {
-	pw := "old"
-	a := Auth{Password: func() string { return pw }}
+	u := users{"default": "old"}
+	a := Auth{Users: u}
 	if w := serve(t, a, "GET", "/k", bearer("old")); w.Code != http.StatusTeapot {
 		t.Fatalf("current password refused: %d", w.Code)
 	}
-	pw = "new" // CONFIG SET requirepass new
+	u["default"] = "new" // CONFIG SET requirepass new
 	if w := serve(t, a, "GET", "/k", bearer("old")); w.Code != http.StatusUnauthorized {
 		t.Fatalf("old password accepted after a change: %d", w.Code)
 	}
 }
 
 func TestProtectOps(t *testing.T) {
-	a := Auth{Password: password("pw"), ProtectOps: true}
+	a := Auth{Users: password("pw"), ProtectOps: true}
 	for _, p := range opsPaths {
 		if w := serve(t, a, "GET", p, nil); w.Code != http.StatusUnauthorized {
 			t.Errorf("GET %s with ProtectOps and no credential: %d", p, w.Code)
@@ -160,7 +174,7 @@ func TestProtectOps(t *testing.T) {
 // The middleware is in front of the router: a real server answers 401
 // before looking at the path.
 func TestServerHandlerIsAuthenticated(t *testing.T) {
-	s := NewServer(nil, nil, Config{Auth: Auth{Password: password("pw")}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	s := NewServer(nil, nil, Config{Auth: Auth{Users: password("pw")}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, path := range []string{"/k", "/mgmt/nodes", "/no/such/route"} {
 		w := httptest.NewRecorder()
 		s.Handler().ServeHTTP(w, httptest.NewRequest("GET", path, nil))

@@ -36,7 +36,7 @@ func run() error {
 	var (
 		raftAddr = flag.String("raft", ":8080", "address for the raft transport between members")
 		apiAddr  = flag.String("api", ":9090", "address for the HTTP admin API")
-		respAddr = flag.String("resp", ":6379", "address for the Redis protocol (RESP)")
+		respAddr = flag.String("resp", ":6379", "address for the Redis protocol (RESP) in plain text; empty: none (then -tls_resp is needed)")
 		stateDir = flag.String("state_dir", "raftcache-data", "directory for the WAL and snapshots; an existing one is restarted")
 		join     = flag.String("join", "", "raft address of a member to join (ignored when -state_dir holds state)")
 		raftAdv  = flag.String("raft_advertise", "", "address peers dial to reach this node's raft transport (default: -raft)")
@@ -55,6 +55,7 @@ func run() error {
 		forceNew = flag.Bool("force_new_cluster", false, "make this restarting member the only member of its cluster, keeping its data (after a quorum is lost for good)")
 		memLimit = flag.String("memory_limit", "0", "soft limit on the process's memory, as GOMEMLIMIT, in Redis's size units (0: none); the collector works harder near it, nothing is evicted")
 	)
+	secFlags := registerSecurityFlags()
 	flag.Parse()
 	limit, err := resp.ParseMemory(*memLimit)
 	if err != nil {
@@ -75,25 +76,29 @@ func run() error {
 	}
 	if *respAdv == "" {
 		respAdv = respAddr
+		if *respAddr == "" {
+			respAdv = secFlags.tlsResp
+		}
 	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	sec, err := secFlags.build(log)
+	if err != nil {
+		return err
+	}
+	warnUnprotected(log, sec, *password, *respAddr, *secFlags.tlsResp, *apiAddr, *raftAddr)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	// Bind the client ports before joining, so a port clash fails here and
 	// does not leave a member the cluster counts on but never hears from.
-	respLis, err := net.Listen("tcp", *respAddr)
+	respLis, apiLis, err := sec.listen(*respAddr, *secFlags.tlsResp, *apiAddr)
 	if err != nil {
-		return fmt.Errorf("listen resp: %w", err)
-	}
-	apiLis, err := net.Listen("tcp", *apiAddr)
-	if err != nil {
-		return fmt.Errorf("listen api: %w", err)
+		return err
 	}
 	if *pprofAt != "" {
 		// Its own listener rather than a route on the admin API: profiles
@@ -130,6 +135,7 @@ func run() error {
 	node, err := cluster.Start(ctx, cluster.Config{
 		StateDir: *stateDir, RaftAddr: *raftAddr, AdvertiseRaft: *raftAdv, SourceIP: *raftSrc, APIAddr: *apiAddr, RESPAddr: *respAdv, Join: *join,
 		ForceNewCluster: *forceNew, StateMachine: store, Logger: log, SnapshotEntries: *snapN, ReadTimeout: *timeout, Observer: reg.Raft(),
+		PeerSecurity: sec.peer,
 	})
 	if err != nil {
 		return err
@@ -161,7 +167,8 @@ func run() error {
 	reg.WatchNode(node)
 	reg.WatchCache(store)
 	reg.WatchRESP(respSrv)
-	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin"), Metrics: reg})
+	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin"), Metrics: reg,
+		Auth: admin.Auth{Users: apiUsers{srv: respSrv, store: store}, AdminToken: sec.adminToken, ProtectOps: *secFlags.protectOps}})
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- fmt.Errorf("resp server: %w", respSrv.Serve(respLis)) }()
 	go func() { serveErr <- fmt.Errorf("admin server: %w", adminSrv.Serve(apiLis)) }()
