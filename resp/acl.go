@@ -378,6 +378,10 @@ type aclFront struct {
 
 const aclLogMaxLen = 128 // Redis's acllog-max-len default
 
+// connectBarrierWait bounds how long a new connection of a node not yet
+// synced waits for the read barrier of connectAuthed.
+const connectBarrierWait = 500 * time.Millisecond
+
 type aclLogEntry struct {
 	count    int64
 	reason   int
@@ -893,7 +897,12 @@ func (s *Server) aclBarrier(c *client) {
 // the client in when the default user has no password).
 func (s *Server) connectAuthed() bool {
 	if !s.acl.synced.Load() {
-		ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
+		// A failed barrier leaves the answer to the local state, so a long
+		// wait buys nothing: it only held every new connection of a node
+		// restarted without quorum (or whose first ReadIndex went
+		// unanswered) past its clients' dial timeouts.
+		wait := min(s.cfg.Timeout, connectBarrierWait)
+		ctx, cancel := context.WithTimeout(s.base, wait)
 		err := s.cluster.LinearizableRead(ctx)
 		cancel()
 		if err != nil {
