@@ -1,12 +1,8 @@
 package cluster
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"hash/crc32"
 	"io"
 )
 
@@ -65,31 +61,4 @@ func (n *Node) captureNow(ctx context.Context) (snapCapture, error) {
 	case <-n.stopc:
 		return snapCapture{}, ErrStopped
 	}
-}
-
-// writeSnapStream writes a whole snapshot file's bytes to w: magic, header,
-// body and checksum, as snapDir.write lays them out on disk.
-func writeSnapStream(w io.Writer, h snapHeader, body io.WriterTo) error {
-	crc := crc32.New(crcTable)
-	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<20)
-	hdr, err := json.Marshal(h)
-	if err != nil {
-		return fmt.Errorf("encode snapshot header: %w", err)
-	}
-	var lenBuf [4]byte
-	binary.LittleEndian.PutUint32(lenBuf[:], uint32(len(hdr)))
-	bw.WriteString(snapMagic)
-	bw.Write(lenBuf[:])
-	bw.Write(hdr)
-	if _, err := body.WriteTo(bw); err != nil {
-		return fmt.Errorf("write snapshot body: %w", err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write snapshot: %w", err)
-	}
-	binary.LittleEndian.PutUint32(lenBuf[:], crc.Sum32())
-	if _, err := w.Write(lenBuf[:]); err != nil {
-		return fmt.Errorf("write snapshot checksum: %w", err)
-	}
-	return nil
 }

@@ -80,8 +80,21 @@ func (d snapDir) write(h snapHeader, body io.WriterTo, stop <-chan struct{}) (er
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err := writeSnapStream(&writebackWriter{f: tmp, stop: stop}, h, body); err != nil {
+		return err
+	}
+	if err := stopped(stop); err != nil {
+		return err // the state machine may have dropped the error
+	}
+	return d.commit(tmp, final)
+}
+
+// writeSnapStream writes a whole snapshot file's bytes to w: magic, header,
+// body and checksum: the one layout of snapshot files, on disk (snapDir.write)
+// and streamed as backups (Node.Backup).
+func writeSnapStream(w io.Writer, h snapHeader, body io.WriterTo) error {
 	crc := crc32.New(crcTable)
-	bw := bufio.NewWriterSize(io.MultiWriter(&writebackWriter{f: tmp, stop: stop}, crc), 1<<20)
+	bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<20)
 	hdr, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("encode snapshot header: %w", err)
@@ -94,17 +107,14 @@ func (d snapDir) write(h snapHeader, body io.WriterTo, stop <-chan struct{}) (er
 	if _, err := body.WriteTo(bw); err != nil {
 		return fmt.Errorf("write snapshot body: %w", err)
 	}
-	if err := stopped(stop); err != nil {
-		return err // the state machine may have dropped the error
-	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("write snapshot file: %w", err)
+		return fmt.Errorf("write snapshot: %w", err)
 	}
 	binary.LittleEndian.PutUint32(lenBuf[:], crc.Sum32())
-	if _, err := tmp.Write(lenBuf[:]); err != nil {
+	if _, err := w.Write(lenBuf[:]); err != nil {
 		return fmt.Errorf("write snapshot checksum: %w", err)
 	}
-	return d.commit(tmp, final)
+	return nil
 }
 
 // writebackPiece is how many bytes of a snapshot file may wait in the page
