@@ -272,14 +272,12 @@ func TestShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	// Make sure the idle connection is accepted before shutting down.
-	if _, err := io.WriteString(idle, cmd("PING")); err != nil {
-		t.Fatal(err)
-	}
-	pong := make([]byte, 7)
-	if _, err := io.ReadFull(idle, pong); err != nil {
-		t.Fatal(err)
-	}
+	// Make sure both connections are accepted before the cluster holds
+	// its operations: a connection's first read barrier (connectAuthed)
+	// would otherwise be the operation held, on a connection the server
+	// does not yet track.
+	pingPong(t, idle)
+	pingPong(t, busy)
 
 	hold := make(chan struct{})
 	started := make(chan struct{}, 1)
@@ -330,6 +328,7 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	pingPong(t, c) // accepted and tracked before the hold; see TestShutdown
 	started := make(chan struct{}, 1)
 	fc.mu.Lock()
 	fc.hold, fc.started = make(chan struct{}), started
@@ -382,4 +381,19 @@ func TestHugeArgumentCount(t *testing.T) {
 	if got := roundTrip(t, addr, "*2147483648\r\n"); got != "-ERR Protocol error: invalid multibulk length\r\n" {
 		t.Errorf("2^31 arguments: %q", got)
 	}
+}
+
+// pingPong makes one PING round trip on c: once it returns, the server
+// has accepted and registered the connection.
+func pingPong(t *testing.T, c net.Conn) {
+	t.Helper()
+	if _, err := io.WriteString(c, cmd("PING")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	pong := make([]byte, len("+PONG\r\n"))
+	if _, err := io.ReadFull(c, pong); err != nil || string(pong) != "+PONG\r\n" {
+		t.Fatalf("PING: %q, %v", pong, err)
+	}
+	_ = c.SetReadDeadline(time.Time{})
 }
