@@ -100,7 +100,31 @@ func newTestCluster(t testing.TB, size int, tune func(*Config)) *testCluster {
 	for i := 2; i <= size; i++ {
 		c.start(i, c.nodes[1].addr)
 	}
+	c.waitMembers(size)
 	return c
+}
+
+// waitMembers waits until every running node has applied a membership of
+// size voters, itself among them. Start returns once the leader has
+// committed a joiner's addition; until the joiner has applied it, it is
+// no voter in its own eyes and never campaigns, so a test that took it
+// for a follower of a settled cluster would wait for an election it can
+// never hold.
+func (c *testCluster) waitMembers(size int) {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, tn := range c.running() {
+		for {
+			st := tn.n.Status()
+			if st.Members == size && st.Role != RoleLearner {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.t.Fatalf("node %x: %d members, role %v; want %d voters", st.ID, st.Members, st.Role, size)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 func (c *testCluster) config(dir, addr, join string, lis net.Listener, sm *kvSM) Config {
