@@ -24,6 +24,20 @@ var evictCases = []compatCase{
 		"CONFIG SET maxmemory-policy volatile-lru", "SET b v",
 		"DEL a x", "CONFIG SET maxmemory 0", "SET b v",
 	}, reset: []string{"CONFIG SET maxmemory 0", "CONFIG SET maxmemory-policy noeviction", "FLUSHALL"}},
+	// Inside MULTI over the limit, Redis refuses every command but EXEC,
+	// DISCARD, QUIT and RESET at queue time, and EXEC then aborts; a
+	// denyoom command queued before the limit aborts EXEC itself.
+	{name: "oom in multi", lines: []string{
+		"CONFIG SET maxmemory-policy noeviction", "SET a hello", "RPUSH l 3 1 2",
+		"XGROUP CREATE st g $ MKSTREAM", "MULTI", "SET b v", "@1 CONFIG SET maxmemory 1", "EXEC",
+		"MULTI", "GET a", "WATCH a", "MULTI", "PING", "EXEC",
+		"MULTI", "DISCARD", "MULTI", "EXEC", "GET a", "SET a v",
+		"SORT l", "SORT_RO l", "SORT l STORE l2", "MULTI", "EXEC",
+		"XGROUP CREATE st g2 $", "XGROUP CREATECONSUMER st g c", "XGROUP SETID st g $",
+		"XGROUP DELCONSUMER st g c", "XGROUP DESTROY st g",
+		"FUNCTION LOAD \"#!lua name=lib\nredis.register_function('f', function() return 1 end)\"",
+		"CONFIG SET maxmemory 0", "MULTI", "GET a", "EXEC",
+	}, reset: []string{"CONFIG SET maxmemory 0", "CONFIG SET maxmemory-policy noeviction", "FUNCTION FLUSH", "FLUSHALL"}},
 }
 
 func TestCompatEviction(t *testing.T) {
