@@ -6,12 +6,15 @@ import "testing"
 // the OOM replies of commands, scripts and reads over maxmemory, against
 // redis-server. Over the limit means over on both: Redis counts its own
 // ~1 MB, raftcache its dataset, so the limit is 1 byte with a key stored.
+// A key's idle time is not compared: Redis's LRU clock is cached by its
+// cron (hz 10), so across a second boundary it may say 1 where a node says
+// 0; fsm's TestObjectFreqAndIdletime checks IDLETIME's arithmetic.
 var evictCases = []compatCase{
 	{name: "object freq idletime", lines: []string{
 		"CONFIG SET maxmemory-policy allkeys-lfu", "SET k hello", "OBJECT FREQ k", "OBJECT IDLETIME k",
 		"OBJECT FREQ nokey", "OBJECT IDLETIME nokey", "OBJECT FREQ", "OBJECT IDLETIME a b",
 		"CONFIG SET maxmemory-policy volatile-lfu", "SET k2 v", "OBJECT FREQ k2",
-		"CONFIG SET maxmemory-policy allkeys-lru", "SET k3 v", "OBJECT FREQ k3", "OBJECT IDLETIME k3",
+		"CONFIG SET maxmemory-policy allkeys-lru", "SET k3 v", "OBJECT FREQ k3",
 		"TOUCH k3 nokey k3", "OBJECT HELP",
 	}, reset: []string{"CONFIG SET maxmemory-policy noeviction", "FLUSHALL"}},
 	{name: "oom", lines: []string{
