@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // kvSM is a small state machine for the cluster's tests: commands are
@@ -723,6 +727,42 @@ func TestCatchUpEntriesDefault(t *testing.T) {
 		cfg.setDefaults()
 		if cfg.CatchUpEntries != tc.want {
 			t.Errorf("SnapshotEntries %d, CatchUpEntries %d: default %d, want %d", tc.snap, tc.catchUp, cfg.CatchUpEntries, tc.want)
+		}
+	}
+}
+
+// TestCatchUpFrom: the window kept behind a snapshot is bounded by entries
+// and by bytes, whichever is smaller, and never drops the snapshot's own
+// entry.
+func TestCatchUpFrom(t *testing.T) {
+	const dataLen = 1000 // each entry costs dataLen+entryOverhead
+	per := uint64(dataLen + entryOverhead)
+	mem := raft.NewMemoryStorage()
+	ents := make([]*raftpb.Entry, 100)
+	for i := range ents {
+		idx, term := uint64(i+1), uint64(1)
+		ents[i] = &raftpb.Entry{Index: &idx, Term: &term, Data: make([]byte, dataLen)}
+	}
+	if err := mem.Append(ents); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name                       string
+		snap, maxEntries, maxBytes uint64
+		want                       uint64
+	}{
+		{"entries bound", 80, 10, math.MaxUint64, 70},
+		{"bytes bound", 80, 50, 5 * per, 75},
+		{"bytes bound between entries", 80, 50, 5*per + per/2, 75},
+		{"entries smaller than bytes", 80, 3, 10 * per, 77},
+		{"log shorter than the window", 40, 50, math.MaxUint64, 0},
+		{"log shorter, bytes bound", 40, 50, 4 * per, 36},
+		{"no window", 80, 0, math.MaxUint64, 80},
+		{"one entry larger than the budget stays", 80, 10, 1, 79},
+	} {
+		if got := catchUpFrom(mem, tc.snap, tc.maxEntries, tc.maxBytes); got != tc.want {
+			t.Errorf("%s: catchUpFrom(snap %d, %d entries, %d bytes) = %d, want %d",
+				tc.name, tc.snap, tc.maxEntries, tc.maxBytes, got, tc.want)
 		}
 	}
 }

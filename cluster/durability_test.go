@@ -170,7 +170,7 @@ func TestWALCallsSerialized(t *testing.T) {
 	if err := d.saveReady(&raft.Ready{Entries: ents}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.compact(snapHeader{Term: 1, Index: 500, Voters: []uint64{1}}, 0); err != nil {
+	if err := d.compact(snapHeader{Term: 1, Index: 500, Voters: []uint64{1}}, 0, defaultCatchUpBytes); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -194,7 +194,7 @@ func TestWALCallsSerialized(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := uint64(1); i <= n; i++ {
-			if err := d.compact(snapHeader{Term: 1, Index: 500 + i, Voters: []uint64{1}}, 0); err != nil {
+			if err := d.compact(snapHeader{Term: 1, Index: 500 + i, Voters: []uint64{1}}, 0, defaultCatchUpBytes); err != nil {
 				t.Error(err)
 				return
 			}
