@@ -102,6 +102,11 @@ func ownCommands() map[string]handler {
 		"memory|malloc-stats": (*Server).memoryMallocStats,
 		"memory|purge":        (*Server).memoryPurge,
 		"memory|help":         (*Server).memoryHelp,
+
+		"save":     (*Server).save,
+		"bgsave":   (*Server).bgsave,
+		"lastsave": (*Server).lastsave,
+		"shutdown": (*Server).shutdown,
 	}
 	for name, h := range aclCommands() {
 		own[name] = h
@@ -179,6 +184,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	}
 	if msg := subscribedRefusal(c, sp); msg != "" {
 		s.reject(c, sp, msg)
+		return
+	}
+	if c.multi != nil && sp.noMulti {
+		s.reject(c, sp, "ERR Command not allowed inside a transaction")
 		return
 	}
 	if c.multi != nil && !sp.txnControl {
