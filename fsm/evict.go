@@ -56,11 +56,18 @@ func NewEvict(db int, keys [][]byte, modIndexes []uint64, now int64) Command {
 	return Command{op: opEvict, time: now, args: append([][]byte{idx}, keys...)}.InDB(db)
 }
 
-// evict applies an eviction entry.
+// evict applies an eviction entry. It stops once the dataset is within
+// maxmemory: the leader sampled while it was over by more, and what the
+// entries applied since (evictInApply's evictions among them) freed need
+// not be freed twice.
 func (w *writer) evict(c Command) Reply {
 	b := c.args[0]
 	var n int64
+	maxMemory := w.s.evictCfg().maxMemory
 	for _, key := range c.args[1:] {
+		if maxMemory > 0 && w.s.usedMemory() <= maxMemory {
+			break
+		}
 		want, k := binary.Uvarint(b)
 		b = b[k:]
 		e, ok := w.lookup(key)

@@ -415,12 +415,14 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	if r, refused := w.refuseOOM(c); refused {
 		return r
 	}
+	before := s.usedMemory()
 	s.applying = true
 	r := w.run(c)
 	s.applying = false
 	if len(s.appliedReads) > 0 {
 		w.touchAppliedReads()
 	}
+	w.evictInApply(before)
 	s.wakeEviction()
 	if len(s.ready) > 0 {
 		w.serveReady()
