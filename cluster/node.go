@@ -66,7 +66,6 @@ type Config struct {
 	ElectionTicks   int           // ticks without a leader before an election; default 10
 	SnapshotEntries uint64        // applied entries between snapshots, or more for a large state (see snapshotInterval); default 10000
 	CatchUpEntries  uint64        // entries kept behind a snapshot for slow followers; default 5000, or SnapshotEntries if fewer
-	CatchUpBytes    uint64        // and at most this many bytes of them (see catchUpFrom); default 32 MiB
 	ReadTimeout     time.Duration // bound on one ReadIndex round; default 5s
 	JoinTimeout     time.Duration // how long to keep trying to join; default 20s
 }
@@ -95,9 +94,6 @@ func (c *Config) setDefaults() {
 		// memory; keeping more than a snapshot interval behind would
 		// defeat that.
 		c.CatchUpEntries = min(5000, c.SnapshotEntries)
-	}
-	if c.CatchUpBytes == 0 {
-		c.CatchUpBytes = defaultCatchUpBytes
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 5 * time.Second
@@ -213,6 +209,9 @@ func newReadRound() *readRound { return &readRound{c: make(chan struct{})} }
 // cluster. It returns once the node is running; ctx bounds joining.
 func Start(ctx context.Context, cfg Config) (*Node, error) {
 	cfg.setDefaults()
+	if err := armFailpoints(&cfg); err != nil {
+		return nil, err
+	}
 	if cfg.StateMachine == nil || cfg.StateDir == "" || cfg.RaftAddr == "" {
 		return nil, errors.New("cluster: StateMachine, StateDir and RaftAddr are required")
 	}

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -145,14 +149,59 @@ func query(c **respConn, n *node, args []string, timeout time.Duration) (reply, 
 	return rs[0], nil
 }
 
-// readOnce reads key k on n over *c, dialing when *c is nil and closing
-// it after a transport error.
-// readAfterRestart reads every key in use on n, which was just
-// restarted, recording each answer in the history as client id: a node
-// that serves a read before it has caught up with what it acknowledged
-// before it was killed gives a stale value there, which the check finds.
-// Reads the node refuses are left out, as failed reads are.
-func readAfterRestart(w *workload, h *history, n *node, id int, timeout time.Duration) (reads int) {
+// readAfterRestart reads every key in use on n, whose process was just
+// started again with its log appended to from offset logFrom, recording
+// each answer in the history: a node that serves a read before it has
+// caught up with what it acknowledged before it was killed gives a stale
+// value there, which the check finds. n is reserved (see node.reserve):
+// nothing else has asked it anything since it started; unless alone, it
+// is released at once.
+//
+// The reads are aimed at the node's first election. A single voter that
+// answered a read barrier with the commit index it restarted with (issue
+// 9, item 1) was wrong only for a ReadIndex that reaches raft in the pass
+// in which the node becomes leader, before the first entry of its term
+// is saved, and so only for one that is sent while the node is candidate
+// (one sent earlier is dropped for want of a leader and asked again much
+// later; one sent later waits for that save). So the registers of the
+// latest writes, those the node most likely acknowledged last before it
+// was killed, are read first, at once, each over HTTP on a connection of
+// its own (clients firstID+1, +2, ...), the moment the node logs that it
+// became candidate, or once it has served for a second without; the node
+// of a larger cluster (alone false), which restarts as a follower, is
+// read from as soon as it serves. HTTP, because a new RESP connection's first read barrier
+// (the ACL sync of connectAuthed) would take that round for itself. Only
+// then are other clients let at n, and every other key is read one by one
+// over RESP (client firstID). Reads the node refuses are left out, as
+// failed reads are.
+func readAfterRestart(w *workload, h *history, n *node, alone bool, logFrom int64, firstID int, timeout time.Duration) (reads int) {
+	defer n.release()
+	if !alone {
+		// Only a lone node's first election needs the reads first (see
+		// above); holding clients off a member of a larger cluster that
+		// cannot elect alone would only starve the run.
+		n.release()
+	}
+	waitElection(n, logFrom, alone, 30*time.Second)
+	recent := w.recentlyWritten()
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	recs := make([]record, len(recent))
+	var wg sync.WaitGroup
+	for i, k := range recent {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			recs[i] = w.invokeHTTP(hc, firstID+1+i, n, input{kind: opGet, key: k})
+		}()
+	}
+	wg.Wait()
+	n.release()
+	for _, rec := range recs {
+		if rec.st == statusOK {
+			h.add(rec)
+			reads++
+		}
+	}
 	var c *respConn
 	defer func() {
 		if c != nil {
@@ -160,17 +209,73 @@ func readAfterRestart(w *workload, h *history, n *node, id int, timeout time.Dur
 		}
 	}()
 	for _, k := range w.usedKeys() {
+		if slices.Contains(recent, k) {
+			continue
+		}
 		rec, err := readOnce(w, &c, h, n, k, timeout)
 		if err != nil {
 			continue
 		}
-		rec.client = id
+		rec.client = firstID
 		h.add(rec)
 		reads++
 	}
 	return reads
 }
 
+// waitElection returns once n's log, from offset from on, says raft made
+// it a candidate, or it has served (for a second when alone), or its
+// process exited, or d passed. It reads the log every millisecond: a
+// candidate's vote for itself is saved within milliseconds on a fast disk.
+func waitElection(n *node, from int64, alone bool, d time.Duration) {
+	wait := time.Duration(0)
+	if alone {
+		wait = time.Second
+	}
+	deadline := time.Now().Add(d)
+	var serving time.Time
+	var buf []byte
+	for time.Now().Before(deadline) && n.running() {
+		buf = appendLogFrom(buf, n.logPath, from+int64(len(buf)))
+		if bytes.Contains(buf, []byte(" became candidate at term ")) {
+			return
+		}
+		if serving.IsZero() && bytes.Contains(buf, []byte(`msg=serving `)) {
+			serving = time.Now()
+		}
+		if !serving.IsZero() && time.Since(serving) >= wait {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// appendLogFrom appends to buf what the file at path holds from offset
+// off on (nothing when it cannot be read).
+func appendLogFrom(buf []byte, path string, off int64) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return buf
+	}
+	more, _ := io.ReadAll(f)
+	return append(buf, more...)
+}
+
+// logSize is the size of the file at path, 0 if there is none.
+func logSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// readOnce reads key k on n over *c, dialing when *c is nil and closing
+// it after a transport error.
 func readOnce(w *workload, c **respConn, h *history, n *node, k string, timeout time.Duration) (record, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -342,6 +447,13 @@ type verdict struct {
 	pruned    int // unknown writes nobody observed, left out (see prune)
 	result    porcupine.CheckResult
 	badKeys   []string // keys whose sub-history is not linearizable
+	// caught is the first restart (1-based, 0: none) after whose reads
+	// a bad key's history, up to the end of those reads, is already not
+	// linearizable; caughtAt is that end (history time) and caughtKey
+	// the key (see firstCaught).
+	caught    int
+	caughtAt  int64
+	caughtKey string
 	unchecked []string // keys the check ran out of time on
 	vizPath   string   // porcupine's visualization, when not linearizable
 }
@@ -349,7 +461,10 @@ type verdict struct {
 // check runs porcupine over each key's history in turn, the keys sharing
 // timeout, and on a violation writes the visualization of the offending
 // keys and the history as text.
-func check(recs []record, timeout time.Duration, outDir string) (verdict, error) {
+//
+// restarts are the moments (history time, in order) at which the reads of
+// a node just restarted had all been answered (see readAfterRestart).
+func check(recs []record, timeout time.Duration, outDir string, restarts []int64) (verdict, error) {
 	model := registerModel()
 	ops, pruned := prune(operations(recs))
 	byKey := make(map[string][]porcupine.Operation)
@@ -370,6 +485,9 @@ func check(recs []record, timeout time.Duration, outDir string) (verdict, error)
 		case porcupine.Illegal:
 			v.badKeys = append(v.badKeys, k)
 			bad = append(bad, byKey[k]...)
+			if i, at := firstCaught(model, byKey[k], restarts); i > 0 && (v.caught == 0 || i < v.caught) {
+				v.caught, v.caughtAt, v.caughtKey = i, at, k
+			}
 		case porcupine.Unknown:
 			v.unchecked = append(v.unchecked, k)
 		}
@@ -395,6 +513,29 @@ func check(recs []record, timeout time.Duration, outDir string) (verdict, error)
 		return v, fmt.Errorf("write visualization: %w", err)
 	}
 	return v, nil
+}
+
+// firstCaught returns the first restart (1-based) such that ops, cut
+// after the reads of that restart (every operation called by then), is
+// not linearizable, and that moment; 0 when no such cut is. It says which
+// restart's reads a violation showed in first: with one node, nothing
+// else is in flight across such a cut, as the node was down and then
+// reserved for those reads (with more, an operation on another node
+// called before the cut and answered after may be cut off from the write
+// it read, so the restart named may be early).
+func firstCaught(model porcupine.Model, ops []porcupine.Operation, restarts []int64) (int, int64) {
+	for i, at := range restarts {
+		var cut []porcupine.Operation
+		for _, op := range ops {
+			if op.Call <= at {
+				cut = append(cut, op)
+			}
+		}
+		if len(cut) > 0 && porcupine.CheckOperationsTimeout(model, cut, 10*time.Second) == porcupine.Illegal {
+			return i + 1, at
+		}
+	}
+	return 0, 0
 }
 
 // writeHistory writes every record, in call order, one a line.

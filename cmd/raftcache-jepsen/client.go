@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -85,6 +86,10 @@ type workload struct {
 	late       []string      // operations a healthy node did not answer in time (the first few)
 	numLate    int           // all of them
 	maxHealthy time.Duration // slowest answer from a node the nemesis left alone
+	// written holds the registers of the latest writes that may have
+	// taken effect, newest last, each once: what a node killed now most
+	// likely acknowledged last (see readAfterRestart).
+	written []string
 }
 
 // setKeys is how many keys the add operations spread over.
@@ -126,6 +131,25 @@ func (w *workload) usedKeys() []string {
 		}
 	}
 	return out
+}
+
+// noteWritten records that a write to register key may have taken effect.
+func (w *workload) noteWritten(key string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.written = slices.DeleteFunc(w.written, func(k string) bool { return k == key })
+	w.written = append(w.written, key)
+	if len(w.written) > 2*w.keys {
+		w.written = slices.Delete(w.written, 0, len(w.written)-2*w.keys)
+	}
+}
+
+// recentlyWritten returns the registers of the latest writes that may
+// have taken effect, at most twice -keys of them.
+func (w *workload) recentlyWritten() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.written)
 }
 
 func (w *workload) pickKind(rng *rand.Rand) opKind {
@@ -170,6 +194,10 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 			sleepCtx(ctx, 50*time.Millisecond)
 			continue
 		}
+		if n.reservation() != nil {
+			sleepCtx(ctx, time.Millisecond) // see node.reserve
+			continue
+		}
 		in := input{kind: w.pickKind(rng)}
 		switch in.kind {
 		case opAdd:
@@ -181,10 +209,15 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 		}
 		// A fifth of the reads and SETs go through the HTTP API, whose
 		// errors map the same outcomes onto status codes.
+		var rec record
 		if (in.kind == opGet || in.kind == opSet) && rng.IntN(5) == 0 {
-			w.hist.add(w.invokeHTTP(hc, id, n, in))
+			rec = w.invokeHTTP(hc, id, n, in)
 		} else {
-			w.hist.add(w.invoke(conns, id, n, in))
+			rec = w.invoke(conns, id, n, in)
+		}
+		w.hist.add(rec)
+		if in.kind.isWrite() && in.kind != opAdd && rec.st != statusFail {
+			w.noteWritten(in.key)
 		}
 		if w.think > 0 {
 			sleepCtx(ctx, time.Duration(rng.Int64N(int64(w.think))+1))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/raftcache/raftcache/cluster/clustertest"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -18,6 +17,9 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	raftcluster "github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 )
 
 // node is one raftcache process, its ports and its raft proxy. Its index
@@ -40,6 +42,38 @@ type node struct {
 	// operation can tell whether the node was healthy throughout.
 	faulted    bool
 	faultEpoch int
+	// reserved, while not nil, keeps the workload's clients off the node
+	// (see reserve); release closes it.
+	reserved chan struct{}
+}
+
+// reserve keeps the workload's clients, and the nemesis's own checks,
+// off n until release: the reads of readAfterRestart must be the first
+// things a restarted node is asked (see there).
+func (n *node) reserve() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.reserved == nil {
+		n.reserved = make(chan struct{})
+	}
+}
+
+// release ends reserve; it may be called again.
+func (n *node) release() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.reserved != nil {
+		close(n.reserved)
+		n.reserved = nil
+	}
+}
+
+// reservation returns a channel closed at release, or nil when n is not
+// reserved.
+func (n *node) reservation() <-chan struct{} {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.reserved
 }
 
 func (n *node) setFaulted(f bool) {
@@ -96,6 +130,9 @@ type cluster struct {
 	stateRoot string // state directories go here
 	timeout   time.Duration
 	snapN     uint64 // the nodes' -snapshot_entries; 0 for the default
+	// saveDelay, if positive, makes every node's disk slow: each Ready is
+	// persisted that long late (a failpoint, see cluster/failpoint.go).
+	saveDelay time.Duration
 	log       *slog.Logger
 	http      *http.Client
 
@@ -105,9 +142,9 @@ type cluster struct {
 	nextIdx int
 }
 
-func newCluster(bin, outDir, stateRoot string, timeout time.Duration, snapN uint64, log *slog.Logger) *cluster {
+func newCluster(bin, outDir, stateRoot string, timeout time.Duration, snapN uint64, saveDelay time.Duration, log *slog.Logger) *cluster {
 	return &cluster{
-		bin: bin, outDir: outDir, stateRoot: stateRoot, timeout: timeout, snapN: snapN, log: log,
+		bin: bin, outDir: outDir, stateRoot: stateRoot, timeout: timeout, snapN: snapN, saveDelay: saveDelay, log: log,
 		http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 }
@@ -220,6 +257,10 @@ func (c *cluster) start(n *node, join string) error {
 	fmt.Fprintf(logf, "=== %s %s %s\n", time.Now().Format(time.RFC3339Nano), c.bin, strings.Join(args, " "))
 	cmd := exec.Command(c.bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = os.Environ()
+	if c.saveDelay > 0 {
+		cmd.Env = append(cmd.Env, raftcluster.FailpointSaveDelayEnv+"="+c.saveDelay.String())
+	}
 	// Its own process group, so that a kill reaches anything it spawns;
 	// and killed with us, should this process die first.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -446,26 +487,38 @@ func (c *cluster) byAdv(adv string) *node {
 // leader returns the member that running, unpaused nodes name as leader,
 // or nil when none is known.
 func (c *cluster) leader(ctx context.Context) *node {
+	l, _ := c.leaderWhy(ctx)
+	return l
+}
+
+// leaderWhy is leader, with what each node said when none is known.
+func (c *cluster) leaderWhy(ctx context.Context) (*node, error) {
+	var why []error
 	for _, n := range c.nodes() {
 		n.mu.Lock()
 		paused := n.paused
 		n.mu.Unlock()
 		if paused || !n.running() {
+			why = append(why, fmt.Errorf("%s: paused or down", n))
 			continue
 		}
 		ms, err := c.membersOf(ctx, n)
 		if err != nil {
+			why = append(why, err)
 			continue
 		}
+		named := "none"
 		for _, m := range ms {
 			if m.Role == "leader" {
 				if l := c.byAdv(m.Raft); l != nil && !l.gone() {
-					return l
+					return l, nil
 				}
+				named = m.Raft + " (not a current member)"
 			}
 		}
+		why = append(why, fmt.Errorf("%s names leader %s", n, named))
 	}
-	return nil
+	return nil, errors.Join(why...)
 }
 
 // errNotMember means no member lists the node.

@@ -63,6 +63,7 @@ type config struct {
 	checkTimeout time.Duration
 	recoverBound time.Duration // how soon members must serve again after a fault is undone
 	snapN        uint64        // the nodes' -snapshot_entries (0: the server's default)
+	saveDelay    time.Duration // slow disk: each Ready persisted this late (a failpoint)
 	minOK        int           // fewest successful reads, and writes, for a run to count
 	overlap      int           // nemesis workers: faults in progress at once
 	keepState    bool
@@ -91,6 +92,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.checkTimeout, "check_timeout", 5*time.Minute, "bound on the linearizability check")
 	fs.DurationVar(&cfg.recoverBound, "recover_bound", 30*time.Second, "after each fault is undone, every member must serve a write within this")
 	fs.Uint64Var(&cfg.snapN, "snapshot_entries", 0, "the nodes' -snapshot_entries; small values make snapshots and snapshot installs happen under faults (0: the server's default)")
+	fs.DurationVar(&cfg.saveDelay, "save_delay", 0, "slow disk: every node persists each Ready this much later (a failpoint: -bin must be built with -tags failpoints, see cluster/failpoint.go; 0: off)")
 	fs.IntVar(&cfg.overlap, "overlap", 1, "faults in progress at once (node faults on distinct nodes, one partition at a time; membership and transfer always alone)")
 	fs.IntVar(&cfg.minOK, "min_ok", 200, "fewest successful reads, and successful writes, for the run to count")
 	fs.BoolVar(&cfg.keepState, "keep_state", false, "keep the nodes' state directories after a clean run")
@@ -124,6 +126,8 @@ func parseFlags(args []string) (config, error) {
 		return cfg, errors.New("-duration must be positive and at most 24h")
 	case cfg.overlap < 1 || cfg.overlap > 4:
 		return cfg, errors.New("-overlap must be 1 to 4")
+	case cfg.saveDelay < 0 || cfg.saveDelay > time.Second:
+		return cfg, errors.New("-save_delay must be 0 to 1s")
 	case cfg.opTimeout <= cfg.srvTimeout:
 		return cfg, errors.New("-op_timeout must exceed -server_timeout, so the server answers first")
 	}
@@ -146,10 +150,12 @@ type result struct {
 	events   serverEvents
 	recovery []time.Duration // per fault, until every member served again
 	// restartReads counts the reads answered by a node just restarted,
-	// before anything else was asked of it.
+	// sent the moment it served (see readAfterRestart).
 	restartReads int
+	restarts     int           // restarts of a killed node
 	maxReply     time.Duration // slowest answer from a node the nemesis left alone
 	excerpt      []string
+	excerptKey   string
 	seed         uint64
 	stateKept    bool
 }
@@ -171,7 +177,7 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "(of the gets and sets, through HTTP: %d ok, %d failed, %d unknown)\n", r.viaHTTP[statusOK], r.viaHTTP[statusFail], r.viaHTTP[statusUnknown])
 	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
-	fmt.Fprintf(w, "reads answered by a node just restarted, before anything else was asked of it: %d\n", r.restartReads)
+	fmt.Fprintf(w, "reads answered by a node just restarted, sent at its first election: %d (%d restarts)\n", r.restartReads, r.restarts)
 	if len(r.recovery) > 0 {
 		s := slices.Sorted(slices.Values(r.recovery))
 		fmt.Fprintf(w, "recovery after a fault was undone (every member serving writes): median %v, max %v\n",
@@ -186,6 +192,9 @@ func (r *result) print(w io.Writer) {
 	switch r.verdict.result {
 	case porcupine.Illegal:
 		lin = "NO (keys " + strings.Join(r.verdict.badKeys, ", ") + ")"
+		if v := r.verdict; v.caught > 0 {
+			lin += fmt.Sprintf("; first shown by the reads of restart %d of %d, %.3fs into the run (%s)", v.caught, r.restarts, float64(v.caughtAt)/1e9, v.caughtKey)
+		}
 	case porcupine.Unknown:
 		lin = fmt.Sprintf("unknown (the check ran out of time on %d keys: %s)", len(r.verdict.unchecked), strings.Join(r.verdict.unchecked, ", "))
 	}
@@ -205,7 +214,7 @@ func (r *result) print(w io.Writer) {
 		}
 	}
 	if len(r.excerpt) > 0 {
-		fmt.Fprintf(w, "history of %s (call s, return s, client, node, outcome, operation):\n", r.verdict.badKeys[0])
+		fmt.Fprintf(w, "history of %s (call s, return s, client, node, outcome, operation):\n", r.excerptKey)
 		for _, l := range r.excerpt {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
@@ -254,7 +263,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(logf, logw), nil))
 	res := &result{out: cfg.out, seed: cfg.seed}
 
-	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, cfg.snapN, log)
+	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, cfg.snapN, cfg.saveDelay, log)
 	defer cl.shutdown()
 	log.Info("booting cluster", "nodes", cfg.nodes, "bin", cfg.bin)
 	if err := cl.boot(ctx, cfg.nodes); err != nil {
@@ -277,14 +286,19 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		every: cfg.faultEvery, hold: cfg.faultHold, recoverBound: cfg.recoverBound,
 		injected: make(map[string]int), kindsRun: make(map[string]int),
 	}
-	// Small clusters are where a restarted node leads alone, and may
-	// answer reads before it caught up (see nemesis.restarted).
-	nm.stutter = cfg.nodes <= 2
 	var restartReads atomic.Int64
-	nm.afterRestart = func(n *node) {
-		// One client ID per node past the final reads' (clients+i), so
-		// that each ID's operations stay sequential.
-		got := readAfterRestart(w, h, n, cfg.clients+100+n.idx, cfg.opTimeout)
+	var (
+		restartsMu sync.Mutex
+		restarts   []int64 // when each restart's reads were done (history time)
+	)
+	nm.afterRestart = func(n *node, logFrom int64) {
+		alone := len(cl.nodes()) == 1
+		// Client IDs of their own per node, past the final reads'
+		// (clients+i), so that each ID's operations stay sequential.
+		got := readAfterRestart(w, h, n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
+		restartsMu.Lock()
+		restarts = append(restarts, h.now())
+		restartsMu.Unlock()
 		restartReads.Add(int64(got))
 		log.Info("read after restart", "node", n, "reads", got)
 	}
@@ -362,13 +376,27 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	}
 
 	log.Info("checking", "operations", len(recs), "keys", len(keys))
-	v, err := check(recs, cfg.checkTimeout, cfg.out)
+	restartsMu.Lock()
+	v, err := check(recs, cfg.checkTimeout, cfg.out, slices.Clone(restarts))
+	res.restarts = len(restarts)
+	restartsMu.Unlock()
 	res.verdict = v
 	if err != nil {
 		return res, err
 	}
-	if len(v.badKeys) > 0 {
-		res.excerpt = excerpt(recs, v.badKeys[0], 60)
+	switch {
+	case v.caught > 0:
+		// The history of the key up to the reads that showed the
+		// violation: they are its last lines.
+		var upto []record
+		for _, r := range recs {
+			if r.call <= v.caughtAt {
+				upto = append(upto, r)
+			}
+		}
+		res.excerpt, res.excerptKey = excerpt(upto, v.caughtKey, 60), v.caughtKey
+	case len(v.badKeys) > 0:
+		res.excerpt, res.excerptKey = excerpt(recs, v.badKeys[0], 60), v.badKeys[0]
 	}
 	if v.result == porcupine.Ok { // else check wrote it
 		if err := writeHistory(filepath.Join(cfg.out, "history.txt"), recs); err != nil {
@@ -419,6 +447,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 	if res.events.repairs < torn {
 		out = append(out, fmt.Sprintf("%d WAL tails were torn but the nodes logged only %d repairs", torn, res.events.repairs))
 	}
+	if cfg.saveDelay > 0 && res.events.armed < res.events.starts {
+		out = append(out, fmt.Sprintf("-save_delay asked for a slow disk, but only %d of %d node starts logged the failpoint armed: build -bin with -tags failpoints",
+			res.events.armed, res.events.starts))
+	}
 	if res.final.nodes != cfg.nodes {
 		out = append(out, fmt.Sprintf("final reads covered %d members, want %d", res.final.nodes, cfg.nodes))
 	}
@@ -428,6 +460,7 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 // serverEvents counts what the nodes' logs say they did.
 type serverEvents struct {
 	snapshots, installs, repairs, removed int
+	starts, armed                         int // processes started; of which logged a failpoint armed
 }
 
 func (e serverEvents) String() string {
@@ -449,6 +482,9 @@ func countServerEvents(dir string) serverEvents {
 		e.installs += strings.Count(s, `msg="restored snapshot from leader"`)
 		e.repairs += strings.Count(s, `msg="wal has a torn tail; repairing"`)
 		e.removed += strings.Count(s, `msg="removed from the cluster; exiting"`)
+		// cluster.start opens each process's part of the log with "=== ".
+		e.starts += strings.Count("\n"+s, "\n=== ")
+		e.armed += strings.Count(s, `msg="failpoint armed`)
 	}
 	return e
 }

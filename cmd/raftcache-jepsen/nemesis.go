@@ -89,13 +89,12 @@ type nemesis struct {
 	// recoverBound is how soon after a fault is undone every member must
 	// serve writes again.
 	recoverBound time.Duration
-	// afterRestart, if set, runs as soon as a killed node answers again,
-	// before anything else is asked of it: reads issued then are the ones
-	// most likely to see a state the node has not caught up with.
-	afterRestart func(*node)
-	// stutter pauses a restarted node briefly, over and over, while the
-	// reads of afterRestart are outstanding (see restarted).
-	stutter bool
+	// afterRestart, if set, runs the moment a killed node's process is
+	// started again (its log appended to from logFrom), before anything
+	// else is asked of it: reads issued then are the ones most likely to
+	// see a state the node has not caught up with (see restartAndRead).
+	// It releases the node when they have been sent.
+	afterRestart func(n *node, logFrom int64)
 
 	mu         sync.Mutex
 	injected   map[string]int // by fault description
@@ -362,54 +361,40 @@ func (wk *worker) kill(ctx context.Context, tear bool) error {
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "node", n)
 	sleepCtx(ctx, wk.jitter(nm.hold))
-	if err := nm.cl.restart(context.Background(), n); err != nil {
+	wait, err := nm.restartAndRead(n)
+	wait()
+	if err != nil {
 		return fmt.Errorf("restart %s: %w", n, err)
 	}
-	nm.restarted(n)
 	nm.log.Info("healed", "what", what, "node", n)
 	return nil
 }
 
-// restarted runs afterRestart on n, just restarted. With stutter, it
-// meanwhile stops n for a little longer than a read's retry interval and
-// continues it, over and over until those reads are done (so through its
-// first election): after each SIGCONT, a raft tick and the retry of an
-// outstanding read are due together, so that a read may
-// reach raft in the very pass in which the tick makes the node leader,
-// before it has written, let alone applied, anything in its new term.
-// That is when a leader that answers a read barrier at once (as raft does
-// for a single voter) answers it with whatever commit index it restarted
-// with; an idle node otherwise never has the two due together.
-func (nm *nemesis) restarted(n *node) {
+// restartAndRead starts the killed node n again from its state dir with
+// afterRestart's reads the first things it is asked: n is reserved (no
+// client, and no PING of ours, reaches it) until they have been sent, at
+// its first election (see readAfterRestart). It returns once n answers
+// PING; wait waits for the reads.
+func (nm *nemesis) restartAndRead(n *node) (wait func(), err error) {
 	if nm.afterRestart == nil {
-		return
+		return func() {}, nm.cl.restart(context.Background(), n)
 	}
-	if !nm.stutter {
-		nm.afterRestart(n)
-		return
+	logFrom := logSize(n.logPath)
+	n.reserve()
+	if err := nm.cl.start(n, ""); err != nil {
+		n.release()
+		return func() {}, err
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		nm.afterRestart(n)
+		defer n.release()
+		nm.afterRestart(n, logFrom)
 	}()
-	for range 40 {
-		select {
-		case <-done:
-			return
-		default:
-		}
-		if err := nm.cl.pause(n); err != nil {
-			break
-		}
-		time.Sleep(220 * time.Millisecond)
-		if err := nm.cl.resume(n); err != nil {
-			nm.problem("resume %s after a restart: %v", n, err)
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
+	if r := n.reservation(); r != nil {
+		<-r
 	}
-	<-done
+	return func() { <-done }, nm.cl.waitReady(context.Background(), n, 30*time.Second)
 }
 
 // claimAll claims every member, or none when another worker holds one.
@@ -460,19 +445,13 @@ func (wk *worker) killAll(ctx context.Context, all []*node) error {
 	sleepCtx(ctx, wk.jitter(nm.hold))
 	wk.rng.Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	// Each restarted node is read from while the others are still down;
-	// all of that is over before the fault is (faults that run alone
-	// must not find a node still being stopped and continued).
-	var reads sync.WaitGroup
-	defer reads.Wait()
+	// all of that is over before the fault is.
 	for _, n := range all {
-		if err := nm.cl.restart(context.Background(), n); err != nil {
+		wait, err := nm.restartAndRead(n)
+		defer wait()
+		if err != nil {
 			return fmt.Errorf("restart %s: %w", n, err)
 		}
-		reads.Add(1)
-		go func() {
-			defer reads.Done()
-			nm.restarted(n)
-		}()
 		sleepCtx(ctx, time.Duration(wk.rng.Int64N(int64(time.Second))))
 	}
 	nm.log.Info("healed", "what", "kill all")
@@ -668,9 +647,9 @@ func (wk *worker) transfer(ctx context.Context) error {
 	nm := wk.nm
 	for range 1 + wk.rng.IntN(3) {
 		nodes := nm.cl.nodes()
-		lead := nm.cl.leader(ctx)
+		lead, why := nm.cl.leaderWhy(ctx)
 		if lead == nil {
-			return errors.New("no leader known to transfer from")
+			return fmt.Errorf("no leader known to transfer from: %w", why)
 		}
 		var cands []*node
 		for _, n := range nodes {

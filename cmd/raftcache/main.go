@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"sync"
 	"syscall"
 	"time"
 
@@ -141,14 +140,8 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	// SHUTDOWN stops the node as SIGTERM does: the select below ends the
-	// same way for both.
-	shutdownc := make(chan struct{})
-	var shutdownOnce sync.Once
-	requestShutdown := func() { shutdownOnce.Do(func() { close(shutdownc) }) }
 	respSrv := resp.NewServer(resp.Config{Timeout: *timeout, Logger: log.With("component", "resp"),
-		RequirePass: *password, MaxBulkLen: bulkLimit, MaxQueryBuffer: queryLimit,
-		Shutdown: requestShutdown, ProtectOps: *secFlags.protectOps}, node, store)
+		RequirePass: *password, MaxBulkLen: bulkLimit, MaxQueryBuffer: queryLimit}, node, store)
 	// Active expiry: the leader proposes the deletion of expired keys
 	// nobody touches, so that every node frees them, in log order.
 	expiryCtx, stopExpiry := context.WithCancel(ctx)
@@ -185,8 +178,6 @@ func run() error {
 	select {
 	case <-ctx.Done():
 		log.Info("signal received; shutting down")
-	case <-shutdownc:
-		log.Info("SHUTDOWN received; shutting down")
 	case <-node.Done():
 		nodeErr = node.Err()
 	case err := <-serveErr:

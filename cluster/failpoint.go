@@ -1,0 +1,18 @@
+package cluster
+
+// Failpoints: faults a real disk has, injected into a real process for
+// cmd/raftcache-jepsen, as etcd's gofail does. They exist only in a binary
+// built with -tags failpoints (failpoints_on.go); every other build, the
+// production binary among them, compiles failpoints_off.go, which reads no
+// environment and changes nothing.
+
+// FailpointSaveDelayEnv names the environment variable that delays the
+// persisting of every Ready by a Go duration ("20ms"): a slow disk. It is
+// the beforeSave hook of the in-process tests. Committed entries are
+// applied, and acknowledged, while their Ready is persisted, so a slow
+// save widens the window in which a node has acknowledged what its own
+// disk does not yet say is committed, and the time a restarted node spends
+// leading with the commit index it restarted with: the window in which a
+// read that trusts that index misses an acknowledged write (issue 9, item
+// 1). A node that arms it says so in its log ("failpoint armed").
+const FailpointSaveDelayEnv = "RAFTCACHE_FAILPOINT_SAVE_DELAY"
