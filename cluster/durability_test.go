@@ -143,10 +143,13 @@ func TestWALFailureIsFatal(t *testing.T) {
 // snapshot's record while the snapshot goroutine records its own snapshots
 // and releases old segments; etcd's WAL.Sync takes no lock and reads the
 // segment list ReleaseLockTo rewrites. This drives both paths at once, for
-// -race; the unlocked window is narrow, and this test has not been seen to
-// catch it without walMu (raft's storage lock orders most interleavings).
+// -race: the snapshot goroutine compacts at every index the raft loop has
+// just saved, so that each ReleaseLockTo drops the segments cut since the
+// last and rewrites the list while the next save syncs. Without walMu
+// around Sync the race detector reports it within a run.
 func TestWALCallsSerialized(t *testing.T) {
-	// Small segments, so that releasing them rewrites the WAL's list.
+	// Small segments, so that every save or two cuts one, and releasing
+	// them rewrites the WAL's list.
 	defer func(size int64) { wal.SegmentSizeBytes = size }(wal.SegmentSizeBytes)
 	wal.SegmentSizeBytes = 1 << 10
 	d, err := newDisk(t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -158,10 +161,9 @@ func TestWALCallsSerialized(t *testing.T) {
 	}
 	defer d.close()
 	const n = 200
-	// Raft's storage holds entries well past every snapshot below, and one
-	// compaction at 500 first: the received snapshots (at most n) are then
-	// older than storage's, which ignores them, and compact never passes
-	// storage's last index.
+	// Raft's storage holds entries up to 1000, and a compaction at 500
+	// first: the received snapshots (at most n) are then older than
+	// storage's, which ignores them.
 	ents := make([]*raftpb.Entry, 1000)
 	for i := range ents {
 		idx, term := uint64(i+1), uint64(1)
@@ -170,13 +172,17 @@ func TestWALCallsSerialized(t *testing.T) {
 	if err := d.saveReady(&raft.Ready{Entries: ents}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.compact(snapHeader{Term: 1, Index: 500, Voters: []uint64{1}}, 0, defaultCatchUpBytes); err != nil {
+	if err := d.compact(snapHeader{Term: 1, Index: 500, Voters: []uint64{1}}, 0); err != nil {
 		t.Fatal(err)
 	}
+	// saved carries each index the raft loop has saved, in order: the
+	// snapshot goroutine compacts up to it, never past storage's last index.
+	saved := make(chan uint64, n)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
+		defer close(saved)
 		for i := uint64(1); i <= n; i++ {
 			idx, term, next := i, uint64(1), 1000+i
 			rd := &raft.Ready{
@@ -189,12 +195,13 @@ func TestWALCallsSerialized(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			saved <- next
 		}
 	}()
 	go func() {
 		defer wg.Done()
-		for i := uint64(1); i <= n; i++ {
-			if err := d.compact(snapHeader{Term: 1, Index: 500 + i, Voters: []uint64{1}}, 0, defaultCatchUpBytes); err != nil {
+		for idx := range saved {
+			if err := d.compact(snapHeader{Term: 1, Index: idx, Voters: []uint64{1}}, 0); err != nil {
 				t.Error(err)
 				return
 			}
