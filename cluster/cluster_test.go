@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
 )
 
 // kvSM is a small state machine for the cluster's tests: commands are
@@ -100,7 +104,31 @@ func newTestCluster(t testing.TB, size int, tune func(*Config)) *testCluster {
 	for i := 2; i <= size; i++ {
 		c.start(i, c.nodes[1].addr)
 	}
+	c.waitMembers(size)
 	return c
+}
+
+// waitMembers waits until every running node has applied a membership of
+// size voters, itself among them. Start returns once the leader has
+// committed a joiner's addition; until the joiner has applied it, it is
+// no voter in its own eyes and never campaigns, so a test that took it
+// for a follower of a settled cluster would wait for an election it can
+// never hold.
+func (c *testCluster) waitMembers(size int) {
+	c.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, tn := range c.running() {
+		for {
+			st := tn.n.Status()
+			if st.Members == size && st.Role != RoleLearner {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.t.Fatalf("node %x: %d members, role %v; want %d voters", st.ID, st.Members, st.Role, size)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
 }
 
 func (c *testCluster) config(dir, addr, join string, lis net.Listener, sm *kvSM) Config {
@@ -699,6 +727,42 @@ func TestCatchUpEntriesDefault(t *testing.T) {
 		cfg.setDefaults()
 		if cfg.CatchUpEntries != tc.want {
 			t.Errorf("SnapshotEntries %d, CatchUpEntries %d: default %d, want %d", tc.snap, tc.catchUp, cfg.CatchUpEntries, tc.want)
+		}
+	}
+}
+
+// TestCatchUpFrom: the window kept behind a snapshot is bounded by entries
+// and by bytes, whichever is smaller, and never drops the snapshot's own
+// entry.
+func TestCatchUpFrom(t *testing.T) {
+	const dataLen = 1000 // each entry costs dataLen+entryOverhead
+	per := uint64(dataLen + entryOverhead)
+	mem := raft.NewMemoryStorage()
+	ents := make([]*raftpb.Entry, 100)
+	for i := range ents {
+		idx, term := uint64(i+1), uint64(1)
+		ents[i] = &raftpb.Entry{Index: &idx, Term: &term, Data: make([]byte, dataLen)}
+	}
+	if err := mem.Append(ents); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name                       string
+		snap, maxEntries, maxBytes uint64
+		want                       uint64
+	}{
+		{"entries bound", 80, 10, math.MaxUint64, 70},
+		{"bytes bound", 80, 50, 5 * per, 75},
+		{"bytes bound between entries", 80, 50, 5*per + per/2, 75},
+		{"entries smaller than bytes", 80, 3, 10 * per, 77},
+		{"log shorter than the window", 40, 50, math.MaxUint64, 0},
+		{"log shorter, bytes bound", 40, 50, 4 * per, 36},
+		{"no window", 80, 0, math.MaxUint64, 80},
+		{"one entry larger than the budget stays", 80, 10, 1, 79},
+	} {
+		if got := catchUpFrom(mem, tc.snap, tc.maxEntries, tc.maxBytes); got != tc.want {
+			t.Errorf("%s: catchUpFrom(snap %d, %d entries, %d bytes) = %d, want %d",
+				tc.name, tc.snap, tc.maxEntries, tc.maxBytes, got, tc.want)
 		}
 	}
 }

@@ -172,7 +172,7 @@ func TestWALCallsSerialized(t *testing.T) {
 	if err := d.saveReady(&raft.Ready{Entries: ents}); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.compact(snapHeader{Term: 1, Index: 500, Voters: []uint64{1}}, 0); err != nil {
+	if err := d.compact(snapHeader{Term: 1, Index: 500, Voters: []uint64{1}}, 0, defaultCatchUpBytes); err != nil {
 		t.Fatal(err)
 	}
 	// saved carries each index the raft loop has saved, in order: the
@@ -201,7 +201,7 @@ func TestWALCallsSerialized(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for idx := range saved {
-			if err := d.compact(snapHeader{Term: 1, Index: idx, Voters: []uint64{1}}, 0); err != nil {
+			if err := d.compact(snapHeader{Term: 1, Index: idx, Voters: []uint64{1}}, 0, defaultCatchUpBytes); err != nil {
 				t.Error(err)
 				return
 			}

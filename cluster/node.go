@@ -66,6 +66,7 @@ type Config struct {
 	ElectionTicks   int           // ticks without a leader before an election; default 10
 	SnapshotEntries uint64        // applied entries between snapshots, or more for a large state (see snapshotInterval); default 10000
 	CatchUpEntries  uint64        // entries kept behind a snapshot for slow followers; default 5000, or SnapshotEntries if fewer
+	CatchUpBytes    uint64        // and at most this many bytes of them (see catchUpFrom); default 32 MiB
 	ReadTimeout     time.Duration // bound on one ReadIndex round; default 5s
 	JoinTimeout     time.Duration // how long to keep trying to join; default 20s
 }
@@ -94,6 +95,9 @@ func (c *Config) setDefaults() {
 		// memory; keeping more than a snapshot interval behind would
 		// defeat that.
 		c.CatchUpEntries = min(5000, c.SnapshotEntries)
+	}
+	if c.CatchUpBytes == 0 {
+		c.CatchUpBytes = defaultCatchUpBytes
 	}
 	if c.ReadTimeout == 0 {
 		c.ReadTimeout = 5 * time.Second

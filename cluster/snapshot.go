@@ -127,7 +127,7 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 	if err := n.disk.snaps.write(c.h, c.body, n.stopc); err != nil {
 		return fmt.Errorf("write: %w", err)
 	}
-	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries); err != nil {
+	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries, n.cfg.CatchUpBytes); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
 	n.snapIndex.Store(c.h.Index)

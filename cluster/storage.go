@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -283,7 +284,7 @@ func (d *disk) saveReady(rd *raft.Ready) error {
 // compact records a snapshot the apply loop wrote at index, then lets raft
 // and the WAL drop what it covers, keeping catchUp entries so that a
 // follower slightly behind gets entries rather than a whole snapshot.
-func (d *disk) compact(h snapHeader, catchUp uint64) error {
+func (d *disk) compact(h snapHeader, catchUp, catchUpBytes uint64) error {
 	cs := &raftpb.ConfState{Voters: h.Voters, Learners: h.Learners}
 	ws := &walpb.Snapshot{Index: &h.Index, Term: &h.Term, ConfState: cs}
 	if err := d.walDo("save snapshot record", func(w *wal.WAL) error { return w.SaveSnapshot(ws) }); err != nil {
@@ -295,8 +296,8 @@ func (d *disk) compact(h snapHeader, catchUp uint64) error {
 		}
 		return fmt.Errorf("create raft snapshot: %w", err)
 	}
-	if h.Index > catchUp {
-		if err := d.mem.Compact(h.Index - catchUp); err != nil && !errors.Is(err, raft.ErrCompacted) {
+	if to := catchUpFrom(d.mem, h.Index, catchUp, catchUpBytes); to > 0 {
+		if err := d.mem.Compact(to); err != nil && !errors.Is(err, raft.ErrCompacted) {
 			return fmt.Errorf("compact raft log: %w", err)
 		}
 	}
@@ -379,3 +380,49 @@ func writeSynced(name string, b []byte) error {
 	}
 	return f.Close()
 }
+
+// defaultCatchUpBytes bounds the memory of the entries kept behind a
+// snapshot. Counted in entries alone, as etcd counts them, the window
+// costs 5,000 times the size of a write: half a megabyte of 64-byte SETs,
+// but over a gigabyte of 256 KiB values, held for as long as writes are
+// slow to come. A follower further behind than the window is sent a
+// snapshot, as a Redis replica past its backlog gets a full resync; at
+// 32 MiB that takes writes of over 6 KiB on average to happen before the
+// 5,000 entries do.
+const defaultCatchUpBytes = 32 << 20
+
+// catchUpFrom is the index to compact the in-memory log to after a
+// snapshot at snapIndex: the newest entries up to snapIndex stay, at most
+// maxEntries of them and at most maxBytes of their encoded size (but
+// always the entry at snapIndex itself, however large). It returns 0 when
+// nothing is to be compacted.
+func catchUpFrom(mem *raft.MemoryStorage, snapIndex, maxEntries, maxBytes uint64) uint64 {
+	var to uint64 // keep to+1..snapIndex
+	if snapIndex > maxEntries {
+		to = snapIndex - maxEntries
+	}
+	first, err := mem.FirstIndex()
+	if err != nil {
+		return to
+	}
+	lo := max(to+1, first)
+	if lo > snapIndex {
+		return to
+	}
+	ents, err := mem.Entries(lo, snapIndex+1, math.MaxUint64)
+	if err != nil {
+		return to
+	}
+	var size uint64
+	for i := len(ents) - 1; i >= 0; i-- {
+		size += uint64(len(ents[i].GetData())) + entryOverhead
+		if size > maxBytes && i < len(ents)-1 {
+			return ents[i].GetIndex()
+		}
+	}
+	return to
+}
+
+// entryOverhead approximates what an entry costs in memory beside its
+// data: the message struct and its optional fields' own allocations.
+const entryOverhead = 96

@@ -288,19 +288,60 @@ func (a *accessLog) take() (out [NumDBs]map[string]int) {
 	return out
 }
 
-// noteRead records a read's hit of key in ks, unless the read runs inside
-// Apply (MULTI, a script): every node runs those, and each would report
-// them. The caller holds the lock.
+// noteRead records a read's hit of key in ks. The caller holds the lock.
+// A read that runs inside Apply (in MULTI, or called by a script) is an
+// access too, as Redis's lookupKeyRead counts it, but every node runs it:
+// reported by each node it would count once per node. So it is kept
+// instead in appliedReads, and applied when the entry has run
+// (touchAppliedReads), from the entry alone, the same on every node.
 func (ks *keyspace) noteRead(key []byte) {
 	s := ks.s
-	if s.applying {
+	for db, d := range s.dbs {
+		if d != ks {
+			continue
+		}
+		if s.applying {
+			s.appliedReads = append(s.appliedReads, appliedRead{db: db, key: string(key)})
+		} else {
+			s.access.record(db, key, keyHash(key))
+		}
 		return
 	}
-	for db, d := range s.dbs {
-		if d == ks {
-			s.access.record(db, key, keyHash(key))
-			return
+}
+
+// appliedRead is one read hit inside Apply, of key in database db.
+type appliedRead struct {
+	db  int
+	key string
+}
+
+// touchAppliedReads applies the reads of the entry just run as accesses,
+// as an access report would, and forgets them: each key's reads are one
+// touch of that many hits, in the order the keys were first read, at the
+// entry's time, with the entry's index for LFU's random numbers. A key
+// the entry deleted after reading it is skipped by touch. The caller
+// holds the write lock.
+func (w *writer) touchAppliedReads() {
+	reads := w.s.appliedReads
+	w.s.appliedReads = reads[:0]
+	cfg := w.s.evictCfg()
+	hits := make(map[appliedRead]int, len(reads))
+	for _, r := range reads {
+		hits[r]++
+	}
+	for _, r := range reads {
+		n := hits[r]
+		if n == 0 {
+			continue // touched at its first read
 		}
+		delete(hits, r)
+		tw := writer{s: w.s, ks: w.s.dbs[r.db], db: r.db, index: w.index, now: w.now}
+		tw.touch([]byte(r.key), n, cfg)
+	}
+	// Keep the slice for the next entry, not the keys; not a huge one.
+	clear(reads)
+	if cap(reads) > accessReportBatch {
+		w.s.appliedReads = nil
 	}
 }
 

@@ -56,11 +56,18 @@ func NewEvict(db int, keys [][]byte, modIndexes []uint64, now int64) Command {
 	return Command{op: opEvict, time: now, args: append([][]byte{idx}, keys...)}.InDB(db)
 }
 
-// evict applies an eviction entry.
+// evict applies an eviction entry. It stops once the dataset is within
+// maxmemory: the leader sampled while it was over by more, and what the
+// entries applied since (evictInApply's evictions among them) freed need
+// not be freed twice.
 func (w *writer) evict(c Command) Reply {
 	b := c.args[0]
 	var n int64
+	maxMemory := w.s.evictCfg().maxMemory
 	for _, key := range c.args[1:] {
+		if maxMemory > 0 && w.s.usedMemory() <= maxMemory {
+			break
+		}
 		want, k := binary.Uvarint(b)
 		b = b[k:]
 		e, ok := w.lookup(key)
@@ -80,13 +87,20 @@ func (w *writer) evict(c Command) Reply {
 var denyOOMOps [opMax]bool
 
 // denyOOMNames are the commands Redis 7.0 flags denyoom, by the name of
-// the operation they parse into.
+// the operation they parse into. TestDenyOOMMatchesRedis checks every
+// write command fsm serves against redis-server's COMMAND INFO, so this
+// list, Apply's OOM check and COMMAND INFO (captured from redis-server)
+// agree. Operations named alike whose commands Redis flags differently
+// are marked by opcode (denyOOMCodes) or by subcommand (Command.denyOOM).
 var denyOOMNames = strings.Fields(`set setnx setex psetex getset mset msetnx incr decr incrby
 	decrby incrbyfloat append setrange copy hset hmset hsetnx hincrby hincrbyfloat sort
 	sadd sinterstore sunionstore sdiffstore lpush rpush lpushx rpushx lset linsert lmove
-	rpoplpush blmove brpoplpush xadd xgroup|create xgroup|createconsumer xsetid
-	function|load zadd zincrby zrangestore zunionstore zinterstore zdiffstore
-	zsetopstore`)
+	rpoplpush blmove brpoplpush xadd xsetid zadd zincrby zrangestore zunionstore zinterstore
+	zdiffstore zsetopstore`)
+
+// denyOOMCodes are FUNCTION's denyoom subcommands: LOAD and RESTORE, not
+// DELETE or FLUSH, though all are operations named "function".
+var denyOOMCodes = []opcode{opFunctionLoad, opFunctionRestore}
 
 // markDenyOOM fills denyOOMOps once opTable is built.
 func markDenyOOM() {
@@ -99,20 +113,49 @@ func markDenyOOM() {
 			denyOOMOps[op] = true
 		}
 	}
+	for _, op := range denyOOMCodes {
+		denyOOMOps[op] = true
+	}
 }
 
 // denyOOM reports whether c may grow memory: Redis's CMD_DENYOOM, and for
 // a transaction whether any of its commands is.
 func (c Command) denyOOM() bool {
-	if c.op == opMulti {
+	switch c.op {
+	case opMulti:
 		for _, b := range c.args[2*c.ints[0]:] {
 			if sub, err := Decode(b); err == nil && sub.denyOOM() {
 				return true
 			}
 		}
 		return false
+	case opSort:
+		return c.flags&flagSortDenyOOM != 0
+	case opXGroup:
+		// One operation serves every XGROUP subcommand; Redis flags
+		// CREATE and CREATECONSUMER denyoom, not SETID, DESTROY or
+		// DELCONSUMER.
+		return len(c.args) > 0 && (EqualFold(c.args[0], "create") || EqualFold(c.args[0], "createconsumer"))
 	}
 	return c.op < opMax && denyOOMOps[c.op]
+}
+
+// OOMError is Redis's OOM error text, without the leading '-', for a
+// front door that refuses a command before it reaches the log (a command
+// queued in MULTI: see OverMemory).
+const OOMError = string(errOOM)
+
+// OverMemory reports whether this node's state is over maxmemory with
+// nothing that eviction could free (Redis's performEvictions failing),
+// the state in which Redis refuses a denyoom command, and any command
+// queued in MULTI. It reads this node's applied state, which may lag the
+// log: it is advisory, for what Redis checks at queue time, where nothing
+// replicated depends on it. What changes the state is decided in Apply
+// (refuseOOM).
+func (s *Store) OverMemory() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.overMemory()
 }
 
 // overMemory reports whether a command that may grow memory must be

@@ -484,3 +484,45 @@ func TestChooseFollowsThePolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsInApplyAreAccesses checks that reads inside MULTI and scripts
+// count as accesses, as Redis's lookupKeyRead counts them: applied with
+// the entry, the same on a replay, never also in this node's reports.
+func TestReadsInApplyAreAccesses(t *testing.T) {
+	n := newNode()
+	n.do(t, scriptTime, "SET k v")
+	n.do(t, scriptTime, "SET gone v")
+	get := func(key string, now int64) Command {
+		c, _, err := Parse(ops("GET", key), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	del, _, _ := Parse(ops("DEL", "gone"), scriptTime+5000)
+	n.apply(t, NewMulti([]Command{get("k", scriptTime+5000), get("gone", scriptTime+5000), del}, nil))
+	if got := n.do(t, scriptTime+5000, "OBJECT IDLETIME k").String(); got != "(integer) 0" {
+		t.Errorf("IDLETIME after a GET in MULTI: %s, want 0", got)
+	}
+	n.doArgs(t, scriptTime+9000, []string{"EVAL", "return redis.call('get', KEYS[1])", "1", "k"})
+	if got := n.do(t, scriptTime+9000, "OBJECT IDLETIME k").String(); got != "(integer) 0" {
+		t.Errorf("IDLETIME after a GET in a script: %s, want 0", got)
+	}
+	n.configure(t, "maxmemory-policy", "allkeys-lfu")
+	n.do(t, scriptTime, "SET f v")
+	n.apply(t, NewMulti([]Command{get("f", scriptTime), get("f", scriptTime), get("nokey", scriptTime)}, nil))
+	// From 5 the first increment is certain, the second has p 1/11.
+	if got := n.do(t, scriptTime, "OBJECT FREQ f").String(); got != "(integer) 6" && got != "(integer) 7" {
+		t.Errorf("FREQ after two reads in MULTI: %s", got)
+	}
+	if reports := n.store.AccessReports(scriptTime); len(reports) != 0 {
+		t.Errorf("reads inside Apply also went to this node's reports (%d)", len(reports))
+	}
+	replay := New()
+	for i, b := range n.log {
+		replay.Apply(uint64(i+1), b)
+	}
+	if !bytes.Equal(snapshotBytes(t, replay), snapshotBytes(t, n.store)) {
+		t.Error("a replayed log gives different access statistics")
+	}
+}

@@ -102,9 +102,17 @@ func parseSort(readOnly bool) func(string, [][]byte, int64) (Command, error) {
 		if o.store != nil {
 			return Command{op: opSortStore, args: argv[1:]}, nil
 		}
-		return Command{op: opSort, args: argv[1:]}, nil
+		c := Command{op: opSort, args: argv[1:]}
+		if !readOnly {
+			c.flags = flagSortDenyOOM
+		}
+		return c, nil
 	}
 }
+
+// flagSortDenyOOM marks a SORT without STORE, which Redis flags denyoom
+// as any SORT (SORT_RO is not): over maxmemory it is refused, as a read.
+const flagSortDenyOOM = flagNX
 
 func sortKeys(c Command) [][]byte {
 	if o, err := sortOptionsOf(c.args, false); err == nil && o.store != nil {
@@ -122,6 +130,9 @@ func cBytes(b []byte) []byte {
 }
 
 func (ks *keyspace) sortRead(c Command, now int64) Reply {
+	if c.flags&flagSortDenyOOM != 0 && ks.s.overMemory() {
+		return errorReply(errOOM)
+	}
 	out, err := ks.sort(c, now)
 	if err != nil {
 		return errorReply(err)

@@ -199,8 +199,11 @@ type Store struct {
 	// evictedKeys counts the keys eviction entries removed here.
 	evictedKeys atomic.Int64
 	// applying is true while Apply runs, so that reads it runs (MULTI,
-	// scripts) are not recorded as this node's reads (see noteRead).
-	applying bool
+	// scripts) are not recorded as this node's reads but kept in
+	// appliedReads, applied as accesses once the entry has run (see
+	// noteRead).
+	applying     bool
+	appliedReads []appliedRead
 	// access records this node's reads for its next access report.
 	access accessLog
 	// evictWake wakes the eviction loop (see RunEviction).
@@ -412,9 +415,14 @@ func (s *Store) Apply(index uint64, data []byte) any {
 	if r, refused := w.refuseOOM(c); refused {
 		return r
 	}
+	before := s.usedMemory()
 	s.applying = true
 	r := w.run(c)
 	s.applying = false
+	if len(s.appliedReads) > 0 {
+		w.touchAppliedReads()
+	}
+	w.evictInApply(before)
 	s.wakeEviction()
 	if len(s.ready) > 0 {
 		w.serveReady()

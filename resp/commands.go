@@ -64,6 +64,7 @@ type cmdSpec struct {
 	txnControl bool
 	data       bool // a state machine command: Server.data runs it
 	blocking   bool // may block (BLPOP, XREAD BLOCK): served alone, see serveBlocking
+	noMulti    bool // refused inside MULTI (SAVE, SHUTDOWN), Redis's no_multi flag
 	run        handler
 	subs       map[string]*cmdSpec // a container's subcommands
 	stats      cmdStats            // this server's counts of the command
@@ -121,6 +122,8 @@ func newSpec(entry string, own map[string]handler) *cmdSpec {
 			sp.noAuth = true
 		case "+blocking":
 			sp.blocking = true
+		case "+no_multi":
+			sp.noMulti = true
 		}
 	}
 	switch sp.name {

@@ -33,6 +33,15 @@ var opsCompatCases = []compatCase{
 		"MEMORY MALLOC-STATS", "MEMORY DOCTOR x", "CONFIG HELP",
 	}},
 	{name: "info", lines: []string{"INFO nosuch", "INFO nosuch other"}},
+	// SAVE writes a snapshot (an RDB file on Redis) and answers once it
+	// is durable; SHUTDOWN's every refusal, none of which stops a server.
+	{name: "save and shutdown", lines: []string{
+		"SET k v", "SAVE", "SAVE", "SAVE x", "LASTSAVE x", "BGSAVE x", "BGSAVE SCHEDULE x", "bgsave schedule now",
+		"SHUTDOWN foo", "SHUTDOWN ABORT", "shutdown abort abort", "SHUTDOWN ABORT NOW", "SHUTDOWN NOSAVE ABORT",
+		"SHUTDOWN SAVE NOSAVE", "SHUTDOWN FORCE ABORT", "SHUTDOWN NOW NOW FOO",
+		"MULTI", "SAVE", "SHUTDOWN", "SHUTDOWN NOSAVE", "LASTSAVE", "BGSAVE", "EXEC",
+		"MULTI", "SHUTDOWN ABORT", "EXEC",
+	}},
 }
 
 func TestOpsCompat(t *testing.T) { runCompatCases(t, "ops cases", opsCompatCases, 2, 3) }

@@ -102,6 +102,11 @@ func ownCommands() map[string]handler {
 		"memory|malloc-stats": (*Server).memoryMallocStats,
 		"memory|purge":        (*Server).memoryPurge,
 		"memory|help":         (*Server).memoryHelp,
+
+		"save":     (*Server).save,
+		"bgsave":   (*Server).bgsave,
+		"lastsave": (*Server).lastsave,
+		"shutdown": (*Server).shutdown,
 	}
 	for name, h := range aclCommands() {
 		own[name] = h
@@ -173,8 +178,16 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		s.reject(c, sp, msg)
 		return
 	}
+	if queuedOOM(c, sp) && s.store.OverMemory() {
+		s.reject(c, sp, fsm.OOMError)
+		return
+	}
 	if msg := subscribedRefusal(c, sp); msg != "" {
 		s.reject(c, sp, msg)
+		return
+	}
+	if c.multi != nil && sp.noMulti {
+		s.reject(c, sp, "ERR Command not allowed inside a transaction")
 		return
 	}
 	if c.multi != nil && !sp.txnControl {
@@ -188,6 +201,26 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		// CLIENT CACHING holds for one command, or one transaction.
 		c.trk.caching = false
 	}
+}
+
+// queuedOOM reports whether Redis would refuse sp, sent inside MULTI, when
+// over maxmemory with nothing to evict: every command but EXEC, DISCARD,
+// QUIT and RESET, for a queue may grow without bound (processCommand's
+// reject_cmd_on_oom), and the refusal makes EXEC abort. The check reads
+// this node's applied state (Store.OverMemory), which may lag the log: it
+// is advisory, as Redis's is of its own state at that moment. What a
+// transaction's commands do is decided when EXEC's entry is applied,
+// where a denyoom command over the limit aborts it (EXECABORT) on every
+// node alike.
+func queuedOOM(c *client, sp *cmdSpec) bool {
+	if c.multi == nil {
+		return false
+	}
+	switch sp.name {
+	case "exec", "discard", "quit", "reset":
+		return false
+	}
+	return true
 }
 
 // lookup finds a top-level command by name, in any case, without

@@ -190,6 +190,7 @@ func (s *Server) infoMemory(f *infoWriter) {
 	f.uint("used_memory_peak", peak)
 	f.field("used_memory_peak_human", humanBytes(peak))
 	f.field("used_memory_peak_perc", percent(used, peak))
+	f.uint("used_memory_overhead", s.startMem)
 	f.uint("used_memory_startup", s.startMem)
 	f.uint("used_memory_dataset", m.used-min(s.startMem, m.used))
 	f.uint("total_system_memory", totalSystemMemory())
@@ -200,8 +201,17 @@ func (s *Server) infoMemory(f *infoWriter) {
 	f.uint("allocator_allocated", m.used)
 	f.uint("allocator_active", m.heapTotal)
 	f.uint("allocator_resident", m.rss())
+	f.field("allocator_frag_ratio", ratio(m.heapTotal, m.used))
+	f.uint("allocator_frag_bytes", m.heapTotal-m.used)
+	f.field("allocator_rss_ratio", ratio(m.rss(), m.heapTotal))
+	f.int("allocator_rss_bytes", int64(m.rss())-int64(m.heapTotal))
 	f.field("mem_fragmentation_ratio", ratio(rss, used))
 	f.int("mem_fragmentation_bytes", int64(rss)-int64(used))
+	// Client buffers and replication are not counted apart from the
+	// heap: Redis's own zeros for an instance without replicas.
+	f.field("mem_not_counted_for_evict", "0")
+	f.field("mem_clients_slaves", "0")
+	f.field("mem_clients_normal", "0")
 	f.field("mem_allocator", "go-"+runtime.Version())
 	f.field("active_defrag_running", "0")
 	f.field("lazyfree_pending_objects", "0")
@@ -275,6 +285,8 @@ func (s *Server) infoPersistence(f *infoWriter) {
 	f.field("rdb_current_bgsave_time_sec", "-1")
 	f.uint("rdb_saves", st.Snapshots)
 	f.field("rdb_last_cow_size", "0")
+	f.field("module_fork_in_progress", "0")
+	f.field("module_fork_last_cow_size", "0")
 	f.field("aof_enabled", "0")
 	f.field("aof_rewrite_in_progress", "0")
 	f.field("aof_rewrite_scheduled", "0")
@@ -296,6 +308,7 @@ func (s *Server) infoStats(f *infoWriter) {
 	f.field("rejected_connections", "0")
 	f.int("expired_keys", st.ExpiredKeys)
 	f.field("expired_stale_perc", "0.00")
+	f.field("expired_time_cap_reached_count", "0")
 	f.int("evicted_keys", st.EvictedKeys)
 	f.int("keyspace_hits", st.KeyspaceHits)
 	f.int("keyspace_misses", st.KeyspaceMisses)
@@ -305,14 +318,36 @@ func (s *Server) infoStats(f *infoWriter) {
 	f.int("pubsub_channels", int64(channels))
 	f.int("pubsub_patterns", int64(patterns))
 	f.int("pubsubshard_channels", int64(shard))
+	// Raftcache never forks (a snapshot is captured copy-on-write in the
+	// process), has no defragmenter, no MIGRATE and no IO threads, and a
+	// follower catches up through raft, not a replication stream: these
+	// are Redis's values for the same.
+	f.field("sync_full", "0")
+	f.field("sync_partial_ok", "0")
+	f.field("sync_partial_err", "0")
 	f.field("latest_fork_usec", "0")
 	f.field("total_forks", "0")
+	f.field("migrate_cached_sockets", "0")
+	f.field("slave_expires_tracked_keys", "0")
+	f.field("active_defrag_hits", "0")
+	f.field("active_defrag_misses", "0")
+	f.field("active_defrag_key_hits", "0")
+	f.field("active_defrag_key_misses", "0")
 	s.tracker.mu.Lock()
-	tracked := len(s.tracker.keys)
+	tracked, items := len(s.tracker.keys), 0
+	for _, ids := range s.tracker.keys {
+		items += len(ids)
+	}
+	prefixes := len(s.tracker.bcast)
 	s.tracker.mu.Unlock()
 	f.int("tracking_total_keys", int64(tracked))
+	f.int("tracking_total_items", int64(items))
+	f.int("tracking_total_prefixes", int64(prefixes))
 	f.field("unexpected_error_replies", "0")
 	f.int("total_error_replies", s.errs.total.Load())
+	f.field("dump_payload_sanitizations", "0")
+	f.field("io_threaded_reads_processed", "0")
+	f.field("io_threaded_writes_processed", "0")
 }
 
 // opsPerSec is the commands per second since the previous call that was

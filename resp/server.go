@@ -85,6 +85,13 @@ type Config struct {
 	// disconnected. It also bounds a transaction's queued commands.
 	// Default 1 GiB.
 	MaxQueryBuffer int64
+	// Shutdown, if set, is what SHUTDOWN calls: stop the node as SIGTERM
+	// does. It must return at once. Nil: SHUTDOWN is refused.
+	Shutdown func()
+	// ProtectOps (-protect_ops) refuses SHUTDOWN to a connection whose
+	// user has no password, as the admin API then refuses its ops routes
+	// to a request without a credential.
+	ProtectOps bool
 	// RequirePass, like Redis's requirepass, makes clients authenticate
 	// (AUTH, or HELLO with AUTH) before any other command. Empty: no
 	// password.
@@ -111,6 +118,8 @@ type Server struct {
 	latency  latencyMonitor
 	startMem uint64        // used_memory when the server was made
 	memPeak  atomic.Uint64 // the highest used_memory INFO or MEMORY saw
+
+	bgsaving atomic.Bool // a BGSAVE is running
 
 	opsMu    sync.Mutex // instantaneous_ops_per_sec's last sample
 	opsAt    time.Time

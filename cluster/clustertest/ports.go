@@ -4,11 +4,14 @@ package clustertest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
+	"syscall"
 )
 
 // Ports below the kernel's ephemeral range are never handed out to an
@@ -25,8 +28,11 @@ const (
 
 // FreeAddrs returns n distinct addresses on ip ("127.0.0.1") whose ports
 // were free a moment ago, chosen at random below the ephemeral port range
-// so that parallel test processes rarely pick the same one and no
-// outgoing connection takes one before its process binds it.
+// so that no outgoing connection takes one before its process binds it,
+// and each reserved for the rest of the calling process's life (see
+// reservePort), so that no other caller, in this process or in a test
+// binary running beside it, is given the same port while a node of this
+// one is down between a kill and its restart.
 func FreeAddrs(ip string, n int) ([]string, error) {
 	hi := ephemeralStart()
 	if hi <= lowestPort+n {
@@ -43,15 +49,55 @@ func FreeAddrs(ip string, n int) ([]string, error) {
 			continue
 		}
 		seen[port] = true
+		reserved, err := reservePort(port)
+		if err != nil {
+			return nil, err
+		}
+		if !reserved {
+			continue // another caller's
+		}
 		addr := net.JoinHostPort(ip, strconv.Itoa(port))
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
-			continue // in use
+			continue // in use by something that does not reserve
 		}
 		l.Close()
 		out = append(out, addr)
 	}
 	return out, nil
+}
+
+// reservePort takes an exclusive flock on a file named after port in a
+// directory shared by every process of this machine, and keeps it until
+// the process exits: it reports false if another open file holds it. go
+// test runs each package's tests in a process of its own, all at once,
+// and two of them choosing the same random port one run in ten was
+// enough to fail a CI run ("bind: address already in use"). A lock, not
+// a file's existence, marks the reservation, so the kernel drops it when
+// its process ends, however it ends. The descriptor is a raw one, never
+// closed: an *os.File's finalizer would release the lock while the port
+// is still in use.
+func reservePort(port int) (bool, error) {
+	dir := filepath.Join(os.TempDir(), "raftcache-test-ports")
+	if err := os.MkdirAll(dir, 0o777); err != nil {
+		return false, fmt.Errorf("port reservations: %w", err)
+	}
+	_ = os.Chmod(dir, 0o777|os.ModeSticky) // shared by every user, as /tmp
+	name := filepath.Join(dir, strconv.Itoa(port))
+	// Read-only is enough for flock, and lets any user lock a file
+	// another user created.
+	fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_CREAT|syscall.O_CLOEXEC, 0o666)
+	if err != nil {
+		return false, fmt.Errorf("port reservation %s: %w", name, err)
+	}
+	if err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		syscall.Close(fd)
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, fmt.Errorf("port reservation %s: %w", name, err)
+	}
+	return true, nil
 }
 
 // ephemeralStart is the first port of the kernel's ephemeral range.

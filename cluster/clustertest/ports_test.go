@@ -36,3 +36,31 @@ func TestFreeAddrsAreDistinctBindableAndNotEphemeral(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestFreeAddrsReserves: a port handed out once is never handed out again
+// while its process lives, to this process or any other (the lock that
+// reserves it excludes every other open file, whoever opened it).
+func TestFreeAddrsReserves(t *testing.T) {
+	first, err := FreeAddrs("127.0.0.1", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := FreeAddrs("127.0.0.1", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taken := map[string]bool{}
+	for _, a := range first {
+		taken[a] = true
+	}
+	for _, a := range second {
+		if taken[a] {
+			t.Errorf("%s handed out twice", a)
+		}
+	}
+	_, p, _ := net.SplitHostPort(first[0])
+	port, _ := strconv.Atoi(p)
+	if ok, err := reservePort(port); err != nil || ok {
+		t.Errorf("reservePort(%d) of a reserved port = %v, %v; want false", port, ok, err)
+	}
+}

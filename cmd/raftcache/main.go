@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 	"time"
 
@@ -140,8 +141,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// SHUTDOWN stops the node as SIGTERM does: the select below ends the
+	// same way for both.
+	shutdownc := make(chan struct{})
+	var shutdownOnce sync.Once
+	requestShutdown := func() { shutdownOnce.Do(func() { close(shutdownc) }) }
 	respSrv := resp.NewServer(resp.Config{Timeout: *timeout, Logger: log.With("component", "resp"),
-		RequirePass: *password, MaxBulkLen: bulkLimit, MaxQueryBuffer: queryLimit}, node, store)
+		RequirePass: *password, MaxBulkLen: bulkLimit, MaxQueryBuffer: queryLimit,
+		Shutdown: requestShutdown, ProtectOps: *secFlags.protectOps}, node, store)
 	// Active expiry: the leader proposes the deletion of expired keys
 	// nobody touches, so that every node frees them, in log order.
 	expiryCtx, stopExpiry := context.WithCancel(ctx)
@@ -178,6 +185,8 @@ func run() error {
 	select {
 	case <-ctx.Done():
 		log.Info("signal received; shutting down")
+	case <-shutdownc:
+		log.Info("SHUTDOWN received; shutting down")
 	case <-node.Done():
 		nodeErr = node.Err()
 	case err := <-serveErr:

@@ -45,7 +45,7 @@ func registerSecurityFlags() *securityFlags {
 		secretFile:     flag.String("cluster_secret_file", "", "file holding the cluster secret (trailing newline ignored)"),
 		adminToken:     flag.String("admin_token", "", "credential the admin API's /mgmt mutations need (default: any RESP credential); prefer -admin_token_file"),
 		adminTokenFile: flag.String("admin_token_file", "", "file holding -admin_token (trailing newline ignored)"),
-		protectOps:     flag.Bool("protect_ops", false, "make /metrics, /healthz and /readyz need a client credential too"),
+		protectOps:     flag.Bool("protect_ops", false, "make /metrics, /healthz and /readyz need a client credential too, and SHUTDOWN a user with a password"),
 	}
 }
 
