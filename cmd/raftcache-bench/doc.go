@@ -8,6 +8,13 @@
 //     appendfsync always;
 //   - a raftcache single node, and a raftcache 3-node cluster whose load is
 //     sent to a follower (real processes of the built binary);
+//   - the replicated peers of issue 14: a redis-server primary with two
+//     replicas (appendfsync always, each SET followed by WAIT 1 0), and a
+//     3-member etcd cluster embedded from go.etcd.io/etcd/server/v3/embed,
+//     each member a child process of this binary (its hidden first argument
+//     etcd-member); the bench's own clients drive their leaders at the same
+//     clients, depths and keys (SET/Put, GET/linearizable Get), and every
+//     run records its servers' CPU time per request;
 //
 // and runs redis-benchmark against each: 64-byte values, random keys over
 // the keyspace (-r), 50 clients, unpipelined and 16 deep, the tests SET,

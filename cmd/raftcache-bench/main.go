@@ -19,6 +19,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == etcdMemberCmd {
+		os.Exit(etcdMember(os.Args[2:]))
+	}
 	cfg, err := parseFlags(os.Args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -85,7 +88,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&c.cachePolicies, "cache_policies", "allkeys-lru,allkeys-lfu", "maxmemory-policy values the cache phase runs")
 	fs.IntVar(&c.cacheKeyspace, "cache_keyspace", 0, "keys the cache phase draws from (default: ten times what -cache_maxmemory holds at about -value_size plus 100 bytes a key)")
 	fs.IntVar(&c.cacheOps, "cache_ops", 200_000, "measured operations per cache run (after half as many to warm up)")
-	servers := fs.String("servers", strings.Join([]string{srvRedis, srvRedisAOF, srvSingle, srvCluster}, ","), "servers of the throughput phase")
+	servers := fs.String("servers", strings.Join(allServers, ","), "servers of the throughput phase")
 	tests := fs.String("tests", strings.Join(testNames(), ","), "redis-benchmark tests of the throughput phase (case does not matter)")
 	collections := fs.String("collections", strings.Join(collectionTypes, ","), "collections of the elements phase")
 	fs.StringVar(&c.dir, "dir", "", "where to make the run's temporary directory (default: $TMPDIR); its file system is where fsyncs go")
@@ -106,7 +109,7 @@ func parseFlags(args []string) (config, error) {
 	if c.phases, err = parseSet(*phases, "throughput", "keyspace", "elements", "cache"); err != nil {
 		return c, fmt.Errorf("-phases: %w", err)
 	}
-	if c.servers, err = parseSet(*servers, srvRedis, srvRedisAOF, srvSingle, srvCluster); err != nil {
+	if c.servers, err = parseSet(*servers, allServers...); err != nil {
 		return c, fmt.Errorf("-servers: %w", err)
 	}
 	if c.tests, err = parseSet(strings.ToUpper(*tests), testNames()...); err != nil {

@@ -13,7 +13,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.keys != 1_000_000 || c.valueSize != 64 || c.clients != 50 || !c.phases["throughput"] || !c.phases["keyspace"] ||
-		!c.phases["elements"] || len(c.servers) != 4 || c.profileDir != "" || c.profileSeconds != 10*time.Second ||
+		!c.phases["elements"] || len(c.servers) != len(allServers) || c.profileDir != "" || c.profileSeconds != 10*time.Second ||
 		len(c.tests) != len(benchTests) || len(c.collections) != 3 || c.elements != 1_000_000 {
 		t.Errorf("defaults: %+v", c)
 	}

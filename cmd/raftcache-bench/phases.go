@@ -16,11 +16,15 @@ var benchPipelines = []int{1, 16}
 // alone on the machine.
 func (b *bench) throughput(ctx context.Context) error {
 	var errs []error
-	for _, name := range []string{srvRedis, srvRedisAOF, srvSingle, srvCluster} {
+	for _, name := range allServers {
 		if !b.cfg.servers[name] || ctx.Err() != nil {
 			continue
 		}
-		if err := b.throughputOf(ctx, name); err != nil {
+		run := b.throughputOf
+		if isPeer(name) {
+			run = b.peerThroughput
+		}
+		if err := run(ctx, name); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 			b.logf("%s: %v", name, err)
 		}
@@ -112,7 +116,11 @@ func (b *bench) benchmarkTest(ctx context.Context, name string, target *server, 
 	}
 	var row Row
 	profName := fmt.Sprintf("%s-%s-P%d", name, t.Name, pipeline)
-	err := b.profiled(ctx, profName, profiled, func() error {
+	cpuBefore, err := cpuTime(all)
+	if err != nil {
+		return err
+	}
+	err = b.profiled(ctx, profName, profiled, func() error {
 		var err error
 		row, err = b.redisBenchmark(ctx, target.addr, t, pipeline, requests)
 		return err
@@ -120,10 +128,16 @@ func (b *bench) benchmarkTest(ctx context.Context, name string, target *server, 
 	if err != nil {
 		return err
 	}
+	cpuAfter, err := cpuTime(all)
+	if err != nil {
+		return err
+	}
 	if err := b.serversIntact(ctx, target, all); err != nil {
 		return err
 	}
-	b.res.add(runKey{name, t.Name, pipeline}, row)
+	k := runKey{name, t.Name, pipeline}
+	b.res.add(k, row)
+	b.res.CPU[k] = (cpuAfter - cpuBefore) / time.Duration(requests)
 	b.logf("%s %s P=%d: %s ops/s, p50 %s ms, p99 %s ms", name, t.Name, pipeline, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	etcdversion "go.etcd.io/etcd/api/v3/version"
 	"io"
 	"strconv"
 	"strings"
@@ -15,14 +16,30 @@ const (
 	srvRedisAOF = "redis-aof"   // redis-server, appendonly yes, appendfsync always
 	srvSingle   = "raftcache"   // a raftcache single node
 	srvCluster  = "raftcache-3" // a raftcache 3-node cluster, load sent to a follower
+	// The replicated peers (issue 14), driven by the bench's own clients.
+	srvRedisRepl = "redis-repl" // redis-server primary and two replicas, SET + WAIT 1 0
+	srvEtcd      = "etcd-3"     // three embedded etcd members
 )
+
+// allServers are the throughput phase's servers in the order they run.
+var allServers = []string{srvRedis, srvRedisAOF, srvSingle, srvCluster, srvRedisRepl, srvEtcd}
+
+// peers are the replicated peers, the columns of the ratio table beside
+// redis-server's two.
+var peers = []string{srvRedisRepl, srvEtcd}
 
 var serverNotes = []struct{ name, note string }{
 	{srvRedis, "redis-server, no persistence (save \"\", appendonly no)"},
 	{srvRedisAOF, "redis-server, appendonly yes, appendfsync always"},
 	{srvSingle, "raftcache single node (durable: one fsync per raft Ready)"},
 	{srvCluster, "raftcache 3-node cluster, load sent to a follower (writes forwarded, linearizable reads)"},
+	{srvRedisRepl, "redis-server primary + 2 replicas, all appendfsync always; load on the primary; each SET followed by WAIT 1 0 (bench's Go client)"},
+	{srvEtcd, "etcd " + etcdversion.Version + " 3 members (embedded, child processes); load on the leader: Put, linearizable Get (bench's Go client, " + strconv.Itoa(etcdPerConn) + " workers a connection; P=n: n requests at once)"},
 }
+
+// uhahaNote is issue 14's figures of tidwall/uhaha's kvdb, which the bench
+// does not run: a reference, not a ratio of this run.
+const uhahaNote = "uhaha kvdb, 3 nodes (not run here; issue 14, 2026-12-03, same machine class, redis-benchmark c=50): SET 19.7k/s on its leader, SET P=16 76.7k/s, GET 61.1k/s (leader, not linearizable)"
 
 // runKey names one redis-benchmark run.
 type runKey struct {
@@ -36,7 +53,10 @@ func (k runKey) String() string { return fmt.Sprintf("%s %s P=%d", k.Server, k.T
 // results is everything a run measured. A nil pointer or a missing key is
 // a figure that was not measured (its phase was skipped or failed).
 type results struct {
-	Runs     map[runKey]Row
+	Runs map[runKey]Row
+	// CPU is, per run, the user+sys CPU time of all the run's server
+	// processes (every node or member, not the clients) per request.
+	CPU      map[runKey]time.Duration
 	Order    []runKey // the runs in the order they were made
 	Memory   *memoryResult
 	Restart  *restartResult
@@ -44,7 +64,7 @@ type results struct {
 	Elements []*elementsResult // in the order measured
 }
 
-func newResults() *results { return &results{Runs: map[runKey]Row{}} }
+func newResults() *results { return &results{Runs: map[runKey]Row{}, CPU: map[runKey]time.Duration{}} }
 
 func (r *results) add(k runKey, row Row) {
 	if _, ok := r.Runs[k]; !ok {
@@ -160,6 +180,7 @@ func evaluate(r *results) []verdict {
 		out = append(out, v)
 	}
 
+	out = append(out, peerVerdicts(r)...)
 	out = append(out, collectionVerdicts(r)...)
 
 	v := verdict{What: "memory per key (RSS)", Goal: fmt.Sprintf("<= %.1fx redis", maxMemoryRatio), Status: statusNone}
@@ -198,6 +219,75 @@ func evaluate(r *results) []verdict {
 		out = append(out, v)
 	}
 	return out
+}
+
+// peerTarget is an issue 14 target: a raftcache-3 run (via a follower)
+// over the best replicated peer's run of the same test and depth (on its
+// leader), at least Min; Uhaha is that figure of uhaha's from the issue.
+type peerTarget struct {
+	What  string
+	Num   runKey
+	Min   float64
+	Uhaha float64
+}
+
+var peerTargets = []peerTarget{
+	{"3-node cluster, SET via a follower, c=50", runKey{srvCluster, "SET", 1}, 1.5, 19_700},
+	{"3-node cluster, SET via a follower, c=50, P=16", runKey{srvCluster, "SET", 16}, 2.0, 76_700},
+	{"3-node cluster, linearizable GET via a follower, c=50", runKey{srvCluster, "GET", 1}, 1.0, 61_100},
+}
+
+// bestPeer returns the replicated peer with the most ops/s in test at
+// pipeline, if any ran.
+func bestPeer(r *results, test string, pipeline int) (string, Row, bool) {
+	var (
+		name string
+		best Row
+	)
+	for _, p := range peers {
+		if row, ok := r.Runs[runKey{p, test, pipeline}]; ok && row.RPS > best.RPS {
+			name, best = p, row
+		}
+	}
+	return name, best, name != ""
+}
+
+// peerVerdicts holds raftcache-3 to the best peer of this run, and to
+// uhaha's figure from the issue (recorded elsewhere, so a line of its own).
+func peerVerdicts(r *results) []verdict {
+	var out []verdict
+	for _, t := range peerTargets {
+		num, okN := r.Runs[t.Num]
+		v := verdict{What: t.What + " (vs peers)", Goal: fmt.Sprintf(">= %.1fx the best peer's %s P=%d", t.Min, t.Num.Test, t.Num.Pipeline), Status: statusNone}
+		if name, den, ok := bestPeer(r, t.Num.Test, t.Num.Pipeline); ok && okN && den.RPS > 0 {
+			ratio := num.RPS / den.RPS
+			v.Goal = fmt.Sprintf(">= %.1fx %s %s P=%d (best peer)", t.Min, name, t.Num.Test, t.Num.Pipeline)
+			v.Measured = fmt.Sprintf("%.2fx (%s vs %s ops/s)", ratio, thousands(num.RPS), thousands(den.RPS))
+			v.Status = status(ratio >= t.Min)
+		}
+		out = append(out, v)
+		u := verdict{What: t.What + " (vs uhaha)", Goal: fmt.Sprintf(">= %.1fx uhaha's recorded %s/s (%s/s)", t.Min, thousands(t.Uhaha), thousands(t.Min*t.Uhaha)), Status: statusNone}
+		if okN {
+			u.Measured = fmt.Sprintf("%.2fx (%s ops/s)", num.RPS/t.Uhaha, thousands(num.RPS))
+			u.Status = status(num.RPS >= t.Min*t.Uhaha)
+		}
+		out = append(out, u)
+	}
+	v := verdict{What: "CPU per acknowledged replicated SET, c=50 (all nodes, user+sys)", Goal: "<= the best peer's", Status: statusNone}
+	k := runKey{srvCluster, "SET", 1}
+	if cpu, ok := r.CPU[k]; ok {
+		if name, _, ok := bestPeer(r, "SET", 1); ok {
+			peer := r.CPU[runKey{name, "SET", 1}]
+			v.Goal = fmt.Sprintf("<= %s's", name)
+			v.Measured = fmt.Sprintf("%s vs %s", micros(cpu), micros(peer))
+			v.Status = status(cpu <= peer)
+		}
+	}
+	return append(out, v)
+}
+
+func micros(d time.Duration) string {
+	return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64) + " us"
 }
 
 // collectionServers are the raftcache servers whose collection throughput
@@ -255,25 +345,37 @@ func ratioCell(a, b Row, okB bool) string {
 // targets.
 func writeReport(w io.Writer, r *results) {
 	if len(r.Order) > 0 {
-		fmt.Fprintln(w, "throughput (redis-benchmark; x redis = ops/s over redis-server's for the same test and P)")
+		fmt.Fprintln(w, "throughput (redis-benchmark, peers the bench's client; x S = ops/s over server S's for the same test and P; CPU = all the run's server processes, user+sys, per request)")
+		refs := append([]string{srvRedis, srvRedisAOF}, peers...)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "server     \ttest\tP\tops/s\tp50 ms\tp99 ms\tx redis\tx redis-aof\t")
+		fmt.Fprint(tw, "server     \ttest\tP\tops/s\tp50 ms\tp99 ms\tCPU us/op\t")
+		for _, ref := range refs {
+			fmt.Fprintf(tw, "x %s\t", ref)
+		}
+		fmt.Fprintln(tw)
 		for _, k := range r.Order {
 			row := r.Runs[k]
-			cells := []string{"-", "-"}
-			for i, ref := range []string{srvRedis, srvRedisAOF} {
+			cpu := "-"
+			if d, ok := r.CPU[k]; ok {
+				cpu = strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64)
+			}
+			fmt.Fprintf(tw, "%-11s\t%s\t%d\t%s\t%s\t%s\t%s\t", k.Server, k.Test, k.Pipeline,
+				thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms), cpu)
+			for _, ref := range refs {
+				cell := "-"
 				if k.Server != ref {
 					den, ok := r.Runs[runKey{ref, k.Test, k.Pipeline}]
-					cells[i] = ratioCell(row, den, ok)
+					cell = ratioCell(row, den, ok)
 				}
+				fmt.Fprintf(tw, "%s\t", cell)
 			}
-			fmt.Fprintf(tw, "%-11s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t\n", k.Server, k.Test, k.Pipeline,
-				thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms), cells[0], cells[1])
+			fmt.Fprintln(tw)
 		}
 		tw.Flush()
 		for _, s := range serverNotes {
 			fmt.Fprintf(w, "  %-12s %s\n", s.name, s.note)
 		}
+		fmt.Fprintf(w, "  %s\n", uhahaNote)
 		fmt.Fprintln(w)
 	}
 	if m := r.Memory; m != nil {
@@ -297,7 +399,7 @@ func writeReport(w io.Writer, r *results) {
 	if len(r.Elements) > 0 {
 		writeElements(w, r.Elements)
 	}
-	fmt.Fprintln(w, "targets (issues 5 and 10)")
+	fmt.Fprintln(w, "targets (issues 5, 10 and 14)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "what\tgoal\tmeasured\tstatus")
 	for _, v := range evaluate(r) {

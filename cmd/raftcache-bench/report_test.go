@@ -22,15 +22,22 @@ func TestEvaluate(t *testing.T) {
 	r.Restart = &restartResult{Keys: 1_000_000, Redis: time.Second, Raftcache: 2 * time.Second}
 
 	want := map[string]string{
-		"single node, durable SET, c=50":                        statusMet,
-		"single node, GET, c=50":                                statusMissed,
-		"single node, SET, c=50, P=16":                          statusNone,
-		"single node, GET, c=50, P=16":                          statusNone,
-		"3-node cluster, SET via a follower, c=50":              statusMissed,
-		"3-node cluster, linearizable GET via a follower, c=50": statusMet,
-		"memory per key (RSS)":                                  statusMet,
-		"write p99 during a 1M-key snapshot":                    statusMissed,
-		"restart with 1M keys":                                  statusMet,
+		"single node, durable SET, c=50":                                   statusMet,
+		"single node, GET, c=50":                                           statusMissed,
+		"single node, SET, c=50, P=16":                                     statusNone,
+		"single node, GET, c=50, P=16":                                     statusNone,
+		"3-node cluster, SET via a follower, c=50":                         statusMissed,
+		"3-node cluster, linearizable GET via a follower, c=50":            statusMet,
+		"memory per key (RSS)":                                             statusMet,
+		"write p99 during a 1M-key snapshot":                               statusMissed,
+		"restart with 1M keys":                                             statusMet,
+		"3-node cluster, SET via a follower, c=50 (vs peers)":              statusNone,
+		"3-node cluster, SET via a follower, c=50 (vs uhaha)":              statusMissed,
+		"3-node cluster, SET via a follower, c=50, P=16 (vs peers)":        statusNone,
+		"3-node cluster, SET via a follower, c=50, P=16 (vs uhaha)":        statusNone,
+		"3-node cluster, linearizable GET via a follower, c=50 (vs peers)": statusNone,
+		"3-node cluster, linearizable GET via a follower, c=50 (vs uhaha)": statusMissed,
+		"CPU per acknowledged replicated SET, c=50 (all nodes, user+sys)":  statusNone,
 	}
 	got := evaluate(r)
 	if len(got) != len(want) {
@@ -44,10 +51,10 @@ func TestEvaluate(t *testing.T) {
 	if m := got[0].Measured; m != "1.00x (10,000 vs 10,000 ops/s)" {
 		t.Errorf("measured = %q", m)
 	}
-	if m := got[6].Measured; m != "1.20x (120 vs 100 B/key)" {
+	if m := got[13].Measured; m != "1.20x (120 vs 100 B/key)" {
 		t.Errorf("memory measured = %q", m)
 	}
-	if m := got[7].Measured; m != "2.25x (4.500 vs 2.000 ms)" {
+	if m := got[14].Measured; m != "2.25x (4.500 vs 2.000 ms)" {
 		t.Errorf("snapshot measured = %q", m)
 	}
 }
@@ -75,8 +82,8 @@ func TestWriteReport(t *testing.T) {
 	var b bytes.Buffer
 	writeReport(&b, r)
 	out := strings.Join(strings.Fields(b.String()), " ")
-	for _, want := range []string{"raftcache SET 1 4,000 10.000 20.000 0.20x 0.50x", "redis SET 1 20,000 1.000 3.000 - 2.50x",
-		"redis-aof SET 1 8,000 2.000 5.000 0.40x -", "targets (issues 5 and 10)", "single node, durable SET, c=50 >= 1.0x redis-aof SET P=1 0.50x (4,000 vs 8,000 ops/s) MISSED",
+	for _, want := range []string{"raftcache SET 1 4,000 10.000 20.000 - 0.20x 0.50x - -", "redis SET 1 20,000 1.000 3.000 - - 2.50x - -",
+		"redis-aof SET 1 8,000 2.000 5.000 - 0.40x - - -", "targets (issues 5, 10 and 14)", "single node, durable SET, c=50 >= 1.0x redis-aof SET P=1 0.50x (4,000 vs 8,000 ops/s) MISSED",
 		"restart <= 2s not measured"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -162,5 +169,36 @@ func TestElementsReport(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// The peer targets hold raftcache-3 to the fastest peer of the run.
+func TestPeerVerdicts(t *testing.T) {
+	r := newResults()
+	r.add(runKey{srvCluster, "SET", 1}, Row{RPS: 9000})
+	r.add(runKey{srvRedisRepl, "SET", 1}, Row{RPS: 5000})
+	r.add(runKey{srvEtcd, "SET", 1}, Row{RPS: 6000})
+	r.CPU[runKey{srvCluster, "SET", 1}] = 90 * time.Microsecond
+	r.CPU[runKey{srvEtcd, "SET", 1}] = 100 * time.Microsecond
+	got := map[string]verdict{}
+	for _, v := range peerVerdicts(r) {
+		got[v.What] = v
+	}
+	v := got["3-node cluster, SET via a follower, c=50 (vs peers)"]
+	if v.Status != statusMet || v.Goal != ">= 1.5x etcd-3 SET P=1 (best peer)" || v.Measured != "1.50x (9,000 vs 6,000 ops/s)" {
+		t.Errorf("SET vs peers: %+v", v)
+	}
+	if v := got["CPU per acknowledged replicated SET, c=50 (all nodes, user+sys)"]; v.Status != statusMet || v.Measured != "90.0 us vs 100.0 us" {
+		t.Errorf("CPU: %+v", v)
+	}
+}
+
+func TestParseStatCPU(t *testing.T) {
+	d, err := parseStatCPU("42 (a b) S 1 2 3 4 5 6 7 8 9 10 150 50 0 0")
+	if err != nil || d != 2*time.Second {
+		t.Errorf("parseStatCPU = %v, %v; want 2s", d, err)
+	}
+	if _, err := parseStatCPU("42 (x) S 1"); err == nil {
+		t.Error("short stat parsed")
 	}
 }

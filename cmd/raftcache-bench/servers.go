@@ -62,7 +62,8 @@ func redisArgs(addr, dir string, aof bool) ([]string, error) {
 }
 
 // startRedis starts a redis-server in a fresh directory and waits for it.
-func (b *bench) startRedis(ctx context.Context, name string, aof bool) (*server, error) {
+// extra are more redis-server flags (a replica's --replicaof).
+func (b *bench) startRedis(ctx context.Context, name string, aof bool, extra ...string) (*server, error) {
 	dir, err := b.dirs.next(name)
 	if err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (b *bench) startRedis(ctx context.Context, name string, aof bool) (*server,
 	if err != nil {
 		return nil, err
 	}
-	s := &server{kind: "redis-server", dir: dir, addr: addr}
+	s := &server{kind: "redis-server", dir: dir, addr: addr, extraFlags: extra}
 	if err := b.execRedis(name, s, aof); err != nil {
 		return nil, err
 	}
@@ -79,12 +80,13 @@ func (b *bench) startRedis(ctx context.Context, name string, aof bool) (*server,
 }
 
 // execRedis starts s's redis-server process on s's directory and address,
-// without waiting for it.
+// with s.extraFlags, without waiting for it.
 func (b *bench) execRedis(name string, s *server, aof bool) error {
 	args, err := redisArgs(s.addr, s.dir, aof)
 	if err != nil {
 		return err
 	}
+	args = append(args, s.extraFlags...)
 	p, err := startProcess(name, filepath.Join(s.dir, "redis.log"), b.cfg.redisServer, args...)
 	if err != nil {
 		return err
