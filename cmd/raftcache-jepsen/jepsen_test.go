@@ -83,7 +83,10 @@ func TestSmallClustersKillRestart(t *testing.T) {
 				nodes: tc.nodes, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
 				opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
 				faultEvery: 500 * time.Millisecond, faultHold: time.Second, think: 5 * time.Millisecond,
-				checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: tc.snapN, minOK: 200,
+				// minOK is only a floor that shows the run did something:
+				// on the slow disk, a loaded CI machine completed 166 reads
+				// in a run whose history was linearizable.
+				checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: tc.snapN, minOK: 100,
 				saveDelay: 20 * time.Millisecond, clusterDownDefinite: true,
 			})
 		})

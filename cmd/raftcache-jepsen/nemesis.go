@@ -641,15 +641,27 @@ func (wk *worker) membership(ctx context.Context) error {
 	return nil
 }
 
+// leaderWait bounds how long a transfer waits for a leader to transfer
+// from.
+const leaderWait = 10 * time.Second
+
 // transfer moves the leadership to another member, asking a random one,
 // one to three times in a row, under the clients' load.
 func (wk *worker) transfer(ctx context.Context) error {
 	nm := wk.nm
 	for range 1 + wk.rng.IntN(3) {
 		nodes := nm.cl.nodes()
+		// A transfer needs a leader, and one may be a moment away: an
+		// election after the previous fault, or members too loaded to
+		// answer /mgmt/nodes in time. Whether the cluster recovers is
+		// checked after every fault; here the nemesis waits for one.
 		lead, why := nm.cl.leaderWhy(ctx)
+		for deadline := time.Now().Add(leaderWait); lead == nil && time.Now().Before(deadline) && ctx.Err() == nil; {
+			sleepCtx(ctx, 200*time.Millisecond)
+			lead, why = nm.cl.leaderWhy(ctx)
+		}
 		if lead == nil {
-			return fmt.Errorf("no leader known to transfer from: %w", why)
+			return fmt.Errorf("no leader known to transfer from within %v: %w", leaderWait, why)
 		}
 		var cands []*node
 		for _, n := range nodes {
