@@ -17,13 +17,15 @@ import (
 // /mgmt/ needs a client (or the admin) credential. The admin credential is
 // AdminToken or, when none is set, any client credential: the /mgmt/
 // routes that change the cluster (remove a member, move the leader) need
-// it. /metrics, /healthz and /readyz stay open, for scrapers and load
+// it, and so does GET /mgmt/snapshot, a copy of the whole state (ACL
+// users' password hashes included) that outlives any later password
+// change. /metrics, /healthz and /readyz stay open, for scrapers and load
 // balancers, unless ProtectOps.
 //
-// A credential is sent as a bearer token (Authorization: Bearer <secret>,
-// the default user's password or the admin token) or with HTTP basic auth
-// (user and password; an empty user is "default"; the admin token with any
-// user). Anything else, or nothing, is answered 401 with a JSON error and a
+// A credential is sent as a bearer token (Authorization: Bearer <secret>:
+// the default user's password, the admin token, or an ACL user's
+// <user>:<password>) or with HTTP basic auth (user and password; an empty
+// user is "default"; the admin token with any user). Anything else, or nothing, is answered 401 with a JSON error and a
 // WWW-Authenticate challenge, before the request is routed: an
 // unauthenticated client learns neither data nor which keys or members
 // exist.
@@ -61,6 +63,9 @@ const (
 // opsPaths are the routes monitoring calls without credentials.
 var opsPaths = [...]string{"/metrics", "/healthz", "/readyz"}
 
+// adminReads are the reads under /mgmt/ that need the admin credential.
+var adminReads = [...]string{"/mgmt/snapshot"}
+
 // needs classifies a request by its path alone, so that routes added
 // later (by other files of this package) are protected by default: only
 // the ops paths are open and only GETs under /mgmt/ are reads.
@@ -73,22 +78,46 @@ func (a *Auth) needs(r *http.Request) access {
 			}
 		}
 	}
-	if strings.HasPrefix(path, "/mgmt/") && r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if !strings.HasPrefix(path, "/mgmt/") {
+		return accessClient
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return accessAdmin
+	}
+	for _, p := range adminReads {
+		if path == p {
+			return accessAdmin
+		}
 	}
 	return accessClient
 }
 
-// presented returns the user and secret the request carries, if any.
-func presented(r *http.Request) (user, secret string, ok bool) {
+// credential is a user name and the secret given for it.
+type credential struct{ user, secret string }
+
+// presented returns the credentials the request carries: with basic auth,
+// one; with a bearer token, the default user's and, if the token reads
+// <user>:<password>, that user's too (a password may hold a ':', so both
+// are tried; each is a whole credential, so trying both grants nothing
+// neither would). The first one's secret is the whole token, which is
+// what the admin token is compared with.
+func presented(r *http.Request) ([]credential, bool) {
 	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "Bearer ") {
-		return "default", strings.TrimSpace(h[7:]), true
+		tok := strings.TrimSpace(h[7:])
+		creds := []credential{{"default", tok}}
+		if user, pass, ok := strings.Cut(tok, ":"); ok && user != "" {
+			creds = append(creds, credential{user, pass})
+		}
+		return creds, true
 	}
 	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return nil, false
+	}
 	if user == "" {
 		user = "default"
 	}
-	return user, pass, ok
+	return []credential{{user, pass}}, true
 }
 
 // equal compares in constant time, lengths included: both sides are
@@ -104,12 +133,18 @@ func (a *Auth) check(r *http.Request) string {
 	if need == accessOpen {
 		return ""
 	}
-	user, secret, ok := presented(r)
-	if ok && a.AdminToken != "" && equal(secret, a.AdminToken) {
+	creds, ok := presented(r)
+	if ok && a.AdminToken != "" && equal(creds[0].secret, a.AdminToken) {
 		return ""
 	}
 	clientNeeded := a.Users != nil && a.Users.NeedsAuth()
-	isUser := ok && a.Users != nil && a.Users.Check(user, secret)
+	isUser := false
+	for _, c := range creds {
+		if a.Users != nil && a.Users.Check(c.user, c.secret) {
+			isUser = true
+			break
+		}
+	}
 	switch {
 	case need == accessClient && (!clientNeeded || isUser),
 		need == accessAdmin && a.AdminToken == "" && (!clientNeeded || isUser):
