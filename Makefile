@@ -19,15 +19,18 @@ test: deps lint build
 
 # The fault-injection checker (cmd/raftcache-jepsen) against real processes
 # of bin/raftcache: exits non-zero unless the history is linearizable, no
-# acknowledged write was lost and the nodes agree. JEPSEN_FLAGS adds flags,
+# acknowledged write was lost and the nodes agree. WORKLOAD=append runs
+# list-append transactions (MULTI/EXEC and EVAL) instead, checked for
+# strict serializability, non-zero on any anomaly. JEPSEN_FLAGS adds flags,
 # e.g. JEPSEN_FLAGS="-nodes 5 -seed 42 -out /tmp/jepsen".
 DURATION         ?= 10m
 NEMESIS          ?= all
+WORKLOAD         ?= register
 SNAPSHOT_ENTRIES ?= 200
 JEPSEN_FLAGS     ?=
 jepsen: build
 	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
-	bin/raftcache-jepsen -bin $(BIN) -duration $(DURATION) -nemesis $(NEMESIS) -snapshot_entries $(SNAPSHOT_ENTRIES) $(JEPSEN_FLAGS)
+	bin/raftcache-jepsen -bin $(BIN) -workload $(WORKLOAD) -duration $(DURATION) -nemesis $(NEMESIS) -snapshot_entries $(SNAPSHOT_ENTRIES) $(JEPSEN_FLAGS)
 
 # The differential suite's random commands, at length (make test runs 4000).
 compat: deps

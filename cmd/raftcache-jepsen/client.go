@@ -266,17 +266,24 @@ func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) 
 // at the call: a node the nemesis left alone throughout must answer within
 // the server's bound, with a result or an error.
 func (w *workload) timed(rec *record, n *node, epoch int, faulted bool) {
+	w.noteAnswer(n, epoch, faulted, time.Duration(rec.ret-rec.call), rec.late, func() string {
+		return fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(rec.in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail)
+	})
+}
+
+// noteAnswer is timed for any operation: it took took on n, late says
+// whether it got no answer by the client's deadline, and desc describes it.
+func (w *workload) noteAnswer(n *node, epoch int, faulted bool, took time.Duration, late bool, desc func() string) {
 	if e, f := n.health(); faulted || f || e != epoch {
 		return
 	}
-	took := time.Duration(rec.ret - rec.call)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.maxHealthy = max(w.maxHealthy, took)
-	if rec.late {
+	if late {
 		w.numLate++
 		if len(w.late) < 10 {
-			w.late = append(w.late, fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(rec.in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail))
+			w.late = append(w.late, desc())
 		}
 	}
 }

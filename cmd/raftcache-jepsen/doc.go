@@ -31,6 +31,29 @@
 // instead (GET /key, PUT /), where a 503 saying "write outcome unknown"
 // makes a write unknown and any other 503 proves it did not happen.
 //
+// With -workload append, the clients instead run list-append
+// transactions, as Jepsen's analysis of Redis-Raft did: 1 to 4
+// micro-operations each, an RPUSH of a value unique across the run or an
+// LRANGE 0 -1, over -keys lists at a time that rotate after -ops_per_key
+// micro-operations, each transaction sent to a random node as
+// MULTI/EXEC or as one EVAL of a script running the same commands, half
+// each (a third of the single-operation ones as the bare command, so that
+// plain reads take the read barrier: a transaction's reads go through the
+// log). EXEC answering nil, EXECABORT and CLUSTERDOWN make a transaction
+// failed; a timeout, a broken connection or TRYAGAIN leave it
+// indeterminate (it may have taken effect at any time after its call); a
+// transaction that only reads and did not succeed is simply failed. The
+// restart reads and the final reads read whole lists. Package elle then
+// checks the history for strict serializability: it recovers each list's
+// version order from the longest read, infers write-write, write-read,
+// read-write and real-time dependencies, and reports every cycle (G0,
+// G1c, G-single, G2, each "-realtime" when real time closes it) with the
+// dependencies that make it, and what needs no cycle: aborted (G1a) and
+// intermediate (G1b) reads, reads that are not prefixes of one order,
+// duplicated or invented elements and lost appends. Any anomaly fails
+// the run; the summary prints the first few, anomalies.txt all of them
+// (naming transactions T<i>, the lines of history.txt).
+//
 // Meanwhile the nemesis (-nemesis, a comma list or "all") injects faults,
 // kinds taking turns in a shuffled order, and undoes them: kill (SIGKILL,
 // then restart from the state dir; one time in five every member at once,
@@ -119,6 +142,7 @@
 // Example:
 //
 //	make jepsen DURATION=10m NEMESIS=all
+//	make jepsen DURATION=10m NEMESIS=all WORKLOAD=append
 //
 // or by hand:
 //

@@ -44,11 +44,27 @@ func (s *syncBuffer) String() string {
 // history, visualization) when it fails.
 func TestShortRun(t *testing.T) {
 	runJepsen(t, config{
-		bin: buildRaftcache(t), duration: 60 * time.Second, nemeses: allNemeses(),
+		bin: buildRaftcache(t), workload: workloadRegister, duration: 60 * time.Second, nemeses: allNemeses(),
 		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
 		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
 		faultEvery: time.Second, faultHold: 3 * time.Second, think: 5 * time.Millisecond,
 		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 500,
+		clusterDownDefinite: true,
+	})
+}
+
+// TestShortRunAppend runs the list-append workload for half a minute
+// against three nodes with every kind of fault, snapshots every 100
+// entries: elle must find the history strictly serializable, and the run
+// fails when too little happened (see vacuity), a kind of fault among
+// them.
+func TestShortRunAppend(t *testing.T) {
+	runJepsen(t, config{
+		bin: buildRaftcache(t), workload: workloadAppend, duration: 35 * time.Second, nemeses: allNemeses(),
+		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+		faultEvery: 500 * time.Millisecond, faultHold: 2 * time.Second, think: 5 * time.Millisecond,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
 		clusterDownDefinite: true,
 	})
 }
@@ -79,7 +95,7 @@ func TestSmallClustersKillRestart(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("nodes=%d", tc.nodes), func(t *testing.T) {
 			runJepsen(t, config{
-				bin: bin, duration: 25 * time.Second, nemeses: tc.nemeses,
+				bin: bin, workload: workloadRegister, duration: 25 * time.Second, nemeses: tc.nemeses,
 				nodes: tc.nodes, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
 				opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
 				faultEvery: 500 * time.Millisecond, faultHold: time.Second, think: 5 * time.Millisecond,

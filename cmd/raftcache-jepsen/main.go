@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -47,6 +48,7 @@ func main() {
 // config is one run's settings.
 type config struct {
 	bin          string
+	workload     string // workloadRegister or workloadAppend
 	duration     time.Duration
 	nemeses      []string
 	nodes        int
@@ -76,12 +78,13 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
 	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
 	fs.IntVar(&cfg.clients, "clients", 8, "concurrent clients")
 	fs.IntVar(&cfg.keys, "keys", 4, "keys in use at a time")
-	fs.IntVar(&cfg.opsPerKey, "ops_per_key", 250, "operations per key before the clients move to fresh keys")
+	fs.IntVar(&cfg.opsPerKey, "ops_per_key", 250, "operations (with -workload append, micro-operations) per key before the clients move to fresh keys")
 	fs.Uint64Var(&cfg.seed, "seed", uint64(time.Now().UnixNano()), "random seed (faults and operations; timing is not reproducible)")
 	fs.StringVar(&cfg.out, "out", "", "directory for node logs, the history and the visualization (default: a new temporary directory)")
 	fs.DurationVar(&cfg.opTimeout, "op_timeout", 3*time.Second, "client deadline for one operation")
@@ -112,6 +115,8 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
+	case cfg.workload != workloadRegister && cfg.workload != workloadAppend:
+		return cfg, fmt.Errorf("unknown -workload %q (want %s or %s)", cfg.workload, workloadRegister, workloadAppend)
 	case cfg.nodes < 1 || cfg.nodes > 5:
 		return cfg, errors.New("-nodes must be 1 to 5")
 	case cfg.clients < 1 || cfg.clients > 64:
@@ -145,6 +150,8 @@ type result struct {
 	problems []string // anything that fails the run besides the two checks below
 	disagree []string
 	verdict  verdict
+	// appendV is elle's verdict, with -workload append (nil otherwise).
+	appendV  *appendVerdict
 	sets     setResult
 	final    finalState
 	events   serverEvents
@@ -161,11 +168,21 @@ type result struct {
 }
 
 func (r *result) ok() bool {
-	return r.verdict.result == porcupine.Ok && len(r.disagree) == 0 && len(r.problems) == 0 && r.sets.lost == 0
+	if len(r.disagree) > 0 || len(r.problems) > 0 {
+		return false
+	}
+	if r.appendV != nil {
+		return r.appendV.res.Valid()
+	}
+	return r.verdict.result == porcupine.Ok && r.sets.lost == 0
 }
 
 func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "raftcache-jepsen: %v of workload, seed %d, output in %s\n", r.duration.Round(time.Second), r.seed, r.out)
+	if r.appendV != nil {
+		r.printAppend(w)
+		return
+	}
 	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
 	for k := range numOpKinds {
 		if k.isMulti() && !r.multi {
@@ -176,18 +193,7 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "%-8s %8d %8d %8d\n", k, c[statusOK], c[statusFail], c[statusUnknown])
 	}
 	fmt.Fprintf(w, "(of the gets and sets, through HTTP: %d ok, %d failed, %d unknown)\n", r.viaHTTP[statusOK], r.viaHTTP[statusFail], r.viaHTTP[statusUnknown])
-	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
-	fmt.Fprintf(w, "reads answered by a node just restarted, sent at its first election: %d (%d restarts)\n", r.restartReads, r.restarts)
-	if len(r.recovery) > 0 {
-		s := slices.Sorted(slices.Values(r.recovery))
-		fmt.Fprintf(w, "recovery after a fault was undone (every member serving writes): median %v, max %v\n",
-			s[len(s)/2].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
-	}
-	fmt.Fprintf(w, "slowest answer from a node the nemesis left alone: %v\n", r.maxReply.Round(time.Millisecond))
-	fmt.Fprintf(w, "server: %s\n", r.events)
-	for _, p := range r.problems {
-		fmt.Fprintf(w, "PROBLEM: %s\n", p)
-	}
+	r.printCommon(w)
 	lin := "yes"
 	switch r.verdict.result {
 	case porcupine.Illegal:
@@ -205,14 +211,7 @@ func (r *result) print(w io.Writer) {
 	for _, e := range r.sets.examples {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
-	if len(r.disagree) == 0 {
-		fmt.Fprintln(w, "nodes agree: yes")
-	} else {
-		fmt.Fprintln(w, "nodes agree: NO")
-		for _, d := range r.disagree {
-			fmt.Fprintf(w, "  %s\n", d)
-		}
-	}
+	r.printAgree(w)
 	if len(r.excerpt) > 0 {
 		fmt.Fprintf(w, "history of %s (call s, return s, client, node, outcome, operation):\n", r.excerptKey)
 		for _, l := range r.excerpt {
@@ -222,6 +221,37 @@ func (r *result) print(w io.Writer) {
 	if r.verdict.vizPath != "" {
 		fmt.Fprintf(w, "visualization: %s\n", r.verdict.vizPath)
 	}
+	r.printEnd(w)
+}
+
+// printCommon prints what both workloads report about the run.
+func (r *result) printCommon(w io.Writer) {
+	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
+	fmt.Fprintf(w, "reads answered by a node just restarted, sent at its first election: %d (%d restarts)\n", r.restartReads, r.restarts)
+	if len(r.recovery) > 0 {
+		s := slices.Sorted(slices.Values(r.recovery))
+		fmt.Fprintf(w, "recovery after a fault was undone (every member serving writes): median %v, max %v\n",
+			s[len(s)/2].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "slowest answer from a node the nemesis left alone: %v\n", r.maxReply.Round(time.Millisecond))
+	fmt.Fprintf(w, "server: %s\n", r.events)
+	for _, p := range r.problems {
+		fmt.Fprintf(w, "PROBLEM: %s\n", p)
+	}
+}
+
+func (r *result) printAgree(w io.Writer) {
+	if len(r.disagree) == 0 {
+		fmt.Fprintln(w, "nodes agree: yes")
+		return
+	}
+	fmt.Fprintln(w, "nodes agree: NO")
+	for _, d := range r.disagree {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+}
+
+func (r *result) printEnd(w io.Writer) {
 	fmt.Fprintf(w, "history: %s\n", filepath.Join(r.out, "history.txt"))
 	if r.stateKept {
 		fmt.Fprintf(w, "state dirs kept in %s\n", filepath.Join(r.out, "state"))
@@ -231,6 +261,41 @@ func (r *result) print(w io.Writer) {
 		verdict = "FAIL"
 	}
 	fmt.Fprintln(w, verdict)
+}
+
+// printAppend is print for -workload append: transactions by how they
+// were sent and how they ended, then elle's findings, each anomaly with
+// the transactions (and for a cycle, the dependencies) that show it.
+func (r *result) printAppend(w io.Writer) {
+	v := r.appendV
+	fmt.Fprintf(w, "%-8s %8s %8s %8s   (list-append transactions)\n", "sent as", "ok", "failed", "unknown")
+	for m := range numModes {
+		c := v.counts[m]
+		fmt.Fprintf(w, "%-8s %8d %8d %8d\n", m, c[statusOK], c[statusFail], c[statusUnknown])
+	}
+	fmt.Fprintf(w, "acknowledged appends: %d; successful transactions that read: %d, that appended: %d\n", v.appended, v.reads, v.writes)
+	r.printCommon(w)
+	res := v.res
+	verdict := "yes"
+	if !res.Valid() {
+		kinds := slices.Sorted(maps.Keys(res.Counts))
+		var parts []string
+		for _, k := range kinds {
+			parts = append(parts, fmt.Sprintf("%s ×%d", k, res.Counts[k]))
+		}
+		verdict = "NO: " + strings.Join(parts, ", ")
+	}
+	fmt.Fprintf(w, "strict serializable: %s (%d transactions, %d dependencies, with %d final reads on %d members)\n",
+		verdict, res.Txns, res.Edges, r.final.reads, r.final.nodes)
+	for i, a := range res.Anomalies {
+		if i == 12 {
+			fmt.Fprintf(w, "  ... %d more listed in %s\n", len(res.Anomalies)-i, filepath.Join(r.out, "anomalies.txt"))
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(a.String(), "\n", "\n  "))
+	}
+	r.printAgree(w)
+	r.printEnd(w)
 }
 
 func orNone(s []string) string {
@@ -274,12 +339,19 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		return nil, fmt.Errorf("detect MULTI: %w", err)
 	}
 	res.multi = multi
+	if cfg.workload == workloadAppend && !multi {
+		return nil, errors.New("-workload append needs MULTI, which the server does not have")
+	}
 
 	h := newHistory()
 	w := &workload{
 		cl: cl, hist: h, keys: cfg.keys, opsPerKey: cfg.opsPerKey, multi: multi,
 		opTimeout: cfg.opTimeout, think: cfg.think, clusterDownDefinite: cfg.clusterDownDefinite,
 		srvTimeout: cfg.srvTimeout,
+	}
+	var aw *appendWorkload
+	if cfg.workload == workloadAppend {
+		aw = &appendWorkload{workload: w}
 	}
 	nm := &nemesis{
 		cl: cl, log: log, seed: cfg.seed, workers: cfg.overlap, kinds: cfg.nemeses, size: cfg.nodes,
@@ -295,14 +367,19 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		alone := len(cl.nodes()) == 1
 		// Client IDs of their own per node, past the final reads'
 		// (clients+i), so that each ID's operations stay sequential.
-		got := readAfterRestart(w, h, n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
+		var got int
+		if aw != nil {
+			got = aw.readAfterRestart(n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
+		} else {
+			got = readAfterRestart(w, h, n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
+		}
 		restartsMu.Lock()
 		restarts = append(restarts, h.now())
 		restartsMu.Unlock()
 		restartReads.Add(int64(got))
 		log.Info("read after restart", "node", n, "reads", got)
 	}
-	log.Info("running workload", "duration", cfg.duration, "clients", cfg.clients, "keys", cfg.keys, "multi", multi, "nemesis", strings.Join(cfg.nemeses, ","), "seed", cfg.seed)
+	log.Info("running workload", "workload", cfg.workload, "duration", cfg.duration, "clients", cfg.clients, "keys", cfg.keys, "multi", multi, "nemesis", strings.Join(cfg.nemeses, ","), "seed", cfg.seed)
 	began := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, cfg.duration)
 	var wg sync.WaitGroup
@@ -310,7 +387,12 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.runClient(wctx, i, rand.New(rand.NewPCG(cfg.seed, uint64(i)+1)))
+			rng := rand.New(rand.NewPCG(cfg.seed, uint64(i)+1))
+			if aw != nil {
+				aw.runClient(wctx, i, rng)
+				return
+			}
+			w.runClient(wctx, i, rng)
 		}()
 	}
 	// The nemesis stops a little before the clients, so they see the
@@ -342,7 +424,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	sleepCtx(hctx, 2*time.Second)
 	log.Info("final reads")
 	keys := w.usedKeys()
-	res.final = finalReads(hctx, w, cl, h, keys, cfg.clients, cfg.opTimeout)
+	if aw != nil {
+		res.final = aw.finalReads(hctx, cl, cfg.clients, cfg.opTimeout)
+	} else {
+		res.final = finalReads(hctx, w, cl, h, keys, cfg.clients, cfg.opTimeout)
+	}
 	res.disagree = res.final.disagree
 	injected, problems, kindsRun, recoveries := nm.summary()
 	res.faults, res.recovery = injected, recoveries
@@ -360,6 +446,13 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	}
 	res.sets = checkSets(recs, res.final.sets)
 	res.events = countServerEvents(cfg.out)
+	if aw != nil {
+		v, err := checkAppend(aw.records(), cfg.clients, filepath.Join(cfg.out, "history.txt"))
+		res.appendV = &v
+		if err != nil {
+			return res, err
+		}
+	}
 	res.problems = append(res.problems, vacuity(cfg, res, kindsRun, ctx.Err() != nil)...)
 	w.mu.Lock()
 	res.maxReply = w.maxHealthy
@@ -375,6 +468,12 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.problems = append(res.problems, fmt.Sprintf("%d adds reported as definitely failed took effect; %d elements nobody added appeared", res.sets.failedSeen, res.sets.invented))
 	}
 
+	if aw != nil {
+		restartsMu.Lock()
+		res.restarts = len(restarts)
+		restartsMu.Unlock()
+		return res, res.finish(cfg, stateRoot)
+	}
 	log.Info("checking", "operations", len(recs), "keys", len(keys))
 	restartsMu.Lock()
 	v, err := check(recs, cfg.checkTimeout, cfg.out, slices.Clone(restarts))
@@ -403,14 +502,29 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			return res, err
 		}
 	}
-	if res.ok() && !cfg.keepState {
-		if err := os.RemoveAll(stateRoot); err != nil {
-			return res, fmt.Errorf("remove state dirs: %w", err)
+	return res, res.finish(cfg, stateRoot)
+}
+
+// finish removes the nodes' state directories after a clean run, unless
+// asked to keep them, and writes elle's anomalies out in full.
+func (r *result) finish(cfg config, stateRoot string) error {
+	if r.appendV != nil && !r.appendV.res.Valid() {
+		var b strings.Builder
+		for _, a := range r.appendV.res.Anomalies {
+			fmt.Fprintf(&b, "%s\n\n", a)
 		}
-	} else {
-		res.stateKept = true
+		if err := os.WriteFile(filepath.Join(cfg.out, "anomalies.txt"), []byte(b.String()), 0o644); err != nil {
+			return fmt.Errorf("write anomalies: %w", err)
+		}
 	}
-	return res, nil
+	if r.ok() && !cfg.keepState {
+		if err := os.RemoveAll(stateRoot); err != nil {
+			return fmt.Errorf("remove state dirs: %w", err)
+		}
+		return nil
+	}
+	r.stateKept = true
+	return nil
 }
 
 // vacuity lists the reasons a run proves less than it seems to: too few
@@ -427,6 +541,9 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 			writes += res.counts[k][statusOK]
 		}
 	}
+	if res.appendV != nil {
+		reads, writes = res.appendV.reads, res.appendV.writes
+	}
 	if !interrupted {
 		if reads < cfg.minOK || writes < cfg.minOK {
 			out = append(out, fmt.Sprintf("only %d reads and %d writes succeeded (want at least %d of each)", reads, writes, cfg.minOK))
@@ -437,7 +554,7 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 			}
 		}
 	}
-	if res.sets.acked == 0 && !interrupted {
+	if res.appendV == nil && res.sets.acked == 0 && !interrupted {
 		out = append(out, "no add was acknowledged")
 	}
 	if kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
