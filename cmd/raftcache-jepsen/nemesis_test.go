@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -70,4 +71,16 @@ func readWAL(lg *zap.Logger, dir string) ([]byte, *raftpb.HardState, []*raftpb.E
 	}
 	defer w.Close()
 	return w.ReadAll()
+}
+
+// TestTransferAtEndOfRun checks that a transfer whose context ends while it
+// looks for a leader reports no problem: the run is over, and the failed
+// requests say nothing of the cluster.
+func TestTransferAtEndOfRun(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	wk := &worker{nm: &nemesis{cl: &cluster{}}, rng: rand.New(rand.NewPCG(1, 2))}
+	if err := wk.transfer(ctx); err != nil {
+		t.Fatalf("transfer after the run ended: %v", err)
+	}
 }
