@@ -287,12 +287,26 @@ func (r *result) printAppend(w io.Writer) {
 	}
 	fmt.Fprintf(w, "strict serializable: %s (%d transactions, %d dependencies, with %d final reads on %d members)\n",
 		verdict, res.Txns, res.Edges, r.final.reads, r.final.nodes)
-	for i, a := range res.Anomalies {
-		if i == 12 {
-			fmt.Fprintf(w, "  ... %d more listed in %s\n", len(res.Anomalies)-i, filepath.Join(r.out, "anomalies.txt"))
-			break
+	// The first anomaly of each kind, cycles first; lines are cut, as a
+	// transaction's reads can be long: anomalies.txt has them whole.
+	shown := map[string]bool{}
+	for _, cyc := range []bool{true, false} {
+		for _, a := range res.Anomalies {
+			if shown[a.Kind] || (len(a.Cycle) > 0) != cyc {
+				continue
+			}
+			shown[a.Kind] = true
+			fmt.Fprintf(w, "  first of %d %s:\n", res.Counts[a.Kind], a.Kind)
+			for _, l := range strings.Split(a.Text, "\n") {
+				if len(l) > 300 {
+					l = l[:300] + "..."
+				}
+				fmt.Fprintf(w, "    %s\n", strings.TrimSpace(l))
+			}
 		}
-		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(a.String(), "\n", "\n  "))
+	}
+	if !res.Valid() {
+		fmt.Fprintf(w, "every anomaly listed: %s\n", filepath.Join(r.out, "anomalies.txt"))
 	}
 	r.printAgree(w)
 	r.printEnd(w)

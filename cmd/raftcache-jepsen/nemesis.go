@@ -309,7 +309,7 @@ func (nm *nemesis) awaitRecovery(after string) {
 func (wk *worker) target(ctx context.Context) (*node, bool) {
 	nm := wk.nm
 	if wk.rng.IntN(2) == 0 {
-		if l := nm.cl.leader(ctx); l != nil && nm.claim(l) {
+		if l := nm.cl.leader(context.WithoutCancel(ctx)); l != nil && nm.claim(l) {
 			return l, true
 		}
 	}
@@ -497,7 +497,7 @@ func (wk *worker) partition(ctx context.Context) error {
 	case 0:
 		minority, what = nodes[:1], "isolate node"
 	case 1:
-		l := nm.cl.leader(ctx)
+		l := nm.cl.leader(context.WithoutCancel(ctx))
 		if l == nil {
 			minority, what = nodes[:1], "isolate node"
 			break
@@ -553,7 +553,7 @@ func (wk *worker) membership(ctx context.Context) error {
 		return errors.New("no member to remove")
 	}
 	defer nm.unclaim(victim)
-	id, err := nm.cl.memberID(ctx, victim)
+	id, err := nm.cl.memberID(context.WithoutCancel(ctx), victim)
 	if err != nil {
 		return err
 	}
@@ -646,25 +646,26 @@ func (wk *worker) membership(ctx context.Context) error {
 const leaderWait = 10 * time.Second
 
 // transfer moves the leadership to another member, asking a random one,
-// one to three times in a row, under the clients' load.
+// one to three times in a row, under the clients' load. The end of ctx
+// (the nemesis's time is up) ends the series between two transfers; it
+// never cuts a question to the cluster short, which would read as a
+// cluster without a leader.
 func (wk *worker) transfer(ctx context.Context) error {
 	nm := wk.nm
+	qctx := context.WithoutCancel(ctx)
 	for range 1 + wk.rng.IntN(3) {
+		if ctx.Err() != nil {
+			return nil
+		}
 		nodes := nm.cl.nodes()
 		// A transfer needs a leader, and one may be a moment away: an
-		// election after the previous fault, or members too loaded to
+		// election after the previous transfer, or members too loaded to
 		// answer /mgmt/nodes in time. Whether the cluster recovers is
 		// checked after every fault; here the nemesis waits for one.
-		lead, why := nm.cl.leaderWhy(ctx)
-		for deadline := time.Now().Add(leaderWait); lead == nil && time.Now().Before(deadline) && ctx.Err() == nil; {
-			sleepCtx(ctx, 200*time.Millisecond)
-			lead, why = nm.cl.leaderWhy(ctx)
-		}
-		if lead == nil && ctx.Err() != nil {
-			// The run ended while the nemesis was asking: the requests
-			// failed because ctx did, which says nothing of the cluster
-			// (whose recovery the checker tests after every fault).
-			return nil
+		lead, why := nm.cl.leaderWhy(qctx)
+		for deadline := time.Now().Add(leaderWait); lead == nil && time.Now().Before(deadline); {
+			time.Sleep(200 * time.Millisecond)
+			lead, why = nm.cl.leaderWhy(qctx)
 		}
 		if lead == nil {
 			return fmt.Errorf("no leader known to transfer from within %v: %w", leaderWait, why)
@@ -676,7 +677,7 @@ func (wk *worker) transfer(ctx context.Context) error {
 			}
 		}
 		to := cands[wk.rng.IntN(len(cands))]
-		id, err := nm.cl.memberID(ctx, to)
+		id, err := nm.cl.memberID(qctx, to)
 		if err != nil {
 			return err
 		}

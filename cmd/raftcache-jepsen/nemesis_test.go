@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 
 	"go.etcd.io/etcd/server/v3/storage/wal"
 	"go.etcd.io/etcd/server/v3/storage/wal/walpb"
@@ -82,5 +88,93 @@ func TestTransferAtEndOfRun(t *testing.T) {
 	wk := &worker{nm: &nemesis{cl: &cluster{}}, rng: rand.New(rand.NewPCG(1, 2))}
 	if err := wk.transfer(ctx); err != nil {
 		t.Fatalf("transfer after the run ended: %v", err)
+	}
+}
+
+// fakeMembers serves the two admin routes the transfer nemesis uses for
+// a cluster of n members: GET /mgmt/nodes names the current leader, and
+// POST /mgmt/leader moves it. onTransfer runs after each move.
+type fakeMembers struct {
+	mu         sync.Mutex
+	n, leader  int
+	transfers  int
+	onTransfer func()
+}
+
+func (f *fakeMembers) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/mgmt/nodes":
+		var ms []member
+		for i := range f.n {
+			role := "follower"
+			if i == f.leader {
+				role = "leader"
+			}
+			ms = append(ms, member{ID: fmt.Sprint(i), Raft: fmt.Sprintf("adv%d", i), Role: role, Voter: true, Reachable: true})
+		}
+		_ = json.NewEncoder(w).Encode(ms)
+	case r.Method == http.MethodPost && r.URL.Path == "/mgmt/leader":
+		var body struct{ ID string }
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		fmt.Sscan(body.ID, &f.leader)
+		f.transfers++
+		if f.onTransfer != nil {
+			f.onTransfer()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// TestTransferEndsWithTheNemesis checks that a series of transfers cut
+// short by the end of the nemesis's time stops quietly after the transfer
+// in progress. It used to go on asking the members who leads with the
+// ended context, and reported their failed answers as "no leader known to
+// transfer from" (issue 9: the TestShortRun and TestSmallClustersKillRestart
+// failures, 70 ms after the nemesis's deadline).
+func TestTransferEndsWithTheNemesis(t *testing.T) {
+	// A seed whose series has more than one transfer.
+	seed := uint64(0)
+	for rand.New(rand.NewPCG(seed, 1)).IntN(3) == 0 {
+		seed++
+	}
+	for _, tc := range []struct {
+		name      string
+		cancelAt  int // cancel the nemesis's context at this transfer (0: never)
+		transfers int // want
+	}{
+		{"whole series", 0, 1 + rand.New(rand.NewPCG(seed, 1)).IntN(3)},
+		{"ends after the first", 1, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			fake := &fakeMembers{n: 3}
+			fake.onTransfer = func() {
+				if fake.transfers == tc.cancelAt {
+					cancel()
+				}
+			}
+			srv := httptest.NewServer(fake)
+			defer srv.Close()
+			cl := newCluster("", "", "", time.Second, 0, 0, slog.New(slog.DiscardHandler))
+			for i := range fake.n {
+				n := &node{idx: i, apiAddr: srv.Listener.Addr().String(), advAddr: fmt.Sprintf("adv%d", i), exited: make(chan struct{})}
+				cl.members, cl.all = append(cl.members, n), append(cl.all, n)
+			}
+			nm := &nemesis{cl: cl, log: slog.New(slog.DiscardHandler), hold: time.Millisecond, injected: map[string]int{}}
+			wk := &worker{nm: nm, rng: rand.New(rand.NewPCG(seed, 1))}
+			if err := wk.transfer(ctx); err != nil {
+				t.Fatalf("transfer: %v", err)
+			}
+			fake.mu.Lock()
+			defer fake.mu.Unlock()
+			if fake.transfers != tc.transfers {
+				t.Errorf("%d transfers, want %d", fake.transfers, tc.transfers)
+			}
+		})
 	}
 }
