@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -43,7 +46,7 @@ func TestBackupRestore(t *testing.T) {
 	n3.start(n1)
 	c := n1.client()
 	for _, cmd := range [][]any{
-		{"SET", "s", "v"}, {"SET", "ttl", "v", "PX", "600000"}, {"HSET", "h", "a", "1", "b", "2"},
+		{"SET", "s", guardedValue}, {"SET", "ttl", "v", "PX", "600000"}, {"HSET", "h", "a", "1", "b", "2"},
 		{"RPUSH", "l", "x", "y", "z"}, {"SADD", "set", "m1", "m2"}, {"ZADD", "z", "1.5", "a", "2", "b"},
 		{"XADD", "st", "1-1", "f", "v"}, {"XADD", "st", "2-1", "g", "w"},
 	} {
@@ -68,7 +71,8 @@ func TestBackupRestore(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(200 * time.Millisecond)
+	// Enough acknowledged writes that a backup missing some shows.
+	waitFor(t, 20*time.Second, "100 acknowledged writes", func() bool { return len(acked) >= 100 })
 	before := len(acked)
 	file := fetchBackup(t, n2)
 	close(stop)
@@ -101,6 +105,20 @@ func TestBackupRestore(t *testing.T) {
 			t.Fatalf("live%d, acknowledged before the backup: %q, %v", i, v, err)
 		}
 	}
+	// Nothing but the cluster's keys, with their values: the live keys
+	// past the acknowledged ones are those written while the backup ran.
+	liveKeys, err := rc.Keys(ctx, "live*").Result()
+	if err != nil || len(liveKeys) < before {
+		t.Fatalf("restored KEYS live* = %d keys, %v; want at least %d", len(liveKeys), err, before)
+	}
+	for _, k := range liveKeys {
+		if v, err := rc.Get(ctx, k).Result(); err != nil || "live"+v != k {
+			t.Errorf("restored %s = %q, %v", k, v, err)
+		}
+	}
+	if n, err := rc.DBSize(ctx).Result(); err != nil || n != int64(7+len(liveKeys)) {
+		t.Errorf("restored DBSIZE = %d, %v; want the 7 keys and %d live ones", n, err, len(liveKeys))
+	}
 	if ms := r.members(); len(ms) != 1 || ms[0].Raft != r.raft {
 		t.Errorf("restored members = %+v", ms)
 	}
@@ -108,23 +126,69 @@ func TestBackupRestore(t *testing.T) {
 		t.Errorf("SET on the restored node: %v", err)
 	}
 
-	data, _ := os.ReadFile(file)
-	corrupt := append([]byte(nil), data...)
-	corrupt[len(corrupt)/2] ^= 0xff
-	for name, b := range map[string][]byte{"corrupt": corrupt, "truncated": data[:len(data)*2/3], "other version": append([]byte("RCSNAP\x00\x09"), data[8:]...)} {
-		f := filepath.Join(t.TempDir(), name)
-		os.WriteFile(f, b, 0o600)
+	refuseRestore(t, file)
+}
+
+// guardedValue is a value whose bytes a test flips in a backup file: the
+// file still decodes, so only the checksum can tell.
+const guardedValue = "value-guarded-by-the-checksum"
+
+// refuseRestore checks that -restore refuses broken copies of the backup
+// file with a non-zero exit, an error saying why, and no state left. Each
+// copy but the corrupt and torn ones has a correct checksum, so that it is
+// the check named in want that refuses it.
+func refuseRestore(t *testing.T, file string) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The layout (cluster/snapfile.go): an 8-byte magic ending in the file
+	// format version, a 4-byte header length, the header, the state
+	// machine's stream (magic "RCSN", then its version byte), and a
+	// CRC-32C of all that.
+	reseal := func(b []byte) []byte {
+		binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], crc32.MakeTable(crc32.Castagnoli)))
+		return b
+	}
+	body := 12 + int(binary.LittleEndian.Uint32(data[8:12]))
+	if string(data[body:body+4]) != "RCSN" {
+		t.Fatalf("no state machine stream at offset %d: %q", body, data[body:body+8])
+	}
+	at := bytes.Index(data, []byte(guardedValue))
+	if at < 0 {
+		t.Fatal("the backup does not hold the guarded value")
+	}
+	corrupt := bytes.Clone(data)
+	corrupt[at] ^= 0x20 // 'v' to 'V': still a valid stream
+	otherFormat := bytes.Clone(data)
+	otherFormat[7] = 9
+	otherStream := bytes.Clone(data)
+	otherStream[body+4] = 200
+	for _, tc := range []struct {
+		name string
+		file []byte
+		want string
+	}{
+		{"corrupt", corrupt, "checksum mismatch (torn or corrupt file)"},
+		{"truncated", data[:len(data)*2/3], "checksum mismatch (torn or corrupt file)"},
+		{"other file format version", reseal(otherFormat), "snapshot file format version 9; this build reads version 1"},
+		{"other stream version", reseal(otherStream), "unsupported snapshot version 200"},
+	} {
+		f := filepath.Join(t.TempDir(), "backup.snap")
+		if err := os.WriteFile(f, tc.file, 0o600); err != nil {
+			t.Fatal(err)
+		}
 		dir := filepath.Join(t.TempDir(), "state")
 		ports := freePorts(t, 3)
 		out, err := exec.Command(binPath, "-state_dir", dir, "-raft", ports[0], "-api", ports[1], "-resp", ports[2], "-restore", f).CombinedOutput()
 		if err == nil {
-			t.Errorf("%s file: restore succeeded\n%s", name, out)
+			t.Errorf("%s file: restore succeeded\n%s", tc.name, out)
 		}
-		if !strings.Contains(string(out), "restore") || !(strings.Contains(string(out), "checksum") || strings.Contains(string(out), "version")) {
-			t.Errorf("%s file: unclear error:\n%s", name, out)
+		if !strings.Contains(string(out), "raftcache: restore") || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s file: want an error with %q:\n%s", tc.name, tc.want, out)
 		}
-		if _, err := os.Stat(filepath.Join(dir, "wal")); err == nil {
-			t.Errorf("%s file: a state dir was left", name)
+		if _, err := os.Stat(dir); err == nil {
+			t.Errorf("%s file: a state dir was left", tc.name)
 		}
 	}
 }
