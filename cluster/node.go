@@ -171,6 +171,8 @@ type Node struct {
 	readNext   *readRound
 	readSeq    atomic.Uint64 // see readContext
 
+	leaders leaderLog // the last leader changes, for the status page (status.go)
+
 	stopOnce sync.Once
 	stopc    chan struct{} // closed to stop the loops
 	done     chan struct{} // closed when everything is stopped and the WAL closed
@@ -641,6 +643,7 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 		old := n.lead.Swap(rd.SoftState.Lead)
 		if old != rd.SoftState.Lead && rd.SoftState.Lead != raft.None {
 			n.obs.LeaderChanged(rd.SoftState.Lead)
+			n.noteLeader(rd)
 		}
 		if old != rd.SoftState.Lead && old != raft.None {
 			failBefore = n.leaderEpoch.Add(1)
