@@ -59,13 +59,17 @@ lint:
 	@out=$$(gofmt -l cmd resp fsm cluster admin); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Tests compare against a real redis-server and drive redis-cli: install
-# Debian's packages when they are missing.
+# Tests compare against a real redis-server, drive redis-cli, and open the
+# admin API's status page in headless Chromium: install Debian's packages
+# when they are missing.
 deps:
-	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then \
-		echo "installing redis-server and redis-tools"; \
+	@pkgs=; \
+	if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then pkgs="redis-server redis-tools"; fi; \
+	if ! command -v chromium >/dev/null; then pkgs="$$pkgs chromium"; fi; \
+	if [ -n "$$pkgs" ]; then \
+		pkgs="$${pkgs# }"; echo "installing $$pkgs"; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server redis-tools >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$pkgs >/dev/null; \
 	fi
 
 clean:

@@ -90,6 +90,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	r.UseEncodedPath()
 	r.SkipClean(true)
 	s.routeOps(r)
+	s.routeStatus(r)
 	r.HandleFunc("/", s.put).Methods(http.MethodPut, http.MethodPost)
 	r.HandleFunc("/mgmt/nodes", s.nodes).Methods(http.MethodGet)
 	r.HandleFunc("/mgmt/nodes/{id}", s.removeNode).Methods(http.MethodDelete)
