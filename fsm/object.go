@@ -95,7 +95,7 @@ func (ks *keyspace) object(c Command, now int64) Reply {
 	case objectEncoding:
 		return Bulk([]byte(e.encoding()))
 	case objectRefcount:
-		if e.typ == typeString && !e.raw && !e.noInt && len(e.str) <= maxIntEncodedLength {
+		if e.typ == typeString && !e.raw && !e.noInt && !e.unshared && len(e.str) <= maxIntEncodedLength {
 			if n, ok := ParseInt(e.str); ok && n >= 0 && n < sharedIntegers {
 				return Int(sharedRefcount)
 			}

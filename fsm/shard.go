@@ -74,6 +74,7 @@ const (
 	recObject   = 0x10
 	recRaw      = 0x20 // a string Redis would encode "raw" (see entry.raw)
 	recNoInt    = 0x40 // a string Redis would not encode "int" (see entry.noInt)
+	recUnshared = 0x80 // an integer string Redis does not share (see entry.unshared)
 
 	// recFixed is the size of a record's fixed part: header, modIndex
 	// and lru.
@@ -108,6 +109,7 @@ func (sh *shard) decode(off int) record {
 	r.typ = valueType(hdr & recTypeMask)
 	r.raw = hdr&recRaw != 0
 	r.noInt = hdr&recNoInt != 0
+	r.unshared = hdr&recUnshared != 0
 	r.modIndex = binary.LittleEndian.Uint64(a[p:])
 	r.lru = binary.LittleEndian.Uint32(a[p+8:])
 	p += 12
@@ -212,6 +214,9 @@ func (sh *shard) appendHead(key []byte, e *entry, obj, vlen int) int {
 	}
 	if e.noInt {
 		hdr |= recNoInt
+	}
+	if e.unshared {
+		hdr |= recUnshared
 	}
 	a := append(sh.arena, hdr)
 	a = binary.LittleEndian.AppendUint64(a, e.modIndex)

@@ -98,12 +98,15 @@ import (
 // WATCH's outcome depends on them, so every node must have the same.
 const (
 	snapshotMagic   = "RCSN"
-	snapshotVersion = 10
+	snapshotVersion = 11
 	// snapshotRaw and snapshotNoInt, in an entry's type byte, mark a
 	// string encoded "raw" (see entry.raw) or never "int" (entry.noInt);
-	// version 5.
-	snapshotRaw   = 0x80
-	snapshotNoInt = 0x40
+	// version 5. snapshotUnshared marks an integer string Redis does not
+	// share (entry.unshared); version 11.
+	snapshotRaw      = 0x80
+	snapshotNoInt    = 0x40
+	snapshotUnshared = 0x20
+	snapshotFlags    = snapshotRaw | snapshotNoInt | snapshotUnshared
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -384,6 +387,9 @@ func writeEntry(bw *bufio.Writer, scratch *[]byte, r record, enc []byte) error {
 	}
 	if r.noInt {
 		t |= snapshotNoInt
+	}
+	if r.unshared {
+		t |= snapshotUnshared
 	}
 	b := append((*scratch)[:0], t)
 	b = binary.AppendUvarint(b, uint64(len(r.key)))
@@ -941,10 +947,14 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if err != nil {
 		return fmt.Errorf("read type: %w", err)
 	}
-	var raw, noInt bool
-	if sr.version >= 5 && valueType(t&^(snapshotRaw|snapshotNoInt)) == typeString {
-		raw, noInt = t&snapshotRaw != 0, t&snapshotNoInt != 0
-		t &^= snapshotRaw | snapshotNoInt
+	var raw, noInt, unshared bool
+	flags := byte(snapshotRaw | snapshotNoInt)
+	if sr.version >= 11 {
+		flags = snapshotFlags
+	}
+	if sr.version >= 5 && valueType(t&^flags) == typeString {
+		raw, noInt, unshared = t&snapshotRaw != 0, t&snapshotNoInt != 0, t&snapshotUnshared != 0
+		t &^= flags
 	}
 	typ := valueType(t)
 	if (typ != typeString && (typ != typeHash || sr.version < 2)) && (typ >= typeEnd || collectionCodecs[typ] == nil || sr.version < 5) {
@@ -975,7 +985,7 @@ func (rs *restoring) readEntry(sr *snapshotReader, want int) error {
 	if err := rs.checkOrder(i, key); err != nil {
 		return err
 	}
-	e := entry{typ: typ, raw: raw, noInt: noInt}
+	e := entry{typ: typ, raw: raw, noInt: noInt, unshared: unshared}
 	if e.expireAt, err = sr.varint(); err != nil {
 		return fmt.Errorf("read deadline: %w", err)
 	}

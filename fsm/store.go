@@ -82,7 +82,13 @@ type entry struct {
 	raw bool
 	// noInt marks a string Redis made without trying the integer
 	// encoding (INCRBYFLOAT's result): embstr or raw by its length.
-	noInt    bool
+	noInt bool
+	// unshared marks an integer string Redis keeps as an object of its
+	// own rather than one of its shared integers: COPY's duplicate
+	// (dupStringObject), or a value made while an LRU or LFU maxmemory
+	// policy forbade sharing (MAXMEMORY_FLAG_NO_SHARED_INTEGERS). Only
+	// OBJECT REFCOUNT tells.
+	unshared bool
 	modIndex uint64 // log index of the last write to this key, for WATCH
 	// lru is Redis's robj lru field: the key's last access on the LRU
 	// clock, or, under an LFU policy, the LFU decay time and counter (see

@@ -36,7 +36,7 @@ func populate(t testing.TB, n *node) {
 	for _, line := range []string{
 		"SET a 1", "SET b 2 EX 100", "SET empty ''", "MSET c 3 d 4", "INCRBY n 42",
 		"APPEND app x", "APPEND app y", "SETRANGE bin 3 z", "PEXPIREAT c 1800000000000",
-		"INCRBYFLOAT f 1.5",
+		"INCRBYFLOAT f 1.5", "COPY a acopy",
 	} {
 		if r := n.do(t, scriptTime, line); r.IsError() {
 			t.Fatalf("%s: %s", line, r)
@@ -62,15 +62,17 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Errorf("Restore merged instead of replacing: EXISTS stale = %s", got)
 	}
 	checks := map[string]string{
-		"GET a":            `"1"`,
-		"TTL b":            "(integer) 100",
-		"GET empty":        `""`,
-		"GET app":          `"xy"`,
-		"GET bin":          `"\x00\x00\x00z"`,
-		"PEXPIRETIME c":    "(integer) 1800000000000",
-		"GET f":            `"1.5"`,
-		"DBSIZE":           "(integer) 9",
-		"GETRANGE app 1 1": `"y"`,
+		"GET a":                 `"1"`,
+		"TTL b":                 "(integer) 100",
+		"GET empty":             `""`,
+		"GET app":               `"xy"`,
+		"GET bin":               `"\x00\x00\x00z"`,
+		"PEXPIRETIME c":         "(integer) 1800000000000",
+		"GET f":                 `"1.5"`,
+		"DBSIZE":                "(integer) 10",
+		"OBJECT REFCOUNT a":     "(integer) 2147483647",
+		"OBJECT REFCOUNT acopy": "(integer) 1",
+		"GETRANGE app 1 1":      `"y"`,
 	}
 	for cmd, want := range checks {
 		if got := dst.do(t, scriptTime, cmd).String(); got != want {

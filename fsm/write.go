@@ -138,7 +138,7 @@ func (w *writer) put(key []byte, e entry) {
 	// A record past frozen that keeps its shape and its value bytes (a
 	// new deadline, a hash or long string changed in place, WATCH's
 	// index) is rewritten in place rather than appended.
-	if found && off >= sh.frozen && old.typ == e.typ && old.raw == e.raw && old.noInt == e.noInt && (old.expireAt != 0) == (e.expireAt != 0) &&
+	if found && off >= sh.frozen && old.typ == e.typ && old.raw == e.raw && old.noInt == e.noInt && old.unshared == e.unshared && (old.expireAt != 0) == (e.expireAt != 0) &&
 		((obj >= 0 && obj == old.obj) || (obj < 0 && old.obj < 0 && sameBytes(old.str, e.str))) {
 		sh.patch(off, e.modIndex, e.lru, e.expireAt)
 		return
@@ -204,6 +204,18 @@ func stringEntry(b []byte, expireAt int64) entry {
 	return entry{typ: typeString, str: b, expireAt: expireAt}
 }
 
+// newString is stringEntry for a value Redis makes with its integer
+// encoding tried (tryObjectEncoding, createStringObjectFromLongLongForValue):
+// whether a small integer is one of Redis's shared objects depends on the
+// maxmemory settings when it is made.
+func (w *writer) newString(b []byte, expireAt int64) entry {
+	e := stringEntry(b, expireAt)
+	if cfg := w.s.evictCfg(); cfg.maxMemory != 0 && (cfg.policy.LRU() || cfg.policy.LFU()) {
+		e.unshared = true
+	}
+	return e
+}
+
 // run applies c, whatever it is: a transaction, a read (answered as of the
 // carried time) or a write.
 func (w *writer) run(c Command) Reply {
@@ -233,7 +245,7 @@ func (w *writer) apply(c Command) Reply {
 		if _, found := w.lookup(c.args[0]); found {
 			return Zero
 		}
-		w.put(c.args[0], stringEntry(ownedCopy(c.args[1]), 0))
+		w.put(c.args[0], w.newString(ownedCopy(c.args[1]), 0))
 		w.notify(notifyString, "set", c.args[0])
 		return One
 	case opDel:
@@ -247,7 +259,7 @@ func (w *writer) apply(c Command) Reply {
 		return Int(n)
 	case opMSet:
 		for i := 0; i < len(c.args); i += 2 {
-			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
+			w.put(c.args[i], w.newString(ownedCopy(c.args[i+1]), 0))
 			w.notify(notifyString, "set", c.args[i])
 		}
 		return OK
@@ -258,7 +270,7 @@ func (w *writer) apply(c Command) Reply {
 			}
 		}
 		for i := 0; i < len(c.args); i += 2 {
-			w.put(c.args[i], stringEntry(ownedCopy(c.args[i+1]), 0))
+			w.put(c.args[i], w.newString(ownedCopy(c.args[i+1]), 0))
 			w.notify(notifyString, "set", c.args[i])
 		}
 		return One
@@ -334,6 +346,8 @@ func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool
 	// either key cannot write into bytes the other one sees; a hash's or
 	// a collection's structure is changed in place, so it is cloned.
 	src.str = src.str[:len(src.str):len(src.str)]
+	// dupStringObject: an integer string's copy is an object of its own.
+	src.unshared = src.typ == typeString
 	if src.hash != nil {
 		src.hash = src.hash.clone()
 		src.hash.gen = w.s.gen
@@ -367,7 +381,7 @@ func (w *writer) set(c Command) Reply {
 		}
 		return Nil
 	}
-	e := stringEntry(ownedCopy(c.args[1]), 0)
+	e := w.newString(ownedCopy(c.args[1]), 0)
 	switch {
 	case c.flags&flagKeepTTL != 0 && found:
 		e.expireAt = old.expireAt
@@ -401,7 +415,7 @@ func (w *writer) incrBy(key []byte, delta int64) Reply {
 	}
 	v += delta
 	// INCR keeps the key's deadline; e.expireAt is 0 for a new key.
-	w.put(key, stringEntry(appendInt(make([]byte, 0, 20), v), e.expireAt))
+	w.put(key, w.newString(appendInt(make([]byte, 0, 20), v), e.expireAt))
 	w.notify(notifyString, "incrby", key)
 	return Int(v)
 }
@@ -470,7 +484,7 @@ func (w *writer) getEx(c Command) Reply {
 func (w *writer) append(key, suffix []byte) Reply {
 	e, found := w.lookup(key)
 	if !found {
-		w.put(key, stringEntry(ownedCopy(suffix), 0))
+		w.put(key, w.newString(ownedCopy(suffix), 0))
 		w.notify(notifyString, "append", key)
 		return Int(int64(len(suffix)))
 	}

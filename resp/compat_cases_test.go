@@ -625,6 +625,19 @@ var objectCases = []compatCase{
 		"OBJECT HELP x", "OBJECT", "OBJECT ENCODING", "OBJECT ENCODING a b", "OBJECT nosuch k",
 		"object encoding i", "MULTI", "OBJECT ENCODING i", "EXEC",
 	}},
+	// Redis shares the integers 0-9999, except COPY's duplicate and a
+	// value made while an LRU or LFU maxmemory policy is set.
+	{name: "object shared integers", lines: []string{
+		"SET s 5", "COPY s scopy", "OBJECT REFCOUNT scopy", "OBJECT ENCODING scopy", "OBJECT REFCOUNT s",
+		"RENAME scopy s2", "OBJECT REFCOUNT s2", "INCR s2", "OBJECT REFCOUNT s2", "SET big 20000", "COPY big bigcopy",
+		"OBJECT REFCOUNT bigcopy", "CONFIG SET maxmemory 1gb", "CONFIG SET maxmemory-policy allkeys-lru",
+		"SET u 7", "OBJECT REFCOUNT u", "OBJECT ENCODING u", "INCR u", "OBJECT REFCOUNT u", "MSET mu 3", "OBJECT REFCOUNT mu",
+		"APPEND au 4", "OBJECT REFCOUNT au", "OBJECT REFCOUNT s", "CONFIG SET maxmemory-policy volatile-lfu",
+		"SETNX lf 9", "OBJECT REFCOUNT lf", "CONFIG SET maxmemory-policy allkeys-random", "SET r 9", "OBJECT REFCOUNT r",
+		"CONFIG SET maxmemory-policy noeviction", "OBJECT REFCOUNT u", "SET v 8", "OBJECT REFCOUNT v",
+		"CONFIG SET maxmemory-policy allkeys-lru", "CONFIG SET maxmemory 0", "SET w 8", "OBJECT REFCOUNT w",
+		"CONFIG SET maxmemory-policy noeviction",
+	}},
 }
 
 // sortCases check SORT and SORT_RO on lists and sets (sorted sets are
