@@ -394,6 +394,7 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 			n.log.Warn("bootstrap raft", "err", err)
 		}
 	}
+	n.noteRestored(rn)
 	n.raft = newRaftNode(rn, n.id, n.stopc, &n.appliedTerm, n.appliedChan)
 
 	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,

@@ -64,3 +64,13 @@ func (n *Node) noteLeader(rd *raft.Ready) {
 func (n *Node) LeaderChanges() (recent []LeaderChange, total uint64) {
 	return n.leaders.recent()
 }
+
+// noteRestored sets the term and commit index Status shows to those raft
+// starts from. A Ready carries them only once they change: a node
+// restarted into a quiet cluster would otherwise show term 0 and commit 0
+// until the next write.
+func (n *Node) noteRestored(rn *raft.RawNode) {
+	st := rn.BasicStatus()
+	n.term.Store(st.GetTerm())
+	n.commit.Store(st.GetCommit())
+}

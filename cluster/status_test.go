@@ -88,3 +88,29 @@ func TestLeaderChangesAfterARestart(t *testing.T) {
 		t.Fatalf("the leadership moved meanwhile (term %d, leader %x): the test proves nothing", st.Term, st.Leader)
 	}
 }
+
+// TestStatusAfterARestart: a member restarted into a quiet cluster shows
+// the term and commit index it restored, not zeros until the next write.
+func TestStatusAfterARestart(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	lead := c.waitLeader()
+	f := c.follower()
+	c.set(lead, "k", "v")
+	want := c.nodes[lead].n.Status()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.nodes[f].n.Status().Commit != want.Commit {
+		if time.Now().After(deadline) {
+			t.Fatalf("follower's commit %d, leader's %d", c.nodes[f].n.Status().Commit, want.Commit)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.stop(f)
+	c.start(f, "")
+	st := c.nodes[f].n.Status()
+	if st.Term != want.Term || st.Commit != want.Commit {
+		t.Errorf("restarted: term %d, commit %d; want %d and %d", st.Term, st.Commit, want.Term, want.Commit)
+	}
+	if now := c.nodes[lead].n.Status(); now.Term != want.Term || now.Commit != want.Commit {
+		t.Fatalf("the cluster moved on meanwhile (term %d, commit %d): the test proves nothing", now.Term, now.Commit)
+	}
+}
