@@ -233,8 +233,8 @@ func TestMutualTLS(t *testing.T) {
 	})
 	t.Run("plaintext join", func(t *testing.T) {
 		_, err := Join(t.Context(), Config{}, n2.addr, JoinRequest{RaftAddr: "x:1"})
-		if err == nil {
-			t.Fatal("a plaintext join was answered by a TLS member")
+		if !errors.Is(err, ErrUnauthenticated) || !strings.Contains(err.Error(), "-peer_cert_file") {
+			t.Fatalf("plaintext join to a TLS member: %v, want ErrUnauthenticated saying peer TLS is needed", err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Join asks the member at addr to add a new member described by req, with a
@@ -23,7 +24,16 @@ func Join(ctx context.Context, cfg Config, addr string, req JoinRequest) (JoinRe
 	defer cancel()
 	var resp JoinResponse
 	if err := cc.Invoke(ctx, methodJoin, &req, &resp); err != nil {
-		return JoinResponse{}, fmt.Errorf("join %s: %w", addr, remoteError(authError(err)))
+		err = authError(err)
+		if cfg.Security.ClientTLS == nil && strings.Contains(err.Error(), "server preface") {
+			// The member took the connection and closed it without a
+			// word of HTTP/2: what a TLS server does with a plaintext
+			// client (its log says "TLS handshake failed"). A member
+			// starting or stopping refuses the connection instead, so
+			// retrying would only hide the reason for JoinTimeout.
+			err = fmt.Errorf("%w: the member closed the connection unanswered; it likely requires peer TLS: start this node with -peer_cert_file, -peer_key_file and -peer_ca_file (%w)", ErrUnauthenticated, err)
+		}
+		return JoinResponse{}, fmt.Errorf("join %s: %w", addr, remoteError(err))
 	}
 	return resp, nil
 }
