@@ -91,8 +91,18 @@ func (p *proc) start(join *proc) {
 	p.startWith(join)
 }
 
-// startWith starts the node with extra flags.
+// startWith starts the node with extra flags and waits until it answers.
 func (p *proc) startWith(join *proc, extra ...string) {
+	p.t.Helper()
+	p.launch(join, extra...)
+	waitFor(p.t, 15*time.Second, "PING on "+p.resp, func() bool {
+		err := p.client().Ping(context.Background()).Err()
+		return err == nil || strings.HasPrefix(err.Error(), "NOAUTH")
+	})
+}
+
+// launch starts the node with extra flags, without waiting.
+func (p *proc) launch(join *proc, extra ...string) {
 	p.t.Helper()
 	args := []string{"-state_dir", p.dir, "-raft", p.raft, "-api", p.api, "-resp", p.resp}
 	if join != nil {
@@ -117,10 +127,6 @@ func (p *proc) startWith(join *proc, extra ...string) {
 		if p.t.Failed() {
 			p.t.Logf("--- log of node %s\n%s", p.raft, p.logs())
 		}
-	})
-	waitFor(p.t, 15*time.Second, "PING on "+p.resp, func() bool {
-		err := p.client().Ping(context.Background()).Err()
-		return err == nil || strings.HasPrefix(err.Error(), "NOAUTH")
 	})
 }
 
