@@ -21,7 +21,9 @@ test: deps lint build
 # of bin/raftcache: exits non-zero unless the history is linearizable, no
 # acknowledged write was lost and the nodes agree. WORKLOAD=append runs
 # list-append transactions (MULTI/EXEC and EVAL) instead, checked for
-# strict serializability, non-zero on any anomaly. JEPSEN_FLAGS adds flags,
+# strict serializability, non-zero on any anomaly; WORKLOAD=queue runs
+# producers (LPUSH) and consumers (BRPOP): every acknowledged element
+# delivered exactly once. JEPSEN_FLAGS adds flags,
 # e.g. JEPSEN_FLAGS="-nodes 5 -seed 42 -out /tmp/jepsen".
 DURATION         ?= 10m
 NEMESIS          ?= all

@@ -54,6 +54,17 @@
 // the run; the summary prints the first few, anomalies.txt all of them
 // (naming transactions T<i>, the lines of history.txt).
 //
+// With -workload queue, half the clients are producers, LPUSHing unique
+// elements onto one of two lists on a random node, and half consumers,
+// BRPOPping from both (blocking up to a second) on a random node. Once
+// healed, every member's lists are read and must agree, and every
+// acknowledged element must have been delivered exactly once or still be
+// queued: a pop whose outcome is unknown (its connection broke, or
+// TRYAGAIN) may have taken one element with it, so only that many may be
+// missing; none may be delivered twice or be delivered and still queued,
+// and none that nobody pushed, or whose push definitely failed, may
+// appear.
+//
 // Meanwhile the nemesis (-nemesis, a comma list or "all") injects faults,
 // kinds taking turns in a shuffled order, and undoes them: kill (SIGKILL,
 // then restart from the state dir; one time in five every member at once,

@@ -78,7 +78,7 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
-	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP: every acknowledged element delivered exactly once)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
 	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
@@ -115,8 +115,8 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
-	case cfg.workload != workloadRegister && cfg.workload != workloadAppend:
-		return cfg, fmt.Errorf("unknown -workload %q (want %s or %s)", cfg.workload, workloadRegister, workloadAppend)
+	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue:
+		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue)
 	case cfg.nodes < 1 || cfg.nodes > 5:
 		return cfg, errors.New("-nodes must be 1 to 5")
 	case cfg.clients < 1 || cfg.clients > 64:
@@ -151,7 +151,9 @@ type result struct {
 	disagree []string
 	verdict  verdict
 	// appendV is elle's verdict, with -workload append (nil otherwise).
-	appendV  *appendVerdict
+	appendV *appendVerdict
+	// queueV is the queue check's verdict, with -workload queue.
+	queueV   *queueVerdict
 	sets     setResult
 	final    finalState
 	events   serverEvents
@@ -174,6 +176,9 @@ func (r *result) ok() bool {
 	if r.appendV != nil {
 		return r.appendV.res.Valid()
 	}
+	if r.queueV != nil {
+		return r.queueV.ok()
+	}
 	return r.verdict.result == porcupine.Ok && r.sets.lost == 0
 }
 
@@ -181,6 +186,10 @@ func (r *result) print(w io.Writer) {
 	fmt.Fprintf(w, "raftcache-jepsen: %v of workload, seed %d, output in %s\n", r.duration.Round(time.Second), r.seed, r.out)
 	if r.appendV != nil {
 		r.printAppend(w)
+		return
+	}
+	if r.queueV != nil {
+		r.printQueue(w)
 		return
 	}
 	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
@@ -261,6 +270,24 @@ func (r *result) printEnd(w io.Writer) {
 		verdict = "FAIL"
 	}
 	fmt.Fprintln(w, verdict)
+}
+
+// printQueue is print for -workload queue.
+func (r *result) printQueue(w io.Writer) {
+	v := r.queueV
+	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
+	fmt.Fprintf(w, "%-8s %8d %8d %8d\n", "lpush", v.pushes[statusOK], v.pushes[statusFail], v.pushes[statusUnknown])
+	fmt.Fprintf(w, "%-8s %8d %8d %8d   (of the ok: %d delivered an element, %d found the queues empty)\n", "brpop", v.pops[statusOK], v.pops[statusFail], v.pops[statusUnknown], v.delivered, v.empty)
+	r.printCommon(w)
+	fmt.Fprintf(w, "elements still queued at the end: %d; acknowledged but neither delivered nor queued: %d, of which beyond what the %d unknown pops may have taken (lost): %d\n",
+		v.queued, v.missing, v.pops[statusUnknown], v.lost)
+	fmt.Fprintf(w, "delivered more than once: %d; never pushed: %d; push definitely failed but seen: %d; unknown-outcome pushes seen: %d\n",
+		v.duplicated, v.invented, v.failedSeen, v.unknownSeen)
+	for _, e := range v.examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+	r.printAgree(w)
+	r.printEnd(w)
 }
 
 // printAppend is print for -workload append: transactions by how they
@@ -367,6 +394,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	if cfg.workload == workloadAppend {
 		aw = &appendWorkload{workload: w}
 	}
+	var qw *queueWorkload
+	if cfg.workload == workloadQueue {
+		qw = &queueWorkload{workload: w}
+	}
 	nm := &nemesis{
 		cl: cl, log: log, seed: cfg.seed, workers: cfg.overlap, kinds: cfg.nemeses, size: cfg.nodes,
 		every: cfg.faultEvery, hold: cfg.faultHold, recoverBound: cfg.recoverBound,
@@ -382,9 +413,14 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		// Client IDs of their own per node, past the final reads'
 		// (clients+i), so that each ID's operations stay sequential.
 		var got int
-		if aw != nil {
+		switch {
+		case qw != nil:
+			// Queues have no read to check at a restart: the node is
+			// let go at once.
+			n.release()
+		case aw != nil:
 			got = aw.readAfterRestart(n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
-		} else {
+		default:
 			got = readAfterRestart(w, h, n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
 		}
 		restartsMu.Lock()
@@ -404,6 +440,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			rng := rand.New(rand.NewPCG(cfg.seed, uint64(i)+1))
 			if aw != nil {
 				aw.runClient(wctx, i, rng)
+				return
+			}
+			if qw != nil {
+				qw.runClient(wctx, i, rng)
 				return
 			}
 			w.runClient(wctx, i, rng)
@@ -438,9 +478,13 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	sleepCtx(hctx, 2*time.Second)
 	log.Info("final reads")
 	keys := w.usedKeys()
-	if aw != nil {
+	var queued map[string]int
+	switch {
+	case qw != nil:
+		res.final, queued = qw.finalReads(hctx, cl, cfg.opTimeout)
+	case aw != nil:
 		res.final = aw.finalReads(hctx, cl, cfg.clients, cfg.opTimeout)
-	} else {
+	default:
 		res.final = finalReads(hctx, w, cl, h, keys, cfg.clients, cfg.opTimeout)
 	}
 	res.disagree = res.final.disagree
@@ -467,6 +511,14 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			return res, err
 		}
 	}
+	if qw != nil {
+		recs := qw.records()
+		v := checkQueue(recs, queued)
+		res.queueV = &v
+		if err := writeQueueHistory(filepath.Join(cfg.out, "history.txt"), recs); err != nil {
+			return res, err
+		}
+	}
 	res.problems = append(res.problems, vacuity(cfg, res, kindsRun, ctx.Err() != nil)...)
 	w.mu.Lock()
 	res.maxReply = w.maxHealthy
@@ -482,7 +534,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.problems = append(res.problems, fmt.Sprintf("%d adds reported as definitely failed took effect; %d elements nobody added appeared", res.sets.failedSeen, res.sets.invented))
 	}
 
-	if aw != nil {
+	if aw != nil || qw != nil {
 		restartsMu.Lock()
 		res.restarts = len(restarts)
 		restartsMu.Unlock()
@@ -558,6 +610,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 	if res.appendV != nil {
 		reads, writes = res.appendV.reads, res.appendV.writes
 	}
+	if res.queueV != nil {
+		// A consumer's delivery is the read, a producer's push the write.
+		reads, writes = res.queueV.delivered, res.queueV.pushes[statusOK]
+	}
 	if !interrupted {
 		if reads < cfg.minOK || writes < cfg.minOK {
 			out = append(out, fmt.Sprintf("only %d reads and %d writes succeeded (want at least %d of each)", reads, writes, cfg.minOK))
@@ -568,10 +624,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 			}
 		}
 	}
-	if res.appendV == nil && res.sets.acked == 0 && !interrupted {
+	if res.appendV == nil && res.queueV == nil && res.sets.acked == 0 && !interrupted {
 		out = append(out, "no add was acknowledged")
 	}
-	if kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
+	if res.queueV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
 		out = append(out, "nodes were killed and restarted, but no read was answered right after a restart")
 	}
 	torn := kindsRun[nemTornWAL]
