@@ -64,6 +64,7 @@ type client struct {
 	multiQueued atomic.Int64            // commands queued, or -1 outside MULTI
 	db          atomic.Int64            // SELECTed database; written only by the connection
 	slowDropped atomic.Bool             // closed for passing its output bound (pubsub.go)
+	monitoring  atomic.Bool             // sent MONITOR (monitor.go)
 
 	mu      sync.Mutex
 	name    string
@@ -268,6 +269,9 @@ func (c *client) info(now time.Time) string {
 	c.mu.Unlock()
 	queued := c.multiQueued.Load()
 	flags := ""
+	if c.monitoring.Load() {
+		flags += "O"
+	}
 	if c.subs.active() {
 		flags += "P"
 	}

@@ -65,9 +65,13 @@ type cmdSpec struct {
 	data       bool // a state machine command: Server.data runs it
 	blocking   bool // may block (BLPOP, XREAD BLOCK): served alone, see serveBlocking
 	noMulti    bool // refused inside MULTI (SAVE, SHUTDOWN), Redis's no_multi flag
-	run        handler
-	subs       map[string]*cmdSpec // a container's subcommands
-	stats      cmdStats            // this server's counts of the command
+	admin      bool // Redis's admin flag: never shown to MONITOR
+	// keyspace: flagged readonly, write or may_replicate, which Redis
+	// refuses to a monitor ("Replica can't interact with the keyspace").
+	keyspace bool
+	run      handler
+	subs     map[string]*cmdSpec // a container's subcommands
+	stats    cmdStats            // this server's counts of the command
 	// ACL (see acl.go): the command's index in the ACL bitmap, its ACL
 	// categories (bits of aclCategories) and the access its key specs
 	// ask for, from COMMAND INFO.
@@ -124,11 +128,19 @@ func newSpec(entry string, own map[string]handler) *cmdSpec {
 			sp.blocking = true
 		case "+no_multi":
 			sp.noMulti = true
+		case "+admin":
+			sp.admin = true
+		case "+readonly", "+write", "+may_replicate":
+			sp.keyspace = true
 		}
 	}
 	switch sp.name {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
 		sp.txnControl = true
+	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "publish", "spublish":
+		// Redis 7.0's may_replicate commands, a flag COMMAND INFO
+		// does not show.
+		sp.keyspace = true
 	}
 	sp.aclCats = categoryBits(entry, f[6])
 	sp.keyRead, sp.keyWrite = keySpecAccess(entry, f[8])

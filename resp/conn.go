@@ -151,6 +151,7 @@ func (s *Server) endConn(c *client) {
 	}
 	s.pubsub.dropAll(c)
 	s.tracker.disable(c)
+	s.monitors.remove(c)
 	c.out.close()
 	c.cancel()
 	c.nc.Close()

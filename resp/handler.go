@@ -107,6 +107,7 @@ func ownCommands() map[string]handler {
 		"bgsave":   (*Server).bgsave,
 		"lastsave": (*Server).lastsave,
 		"shutdown": (*Server).shutdown,
+		"monitor":  (*Server).monitor,
 	}
 	for name, h := range aclCommands() {
 		own[name] = h
@@ -184,6 +185,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	}
 	if msg := subscribedRefusal(c, sp); msg != "" {
 		s.reject(c, sp, msg)
+		return
+	}
+	if sp.keyspace && c.monitoring.Load() {
+		// Redis flags a monitor as a replica, and a replica may not
+		// touch the keyspace.
+		s.reject(c, sp, "ERR Replica can't interact with the keyspace")
 		return
 	}
 	if c.multi != nil && sp.noMulti {
@@ -269,7 +276,7 @@ func (s *Server) data(c *client, args [][]byte) {
 // client authenticated, no transaction open): those serveData can take
 // together.
 func (s *Server) dataRun(c *client, cmds []redcon.Command) int {
-	if c.multi != nil || s.authRequired(c) || (!c.w.resp3 && c.subs.active()) || !s.unrestricted(c) {
+	if c.multi != nil || s.authRequired(c) || (!c.w.resp3 && c.subs.active()) || !s.unrestricted(c) || c.monitoring.Load() {
 		return 0
 	}
 	n := 0
@@ -563,6 +570,7 @@ func (s *Server) reset(c *client, args [][]byte) {
 	s.discardTxn(c)
 	s.pubsub.dropAll(c)
 	s.tracker.disable(c)
+	s.monitors.remove(c)
 	c.setProto(2)
 	c.setName("")
 	c.readonly.Store(false)

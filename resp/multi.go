@@ -201,9 +201,14 @@ func (s *Server) exec(c *client, args [][]byte) {
 		if q.spec.isData() {
 			c.w.reply(results[0])
 			results = results[1:]
-			continue
+		} else {
+			q.spec.run(s, c, q.args)
 		}
-		q.spec.run(s, c, q.args)
+		// Redis feeds each command EXEC runs, in its database, unless
+		// its ACL check refused it.
+		if s.monitors.n.Load() > 0 && s.execACL(c, q.spec, q.args) == "" {
+			s.feedMonitors(c, q.spec, q.args)
+		}
 	}
 }
 

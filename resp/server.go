@@ -138,6 +138,7 @@ type Server struct {
 	acl      *aclFront // ACL users compiled, and the ACL LOG (acl.go)
 	blocking *blockers // this node's blocked clients
 	pubsub   *hub      // this node's subscriptions
+	monitors monitors  // this node's MONITOR clients (monitor.go)
 	tracker  *tracker  // this node's client-side caching
 	draining atomic.Bool
 	port     atomic.Int64 // TCP port being served, for INFO
@@ -195,6 +196,7 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	s.blocking = newBlockers()
 	store.SetEventSink(s.blocking.deliver)
 	s.pubsub = newHub()
+	s.monitors.limit = maxMonitorOutput
 	s.tracker = newTracker()
 	store.SetEffectsSink(s.effects)
 	go s.runWaiterJanitor()

@@ -13,6 +13,7 @@ import (
 func (s *Server) called(c *client, sp *cmdSpec, args [][]byte, start, end time.Time, failed bool) {
 	d := end.Sub(start)
 	sp.stats.record(d, failed)
+	s.feedMonitors(c, sp, args)
 	if us := s.slowlog.slowerThan.Load(); us >= 0 && d.Microseconds() >= us {
 		s.slowlog.add(c, args, start, d)
 	}

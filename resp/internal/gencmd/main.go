@@ -59,7 +59,7 @@ var own = []command{
 	{name: "slowlog", subs: []string{"get", "len", "reset", "help"}},
 	{name: "latency", subs: []string{"latest", "history", "reset", "doctor", "histogram", "help"}},
 	{name: "memory", subs: []string{"usage", "stats", "doctor", "malloc-stats", "purge", "help"}},
-	{name: "save"}, {name: "bgsave"}, {name: "lastsave"}, {name: "shutdown"},
+	{name: "save"}, {name: "bgsave"}, {name: "lastsave"}, {name: "shutdown"}, {name: "monitor"},
 }
 
 // servedCommands lists everything raftcache serves, in the order COMMAND
