@@ -57,7 +57,12 @@ func run() error {
 		memLimit = flag.String("memory_limit", "0", "soft limit on the process's memory, as GOMEMLIMIT, in Redis's size units (0: none); the collector works harder near it, nothing is evicted")
 	)
 	secFlags := registerSecurityFlags()
+	showVersion := flag.Bool("version", false, "print the version, the commit built from and the Go version, then exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version())
+		return nil
+	}
 	limit, err := resp.ParseMemory(*memLimit)
 	if err != nil {
 		return fmt.Errorf("-memory_limit: %w", err)
