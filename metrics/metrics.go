@@ -61,6 +61,7 @@ func (r *Registry) WatchNode(node NodeSource) { r.reg.MustRegister(nodeCollector
 // CacheSource is what the registry reads from the store when scraped.
 type CacheSource interface {
 	Stats() fsm.Stats
+	EvictedKeys() int64 // keys eviction entries removed on this node (INFO's evicted_keys)
 }
 
 // WatchCache exports the cache's keys and counters, and the heap memory in
@@ -221,6 +222,7 @@ var (
 	hitsDesc       = desc("cache", "hits_total", "Reads served by this node that found their key.")
 	missesDesc     = desc("cache", "misses_total", "Reads served by this node that did not find their key.")
 	expiredDesc    = desc("cache", "expired_keys_total", "Keys this node removed because their deadline passed.")
+	evictedDesc    = desc("cache", "evicted_keys_total", "Keys this node removed for maxmemory, as INFO's evicted_keys: every node applies the same evictions.")
 	memoryDesc     = desc("cache", "memory_used_bytes", "Live heap objects: what Redis's used_memory counts.")
 	cmdCallsDesc   = desc("resp", "commands_total", "Commands served, by command.", "cmd")
 	cmdLatencyDesc = desc("resp", "command_duration_seconds", "Time from reading a command to writing its reply, by command.", "cmd")
@@ -269,7 +271,7 @@ func bit(b bool) float64 {
 type cacheCollector struct{ store CacheSource }
 
 func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
-	describe(ch, keysDesc, expiresDesc, hitsDesc, missesDesc, expiredDesc, memoryDesc)
+	describe(ch, keysDesc, expiresDesc, hitsDesc, missesDesc, expiredDesc, evictedDesc, memoryDesc)
 }
 
 func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
@@ -284,6 +286,7 @@ func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(hitsDesc, prometheus.CounterValue, float64(st.KeyspaceHits))
 	ch <- prometheus.MustNewConstMetric(missesDesc, prometheus.CounterValue, float64(st.KeyspaceMisses))
 	ch <- prometheus.MustNewConstMetric(expiredDesc, prometheus.CounterValue, float64(st.ExpiredKeys))
+	ch <- prometheus.MustNewConstMetric(evictedDesc, prometheus.CounterValue, float64(c.store.EvictedKeys()))
 	ch <- prometheus.MustNewConstMetric(memoryDesc, prometheus.GaugeValue, float64(HeapObjectBytes()))
 }
 

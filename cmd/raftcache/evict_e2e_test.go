@@ -29,9 +29,9 @@ func TestMaxMemoryFlag(t *testing.T) {
 	if err := n3.client().ConfigSet(ctx, "maxmemory-policy", "allkeys-lru").Err(); err != nil {
 		t.Fatal(err)
 	}
-	value := strings.Repeat("v", 500)
+	big := strings.Repeat("v", 500)
 	for i := range 2000 {
-		if err := procs[i%3].client().Set(ctx, "k"+strconv.Itoa(i), value, 0).Err(); err != nil {
+		if err := procs[i%3].client().Set(ctx, "k"+strconv.Itoa(i), big, 0).Err(); err != nil {
 			t.Fatalf("SET k%d: %v", i, err)
 		}
 	}
@@ -58,4 +58,15 @@ func TestMaxMemoryFlag(t *testing.T) {
 		}
 		return keys[0] == keys[1] && keys[1] == keys[2] && evicted[0] == evicted[1] && evicted[1] == evicted[2] && evicted[0] != "0"
 	})
+	// /metrics counts the same evictions as INFO, on every node.
+	for _, p := range procs {
+		info, err := p.client().Info(ctx, "stats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := value(p.scrape(), "raftcache_cache_evicted_keys_total")
+		if want := field(info, "evicted_keys"); !ok || strconv.FormatFloat(got, 'f', -1, 64) != want {
+			t.Errorf("%s: raftcache_cache_evicted_keys_total = %v (present %v), INFO evicted_keys:%s", p.resp, got, ok, want)
+		}
+	}
 }
