@@ -127,6 +127,8 @@ func TestDenyOOMMatchesRedis(t *testing.T) {
 	// FUNCTION RESTORE's sample is a payload redis-server dumps.
 	r.Do("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
 	dump, _ := r.Do("FUNCTION", "DUMP").(string)
+	r.Do("SET", "x", "v")
+	keyDump, _ := r.Do("DUMP", "x").(string)
 	for _, name := range names {
 		info, ok := r.Do(append([]string{"COMMAND", "INFO"}, name)...).([]any)
 		if !ok || len(info) != 1 || info[0] == nil {
@@ -140,6 +142,9 @@ func TestDenyOOMMatchesRedis(t *testing.T) {
 		args := strings.Fields(sample)
 		if name == "function|restore" {
 			sample, ok, args = "function restore <dump>", true, []string{"function", "restore", dump}
+		}
+		if name == "restore" {
+			sample, ok, args = "restore k 0 <dump>", true, []string{"restore", "k", "0", keyDump}
 		}
 		if !ok {
 			if write {

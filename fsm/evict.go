@@ -96,7 +96,7 @@ var denyOOMNames = strings.Fields(`set setnx setex psetex getset mset msetnx inc
 	decrby incrbyfloat append setrange copy hset hmset hsetnx hincrby hincrbyfloat sort
 	sadd sinterstore sunionstore sdiffstore lpush rpush lpushx rpushx lset linsert lmove
 	rpoplpush blmove brpoplpush xadd xsetid zadd zincrby zrangestore zunionstore zinterstore
-	zdiffstore zsetopstore`)
+	zdiffstore zsetopstore restore`)
 
 // denyOOMCodes are FUNCTION's denyoom subcommands: LOAD and RESTORE, not
 // DELETE or FLUSH, though all are operations named "function".

@@ -84,6 +84,7 @@ var tables = []func() table{
 	accessTable,
 	evictTable,
 	aclTable,
+	dumpTable,
 }
 
 // opTable and commandIndex are built once, at package initialisation, from
