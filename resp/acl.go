@@ -523,27 +523,33 @@ func (s *Server) aclLog(c *client, reason int, context, object, username string)
 }
 
 // authenticate checks user and pass and, when they are right, makes c
-// run as user; a failure goes to the ACL LOG, as Redis's
-// ACLAuthenticateUser.
-func (s *Server) authenticate(c *client, cmd, user, pass []byte) bool {
-	s.aclBarrier(c)
+// run as user and returns ""; otherwise it returns the error to reply. A
+// wrong pair goes to the ACL LOG, as Redis's ACLAuthenticateUser. A node
+// that has never synced its ACL state (syncACL) and cannot now refuses to
+// judge: its state may still take a password the cluster has since
+// changed.
+func (s *Server) authenticate(c *client, cmd, user, pass []byte) string {
+	if err := s.aclBarrier(c); err != nil && !s.acl.synced.Load() {
+		return readFailure(err, s.cfg.Timeout)
+	}
 	if !s.store.Authenticate(user, pass) {
 		ctx := "toplevel"
 		if c.multi != nil {
 			ctx = "multi"
 		}
 		s.aclLog(c, aclDeniedAuth, ctx, string(cmd), string(user))
-		return false
+		return wrongPass
 	}
 	c.setUser(string(user))
 	c.authed.Store(true)
-	return true
+	return ""
 }
 
 // CheckUser reports whether user and pass are the credentials of an
-// enabled ACL user, for front doors other than RESP (the admin API).
+// enabled ACL user, for front doors other than RESP (the admin API). It is
+// false on a node that has not synced its ACL state, as authenticate.
 func (s *Server) CheckUser(user, pass string) bool {
-	return s.store.Authenticate([]byte(user), []byte(pass))
+	return s.syncACL() == nil && s.store.Authenticate([]byte(user), []byte(pass))
 }
 
 func aclCommands() map[string]handler {
@@ -880,38 +886,50 @@ func aclSyntax(c *client, args [][]byte) {
 // aclBarrier waits, as a read does, until this node has applied every ACL
 // change acknowledged anywhere, so that a user made on another node a
 // moment ago logs in here. If the barrier fails (no leader), the node's
-// own state answers: logging in should not need a quorum.
-func (s *Server) aclBarrier(c *client) {
+// own state answers once it has synced (syncACL): logging in should not
+// need a quorum. It returns the barrier's error.
+func (s *Server) aclBarrier(c *client) error {
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
 	if err := s.cluster.LinearizableRead(ctx); err != nil {
 		s.log.Debug("resp: acl read barrier failed", "remote", c.addr, "err", err)
+		return err
 	}
+	s.acl.synced.Store(true)
+	return nil
 }
 
 // connectAuthed reports whether a new connection starts authenticated,
 // as Redis's: when the default user needs no password. A node that has
-// just started may not have replayed its log yet, and would take a
-// password set since for none: until one read barrier has succeeded, the
-// answer waits for one, and is no if it fails (authRequired still lets
-// the client in when the default user has no password).
+// just started or joined may not have applied its log yet, and would take
+// a password set since for none: its state is trusted only once synced.
 func (s *Server) connectAuthed() bool {
-	if !s.acl.synced.Load() {
-		// A failed barrier leaves the answer to the local state, so a long
-		// wait buys nothing: it only held every new connection of a node
-		// restarted without quorum (or whose first ReadIndex went
-		// unanswered) past its clients' dial timeouts.
-		wait := min(s.cfg.Timeout, connectBarrierWait)
-		ctx, cancel := context.WithTimeout(s.base, wait)
-		err := s.cluster.LinearizableRead(ctx)
-		cancel()
-		if err != nil {
-			return false
-		}
-		s.acl.synced.Store(true)
-	}
-	return !s.defaultNeedsAuth()
+	return s.syncACL() == nil && !s.defaultNeedsAuth()
 }
+
+// syncACL returns nil once this node's ACL state is at least the
+// cluster's as of some moment since the node started (aclFront.synced),
+// trying one read barrier if not yet, and that barrier's error if it fails. Until then a client without credentials is
+// refused (fail closed): a node catching up would otherwise let anyone in
+// under a password the cluster has since set. The wait is short: a failed
+// barrier leaves the node unsynced whatever its length, and a long one
+// only held clients of a node without quorum past their dial timeouts.
+func (s *Server) syncACL() error {
+	if s.acl.synced.Load() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(s.base, s.syncWait())
+	err := s.cluster.LinearizableRead(ctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	s.acl.synced.Store(true)
+	return nil
+}
+
+// syncWait bounds syncACL's barrier.
+func (s *Server) syncWait() time.Duration { return min(s.cfg.Timeout, connectBarrierWait) }
 
 // execACL checks a queued data command again at EXEC, as Redis's
 // execCommand, in case the user's permissions changed since it was

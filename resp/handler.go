@@ -172,8 +172,17 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	if !sp.noAuth && s.authRequired(c) {
-		s.reject(c, sp, "NOAUTH Authentication required.")
-		return
+		syncErr := s.syncACL()
+		if s.authRequired(c) {
+			msg := "NOAUTH Authentication required."
+			if syncErr != nil && !s.defaultNeedsAuth() {
+				// The cluster may have no password, but this node cannot
+				// tell until it reaches the cluster.
+				msg = readFailure(syncErr, s.syncWait())
+			}
+			s.reject(c, sp, msg)
+			return
+		}
 	}
 	if msg := s.aclCheck(c, sp, args); msg != "" {
 		s.reject(c, sp, msg)
@@ -576,7 +585,7 @@ func (s *Server) reset(c *client, args [][]byte) {
 	c.readonly.Store(false)
 	c.db.Store(0)
 	c.setUser("default")
-	c.authed.Store(!s.defaultNeedsAuth())
+	c.authed.Store(s.connectAuthed())
 	c.w.status("RESET")
 }
 
@@ -598,8 +607,8 @@ func (s *Server) auth(c *client, args [][]byte) {
 		c.w.err("ERR syntax error")
 		return
 	}
-	if !s.authenticate(c, args[0], user, pass) {
-		c.w.err(wrongPass)
+	if msg := s.authenticate(c, args[0], user, pass); msg != "" {
+		c.w.err(msg)
 		return
 	}
 	c.w.status("OK")
@@ -643,10 +652,13 @@ func (s *Server) hello(c *client, args [][]byte) {
 		}
 	}
 	if user != nil {
-		if !s.authenticate(c, args[0], user, pass) {
-			c.w.err(wrongPass)
+		if msg := s.authenticate(c, args[0], user, pass); msg != "" {
+			c.w.err(msg)
 			return
 		}
+	}
+	if s.authRequired(c) {
+		s.syncACL()
 	}
 	if s.authRequired(c) {
 		c.w.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the " +

@@ -219,8 +219,10 @@ func (s *Server) requirePass() string { return *s.password.Load() }
 // authRequired reports whether c must still authenticate, as Redis's
 // authRequired: a client that connected while no password was set stays
 // authenticated when one is set later.
+// Until the node has synced its ACL state (syncACL), every client not yet
+// authenticated must be.
 func (s *Server) authRequired(c *client) bool {
-	return !c.authed.Load() && s.defaultNeedsAuth()
+	return !c.authed.Load() && (!s.acl.synced.Load() || s.defaultNeedsAuth())
 }
 
 // Serve accepts connections on lis until Shutdown, then returns

@@ -22,6 +22,12 @@ import (
 func TestClusterErrors(t *testing.T) {
 	const timeout = 200 * time.Millisecond
 	_, addr, fc := startServer(t, Config{Timeout: timeout})
+	// A node that has reached the cluster once (synced its ACL state)
+	// answers PING without it; TestUnsyncedNodeFailsClosed covers the
+	// node that never has.
+	if got := roundTrip(t, addr, cmd("PING")); got != "+PONG\r\n" {
+		t.Fatalf("PING before the failures: %q", got)
+	}
 	tests := []struct {
 		name        string
 		err         error

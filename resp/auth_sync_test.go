@@ -1,0 +1,49 @@
+package resp
+
+import (
+	"testing"
+
+	"github.com/raftcache/raftcache/cluster"
+)
+
+// TestUnsyncedNodeFailsClosed: until one read barrier has succeeded, a
+// node's ACL state may predate a password the cluster set since, so a
+// client without credentials is refused, on RESP and for the admin API,
+// and let in once the node has synced.
+func TestUnsyncedNodeFailsClosed(t *testing.T) {
+	srv, addr, fc := startServer(t, Config{})
+	fc.fail(nil, cluster.ErrNoLeader)
+	const down = "-CLUSTERDOWN The cluster is down: no leader\r\n"
+	steps := []struct {
+		req, want string
+	}{
+		{cmd("GET", "k"), down},
+		{cmd("PING"), down},
+		{cmd("SET", "k", "v"), down},
+		{cmd("HELLO", "3"), "-NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
+			"HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol " +
+			"version at the same time\r\n"},
+		{cmd("AUTH", "default", "pw"), down},
+		{cmd("HELLO", "3", "AUTH", "default", "pw"), down},
+		{cmd("RESET"), "+RESET\r\n"},
+	}
+	for _, st := range steps {
+		if got := roundTrip(t, addr, st.req); got != st.want {
+			t.Errorf("unsynced %q: got %q, want %q", st.req, got, st.want)
+		}
+	}
+	if !srv.DefaultNeedsAuth() {
+		t.Error("DefaultNeedsAuth = false on a node that has not synced")
+	}
+	if srv.CheckUser("default", "") {
+		t.Error("CheckUser = true on a node that has not synced")
+	}
+
+	fc.fail(nil, nil)
+	if got, want := roundTrip(t, addr, cmd("SET", "k", "v")+cmd("GET", "k")), "+OK\r\n$1\r\nv\r\n"; got != want {
+		t.Errorf("synced: got %q, want %q", got, want)
+	}
+	if srv.DefaultNeedsAuth() {
+		t.Error("DefaultNeedsAuth = true once synced, with no password set")
+	}
+}
