@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"sync"
 	"time"
 
@@ -233,13 +234,23 @@ func (s *Server) unblock(id fsm.WaiterID) (removed bool, err error) {
 // unblockQuietly removes the waiter of a client that is gone, retrying for
 // a while: until it is removed, a write may serve it and its element would
 // be lost.
+//
+// It stops at an error that will not pass (this node stopped or was
+// removed): retrying then only held Shutdown to its deadline, and the
+// waiter is dropped anyway, by the leader once this node has left
+// (runWaiterJanitor), or by this node's next session.
 func (s *Server) unblockQuietly(id fsm.WaiterID) {
 	defer s.blocking.forget(id)
-	for try := 0; try < 10 && s.base.Err() == nil; try++ {
-		if _, err := s.unblock(id); err == nil {
+	for try := 0; try < 10; try++ {
+		_, err := s.unblock(id)
+		if err == nil || errors.Is(err, cluster.ErrStopped) || errors.Is(err, cluster.ErrRemoved) {
 			return
 		}
-		time.Sleep(time.Second)
+		select {
+		case <-s.base.Done():
+			return
+		case <-time.After(time.Second):
+		}
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftcache/raftcache/cluster"
 )
 
 // serverClient returns the server's state for the connection with the
@@ -278,5 +280,37 @@ func TestParkedQueryBufferLimit(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("closed after %v", d)
+	}
+}
+
+// TestShutdownOfRemovedNodeWithBlockedClient: a blocked BLPOP on a node
+// that was removed from the cluster must not hold Shutdown: its unblock
+// fails for good, and used to be retried for ten seconds, past the
+// deadline (a removed jepsen node then exited with status 1).
+func TestShutdownOfRemovedNodeWithBlockedClient(t *testing.T) {
+	srv, addr, fc, served := serveFake(t, Config{Timeout: time.Minute})
+	a := dial(t, addr)
+	c := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("BLPOP", "queue", "0")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, c, true)
+	fc.fail(cluster.ErrRemoved, cluster.ErrRemoved)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Shutdown took %v", d)
+	}
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Errorf("Serve: %v", err)
+	}
+	_ = a.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, _ := io.ReadAll(a.rd)
+	if want := "-UNBLOCKED the server is shutting down\r\n"; string(got) != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
