@@ -210,7 +210,11 @@ func run() error {
 	if err := adminSrv.Shutdown(sctx); err != nil {
 		log.Warn("admin shutdown", "err", err)
 	}
-	if err := node.Shutdown(sctx); err != nil {
+	// The node gets its own deadline: one front door slow to drain must
+	// not make a clean stop of the raft node (and WAL) fail.
+	nctx, ncancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer ncancel()
+	if err := node.Shutdown(nctx); err != nil {
 		return err
 	}
 	if errors.Is(nodeErr, cluster.ErrRemoved) {
