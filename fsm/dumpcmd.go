@@ -247,7 +247,7 @@ func (w *writer) restore(c Command) Reply {
 func (s *Store) entryOf(v *rdb.Value) (entry, error) {
 	switch v.Kind {
 	case rdb.KindString:
-		return stringEntry(ownedCopy(v.Str), 0), nil
+		return s.newString(ownedCopy(v.Str), 0), nil
 	case rdb.KindHash:
 		lim := s.hashLimits()
 		if v.Compact {

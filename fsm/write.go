@@ -208,9 +208,15 @@ func stringEntry(b []byte, expireAt int64) entry {
 // encoding tried (tryObjectEncoding, createStringObjectFromLongLongForValue):
 // whether a small integer is one of Redis's shared objects depends on the
 // maxmemory settings when it is made.
-func (w *writer) newString(b []byte, expireAt int64) entry {
+func (w *writer) newString(b []byte, expireAt int64) entry { return w.s.newString(b, expireAt) }
+
+// newString is a string entry made now: as Redis's
+// createStringObjectFromLongLongForValue, a small integer made under an
+// LRU or LFU maxmemory policy is not shared, as each key needs its own
+// access clock.
+func (s *Store) newString(b []byte, expireAt int64) entry {
 	e := stringEntry(b, expireAt)
-	if cfg := w.s.evictCfg(); cfg.maxMemory != 0 && (cfg.policy.LRU() || cfg.policy.LFU()) {
+	if cfg := s.evictCfg(); cfg.maxMemory != 0 && (cfg.policy.LRU() || cfg.policy.LFU()) {
 		e.unshared = true
 	}
 	return e

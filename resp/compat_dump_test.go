@@ -36,7 +36,11 @@ type dumpCase struct {
 }
 
 var dumpCases = []dumpCase{
-	{name: "int string", build: []string{"SET k 100"}, reads: []string{"GET K"}},
+	{name: "int string", build: []string{"SET k 100"}, reads: []string{"GET K", "OBJECT REFCOUNT K"}},
+	// Under an LRU or LFU policy Redis shares no integer, restored ones
+	// included (createStringObjectFromLongLongForValue).
+	{name: "int string under lru", build: []string{"CONFIG SET maxmemory 1gb", "CONFIG SET maxmemory-policy allkeys-lru", "SET k 100"},
+		reads: []string{"GET K", "OBJECT REFCOUNT K"}, reset: []string{"CONFIG SET maxmemory-policy noeviction", "CONFIG SET maxmemory 0"}},
 	{name: "int16 string", build: []string{"SET k -30000"}, reads: []string{"GET K"}},
 	{name: "int32 string", build: []string{"SET k 2000000000"}, reads: []string{"GET K"}},
 	{name: "int64 string", build: []string{"SET k 9000000000000000000"}, reads: []string{"GET K"}},
