@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raftcache/raftcache/admin/metrics"
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/raftcache/raftcache/metrics"
 )
 
 // routes are one request of each kind the API serves, and some it does not.

@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/raftcache/raftcache/admin/metrics"
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/raftcache/raftcache/metrics"
 )
 
 // Cluster is what the API needs from the local Raft node.

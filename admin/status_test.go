@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftcache/raftcache/admin/metrics"
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/raftcache/raftcache/metrics"
 )
 
 // statusCluster is fakeCluster with what the status page asks beyond

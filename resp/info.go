@@ -12,8 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	rcmetrics "github.com/raftcache/raftcache/admin/metrics"
 	"github.com/raftcache/raftcache/cluster"
-	rcmetrics "github.com/raftcache/raftcache/metrics"
 )
 
 // redisVersion is the Redis version raftcache claims compatibility with;

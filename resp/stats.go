@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/raftcache/raftcache/metrics"
+	"github.com/raftcache/raftcache/admin/metrics"
 )
 
 // cmdStats are one command's counts since the server started (or since

@@ -12,8 +12,8 @@ import (
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 
-	"github.com/raftcache/raftcache/tlsfiles"
-	"github.com/raftcache/raftcache/tlsfiles/tlstest"
+	"github.com/raftcache/raftcache/cluster/tlsfiles"
+	"github.com/raftcache/raftcache/cluster/tlsfiles/tlstest"
 )
 
 // logBuf is a concurrency-safe log sink.

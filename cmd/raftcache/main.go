@@ -20,9 +20,9 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/admin"
+	"github.com/raftcache/raftcache/admin/metrics"
 	"github.com/raftcache/raftcache/cluster"
 	"github.com/raftcache/raftcache/fsm"
-	"github.com/raftcache/raftcache/metrics"
 	"github.com/raftcache/raftcache/resp"
 )
 

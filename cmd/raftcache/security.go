@@ -11,10 +11,10 @@ import (
 	"strings"
 
 	"github.com/raftcache/raftcache/admin"
+	"github.com/raftcache/raftcache/cluster/tlsfiles"
 	"github.com/raftcache/raftcache/cluster/transport"
 	"github.com/raftcache/raftcache/fsm"
 	"github.com/raftcache/raftcache/resp"
-	"github.com/raftcache/raftcache/tlsfiles"
 )
 
 // securityFlags are the flags of the README's Security section. Clients

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raftcache/raftcache/cluster/tlsfiles"
 	"github.com/raftcache/raftcache/cluster/transport"
-	"github.com/raftcache/raftcache/tlsfiles"
 )
 
 // TestWarnUnprotected: a door bound to a non-loopback address with

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/raftcache/raftcache/tlsfiles/tlstest"
+	"github.com/raftcache/raftcache/cluster/tlsfiles/tlstest"
 	"github.com/redis/go-redis/v9"
 )
 

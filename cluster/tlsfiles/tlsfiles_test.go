@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/raftcache/raftcache/tlsfiles"
-	"github.com/raftcache/raftcache/tlsfiles/tlstest"
+	"github.com/raftcache/raftcache/cluster/tlsfiles"
+	"github.com/raftcache/raftcache/cluster/tlsfiles/tlstest"
 )
 
 // handshake runs one TLS handshake over a pipe and returns the serial of
