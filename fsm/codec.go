@@ -9,6 +9,8 @@ import (
 // The binary form of a Command, as it travels through the raft log:
 //
 //	database opInDB and the database, as uvarints, unless it is 0
+//	user     opAsUser, the name's length (uvarint) and the name, for a
+//	         command that runs a script as a user other than the default
 //	waiter   opBlock and the WaiterID, as uvarints, for a blocking command
 //	         that may wait
 //	opcode   uvarint (one byte for opcodes below 128)
@@ -26,6 +28,11 @@ func (c Command) AppendBinary(dst []byte) []byte {
 	if c.db != 0 {
 		dst = binary.AppendUvarint(dst, uint64(opInDB))
 		dst = binary.AppendUvarint(dst, uint64(c.db))
+	}
+	if c.user != "" {
+		dst = binary.AppendUvarint(dst, uint64(opAsUser))
+		dst = binary.AppendUvarint(dst, uint64(len(c.user)))
+		dst = append(dst, c.user...)
 	}
 	if c.waiter != (WaiterID{}) {
 		dst = appendWaiter(dst, c.waiter)
@@ -72,6 +79,22 @@ func Decode(b []byte) (Command, error) {
 		}
 		p += n + m
 	}
+	var user string
+	if p > 0 && op == uint64(opAsUser) {
+		size, n := binary.Uvarint(b[p:])
+		if n <= 0 || size == 0 || size > uint64(len(b)-p-n) {
+			return Command{}, errors.New("decode: bad user")
+		}
+		p += n
+		user = string(b[p : p+int(size)])
+		p += int(size)
+		var m int
+		op, m = binary.Uvarint(b[p:])
+		if m <= 0 {
+			return Command{}, errors.New("decode: bad opcode")
+		}
+		p += m
+	}
 	var waiter WaiterID
 	if p > 0 && op == uint64(opBlock) {
 		id, n, err := decodeWaiter(b[p:])
@@ -89,8 +112,11 @@ func Decode(b []byte) (Command, error) {
 	if p <= 0 || op >= opMax || opTable[op] == nil {
 		return Command{}, fmt.Errorf("decode: unknown opcode %d", op)
 	}
-	c := Command{op: opcode(op), db: uint8(db), waiter: waiter}
+	c := Command{op: opcode(op), db: uint8(db), waiter: waiter, user: user}
 	d := opTable[op]
+	if user != "" && !runsScripts(c.op) {
+		return Command{}, fmt.Errorf("decode %s: a user on a command that runs no script", d.name)
+	}
 	if waiter != (WaiterID{}) && d.serve == nil {
 		return Command{}, fmt.Errorf("decode %s: a waiter on a command that cannot block", d.name)
 	}

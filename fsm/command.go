@@ -127,6 +127,10 @@ type Command struct {
 	ints [4]int64
 	args [][]byte
 	db   uint8 // the database it runs in, below NumDBs
+	// user is the ACL user whose permissions the scripts of a script
+	// command (EVAL, FCALL...) run with, "" for the default user; it
+	// travels as the opAsUser prefix (see scriptacl.go).
+	user string
 
 	// waiter, if set, is the blocked client a blocking command registers
 	// when it cannot be served at once (see blocking.go).

@@ -2,8 +2,9 @@ package fsm
 
 // Effects are what one applied entry did that this node's connections may
 // have to tell their clients besides its reply: the messages it published
-// (PUBLISH, SPUBLISH) and the keys it changed (for client-side caching's
-// invalidations). Every node applies every entry, so every node sees the
+// (PUBLISH, SPUBLISH), the keys it changed (for client-side caching's
+// invalidations) and the commands its scripts were refused (for the ACL
+// LOG). Every node applies every entry, so every node sees the
 // same Effects in the same order and tells its own clients. They are not
 // state: nothing of them is kept after the sink has run, and snapshots
 // hold none.
@@ -14,6 +15,10 @@ type Effects struct {
 	// repeated if changed more than once. A Key with Flush set stands for
 	// every key (FLUSHALL, FLUSHDB, a restored snapshot).
 	Keys []ChangedKey
+	// Denials are the commands the entry's scripts were refused by
+	// their user's ACL (see scriptacl.go): the node that proposed the
+	// entry adds them to its ACL LOG.
+	Denials []ACLDenial
 }
 
 // Message is one message published by an entry.
@@ -81,7 +86,7 @@ func (s *Store) noteFlushed(db int) {
 // are any, and forgets them.
 func (s *Store) deliverEffects(index uint64) {
 	fx := &s.effects
-	if len(fx.Messages) == 0 && len(fx.Keys) == 0 {
+	if len(fx.Messages) == 0 && len(fx.Keys) == 0 && len(fx.Denials) == 0 {
 		return
 	}
 	if s.effectsSink != nil {
@@ -101,7 +106,8 @@ func (s *Store) deliverEffects(index uint64) {
 	}
 	clear(fx.Messages)
 	clear(fx.Keys)
-	fx.Messages, fx.Keys = fx.Messages[:0], fx.Keys[:0]
+	clear(fx.Denials)
+	fx.Messages, fx.Keys, fx.Denials = fx.Messages[:0], fx.Keys[:0], fx.Denials[:0]
 	s.effectsBuf = s.effectsBuf[:0]
 	if cap(s.effectsBuf) > 1<<20 {
 		s.effectsBuf = nil

@@ -56,7 +56,11 @@ func functionTable() table {
 			{op: opFCall, opShape: opShape{name: "fcall", write: true, minArgs: 1, maxArgs: -1, ints: 1},
 				valid: validKeys, apply: (*writer).fcall, keys: fcallKeys},
 			{op: opFCallRO, opShape: opShape{name: "fcall_ro", minArgs: 1, maxArgs: -1, ints: 1},
-				valid: validKeys, read: (*keyspace).fcallRO, keys: fcallKeys},
+				valid: validKeys, keys: fcallKeys,
+				read: func(ks *keyspace, c Command, now int64) Reply { return ks.fcallROFor(c, now, "toplevel", denySink{}) },
+				readInApply: func(w *writer, c Command) Reply {
+					return w.ks.fcallROFor(c, w.now, w.aclContext(), denySink{effects: w.s})
+				}},
 			{op: opFunctionDelete, opShape: opShape{name: "function", write: true, minArgs: 1, maxArgs: 1},
 				apply: (*writer).functionDelete, keys: none},
 			{op: opFunctionFlush, opShape: opShape{name: "function", write: true},
@@ -250,6 +254,10 @@ func (s *Store) function(name string) (*library, luascript.FunctionInfo, bool) {
 
 func (w *writer) fcall(c Command) Reply {
 	s := w.s
+	user, refusal, ok := s.scriptUserOf(c, w.aclContext(), denySink{effects: s})
+	if !ok {
+		return refusal
+	}
 	lib, info, ok := s.function(string(c.args[0]))
 	if !ok {
 		return Error("ERR Function not found")
@@ -266,14 +274,20 @@ func (w *writer) fcall(c Command) Reply {
 		return errorReply(errOOM)
 	}
 	nk := 1 + c.ints[0]
-	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: info.NoWrites()}
+	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: info.NoWrites(), user: user}
 	r := e.CallFunction(lib.sha, info.Name, luascript.Invocation{Keys: c.args[1:nk], Args: c.args[nk:],
 		Seed: int64(w.index), Budget: s.scriptBudget, Host: h})
 	return fromScript(r)
 }
 
-func (ks *keyspace) fcallRO(c Command, now int64) Reply {
+// fcallROFor runs FCALL_RO. deny is where the commands its user is
+// refused go; context is the ACL LOG's for the invocation itself.
+func (ks *keyspace) fcallROFor(c Command, now int64, context string, deny denySink) Reply {
 	s := ks.s
+	user, refusal, ok := s.scriptUserOf(c, context, deny)
+	if !ok {
+		return refusal
+	}
 	lib, info, ok := s.function(string(c.args[0]))
 	if !ok {
 		return Error("ERR Function not found")
@@ -292,7 +306,7 @@ func (ks *keyspace) fcallRO(c Command, now int64) Reply {
 		}
 	}
 	nk := 1 + c.ints[0]
-	h := &scriptHost{s: s, db: dbOf(s, ks), now: now, readOnly: true}
+	h := &scriptHost{s: s, db: dbOf(s, ks), now: now, readOnly: true, user: user}
 	r := e.CallFunction(lib.sha, info.Name, luascript.Invocation{Keys: c.args[1:nk], Args: c.args[nk:],
 		Seed: now, Budget: s.scriptBudget, Host: h})
 	return fromScript(r)

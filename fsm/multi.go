@@ -144,7 +144,7 @@ func (w *writer) multi(c Command) Reply {
 			replies[i] = Error("ERR fsm: bad command in transaction")
 			continue
 		}
-		sw := writer{s: w.s, ks: w.s.dbs[sub.db], db: int(sub.db), index: w.index, now: w.now}
+		sw := writer{s: w.s, ks: w.s.dbs[sub.db], db: int(sub.db), index: w.index, now: w.now, inMulti: true}
 		replies[i] = sw.run(sub.WithTime(c.time))
 	}
 	return Array(replies...)

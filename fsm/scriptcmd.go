@@ -61,7 +61,11 @@ func scriptTable() table {
 			{op: opEval, opShape: opShape{name: "eval", write: true, minArgs: 1, maxArgs: -1, ints: 1},
 				valid: validKeys, apply: (*writer).eval, keys: evalKeys},
 			{op: opEvalSHARO, opShape: opShape{name: "evalsha_ro", minArgs: 1, maxArgs: -1, ints: 1},
-				valid: validKeys, read: (*keyspace).evalRO, keys: evalKeys},
+				valid: validKeys, keys: evalKeys,
+				read: func(ks *keyspace, c Command, now int64) Reply { return ks.evalROFor(c, now, "toplevel", denySink{}) },
+				readInApply: func(w *writer, c Command) Reply {
+					return w.ks.evalROFor(c, w.now, w.aclContext(), denySink{effects: w.s})
+				}},
 			{op: opScriptLoad, opShape: opShape{name: "script", write: true, minArgs: 1, maxArgs: 1},
 				apply: (*writer).scriptLoad, keys: none},
 			{op: opScriptFlush, opShape: opShape{name: "script", write: true},
@@ -164,6 +168,10 @@ func (s *Store) scriptEngine() *luascript.Engine {
 // eval runs EVAL, EVALSHA and EVAL_RO.
 func (w *writer) eval(c Command) Reply {
 	s := w.s
+	user, refusal, ok := s.scriptUserOf(c, w.aclContext(), denySink{effects: s})
+	if !ok {
+		return refusal
+	}
 	sha, body := "", c.args[0]
 	if c.flags&flagEvalSHA != 0 {
 		sha = string(c.args[0])
@@ -197,7 +205,7 @@ func (w *writer) eval(c Command) Reply {
 		return errorReply(errOOM)
 	}
 	nk := 1 + c.ints[0]
-	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: c.flags&flagEvalRO != 0 || noWrites, oom: oom}
+	h := &scriptHost{s: s, w: w, db: w.db, now: w.now, readOnly: c.flags&flagEvalRO != 0 || noWrites, oom: oom, user: user}
 	r := e.Run(luascript.Invocation{SHA: sha, Keys: c.args[1:nk], Args: c.args[nk:], Seed: int64(w.index), Budget: s.scriptBudget, Host: h})
 	return fromScript(r)
 }
@@ -209,9 +217,15 @@ func (s *Store) cacheScript(sha string, body []byte) {
 	s.scripts[sha] = ownedCopy(body)
 }
 
-// evalRO runs EVALSHA_RO as a read, on an engine of the read pool.
-func (ks *keyspace) evalRO(c Command, now int64) Reply {
+// evalROFor runs EVALSHA_RO as a read, on an engine of the read pool.
+// deny is where the commands its user is refused go; context is the ACL
+// LOG's for the invocation itself.
+func (ks *keyspace) evalROFor(c Command, now int64, context string, deny denySink) Reply {
 	s := ks.s
+	user, refusal, ok := s.scriptUserOf(c, context, deny)
+	if !ok {
+		return refusal
+	}
 	sha := string(c.args[0])
 	body, ok := s.scripts[sha]
 	if !ok {
@@ -229,7 +243,7 @@ func (ks *keyspace) evalRO(c Command, now int64) Reply {
 		return Error(err.Error())
 	}
 	nk := 1 + c.ints[0]
-	h := &scriptHost{s: s, db: dbOf(s, ks), now: now, readOnly: true}
+	h := &scriptHost{s: s, db: dbOf(s, ks), now: now, readOnly: true, user: user}
 	r := e.Run(luascript.Invocation{SHA: sha, Keys: c.args[1:nk], Args: c.args[nk:], Seed: now, Budget: s.scriptBudget, Host: h})
 	return fromScript(r)
 }
@@ -319,6 +333,9 @@ type scriptHost struct {
 	// oom: the store was over maxmemory when the script started, and the
 	// script does not allow OOM (see writer.eval).
 	oom bool
+	// user is the ACL user whose permissions the script's commands need,
+	// nil if it has them all.
+	user *scriptUser
 }
 
 // notFromScripts are the commands Redis flags noscript that Parse knows
@@ -346,40 +363,16 @@ func (h *scriptHost) Call(argv [][]byte) luascript.Reply {
 	if notFromScripts[name] {
 		return luascript.Error(errScriptNotAllow)
 	}
-	switch name {
-	case "time":
-		if len(argv) != 1 {
+	// Redis's order (scriptCall): the command and its arity, then the
+	// ACL, then read-only and OOM, then the command's own errors.
+	if arity := connectionArity(name); arity > 0 {
+		if len(argv) != arity && !(name == "ping" && len(argv) == 1) {
 			return luascript.Error(errScriptArity)
 		}
-		return toScript(Array(
-			Bulk(strconv.AppendInt(nil, h.now/1000, 10)),
-			Bulk(strconv.AppendInt(nil, h.now%1000*1000, 10))))
-	case "ping":
-		switch len(argv) {
-		case 1:
-			return luascript.Reply{Kind: luascript.KindStatus, Bytes: []byte("PONG")}
-		case 2:
-			return luascript.Reply{Kind: luascript.KindBulk, Bytes: argv[1]}
+		if r, denied := h.denied(argv, nil); denied {
+			return r
 		}
-		return luascript.Error(errScriptArity)
-	case "echo":
-		if len(argv) != 2 {
-			return luascript.Error(errScriptArity)
-		}
-		return luascript.Reply{Kind: luascript.KindBulk, Bytes: argv[1]}
-	case "select":
-		if len(argv) != 2 {
-			return luascript.Error(errScriptArity)
-		}
-		n, err := parseDBIndex(argv[1])
-		if err != nil {
-			return luascript.Error(err.Error())
-		}
-		if n < 0 || n >= NumDBs {
-			return luascript.Error(string(errDBIndex))
-		}
-		h.db = int(n)
-		return luascript.Reply{Kind: luascript.KindStatus, Bytes: []byte("OK")}
+		return h.connectionCommand(name, argv)
 	}
 	cmd, ok, err := Parse(argv, h.now)
 	switch {
@@ -387,6 +380,15 @@ func (h *scriptHost) Call(argv [][]byte) luascript.Reply {
 		return luascript.Error(errScriptUnknown)
 	case err != nil && IsArityError(err):
 		return luascript.Error(errScriptArity)
+	}
+	var keys [][]byte
+	if err == nil {
+		keys = cmd.Keys()
+	}
+	if r, denied := h.denied(argv, keys); denied {
+		return r
+	}
+	switch {
 	case err != nil:
 		return luascript.Error(err.Error())
 	case cmd.blocking && (name == "xread" || name == "xreadgroup"):
@@ -402,6 +404,53 @@ func (h *scriptHost) Call(argv [][]byte) luascript.Reply {
 	}
 	sw := writer{s: h.s, ks: h.s.dbs[h.db], db: h.db, index: h.w.index, now: h.now}
 	return toScript(sw.run(cmd))
+}
+
+// denied checks argv against the script's user, if it lacks any
+// permission.
+func (h *scriptHost) denied(argv, keys [][]byte) (luascript.Reply, bool) {
+	if h.user == nil {
+		return luascript.Reply{}, false
+	}
+	return h.user.denied(argv, keys)
+}
+
+// connectionArity is the arity of the connection's commands a script may
+// call, which run here rather than through Parse (PING: 1 or 2), or 0.
+func connectionArity(name string) int {
+	switch name {
+	case "time":
+		return 1
+	case "ping", "echo", "select":
+		return 2
+	}
+	return 0
+}
+
+// connectionCommand runs one of connectionArity's commands.
+func (h *scriptHost) connectionCommand(name string, argv [][]byte) luascript.Reply {
+	switch name {
+	case "time":
+		return toScript(Array(
+			Bulk(strconv.AppendInt(nil, h.now/1000, 10)),
+			Bulk(strconv.AppendInt(nil, h.now%1000*1000, 10))))
+	case "ping":
+		if len(argv) == 1 {
+			return luascript.Reply{Kind: luascript.KindStatus, Bytes: []byte("PONG")}
+		}
+		return luascript.Reply{Kind: luascript.KindBulk, Bytes: argv[1]}
+	case "echo":
+		return luascript.Reply{Kind: luascript.KindBulk, Bytes: argv[1]}
+	}
+	n, err := parseDBIndex(argv[1])
+	if err != nil {
+		return luascript.Error(err.Error())
+	}
+	if n < 0 || n >= NumDBs {
+		return luascript.Error(string(errDBIndex))
+	}
+	h.db = int(n)
+	return luascript.Reply{Kind: luascript.KindStatus, Bytes: []byte("OK")}
 }
 
 // toScript and fromScript convert between fsm's replies and fsm/script's,

@@ -218,6 +218,9 @@ type Store struct {
 	// aclGen counts their changes, for the front door's caches.
 	acl    aclState
 	aclGen atomic.Uint64
+	// scriptACL checks the commands of restricted users' scripts (see
+	// scriptacl.go); set once by the front door.
+	scriptACL ScriptACL
 
 	// scriptBudget, if not 0, replaces luascript.DefaultBudget (tests).
 	scriptBudget int64

@@ -15,6 +15,9 @@ type writer struct {
 	db    int       // ks's number
 	index uint64    // log index, recorded on every key the command changes
 	now   int64
+	// inMulti: the command is one of a transaction's (for the ACL LOG's
+	// context of a refused script).
+	inMulti bool
 
 	// readyKey, while serveReady serves a waiter, is the key whose write
 	// woke it: Redis serves a blocked client from that key, not from the
