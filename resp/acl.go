@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -268,13 +269,14 @@ func (cat *aclCatalog) describe(p *aclPerms) string {
 	return strings.TrimSuffix(b.String(), " ")
 }
 
-// Reasons a command is refused, in Redis's order of relevance.
+// Reasons a command is refused, in Redis's order of relevance: the
+// first three are fsm's ACLReason values.
 const (
-	aclOK = iota
-	aclDeniedCmd
-	aclDeniedKey
-	aclDeniedChannel
-	aclDeniedAuth
+	aclOK            = 0
+	aclDeniedCmd     = int(fsm.ACLDeniedCommand)
+	aclDeniedKey     = int(fsm.ACLDeniedKey)
+	aclDeniedChannel = int(fsm.ACLDeniedChannel)
+	aclDeniedAuth    = aclDeniedChannel + 1
 )
 
 // check is Redis's ACLSelectorCheckCmd for one selector: the command,
@@ -374,6 +376,11 @@ type aclFront struct {
 
 	logMu sync.Mutex
 	log   []*aclLogEntry // newest first
+
+	// scripts checks what scripts run; denied holds what they were
+	// refused until the proposer logs it.
+	scripts *scriptACL
+	denied  deniedLog
 }
 
 const aclLogMaxLen = 128 // Redis's acllog-max-len default
@@ -392,7 +399,10 @@ type aclLogEntry struct {
 	cinfo    string
 }
 
-func newACLFront(t *commandTable) *aclFront { return &aclFront{catalog: newACLCatalog(t)} }
+func newACLFront(t *commandTable) *aclFront {
+	cat := newACLCatalog(t)
+	return &aclFront{catalog: cat, scripts: newScriptACL(t, cat)}
+}
 
 // perms returns the compiled user called name, nil if it no longer exists.
 func (s *Server) perms(name string) *aclPerms {
@@ -441,7 +451,7 @@ func (s *Server) aclCheck(c *client, sp *cmdSpec, args [][]byte) string {
 	p := s.perms(name)
 	if p == nil {
 		c.closeAfter = true
-		return "NOPERM this user no longer exists"
+		return fsm.ErrUserGone
 	}
 	if p.open {
 		return ""
@@ -486,13 +496,7 @@ func noPerm(reason int, cmd string, obj []byte, dryrun bool) string {
 		}
 		return "This user has no permissions to access the '" + string(obj) + "' channel"
 	}
-	switch reason {
-	case aclDeniedCmd:
-		return "NOPERM this user has no permissions to run the '" + cmd + "' command"
-	case aclDeniedKey:
-		return "NOPERM this user has no permissions to access one of the keys used as arguments"
-	}
-	return "NOPERM this user has no permissions to access one of the channels used as arguments"
+	return fsm.NoPerm(fsm.ACLReason(reason), cmd)
 }
 
 // aclLog adds an entry to the ACL LOG, or counts it in a similar recent
@@ -955,4 +959,131 @@ func (s *Server) execACL(c *client, sp *cmdSpec, args [][]byte) string {
 	s.aclLog(c, reason, "multi", string(obj), name)
 	return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
 		"This command is no longer allowed for the following reason: " + why
+}
+
+// scriptACL is the Store's fsm.ScriptACL: aclPerms.check, for the commands
+// scripts call, which run inside Apply on every node. It is a pure
+// function of the user and the command table; the compiled users it
+// keeps are a cache.
+type scriptACL struct {
+	cmds    *commandTable
+	catalog *aclCatalog
+
+	mu sync.Mutex
+	// compiled by user name, each for the *acl.User it was compiled
+	// from (the Store's, which it never changes in place).
+	compiled map[string]*aclPerms
+}
+
+func newScriptACL(cmds *commandTable, cat *aclCatalog) *scriptACL {
+	return &scriptACL{cmds: cmds, catalog: cat, compiled: map[string]*aclPerms{}}
+}
+
+// spec is argv's command or subcommand, nil if the table has none.
+func (a *scriptACL) spec(argv [][]byte) *cmdSpec {
+	sp := a.cmds.lookup(argv[0])
+	if sp != nil && sp.subs != nil {
+		if len(argv) < 2 {
+			return nil
+		}
+		sp = sp.subs[lowerASCII(argv[1])]
+	}
+	return sp
+}
+
+func (a *scriptACL) perms(u *acl.User) *aclPerms {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p := a.compiled[u.Name]
+	if p == nil || p.user != u {
+		p = a.catalog.compile(u)
+		a.compiled[u.Name] = p
+	}
+	return p
+}
+
+// Check implements fsm.ScriptACL. A command the table does not know is
+// refused: what is not described cannot be allowed.
+func (a *scriptACL) Check(u *acl.User, argv, keys [][]byte) (fsm.ACLReason, []byte) {
+	sp := a.spec(argv)
+	if sp == nil {
+		return fsm.ACLDeniedCommand, nil
+	}
+	reason, obj := a.perms(u).check(sp, argv, keys)
+	return fsm.ACLReason(reason), obj
+}
+
+// Name implements fsm.ScriptACL.
+func (a *scriptACL) Name(argv [][]byte) string {
+	if sp := a.spec(argv); sp != nil {
+		return sp.name
+	}
+	return lowerASCII(argv[0])
+}
+
+// deniedLog holds the ACL refusals of recent entries' scripts, by log
+// index, for the node that proposed each entry to add to its ACL LOG
+// (see logDenials). Every node records them; the records of entries
+// proposed elsewhere, which nobody takes, are dropped once deniedLogSize
+// newer entries have had some.
+type deniedLog struct {
+	// held counts byIdx's records, so that the writes of a cluster
+	// whose scripts are never refused take no lock.
+	held  atomic.Int64
+	mu    sync.Mutex
+	byIdx map[uint64][]fsm.ACLDenial
+	ring  [deniedLogSize]uint64
+	next  int
+}
+
+const deniedLogSize = 1024
+
+func (l *deniedLog) add(index uint64, d []fsm.ACLDenial) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.byIdx == nil {
+		l.byIdx = map[uint64][]fsm.ACLDenial{}
+	}
+	if _, ok := l.byIdx[index]; ok {
+		// An entry applied again (a restart replays the log after the
+		// snapshot): the same refusals, already held.
+		return
+	}
+	if old := l.ring[l.next]; old != 0 {
+		if _, ok := l.byIdx[old]; ok {
+			delete(l.byIdx, old)
+			l.held.Add(-1)
+		}
+	}
+	l.ring[l.next] = index
+	l.next = (l.next + 1) % deniedLogSize
+	// The strings are the Store's copies; the slice is reused by Apply.
+	l.byIdx[index] = slices.Clone(d)
+	l.held.Add(1)
+}
+
+func (l *deniedLog) take(index uint64) []fsm.ACLDenial {
+	if l.held.Load() == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	d, ok := l.byIdx[index]
+	if ok {
+		delete(l.byIdx, index)
+		l.held.Add(-1)
+	}
+	return d
+}
+
+// logDenials adds the refusals of the scripts of c's entry at index to
+// this node's ACL LOG, as Redis's scriptVerifyACL does.
+func (s *Server) logDenials(c *client, index uint64) {
+	s.logScriptDenials(c, s.acl.denied.take(index))
+}
+
+func (s *Server) logScriptDenials(c *client, ds []fsm.ACLDenial) {
+	for _, d := range ds {
+		s.aclLog(c, int(d.Reason), d.Context, d.Object, d.User)
+	}
 }

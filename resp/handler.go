@@ -374,7 +374,7 @@ func (s *Server) serveData(c *client, run []redcon.Command, specs []*cmdSpec) {
 	c.trk.caching = false
 	for _, cmd := range run {
 		pc, ok, err := fsm.Parse(cmd.Args, ms)
-		pc = pc.InDB(db)
+		pc = pc.InDB(db).RunAs(c.userName())
 		switch {
 		case !ok:
 			items = append(items, item{kind: itemError, err: unknownCommand(cmd.Args)})
@@ -497,7 +497,9 @@ func (s *Server) readSegment(c *client, items []item, barrierErr error) {
 			// Keys are remembered before the read: a write applied in
 			// between invalidates what the read returns.
 			s.tracker.remember(c, items[i].caching, items[i].cmd.Keys())
-			c.w.reply(s.store.Read(items[i].cmd, now))
+			r, denied := s.store.ReadScript(items[i].cmd, now)
+			s.logScriptDenials(c, denied)
+			c.w.reply(r)
 		}
 		items[i].failed = c.w.nerr > nerr
 	}
@@ -529,6 +531,7 @@ func (s *Server) writeResult(c *client, w cluster.Write) (r fsm.Reply, ok bool) 
 		return fsm.Reply{}, false
 	}
 	c.lastWrite = w.Index
+	s.logDenials(c, w.Index)
 	// Messages this write's entry (and those before it) pushed to this
 	// connection go before its reply, as in Redis.
 	c.w.buf = c.out.takeEntries(w.Index, c.w.buf)

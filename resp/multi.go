@@ -152,7 +152,7 @@ func (s *Server) exec(c *client, args [][]byte) {
 			cmd = fsm.ErrorCommand(msg)
 		}
 		write = write || cmd.IsWrite()
-		data = append(data, cmd.InDB(db))
+		data = append(data, cmd.InDB(db).RunAs(c.userName()))
 	}
 	// The keys the transaction reads are remembered for tracking before
 	// it runs; a CLIENT CACHING queued before a read applies to it, and

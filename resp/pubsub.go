@@ -282,6 +282,9 @@ func (s *Server) effects(fx *fsm.Effects) {
 		}
 	}
 	s.tracker.invalidate(fx)
+	if len(fx.Denials) > 0 {
+		s.acl.denied.add(fx.Index, fx.Denials)
+	}
 }
 
 // resolvePublished replaces the KindPublished replies in r, a write's

@@ -190,6 +190,7 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	s.slowlog.slowerThan.Store(10000)
 	s.slowlog.maxLen.Store(128)
 	s.acl = newACLFront(s.cmds)
+	store.SetScriptACL(s.acl.scripts)
 	// -requirepass is the default user's password until the log sets
 	// the default user (see fsm/aclcmd.go).
 	store.SetInitialPassword(cfg.RequirePass)
