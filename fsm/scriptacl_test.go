@@ -1,6 +1,7 @@
 package fsm
 
 import (
+	"bytes"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -178,5 +179,52 @@ func BenchmarkEvalApplyDefaultUser(b *testing.B) {
 	b.ReportAllocs()
 	for i := range b.N {
 		s.Apply(uint64(i+1), data)
+	}
+}
+
+// TestEntryWithoutUser: an EVAL entry as written before the user prefix
+// existed (its bytes frozen here, not built by AppendBinary) decodes with
+// no user and runs as the default user: checked if that user is
+// restricted, as every node judges it alike.
+func TestEntryWithoutUser(t *testing.T) {
+	body := "return redis.call('set', 'k', 'v')"
+	old := []byte{
+		0xc0, 0x06, // opInDB (832)
+		0x01,       // database 1
+		0x80, 0x04, // opEval (512)
+		0x00, // flags
+		0x02, // time: 1 (zigzag varint)
+		0x00, // ints[0]: no keys
+		0x01, // argc
+		byte(len(body)),
+	}
+	old = append(old, body...)
+	c, err := Decode(old)
+	if err != nil || c.op != opEval || c.db != 1 || c.user != "" || c.time != 1 {
+		t.Fatalf("decoded %+v, %v", c, err)
+	}
+	want, _, err := Parse([][]byte{[]byte("EVAL"), []byte(body), []byte("0")}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := want.InDB(1).RunAs("default").AppendBinary(nil); !bytes.Equal(got, old) {
+		t.Fatalf("the default user's entry is %x, want the old form %x", got, old)
+	}
+
+	n := newNode()
+	n.store.SetScriptACL(&ruleACL{})
+	n.index++
+	if r := n.store.Apply(n.index, old).(Reply); r.String() != "OK" {
+		t.Fatalf("old entry, unrestricted default user: %s", r.String())
+	}
+	rules := [][]byte{[]byte("-@all"), []byte("+eval"), []byte("allkeys")}
+	n.index++
+	if r := n.store.Apply(n.index, NewACLSetUser([]byte("default"), nil, rules, 1).AppendBinary(nil)).(Reply); r.IsError() {
+		t.Fatalf("SETUSER default: %s", r.String())
+	}
+	n.index++
+	r := n.store.Apply(n.index, old).(Reply)
+	if !strings.HasPrefix(r.String(), "(error) ERR The user executing the script can't run this command or subcommand") {
+		t.Fatalf("old entry, restricted default user: %s", r.String())
 	}
 }
