@@ -109,8 +109,18 @@ func (p *proc) launch(join *proc, extra ...string) {
 		args = append(args, "-join", join.raft)
 	}
 	args = append(args, extra...)
+	p.exec(args, nil)
+}
+
+// exec starts the binary with exactly args, and env added to the
+// environment, without waiting.
+func (p *proc) exec(args, env []string) {
+	p.t.Helper()
 	p.cmd = exec.Command(binPath, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatal(err)
 	}

@@ -58,10 +58,16 @@ func run() error {
 	)
 	secFlags := registerSecurityFlags()
 	showVersion := flag.Bool("version", false, "print the version, the commit built from and the Go version, then exit")
+	flag.String(configFlag, "", "YAML file of settings keyed by the flags' names (also "+envName(configFlag)+"); flags and "+envPrefix+"* variables win over it")
+	flag.CommandLine.Usage = usage(flag.CommandLine)
 	flag.Parse()
 	if *showVersion {
 		fmt.Println(version())
 		return nil
+	}
+	configWarnings, err := applyConfig(flag.CommandLine, os.Environ())
+	if err != nil {
+		return err
 	}
 	limit, err := resp.ParseMemory(*memLimit)
 	if err != nil {
@@ -91,6 +97,9 @@ func run() error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	for _, w := range configWarnings {
+		log.Warn(w)
+	}
 	sec, err := secFlags.build(log)
 	if err != nil {
 		return err
