@@ -23,16 +23,24 @@ test: deps lint build
 # list-append transactions (MULTI/EXEC and EVAL) instead, checked for
 # strict serializability, non-zero on any anomaly; WORKLOAD=queue runs
 # producers (LPUSH) and consumers (BRPOP): every acknowledged element
-# delivered exactly once. JEPSEN_FLAGS adds flags,
+# delivered exactly once; WORKLOAD=script mixes compare-and-set EVALs and
+# pairs of keys written by one EVAL into the register workload, no pair
+# read torn. WORKLOAD=all runs each of JEPSEN_WORKLOADS in turn, each for
+# DURATION (each in a directory of its own, unless JEPSEN_FLAGS has -out),
+# and fails if any failed. JEPSEN_FLAGS adds flags,
 # e.g. JEPSEN_FLAGS="-nodes 5 -seed 42 -out /tmp/jepsen".
 DURATION         ?= 10m
 NEMESIS          ?= all
 WORKLOAD         ?= register
 SNAPSHOT_ENTRIES ?= 200
 JEPSEN_FLAGS     ?=
+JEPSEN_WORKLOADS := register append queue script
 jepsen: build
 	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
-	bin/raftcache-jepsen -bin $(BIN) -workload $(WORKLOAD) -duration $(DURATION) -nemesis $(NEMESIS) -snapshot_entries $(SNAPSHOT_ENTRIES) $(JEPSEN_FLAGS)
+	@rc=0; for w in $(if $(filter all,$(WORKLOAD)),$(JEPSEN_WORKLOADS),$(WORKLOAD)); do \
+		echo "== make jepsen: workload $$w"; \
+		bin/raftcache-jepsen -bin $(BIN) -workload $$w -duration $(DURATION) -nemesis $(NEMESIS) -snapshot_entries $(SNAPSHOT_ENTRIES) $(JEPSEN_FLAGS) || { echo "== make jepsen: workload $$w FAILED"; rc=1; }; \
+	done; exit $$rc
 
 # The differential suite's random commands, at length (make test runs 4000).
 compat: deps

@@ -88,7 +88,7 @@ func finalReads(ctx context.Context, w *workload, cl *cluster, h *history, keys 
 				values[k] = append(values[k], "(no answer)")
 				continue
 			}
-			if rec.in.kind == opGet && rec.in.key == k {
+			if (rec.in.kind == opGet || rec.in.kind == opPairMGet) && rec.in.key == k {
 				rec.client = firstClient + i
 				h.add(rec)
 				fs.reads++
@@ -280,6 +280,9 @@ func readOnce(w *workload, c **respConn, h *history, n *node, k string, timeout 
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	rec := record{node: n.idx, in: input{kind: opGet, key: k}, call: h.now()}
+	if isPair(k) {
+		rec.in.kind = opPairMGet
+	}
 	if *c == nil {
 		rc, err := dialRESP(ctx, n.respAddr)
 		if err != nil {
@@ -287,7 +290,7 @@ func readOnce(w *workload, c **respConn, h *history, n *node, k string, timeout 
 		}
 		*c = rc
 	}
-	rs, err := (*c).do(ctx, []string{"GET", k})
+	rs, err := (*c).do(ctx, commands(rec.in)...)
 	rec.ret = h.now()
 	if err != nil {
 		(*c).close()
@@ -389,8 +392,8 @@ func operations(recs []record) []porcupine.Operation {
 	return ops
 }
 
-// prune drops the unknown-outcome SETs (plain or in MULTI) whose value
-// nothing ever observed. That cannot change the verdict, and spares
+// prune drops the unknown-outcome SETs (plain, in MULTI, of a pair, or a
+// compare-and-set's) whose value nothing ever observed. That cannot change the verdict, and spares
 // porcupine most of the writes that stay open to the end of the history,
 // which is what makes a key expensive to check:
 //   - a history linearizable without such a write is linearizable with
@@ -403,19 +406,33 @@ func operations(recs []record) []porcupine.Operation {
 //     1000 INCRs); removing the write leaves everything from that next
 //     SET on in the same state.
 //
+// A compare-and-set looks: whatever its outcome, its expected value
+// counts as observed. Then in that stretch after an unobserved write v,
+// none succeeds or fails with an answer (either would have observed a
+// value from v's range), and one of unknown outcome finds a value from
+// v's range, which it does not expect, so it leaves the state alone: the
+// stretch still holds only blind writes and unknown outcomes, whose
+// effects, with the write removed, nothing sees before that next SET.
+// An unknown compare-and-set is itself such a write when nothing observed
+// its value. A pair is one register, its write a SET and its reads GETs.
+//
 // It returns the remaining operations and how many it dropped.
 func prune(ops []porcupine.Operation) ([]porcupine.Operation, int) {
 	seen := make(map[string]map[int64]bool) // key -> observed value bases
 	for _, op := range ops {
 		in, out := op.Input.(input), op.Output.(output)
-		if out.unknown {
-			continue
-		}
 		if seen[in.key] == nil {
 			seen[in.key] = make(map[int64]bool)
 		}
+		if in.kind == opCAS {
+			seen[in.key][base(in.old)] = true
+		}
+		if out.unknown {
+			continue
+		}
 		switch {
-		case in.kind == opGet && out.exists, in.kind == opIncr, in.kind == opMulti:
+		case in.kind == opGet && out.exists, in.kind == opIncr, in.kind == opMulti,
+			in.kind == opCAS && !out.swapped && out.exists, in.kind.isPairRead() && out.exists:
 			seen[in.key][base(out.val)] = true
 		case in.kind == opReadIncr:
 			seen[in.key][base(out.val)] = true
@@ -425,7 +442,8 @@ func prune(ops []porcupine.Operation) ([]porcupine.Operation, int) {
 	kept := ops[:0:0]
 	for _, op := range ops {
 		in, out := op.Input.(input), op.Output.(output)
-		if out.unknown && (in.kind == opSet || in.kind == opMulti) && !seen[in.key][in.val] {
+		writes := in.kind == opSet || in.kind == opMulti || in.kind == opCAS || in.kind == opPairSet
+		if out.unknown && writes && !seen[in.key][in.val] {
 			continue
 		}
 		kept = append(kept, op)

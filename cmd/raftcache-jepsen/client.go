@@ -67,6 +67,9 @@ type workload struct {
 	keys      int
 	opsPerKey int
 	multi     bool
+	// scripts mixes in compare-and-set and pair scripts (-workload
+	// script).
+	scripts   bool
 	opTimeout time.Duration
 	think     time.Duration
 	// clusterDownDefinite treats a CLUSTERDOWN reply to a write as proof
@@ -90,6 +93,9 @@ type workload struct {
 	// taken effect, newest last, each once: what a node killed now most
 	// likely acknowledged last (see readAfterRestart).
 	written []string
+	// lastSeen is, per register, the value last seen there (see
+	// noteSeen): what a compare-and-set expects.
+	lastSeen map[string]int64
 }
 
 // setKeys is how many keys the add operations spread over.
@@ -128,6 +134,9 @@ func (w *workload) usedKeys() []string {
 	for g := int64(0); g <= w.maxGen.Load(); g++ {
 		for i := range w.keys {
 			out = append(out, keyName(g, i))
+			if w.scripts {
+				out = append(out, pairOf(keyName(g, i)))
+			}
 		}
 	}
 	return out
@@ -153,6 +162,9 @@ func (w *workload) recentlyWritten() []string {
 }
 
 func (w *workload) pickKind(rng *rand.Rand) opKind {
+	if w.scripts {
+		return w.pickScriptKind(rng)
+	}
 	n := rng.IntN(100)
 	switch {
 	case n < 10:
@@ -204,6 +216,13 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 			in.key, in.elem = setKey(rng.IntN(setKeys)), fmt.Sprintf("c%d-%d", id, i)
 		case opSet, opMulti:
 			in.key, in.val = w.pickKey(rng), w.nextVal.Add(1)*1000
+		case opCAS:
+			in.key, in.val = w.pickKey(rng), w.nextVal.Add(1)*1000
+			in.old = w.expected(in.key)
+		case opPairSet:
+			in.key, in.val = pairOf(w.pickKey(rng)), w.nextVal.Add(1)*1000
+		case opPairMGet, opPairEval:
+			in.key = pairOf(w.pickKey(rng))
 		default:
 			in.key = w.pickKey(rng)
 		}
@@ -216,8 +235,13 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 			rec = w.invoke(conns, id, n, in)
 		}
 		w.hist.add(rec)
-		if in.kind.isWrite() && in.kind != opAdd && rec.st != statusFail {
+		// Pairs are read over RESP only (HTTP has no MGET), so they are
+		// left out of the reads sent over HTTP at a restart.
+		if in.kind.isWrite() && in.kind != opAdd && !isPair(in.key) && rec.st != statusFail {
 			w.noteWritten(in.key)
+		}
+		if w.scripts {
+			w.noteSeen(rec)
 		}
 		if w.think > 0 {
 			sleepCtx(ctx, time.Duration(rng.Int64N(int64(w.think))+1))
@@ -374,6 +398,9 @@ func isTimeout(err error) bool {
 
 // commands is the RESP commands an operation sends.
 func commands(in input) [][]string {
+	if in.kind.isScript() {
+		return scriptCommands(in)
+	}
 	v := strconv.FormatInt(in.val, 10)
 	switch in.kind {
 	case opGet:
@@ -398,6 +425,9 @@ func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 	last := rs[len(rs)-1]
 	if last.isErr() {
 		return w.failure(in, last.str), output{unknown: true}, last.str
+	}
+	if in.kind.isScript() {
+		return w.interpretScript(in, last)
 	}
 	bad := output{exists: true, val: math.MinInt64}
 	unexpected := func(what string) (status, output, string) {
@@ -468,8 +498,8 @@ func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 // CLUSTERDOWN is promised (package cluster's ErrNoLeader and
 // ErrProposalDropped, mapped by package resp) only when raft refused the
 // proposal without appending it anywhere; TRYAGAIN says the outcome is
-// unknown. Any other error is odd: every command the workload sends is
-// valid.
+// unknown (for a script that only reads, it fails the read). Any other
+// error is odd: every command the workload sends is valid.
 func (w *workload) failure(in input, msg string) status {
 	code, _, _ := strings.Cut(msg, " ")
 	switch {
@@ -477,6 +507,10 @@ func (w *workload) failure(in input, msg string) status {
 		return statusFail
 	case code == "CLUSTERDOWN" || code == "TRYAGAIN" && in.kind.isWrite():
 		return statusUnknown
+	case code == "TRYAGAIN" && in.kind == opPairEval:
+		// A script's reads go through the log, whose outcome may be
+		// unknown as a write's is: a read that did not answer is failed.
+		return statusFail
 	}
 	w.odd("%s: error %s", describeOp(in, output{unknown: true}), msg)
 	if in.kind.isWrite() {

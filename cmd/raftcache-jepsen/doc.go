@@ -65,6 +65,20 @@
 // and none that nobody pushed, or whose push definitely failed, may
 // appear.
 //
+// With -workload script, the register workload runs with scripts mixed
+// in. A compare-and-set is one EVAL that sets a register to a fresh value
+// if it holds the value the client last saw there, and returns 1, or else
+// returns what the register holds, so that a failed one is a read the
+// model checks too. A pair is two keys set to the same fresh value by
+// one EVAL, and read by MGET or by an EVAL that GETs both: porcupine
+// checks each pair as one register (a pair read is a GET of it, its
+// write a SET, restart and final reads MGETs), and a read whose two
+// values differ saw the write applied in part, which the model never
+// accepts and the summary reports as torn. Unknown compare-and-sets are
+// pruned as unknown SETs are, their expected values counting as observed
+// (see prune). A run in which no compare-and-set set, or none found
+// another value, or no pair was read, proves little and fails.
+//
 // Meanwhile the nemesis (-nemesis, a comma list or "all") injects faults,
 // kinds taking turns in a shuffled order, and undoes them: kill (SIGKILL,
 // then restart from the state dir; one time in five every member at once,
@@ -154,6 +168,7 @@
 //
 //	make jepsen DURATION=10m NEMESIS=all
 //	make jepsen DURATION=10m NEMESIS=all WORKLOAD=append
+//	make jepsen DURATION=10m NEMESIS=all WORKLOAD=all
 //
 // or by hand:
 //

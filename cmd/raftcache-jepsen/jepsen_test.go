@@ -83,6 +83,22 @@ func TestShortRunQueue(t *testing.T) {
 	})
 }
 
+// TestShortRunScript runs the script workload (compare-and-set EVALs,
+// pairs written by one EVAL and read by MGET and EVAL, among the register
+// workload's operations) for 25 s against three nodes with every kind of
+// fault: porcupine must find it linearizable, no pair read torn, and some
+// compare-and-sets must have set and some not (see scriptStats.problems).
+func TestShortRunScript(t *testing.T) {
+	runJepsen(t, config{
+		bin: buildRaftcache(t), workload: workloadScript, duration: 25 * time.Second, nemeses: allNemeses(),
+		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
+		clusterDownDefinite: true,
+	})
+}
+
 // TestSmallClustersKillRestart runs one and two nodes, the default
 // single node of `make run` among them, on a slow disk (every Ready
 // persisted 20ms late, a failpoint of a -tags failpoints build) under
@@ -358,8 +374,8 @@ func TestInterpretHTTP(t *testing.T) {
 }
 
 // TestPruneKeepsVerdict checks on random histories of one key that
-// leaving out the unknown SETs nobody observed never changes porcupine's
-// verdict, and that it does leave some out.
+// leaving out the unknown SETs (and compare-and-sets) nobody observed
+// never changes porcupine's verdict, and that it does leave some out.
 func TestPruneKeepsVerdict(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	model := registerModel()
@@ -400,7 +416,7 @@ func randomHistory(rng *rand.Rand) []porcupine.Operation {
 		call := int64(rng.IntN(100))
 		ret := call + 1 + int64(rng.IntN(30))
 		in := input{key: "k"}
-		switch rng.IntN(5) {
+		switch rng.IntN(7) {
 		case 0:
 			in.kind = opGet
 		case 1:
@@ -410,6 +426,10 @@ func randomHistory(rng *rand.Rand) []porcupine.Operation {
 			in.kind = opIncr
 		case 3:
 			in.kind, in.val = opMulti, next
+			next += 1000
+		case 4, 5:
+			// Its expected value is chosen when it takes effect.
+			in.kind, in.val = opCAS, next
 			next += 1000
 		default:
 			in.kind = opReadIncr
@@ -421,6 +441,15 @@ func randomHistory(rng *rand.Rand) []porcupine.Operation {
 	var st register
 	for i := range ts {
 		in := ts[i].op.Input.(input)
+		if in.kind == opCAS {
+			// The value there half the time, else one the key held or
+			// may hold (SET values, one INCRed, or 0: never held).
+			in.old = st.val
+			if !st.exists || rng.IntN(2) == 0 {
+				in.old = 1000*int64(rng.IntN(int(next/1000))) + int64(rng.IntN(2))
+			}
+			ts[i].op.Input = in
+		}
 		unknown := in.kind != opGet && rng.IntN(3) == 0
 		if unknown && rng.IntN(2) == 0 {
 			ts[i].apply = false
@@ -432,6 +461,11 @@ func randomHistory(rng *rand.Rand) []porcupine.Operation {
 				out = output{exists: st.exists, val: st.val}
 			case opReadIncr:
 				out = output{exists: st.exists, val: st.val}
+			case opCAS:
+				out = output{exists: st.exists, val: st.val}
+				if st.exists && st.val == in.old {
+					out = output{swapped: true}
+				}
 			}
 			_, st = step(st, in, output{unknown: true})
 			switch in.kind {
@@ -452,6 +486,7 @@ func randomHistory(rng *rand.Rand) []porcupine.Operation {
 		if out := ts[i].op.Output.(output); !out.unknown {
 			out.val += 1000 * int64(1+rng.IntN(2))
 			out.exists = true
+			out.swapped = false
 			ts[i].op.Output = out
 		}
 	}

@@ -78,7 +78,7 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
-	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP: every acknowledged element delivered exactly once)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
 	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
@@ -115,8 +115,8 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
-	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue:
-		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue)
+	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadScript:
+		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadScript)
 	case cfg.nodes < 1 || cfg.nodes > 5:
 		return cfg, errors.New("-nodes must be 1 to 5")
 	case cfg.clients < 1 || cfg.clients > 64:
@@ -153,7 +153,10 @@ type result struct {
 	// appendV is elle's verdict, with -workload append (nil otherwise).
 	appendV *appendVerdict
 	// queueV is the queue check's verdict, with -workload queue.
-	queueV   *queueVerdict
+	queueV *queueVerdict
+	// scripts is what the script operations did, with -workload script
+	// (nil otherwise).
+	scripts  *scriptStats
 	sets     setResult
 	final    finalState
 	events   serverEvents
@@ -194,6 +197,9 @@ func (r *result) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
 	for k := range numOpKinds {
+		if k.isScript() && r.scripts == nil {
+			continue
+		}
 		if k.isMulti() && !r.multi {
 			fmt.Fprintf(w, "%-8s (not supported by the server: skipped)\n", k)
 			continue
@@ -202,6 +208,9 @@ func (r *result) print(w io.Writer) {
 		fmt.Fprintf(w, "%-8s %8d %8d %8d\n", k, c[statusOK], c[statusFail], c[statusUnknown])
 	}
 	fmt.Fprintf(w, "(of the gets and sets, through HTTP: %d ok, %d failed, %d unknown)\n", r.viaHTTP[statusOK], r.viaHTTP[statusFail], r.viaHTTP[statusUnknown])
+	if s := r.scripts; s != nil {
+		fmt.Fprintf(w, "(of the ok cas: %d set, %d found another value; of the ok pair reads, %d torn)\n", s.swapped, s.mismatched, s.torn)
+	}
 	r.printCommon(w)
 	lin := "yes"
 	switch r.verdict.result {
@@ -388,7 +397,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	w := &workload{
 		cl: cl, hist: h, keys: cfg.keys, opsPerKey: cfg.opsPerKey, multi: multi,
 		opTimeout: cfg.opTimeout, think: cfg.think, clusterDownDefinite: cfg.clusterDownDefinite,
-		srvTimeout: cfg.srvTimeout,
+		srvTimeout: cfg.srvTimeout, scripts: cfg.workload == workloadScript,
 	}
 	var aw *appendWorkload
 	if cfg.workload == workloadAppend {
@@ -503,6 +512,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		}
 	}
 	res.sets = checkSets(recs, res.final.sets)
+	if w.scripts {
+		s := countScripts(recs)
+		res.scripts = &s
+		res.problems = append(res.problems, s.problems(ctx.Err() != nil)...)
+	}
 	res.events = countServerEvents(cfg.out)
 	if aw != nil {
 		v, err := checkAppend(aw.records(), cfg.clients, filepath.Join(cfg.out, "history.txt"))
@@ -601,7 +615,7 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 	var out []string
 	var reads, writes int
 	for k := range numOpKinds {
-		if k == opGet {
+		if !k.isWrite() {
 			reads += res.counts[k][statusOK]
 		} else {
 			writes += res.counts[k][statusOK]

@@ -17,17 +17,21 @@ const (
 	opMulti           // MULTI; SET k v; INCR k; EXEC
 	opReadIncr        // MULTI; GET k; INCR k; EXEC
 	opAdd             // HSET k e 1: adds the unique element e to the set k (not a register)
+	opCAS             // EVAL casScript k old val: compare-and-set (-workload script)
+	opPairSet         // EVAL pairWriteScript k:a k:b val: both keys of pair k at once
+	opPairMGet        // MGET k:a k:b: a read of pair k
+	opPairEval        // EVAL pairReadScript k:a k:b: a read of pair k
 	numOpKinds
 )
 
 func (k opKind) String() string {
-	return [...]string{"get", "set", "incr", "multi", "getincr", "add"}[k]
+	return [...]string{"get", "set", "incr", "multi", "getincr", "add", "cas", "pairset", "mget", "pairget"}[k]
 }
 
 // isMulti reports whether the kind is a transaction.
 func (k opKind) isMulti() bool { return k == opMulti || k == opReadIncr }
 
-func (k opKind) isWrite() bool { return k != opGet }
+func (k opKind) isWrite() bool { return k != opGet && !k.isPairRead() }
 
 // status is how an operation ended.
 type status uint8
@@ -46,7 +50,8 @@ func (s status) String() string {
 type input struct {
 	kind opKind
 	key  string
-	val  int64  // the value SET (set, multi)
+	val  int64  // the value SET (set, multi, cas, pairset)
+	old  int64  // cas: the value expected
 	elem string // add: the element added
 }
 
@@ -56,6 +61,12 @@ type output struct {
 	exists  bool  // get, getincr: the key existed
 	val     int64 // get, getincr: the value read; incr, multi: INCR's reply
 	incr    int64 // getincr: INCR's reply
+	swapped bool  // cas: it set the key (else exists and val are what it found)
+	// torn is a pair read whose second key differed from the first
+	// (exists and val): exists2 and val2.
+	torn    bool
+	exists2 bool
+	val2    int64
 }
 
 // register is the state of one key: absent, or an integer.
@@ -67,6 +78,9 @@ type register struct {
 // step is the sequential specification of one key. Every value the
 // checker writes is an integer, so INCR never fails.
 func step(st register, in input, out output) (bool, register) {
+	if in.kind.isScript() {
+		return stepScript(st, in, out)
+	}
 	switch in.kind {
 	case opGet:
 		return out.exists == st.exists && (!st.exists || out.val == st.val), st
@@ -132,6 +146,9 @@ func registerModel() porcupine.Model {
 }
 
 func describeOp(in input, out output) string {
+	if in.kind.isScript() {
+		return describeScript(in, out)
+	}
 	res := "?"
 	switch {
 	case out.unknown:
