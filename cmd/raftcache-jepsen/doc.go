@@ -79,6 +79,13 @@
 // (see prune). A run in which no compare-and-set set, or none found
 // another value, or no pair was read, proves little and fails.
 //
+// Measured, 15 s without faults, seed 1, against deliberately broken
+// builds (not committed): one whose two-key MGET read its second key 3 ms
+// after its first failed with 41 of 1562 pair reads torn; one that judged
+// the compare-and-set on the node's own state, read without a barrier,
+// and replicated only its SET failed with every register key (36 of 36)
+// not linearizable. The same runs against main passed.
+//
 // Meanwhile the nemesis (-nemesis, a comma list or "all") injects faults,
 // kinds taking turns in a shuffled order, and undoes them: kill (SIGKILL,
 // then restart from the state dir; one time in five every member at once,
