@@ -44,8 +44,10 @@ type Auth struct {
 // that CONFIG SET requirepass and ACL SETUSER apply at once.
 type Users interface {
 	// NeedsAuth reports whether a client without credentials is refused
-	// (the default user has a password, or is off).
-	NeedsAuth() bool
+	// (the default user has a password, or is off); err is non-nil when
+	// this node cannot tell (its ACL state is not known to be current and
+	// has no password), and such a client then gets 503.
+	NeedsAuth() (needs bool, err error)
 	// Check reports whether user and pass are the credentials of an
 	// enabled user allowed every command on every key.
 	Check(user, pass string) bool
@@ -127,17 +129,20 @@ func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare(ha[:], hb[:]) == 1
 }
 
-// check returns "" when the request may go on, or why not.
-func (a *Auth) check(r *http.Request) string {
+// check returns 0 when the request may go on, or the status and why not.
+func (a *Auth) check(r *http.Request) (int, string) {
 	need := a.needs(r)
 	if need == accessOpen {
-		return ""
+		return 0, ""
 	}
 	creds, ok := presented(r)
 	if ok && a.AdminToken != "" && equal(creds[0].secret, a.AdminToken) {
-		return ""
+		return 0, ""
 	}
-	clientNeeded := a.Users != nil && a.Users.NeedsAuth()
+	clientNeeded, unsure := false, error(nil)
+	if a.Users != nil {
+		clientNeeded, unsure = a.Users.NeedsAuth()
+	}
 	isUser := false
 	for _, c := range creds {
 		if a.Users != nil && a.Users.Check(c.user, c.secret) {
@@ -148,20 +153,28 @@ func (a *Auth) check(r *http.Request) string {
 	switch {
 	case need == accessClient && (!clientNeeded || isUser),
 		need == accessAdmin && a.AdminToken == "" && (!clientNeeded || isUser):
-		return ""
+		return 0, ""
+	case unsure != nil:
+		// As RESP's CLUSTERDOWN: asking for credentials that may not
+		// exist would send clients looking for a password.
+		return http.StatusServiceUnavailable, "cluster unavailable: this node cannot check credentials until it reaches the cluster"
 	case isUser:
-		return "admin credential required"
+		return http.StatusUnauthorized, "admin credential required"
 	case !ok:
-		return "authentication required"
+		return http.StatusUnauthorized, "authentication required"
 	}
-	return "invalid credentials"
+	return http.StatusUnauthorized, "invalid credentials"
 }
 
 // authenticate runs before routing, so that an unknown path or method is
 // no hint to an unauthenticated client either.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if why := s.cfg.Auth.check(r); why != "" {
+		if code, why := s.cfg.Auth.check(r); code != 0 {
+			if code != http.StatusUnauthorized {
+				writeError(w, code, why)
+				return
+			}
 			if why != "authentication required" {
 				s.log.Info("admin: refused credentials", "method", r.Method, "remote", r.RemoteAddr, "reason", why)
 			}

@@ -66,13 +66,51 @@ func basic(user, pass string) func(*http.Request) {
 // users is a Users with one password per user name.
 type users map[string]string
 
-func (u users) NeedsAuth() bool { return u["default"] != "" }
+func (u users) NeedsAuth() (bool, error) { return u["default"] != "", nil }
 func (u users) Check(user, pass string) bool {
 	p, ok := u[user]
 	return ok && p == pass
 }
 
 func password(p string) Users { return users{"default": p, "alice": "alice-pw"} }
+
+// unsynced is the Users of a node that has not reached the cluster since
+// it started and has no password in its local state.
+type unsynced struct{}
+
+func (unsynced) NeedsAuth() (bool, error)     { return true, cluster.ErrNoLeader }
+func (unsynced) Check(user, pass string) bool { return false }
+
+// TestUnsureNodeAnswersUnavailable: a node that cannot tell whether the
+// cluster has a password answers 503, as RESP answers CLUSTERDOWN, on
+// every route that needs a credential; the admin token still works and
+// the ops routes stay open.
+func TestUnsureNodeAnswersUnavailable(t *testing.T) {
+	a := Auth{Users: unsynced{}, AdminToken: "admin-tok"}
+	for _, rt := range authRoutes {
+		w := serve(t, a, rt.method, rt.path, nil)
+		want := http.StatusServiceUnavailable
+		if rt.need == accessOpen {
+			want = http.StatusTeapot
+		}
+		if w.Code != want {
+			t.Errorf("%s %s without credentials: %d %s, want %d", rt.method, rt.path, w.Code, w.Body, want)
+			continue
+		}
+		if want == http.StatusServiceUnavailable {
+			var body map[string]string
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || !strings.HasPrefix(body["error"], "cluster unavailable: ") {
+				t.Errorf("%s %s: body %q, want a JSON cluster unavailable error", rt.method, rt.path, w.Body)
+			}
+			if ch := w.Header().Values("WWW-Authenticate"); len(ch) != 0 {
+				t.Errorf("%s %s: WWW-Authenticate %q on a 503", rt.method, rt.path, ch)
+			}
+		}
+		if w := serve(t, a, rt.method, rt.path, bearer("admin-tok")); w.Code != http.StatusTeapot {
+			t.Errorf("%s %s with the admin token: %d, want it let through", rt.method, rt.path, w.Code)
+		}
+	}
+}
 
 func TestNoCredentialsConfiguredLetsEverythingThrough(t *testing.T) {
 	for _, rt := range authRoutes {

@@ -60,6 +60,9 @@ type cmdSpec struct {
 	name   string // full lower-case name: "get", "client|setname"
 	arity  int    // Redis's: exact argc, or -n for at least n
 	noAuth bool   // may run before AUTH
+	// unsureOK: PING and MULTI reveal nothing, so a node that cannot yet
+	// tell whether the cluster has a password serves them (authRefusal).
+	unsureOK bool
 	// txnControl commands run at once inside MULTI instead of being queued.
 	txnControl bool
 	data       bool // a state machine command: Server.data runs it
@@ -137,6 +140,9 @@ func newSpec(entry string, own map[string]handler) *cmdSpec {
 	switch sp.name {
 	case "exec", "discard", "multi", "watch", "quit", "reset":
 		sp.txnControl = true
+		sp.unsureOK = sp.name == "multi"
+	case "ping":
+		sp.unsureOK = true
 	case "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "publish", "spublish":
 		// Redis 7.0's may_replicate commands, a flag COMMAND INFO
 		// does not show.

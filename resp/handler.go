@@ -172,14 +172,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	if !sp.noAuth && s.authRequired(c) {
-		syncErr := s.syncACL()
-		if s.authRequired(c) {
-			msg := "NOAUTH Authentication required."
-			if syncErr != nil && !s.defaultNeedsAuth() {
-				// The cluster may have no password, but this node cannot
-				// tell until it reaches the cluster.
-				msg = readFailure(syncErr, s.syncWait())
-			}
+		if msg := s.authRefusal(c, sp); msg != "" {
 			s.reject(c, sp, msg)
 			return
 		}

@@ -423,6 +423,9 @@ func commands(in input) [][]string {
 // outcome with an impossible value, so that the checker also reports it.
 func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 	last := rs[len(rs)-1]
+	if last.isErr() && execAbortedByClusterDown(in, rs) {
+		return statusFail, output{unknown: true}, last.str
+	}
 	if last.isErr() {
 		return w.failure(in, last.str), output{unknown: true}, last.str
 	}
@@ -491,6 +494,27 @@ func (w *workload) interpret(in input, rs []reply) (status, output, string) {
 		}
 		return unexpected("unexpected EXEC reply " + last.String())
 	}
+}
+
+// execAbortedByClusterDown reports whether rs are a transaction that
+// EXEC discarded because a command was refused with CLUSTERDOWN as it was
+// queued (a node that cannot yet check credentials refuses it so), or
+// whose EXEC was: nothing in it ran.
+func execAbortedByClusterDown(in input, rs []reply) bool {
+	if !in.kind.isMulti() || len(rs) < 2 || rs[0].String() != "+OK" ||
+		!strings.HasPrefix(rs[len(rs)-1].str, "EXECABORT ") {
+		return false
+	}
+	down := strings.Contains(rs[len(rs)-1].str, "CLUSTERDOWN ")
+	for _, r := range rs[1 : len(rs)-1] {
+		switch {
+		case r.isErr() && strings.HasPrefix(r.str, "CLUSTERDOWN "):
+			down = true
+		case r.String() != "+QUEUED":
+			return false
+		}
+	}
+	return down
 }
 
 // failure classifies an error reply. A read that failed is simply

@@ -321,6 +321,9 @@ func TestInterpret(t *testing.T) {
 		{"getincr", input{kind: opReadIncr, key: "k"}, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', elems: []reply{bulk("5"), num(6)}}}, statusOK, output{exists: true, val: 5, incr: 6}, false},
 		{"getincr missing", input{kind: opReadIncr, key: "k"}, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', elems: []reply{{kind: '$', null: true}, num(1)}}}, statusOK, output{incr: 1}, false},
 		{"exec aborted by watch", multi, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), {kind: '*', null: true}}, statusUnknown, output{unknown: true}, true},
+		{"multi refused while queuing", multi, []reply{ok("OK"), e("CLUSTERDOWN The cluster is down: no leader"), e("CLUSTERDOWN The cluster is down: no leader"), e("EXECABORT Transaction discarded because of previous errors.")}, statusFail, output{unknown: true}, false},
+		{"multi exec refused", multi, []reply{ok("OK"), ok("QUEUED"), e("CLUSTERDOWN The cluster is down: no leader"), e("EXECABORT Transaction discarded because of: CLUSTERDOWN The cluster is down: no leader")}, statusFail, output{unknown: true}, false},
+		{"multi aborted otherwise", multi, []reply{ok("OK"), ok("QUEUED"), ok("QUEUED"), e("EXECABORT Transaction discarded because of previous errors.")}, statusUnknown, output{unknown: true}, true},
 		{"multi not queued", multi, []reply{ok("OK"), e("ERR x"), ok("QUEUED"), e("EXECABORT Transaction discarded")}, statusUnknown, output{unknown: true}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

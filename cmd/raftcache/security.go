@@ -184,7 +184,7 @@ type apiUsers struct {
 	store *fsm.Store
 }
 
-func (u apiUsers) NeedsAuth() bool { return u.srv.DefaultNeedsAuth() }
+func (u apiUsers) NeedsAuth() (bool, error) { return u.srv.DefaultNeedsAuth() }
 
 // Check lets in only users allowed everything: the API's routes are
 // GET and SET on any key, and it does not check ACL key patterns.
