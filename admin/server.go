@@ -37,8 +37,12 @@ type Cluster interface {
 	LinearizableRead(ctx context.Context) error
 	// Members lists the cluster.
 	Members(ctx context.Context) ([]cluster.Member, error)
-	// RemoveMember removes a node from the cluster.
-	RemoveMember(ctx context.Context, id uint64) error
+	// RemoveMember removes a node from the cluster; unless forced, not
+	// when that would lose quorum.
+	RemoveMember(ctx context.Context, id uint64, opts ...cluster.ChangeOption) error
+	// SetLearner demotes member id to a learner or promotes it to a
+	// voter; unless forced, not when that would lose quorum.
+	SetLearner(ctx context.Context, id uint64, learner bool, opts ...cluster.ChangeOption) error
 	// TransferLeadership makes member id the leader and returns once this
 	// node sees it lead.
 	TransferLeadership(ctx context.Context, id uint64) error
@@ -94,6 +98,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	r.HandleFunc("/", s.put).Methods(http.MethodPut, http.MethodPost)
 	r.HandleFunc("/mgmt/nodes", s.nodes).Methods(http.MethodGet)
 	r.HandleFunc("/mgmt/nodes/{id}", s.removeNode).Methods(http.MethodDelete)
+	r.HandleFunc("/mgmt/nodes/{id}", s.patchNode).Methods(http.MethodPatch)
 	r.HandleFunc("/mgmt/leader", s.transferLeader).Methods(http.MethodPost)
 	r.HandleFunc("/mgmt/snapshot", s.snapshot).Methods(http.MethodGet)
 	r.HandleFunc("/{key}", s.get).Methods(http.MethodGet)
@@ -274,13 +279,82 @@ func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	switch err := s.cluster.RemoveMember(ctx, id); {
+	opts, ok := changeOptions(w, r)
+	if !ok {
+		return
+	}
+	switch err := s.cluster.RemoveMember(ctx, id, opts...); {
 	case err == nil:
 		w.WriteHeader(http.StatusNoContent)
-	case errors.Is(err, cluster.ErrUnknownMember):
-		writeError(w, http.StatusNotFound, "unknown member "+cluster.FormatID(id))
 	case errors.Is(err, cluster.ErrLastVoter):
 		writeError(w, http.StatusConflict, "refusing to remove the last voter "+cluster.FormatID(id))
+	default:
+		s.writeChangeError(w, r, id, err)
+	}
+}
+
+// patchNode promotes ({"learner": false}) or demotes ({"learner": true})
+// member id, and answers 204 once the change is applied on this node.
+func (s *Server) patchNode(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	id, err := cluster.ParseID(mux.Vars(r)["id"])
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	opts, ok := changeOptions(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Learner *bool `json:"learner"`
+	}
+	if !s.decodeBody(w, r, &body) {
+		return
+	}
+	if body.Learner == nil {
+		writeError(w, http.StatusBadRequest, `missing "learner" (true to demote, false to promote)`)
+		return
+	}
+	switch err := s.cluster.SetLearner(ctx, id, *body.Learner, opts...); {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, cluster.ErrLastVoter):
+		writeError(w, http.StatusConflict, "refusing to demote the last voter "+cluster.FormatID(id))
+	default:
+		s.writeChangeError(w, r, id, err)
+	}
+}
+
+// changeOptions reads a membership change's ?force=true. On a malformed
+// value it writes a 400 and returns false.
+func changeOptions(w http.ResponseWriter, r *http.Request) ([]cluster.ChangeOption, bool) {
+	v := r.URL.Query().Get("force")
+	if v == "" {
+		return nil, true
+	}
+	force, err := strconv.ParseBool(v)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "malformed force="+strconv.Quote(v)+": want true or false")
+		return nil, false
+	}
+	if !force {
+		return nil, true
+	}
+	return []cluster.ChangeOption{cluster.Force()}, true
+}
+
+// writeChangeError answers a refused or failed membership change: 404 for
+// an unknown member, 409 for the quorum rules (which ?force=true skips).
+func (s *Server) writeChangeError(w http.ResponseWriter, r *http.Request, id uint64, err error) {
+	switch {
+	case errors.Is(err, cluster.ErrUnknownMember):
+		writeError(w, http.StatusNotFound, "unknown member "+cluster.FormatID(id))
+	case errors.Is(err, cluster.ErrWouldLoseQuorum), errors.Is(err, cluster.ErrLearnerNotReady):
+		writeError(w, http.StatusConflict, err.Error()+" (add ?force=true to do it anyway)")
+	case errors.Is(err, cluster.ErrAddrTaken), errors.Is(err, cluster.ErrNotVoter):
+		writeError(w, http.StatusConflict, err.Error())
 	default:
 		s.writeClusterError(w, r, err, true)
 	}

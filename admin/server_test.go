@@ -31,6 +31,7 @@ type fakeCluster struct {
 	removeErr error
 	removed   []uint64
 	leader    uint64
+	changes   []string // SetLearner and forced removals, as "learner def force"
 }
 
 func (f *fakeCluster) failure(ctx context.Context, err error) error {
@@ -74,7 +75,7 @@ func (f *fakeCluster) Members(ctx context.Context) ([]cluster.Member, error) {
 	}, nil
 }
 
-func (f *fakeCluster) RemoveMember(ctx context.Context, id uint64) error {
+func (f *fakeCluster) RemoveMember(ctx context.Context, id uint64, opts ...cluster.ChangeOption) error {
 	err, rerr := f.get()
 	if err == nil {
 		err = rerr
@@ -85,6 +86,32 @@ func (f *fakeCluster) RemoveMember(ctx context.Context, id uint64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.removed = append(f.removed, id)
+	if cluster.Options(opts...).Force {
+		f.changes = append(f.changes, fmt.Sprintf("remove %x force", id))
+	}
+	return nil
+}
+
+// SetLearner fails with removeErr, as RemoveMember, and records what it
+// was asked.
+func (f *fakeCluster) SetLearner(ctx context.Context, id uint64, learner bool, opts ...cluster.ChangeOption) error {
+	err, rerr := f.get()
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return f.failure(ctx, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := fmt.Sprintf("voter %x", id)
+	if learner {
+		c = fmt.Sprintf("learner %x", id)
+	}
+	if cluster.Options(opts...).Force {
+		c += " force"
+	}
+	f.changes = append(f.changes, c)
 	return nil
 }
 
@@ -212,7 +239,7 @@ func TestKeyValue(t *testing.T) {
 		{"too large", "PUT", "/", `{"Key":"k","Value":"` + strings.Repeat("x", 2000) + `"}`, 413, "larger"},
 		{"wrong method on root", "GET", "/", "", 405, "not allowed"},
 		{"wrong method on key", "DELETE", "/k1", "", 405, "not allowed"},
-		{"wrong method on nodes", "POST", "/mgmt/nodes", "", 405, "not allowed"},
+		{"wrong method on nodes", "PUT", "/mgmt/nodes", "", 405, "not allowed"},
 		{"unknown path", "GET", "/a/b/c", "", 404, "not found"},
 	}
 	for _, tc := range tests {
@@ -413,4 +440,57 @@ func jsonString(s string) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// TestMembershipChanges: PATCH /mgmt/nodes/{id} and DELETE with
+// ?force=true, their refusals (409 for the quorum rules, 404, 400) as JSON
+// errors, and what reached the cluster.
+func TestMembershipChanges(t *testing.T) {
+	base, fc := startServer(t, Config{})
+	quorum := fmt.Errorf("demote: %w: 1 of the 2 voters after the change are active, a quorum needs 2", cluster.ErrWouldLoseQuorum)
+	tests := []struct {
+		name, method, path, body string
+		err                      error
+		code                     int
+		want                     string // error substring
+	}{
+		{"demote", "PATCH", "/mgmt/nodes/abc", `{"learner":true}`, nil, 204, ""},
+		{"promote", "PATCH", "/mgmt/nodes/def", `{"learner":false}`, nil, 204, ""},
+		{"demote forced", "PATCH", "/mgmt/nodes/abc?force=true", `{"learner":true}`, nil, 204, ""},
+		{"force=false is not forced", "PATCH", "/mgmt/nodes/abc?force=false", `{"learner":true}`, nil, 204, ""},
+		{"remove forced", "DELETE", "/mgmt/nodes/def?force=1", "", nil, 204, ""},
+		{"demote losing quorum", "PATCH", "/mgmt/nodes/abc", `{"learner":true}`, quorum, 409, "quorum needs 2 (add ?force=true"},
+		{"remove losing quorum", "DELETE", "/mgmt/nodes/abc", "", quorum, 409, "force=true"},
+		{"promote not ready", "PATCH", "/mgmt/nodes/def", `{"learner":false}`, cluster.ErrLearnerNotReady, 409, "caught up"},
+		{"demote last voter", "PATCH", "/mgmt/nodes/abc", `{"learner":true}`, cluster.ErrLastVoter, 409, "last voter"},
+		{"unknown", "PATCH", "/mgmt/nodes/123", `{"learner":true}`, cluster.ErrUnknownMember, 404, "unknown member 0000000000000123"},
+		{"missing learner", "PATCH", "/mgmt/nodes/abc", `{}`, nil, 400, `missing "learner"`},
+		{"learner not a bool", "PATCH", "/mgmt/nodes/abc", `{"learner":"yes"}`, nil, 400, "malformed JSON"},
+		{"unknown field", "PATCH", "/mgmt/nodes/abc", `{"learner":true,"voter":1}`, nil, 400, "unknown field"},
+		{"malformed json", "PATCH", "/mgmt/nodes/abc", `{"learner":`, nil, 400, "malformed JSON"},
+		{"malformed id", "PATCH", "/mgmt/nodes/xyz", `{"learner":true}`, nil, 400, "malformed member id"},
+		{"malformed force", "PATCH", "/mgmt/nodes/abc?force=please", `{"learner":true}`, nil, 400, "malformed force"},
+		{"malformed force on delete", "DELETE", "/mgmt/nodes/abc?force=please", "", nil, 400, "malformed force"},
+		{"no leader", "PATCH", "/mgmt/nodes/abc", `{"learner":true}`, cluster.ErrNoLeader, 503, "no leader"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fc.set(nil, tc.err)
+			r := do(t, tc.method, base+tc.path, tc.body)
+			if r.code != tc.code {
+				t.Fatalf("status %d, want %d (body %q)", r.code, tc.code, r.body)
+			}
+			if tc.code >= 400 {
+				if msg := errorText(t, r); !strings.Contains(msg, tc.want) {
+					t.Errorf("error %q does not contain %q", msg, tc.want)
+				}
+			}
+		})
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	want := []string{"learner abc", "voter def", "learner abc force", "learner abc", "remove def force"}
+	if fmt.Sprint(fc.changes) != fmt.Sprint(want) {
+		t.Errorf("changes %q, want %q", fc.changes, want)
+	}
 }

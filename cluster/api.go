@@ -516,7 +516,12 @@ func (n *Node) progress() (transport.ProgressResponse, error) {
 
 // RemoveMember removes a member from the cluster and returns once the
 // removal is applied here. The removed node shuts itself down.
-func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
+//
+// Unless forced, a removal that would leave the active voters unable to
+// form a quorum is refused with ErrWouldLoseQuorum (see judgeChange); the
+// last voter is never removed (ErrLastVoter).
+func (n *Node) RemoveMember(ctx context.Context, id uint64, opts ...ChangeOption) error {
+	o := Options(opts...)
 	// Validated under confMu, so that this node's concurrent changes are
 	// checked one after the other, each against the membership the one
 	// before left; changes proposed on other members meanwhile are
@@ -533,6 +538,11 @@ func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
 	}
 	if n.members.isVoter(id) && n.members.numVoters() == 1 {
 		return fmt.Errorf("%w: %s", ErrLastVoter, FormatID(id))
+	}
+	if !o.Force {
+		if err := n.judge(ctx, dropVoter, id); err != nil {
+			return err
+		}
 	}
 	// A leader that removes itself stops leading once the removal commits,
 	// before the followers learn that it did: their callers would hear
@@ -557,6 +567,75 @@ func (n *Node) RemoveMember(ctx context.Context, id uint64) error {
 		}
 	}
 	return err
+}
+
+// SetLearner demotes member id to a learner (learner true), which the
+// leader then keeps a learner, or promotes it to a voter, and returns once
+// the change is applied here. Demoting a learner only stops its automatic
+// promotion; promoting a voter is a no-op.
+//
+// Unless forced, a demotion that would leave the active voters unable to
+// form a quorum, or the promotion of a learner that is unreachable or has
+// not caught up with the leader (90% of its log, as etcd), is refused with
+// ErrWouldLoseQuorum or ErrLearnerNotReady; the last voter is never
+// demoted (ErrLastVoter).
+func (n *Node) SetLearner(ctx context.Context, id uint64, learner bool, opts ...ChangeOption) error {
+	o := Options(opts...)
+	n.confMu.Lock() // see RemoveMember
+	defer n.confMu.Unlock()
+	if err := n.LinearizableRead(ctx); err != nil {
+		return err
+	}
+	m, ok := n.members.get(id)
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(id))
+	}
+	voter := n.members.isVoter(id)
+	if !learner && voter {
+		return nil
+	}
+	op, typ := addVoter, raftpb.ConfChangeAddNode
+	if learner {
+		op, typ = dropVoter, raftpb.ConfChangeAddLearnerNode
+		if voter && n.members.numVoters() == 1 {
+			return fmt.Errorf("%w: %s", ErrLastVoter, FormatID(id))
+		}
+	}
+	if !o.Force {
+		if err := n.judge(ctx, op, id); err != nil {
+			return err
+		}
+	}
+	if learner && voter && id == n.lead.Load() {
+		// As for a removal: a demoted leader steps down, better by
+		// handing over than by an election.
+		if err := n.TransferLeadership(ctx, n.transfereeOtherThan(id)); err != nil {
+			return fmt.Errorf("move leadership before demoting the leader: %w", err)
+		}
+	}
+	m.KeepLearner = learner
+	return n.changeMembership(ctx, typ, id, &m)
+}
+
+// judge applies the quorum rules to a change of id's vote, with the
+// leader's view of who is reachable and how far each log goes.
+func (n *Node) judge(ctx context.Context, op voterChange, id uint64) error {
+	prog, err := n.progress()
+	if err != nil {
+		lead := n.lead.Load()
+		if lead == raft.None {
+			return fmt.Errorf("%w: cannot judge the change's effect on quorum", ErrNoLeader)
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		prog, err = n.tr.Progress(pctx, lead)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%w: cannot judge the change's effect on quorum: %w", ErrNoLeader, err)
+		}
+	}
+	active := func(v uint64) bool { return v == prog.Leader || prog.Reachable[v] }
+	ready := learnerReady(prog.Match[id], prog.Match[prog.Leader])
+	return judgeChange(n.members.confState().GetVoters(), op, id, active, ready)
 }
 
 // transfereeOtherThan picks the voter to lead instead of id: this node if
@@ -598,7 +677,7 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 		if id != 0 && m.ID == id {
 			return id, nil
 		}
-		return 0, fmt.Errorf("raft address %s is already member %s; remove it first", raftAddr, FormatID(m.ID))
+		return 0, fmt.Errorf("%w: raft address %s is already member %s; remove it first", ErrAddrTaken, raftAddr, FormatID(m.ID))
 	}
 	switch _, taken := n.members.get(id); {
 	case id == 0:

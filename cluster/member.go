@@ -19,6 +19,7 @@ var (
 	ErrLastVoter       = errors.New("raftcache: refusing to remove the last voter")
 	ErrNotVoter        = errors.New("raftcache: member is not a voter")
 	ErrIDTaken         = errors.New("raftcache: member ID taken")
+	ErrAddrTaken       = errors.New("raftcache: raft address taken")
 	// ErrStorage: writing or syncing the WAL failed. The node stops, as
 	// nothing it wrote afterwards could be trusted.
 	ErrStorage = errors.New("raftcache: storage failure")

@@ -20,6 +20,9 @@ type memberMeta struct {
 	RaftAddr string `json:"raft"`
 	APIAddr  string `json:"api,omitempty"`
 	RESPAddr string `json:"resp,omitempty"`
+	// KeepLearner: the operator made it a learner (or asked for it to
+	// stay one), so the leader does not promote it when it catches up.
+	KeepLearner bool `json:"keep_learner,omitempty"`
 }
 
 // A ConfChange context is the proposer's request ID (origin node and
@@ -126,6 +129,25 @@ func (ms *membership) check(cc *raftpb.ConfChange) error {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:
 		if ms.removed[id] {
 			return fmt.Errorf("%w: %s was removed", ErrIDTaken, FormatID(id))
+		}
+		m, known := ms.members[id]
+		if !known && len(cc.GetContext()) <= 16 {
+			// A change without addresses can only be about a member
+			// already known: anything else would be a phantom that
+			// counts toward quorum and that nobody can reach.
+			return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(id))
+		}
+		voter := slices.Contains(ms.voters, id)
+		if cc.GetType() == raftpb.ConfChangeAddLearnerNode && voter && len(ms.voters) == 1 {
+			// Demoting the last voter: raft panics on a configuration
+			// without voters.
+			return fmt.Errorf("%w: %s", ErrLastVoter, FormatID(id))
+		}
+		if cc.GetType() == raftpb.ConfChangeAddNode && known && len(cc.GetContext()) <= 16 && !voter && m.KeepLearner {
+			// The leader's automatic promotion carries no addresses; an
+			// operator's demotion that committed after the leader decided
+			// to promote wins.
+			return fmt.Errorf("%w: %s is kept a learner", ErrNotVoter, FormatID(id))
 		}
 	case raftpb.ConfChangeRemoveNode:
 		voter := slices.Contains(ms.voters, id)

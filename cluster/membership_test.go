@@ -154,3 +154,83 @@ func TestTransferLeadershipAskedOnNewMember(t *testing.T) {
 		t.Errorf("leader is node %d, want %d", got, to)
 	}
 }
+
+// TestSetLearner: a voter demoted is a learner in raft's configuration
+// and the membership, and promoted back a voter; a demotion that would
+// leave the live voters short of a quorum is refused unless forced; the
+// last voter cannot be demoted even past the propose-time checks.
+func TestSetLearner(t *testing.T) {
+	c := newTestCluster(t, 3, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	lead := c.waitLeader()
+	f := c.follower()
+	other := 6 - lead - f
+	id := c.nodes[f].n.ID()
+	if err := c.nodes[other].n.SetLearner(ctx, id, true); err != nil {
+		t.Fatalf("demote: %v", err)
+	}
+	if v := raftVoters(c.nodes[lead].n); slices.Contains(v, id) {
+		t.Errorf("demoted member still a voter in raft: %v", v)
+	}
+	if st := c.nodes[f].n.Status(); st.Role != RoleLearner {
+		c.get(f, "x")
+		if st := c.nodes[f].n.Status(); st.Role != RoleLearner {
+			t.Errorf("demoted member's role %v, want learner", st.Role)
+		}
+	}
+	c.set(f, "k", "v") // a learner's writes are forwarded
+	if err := c.nodes[lead].n.SetLearner(ctx, id, false); err != nil {
+		t.Fatalf("promote: %v", err)
+	}
+	if v := raftVoters(c.nodes[lead].n); !slices.Contains(v, id) {
+		t.Errorf("promoted member not a voter in raft: %v", v)
+	}
+	// Demoting the leader hands leadership over first.
+	if err := c.nodes[lead].n.SetLearner(ctx, c.nodes[lead].n.ID(), true); err != nil {
+		t.Fatalf("demote the leader: %v", err)
+	}
+	if got := c.waitLeader(); got == lead {
+		t.Error("demoted leader still leads")
+	}
+	if err := c.nodes[f].n.SetLearner(ctx, c.nodes[lead].n.ID(), false); err != nil {
+		t.Fatalf("promote the old leader: %v", err)
+	}
+	// With one voter down, demoting another live one leaves one of two.
+	c.stop(other)
+	lead = c.waitLeader()
+	f = 6 - lead - other
+	err := c.nodes[lead].n.SetLearner(ctx, c.nodes[f].n.ID(), true)
+	if !errors.Is(err, ErrWouldLoseQuorum) {
+		t.Errorf("demote a live voter with another down: %v, want ErrWouldLoseQuorum", err)
+	}
+	if err := c.nodes[lead].n.RemoveMember(ctx, c.nodes[f].n.ID()); !errors.Is(err, ErrWouldLoseQuorum) {
+		t.Errorf("remove a live voter with another down: %v, want ErrWouldLoseQuorum", err)
+	}
+	// Removing the one that is down leaves two live voters of two.
+	if err := c.nodes[lead].n.RemoveMember(ctx, c.nodes[other].n.ID()); err != nil {
+		t.Errorf("remove the voter that is down: %v", err)
+	}
+	c.set(f, "after", "ok")
+}
+
+// TestDemoteLastVoterRefusedWhenApplied: a demotion of the last voter
+// that got past SetLearner's check must be applied as a no-op, as a
+// removal: raft panics on a configuration without voters.
+func TestDemoteLastVoterRefusedWhenApplied(t *testing.T) {
+	c := newTestCluster(t, 1, nil)
+	n := c.nodes[1].n
+	m, _ := n.members.get(n.ID())
+	if err := proposeConfChange(n, raftpb.ConfChangeAddLearnerNode, n.ID(), &m); !errors.Is(err, ErrLastVoter) {
+		t.Fatalf("demotion of the last voter: %v, want ErrLastVoter", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.SetLearner(ctx, n.ID(), true, Force()); !errors.Is(err, ErrLastVoter) {
+		t.Errorf("forced demotion of the last voter: %v, want ErrLastVoter", err)
+	}
+	c.set(1, "k", "v")
+	if v := raftVoters(n); !slices.Equal(v, []uint64{n.ID()}) {
+		t.Errorf("voters after the refused demotion: %v", v)
+	}
+}
