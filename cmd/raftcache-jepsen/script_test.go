@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
 	"math"
+	"net"
+	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/anishathalye/porcupine"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 )
 
 // TestInterpretScript checks how the script operations' replies are
@@ -152,5 +157,77 @@ func TestCheckFlagsTornPair(t *testing.T) {
 	s := countScripts(recs)
 	if s.torn != 1 || s.swapped != 1 || s.mismatched != 1 || len(s.problems(false)) != 1 {
 		t.Errorf("stats %+v, problems %q; want one torn read reported", s, s.problems(false))
+	}
+}
+
+// TestScriptsAgainstRedis runs the script operations on redis-server, the
+// oracle, and reads its replies as the checker does: the compare-and-set
+// answers nil on a missing key, the integer 1 when it sets, and the bulk
+// string it found otherwise ("1" included), and the pair reads answer nil
+// elements for missing keys.
+func TestScriptsAgainstRedis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a redis-server")
+	}
+	path, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed")
+	}
+	addrs, err := clustertest.FreeAddrs("127.0.0.1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(addrs[0])
+	srv := exec.Command(path, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = srv.Process.Kill()
+		_ = srv.Wait()
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var c *respConn
+	for c == nil {
+		if c, err = dialRESP(ctx, addrs[0]); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	defer c.close()
+	w := workload{clusterDownDefinite: true}
+	pair := pairOf("k")
+	for _, step := range []struct {
+		in  input
+		out output
+	}{
+		{input{kind: opCAS, key: "k", old: 0, val: 1000}, output{}},
+		{input{kind: opIncr, key: "k"}, output{val: 1}},
+		{input{kind: opCAS, key: "k", old: 5, val: 2000}, output{exists: true, val: 1}},
+		{input{kind: opCAS, key: "k", old: 1, val: 2000}, output{swapped: true}},
+		{input{kind: opGet, key: "k"}, output{exists: true, val: 2000}},
+		{input{kind: opPairMGet, key: pair}, output{}},
+		{input{kind: opPairEval, key: pair}, output{}},
+		{input{kind: opPairSet, key: pair, val: 3000}, output{}},
+		{input{kind: opPairMGet, key: pair}, output{exists: true, val: 3000}},
+		{input{kind: opPairEval, key: pair}, output{exists: true, val: 3000}},
+		{input{kind: opSet, key: "k:pair:b", val: 4000}, output{}},
+		{input{kind: opPairMGet, key: pair}, output{exists: true, val: 3000, torn: true, exists2: true, val2: 4000}},
+		{input{kind: opPairEval, key: pair}, output{exists: true, val: 3000, torn: true, exists2: true, val2: 4000}},
+	} {
+		rs, err := c.do(ctx, commands(step.in)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, out, _ := w.interpret(step.in, rs)
+		if st != statusOK || out != step.out {
+			t.Errorf("%s: got %v %+v (replies %v), want ok %+v", describeOp(step.in, step.out), st, out, rs, step.out)
+		}
+	}
+	if w.numOdd > 0 {
+		t.Errorf("odd replies: %v", w.oddReplies)
 	}
 }
