@@ -16,3 +16,15 @@ package cluster
 // read that trusts that index misses an acknowledged write (issue 9, item
 // 1). A node that arms it says so in its log ("failpoint armed").
 const FailpointSaveDelayEnv = "RAFTCACHE_FAILPOINT_SAVE_DELAY"
+
+// FailpointWALFaultFileEnv names the environment variable that holds a
+// file's path: while that file exists, every call into the WAL fails with
+// EIO before it reaches the disk, as a disk that has started returning
+// I/O errors (or a full one: etcd's WAL preallocates its segments). It is
+// the walFault hook of the in-process tests (TestWALFailureIsFatal). The
+// node must stop with ErrStorage at the first failure and acknowledge
+// nothing it did not persist: after a failed fdatasync the kernel may have
+// dropped the dirty pages and report the next one a success, so carrying
+// on is never safe (PostgreSQL's fsync lesson). The checker creates the
+// file to inject the fault and removes it before it restarts the node.
+const FailpointWALFaultFileEnv = "RAFTCACHE_FAILPOINT_WAL_FAULT_FILE"

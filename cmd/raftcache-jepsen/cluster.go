@@ -30,6 +30,7 @@ type node struct {
 	raftAddr, advAddr, apiAddr, respAddr string // advAddr is the proxy's
 	proxy                                *proxy
 	logPath                              string
+	faultFile                            string // exists: its WAL fails (cluster.walFaults)
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -133,6 +134,10 @@ type cluster struct {
 	// saveDelay, if positive, makes every node's disk slow: each Ready is
 	// persisted that long late (a failpoint, see cluster/failpoint.go).
 	saveDelay time.Duration
+	// walFaults gives every node a fault file whose existence makes its
+	// WAL fail (a failpoint, see cluster/failpoint.go): the disk-fault
+	// nemesis.
+	walFaults bool
 	log       *slog.Logger
 	http      *http.Client
 
@@ -203,7 +208,8 @@ func (c *cluster) addNode(ctx context.Context, join string, crashAfter time.Dura
 		idx:      idx,
 		dir:      filepath.Join(c.stateRoot, fmt.Sprintf("n%d", idx)),
 		raftAddr: ports[0], apiAddr: ports[1], respAddr: ports[2],
-		logPath: filepath.Join(c.outDir, fmt.Sprintf("n%d.log", idx)),
+		logPath:   filepath.Join(c.outDir, fmt.Sprintf("n%d.log", idx)),
+		faultFile: filepath.Join(c.outDir, fmt.Sprintf("n%d.walfault", idx)),
 	}
 	n.proxy, err = newProxy("127.0.0.1:0", n.raftAddr, c.log.With("proxy", n.String()))
 	if err != nil {
@@ -260,6 +266,9 @@ func (c *cluster) start(n *node, join string) error {
 	cmd.Env = os.Environ()
 	if c.saveDelay > 0 {
 		cmd.Env = append(cmd.Env, raftcluster.FailpointSaveDelayEnv+"="+c.saveDelay.String())
+	}
+	if c.walFaults {
+		cmd.Env = append(cmd.Env, raftcluster.FailpointWALFaultFileEnv+"="+n.faultFile)
 	}
 	// Its own process group, so that a kill reaches anything it spawns;
 	// and killed with us, should this process die first.

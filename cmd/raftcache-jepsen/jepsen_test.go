@@ -102,7 +102,8 @@ func TestShortRunScript(t *testing.T) {
 // TestSmallClustersKillRestart runs one and two nodes, the default
 // single node of `make run` among them, on a slow disk (every Ready
 // persisted 20ms late, a failpoint of a -tags failpoints build) under
-// kills and torn WALs (and, with two, transfers), and reads the latest
+// kills, torn WALs and failing disks (a WAL that returns EIO: the node
+// must stop by itself; and, with two, transfers), and reads the latest
 // written keys on each restarted node before anything else is asked of
 // it: the single node at its first election (see readAfterRestart). A
 // node that answers those reads before it has caught up with the writes
@@ -120,8 +121,8 @@ func TestSmallClustersKillRestart(t *testing.T) {
 		nemeses []string
 		snapN   uint64
 	}{
-		{1, []string{nemKill, nemTornWAL}, 0},
-		{2, []string{nemKill, nemTornWAL, nemTransfer}, 100},
+		{1, []string{nemKill, nemTornWAL, nemDiskFault}, 0},
+		{2, []string{nemKill, nemTornWAL, nemTransfer, nemDiskFault}, 100},
 	} {
 		t.Run(fmt.Sprintf("nodes=%d", tc.nodes), func(t *testing.T) {
 			runJepsen(t, config{

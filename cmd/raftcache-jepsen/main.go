@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+	raftcluster "github.com/raftcache/raftcache/cluster"
 )
 
 func main() {
@@ -379,6 +380,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	res := &result{out: cfg.out, seed: cfg.seed}
 
 	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, cfg.snapN, cfg.saveDelay, log)
+	cl.walFaults = slices.Contains(cfg.nemeses, nemDiskFault)
 	defer cl.shutdown()
 	log.Info("booting cluster", "nodes", cfg.nodes, "bin", cfg.bin)
 	if err := cl.boot(ctx, cfg.nodes); err != nil {
@@ -648,9 +650,13 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 	if res.events.repairs < torn {
 		out = append(out, fmt.Sprintf("%d WAL tails were torn but the nodes logged only %d repairs", torn, res.events.repairs))
 	}
-	if cfg.saveDelay > 0 && res.events.armed < res.events.starts {
+	if cfg.saveDelay > 0 && res.events.armedSlow < res.events.starts {
 		out = append(out, fmt.Sprintf("-save_delay asked for a slow disk, but only %d of %d node starts logged the failpoint armed: build -bin with -tags failpoints",
-			res.events.armed, res.events.starts))
+			res.events.armedSlow, res.events.starts))
+	}
+	if slices.Contains(cfg.nemeses, nemDiskFault) && res.events.armedWAL < res.events.starts {
+		out = append(out, fmt.Sprintf("nemesis %s asked for, but only %d of %d node starts logged its failpoint armed: build -bin with -tags failpoints",
+			nemDiskFault, res.events.armedWAL, res.events.starts))
 	}
 	if res.final.nodes != cfg.nodes {
 		out = append(out, fmt.Sprintf("final reads covered %d members, want %d", res.final.nodes, cfg.nodes))
@@ -661,7 +667,9 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 // serverEvents counts what the nodes' logs say they did.
 type serverEvents struct {
 	snapshots, installs, repairs, removed int
-	starts, armed                         int // processes started; of which logged a failpoint armed
+	// processes started; of which logged the slow-disk and the WAL-fault
+	// failpoint armed
+	starts, armedSlow, armedWAL int
 }
 
 func (e serverEvents) String() string {
@@ -685,7 +693,8 @@ func countServerEvents(dir string) serverEvents {
 		e.removed += strings.Count(s, `msg="removed from the cluster; exiting"`)
 		// cluster.start opens each process's part of the log with "=== ".
 		e.starts += strings.Count("\n"+s, "\n=== ")
-		e.armed += strings.Count(s, `msg="failpoint armed`)
+		e.armedSlow += strings.Count(s, "failpoint="+raftcluster.FailpointSaveDelayEnv)
+		e.armedWAL += strings.Count(s, "failpoint="+raftcluster.FailpointWALFaultFileEnv)
 	}
 	return e
 }

@@ -26,12 +26,19 @@ const (
 	nemTransfer   = "transfer"
 	nemMembership = "membership"
 	nemTornWAL    = "torn-wal"
+	// nemDiskFault makes a node's WAL fail with EIO (a failpoint, see
+	// cluster/failpoint.go): only a -tags failpoints build has it, so
+	// "all" leaves it out and it is asked for by name.
+	nemDiskFault = "disk-fault"
 )
 
-// allNemeses lists every kind.
+// allNemeses lists every kind a production build can be faulted with.
 func allNemeses() []string {
 	return []string{nemKill, nemPause, nemPartition, nemTransfer, nemMembership, nemTornWAL}
 }
+
+// knownNemeses adds the kinds that need a failpoints build.
+func knownNemeses() []string { return append(allNemeses(), nemDiskFault) }
 
 // parseNemeses parses a comma list of kinds ("all" for every kind).
 func parseNemeses(s string) ([]string, error) {
@@ -42,10 +49,10 @@ func parseNemeses(s string) ([]string, error) {
 		case k == "all":
 			out = append(out, allNemeses()...)
 		case k == "" || k == "none":
-		case slices.Contains(allNemeses(), k):
+		case slices.Contains(knownNemeses(), k):
 			out = append(out, k)
 		default:
-			return nil, fmt.Errorf("unknown nemesis %q (want all or a comma list of %s)", k, strings.Join(allNemeses(), ","))
+			return nil, fmt.Errorf("unknown nemesis %q (want all or a comma list of %s)", k, strings.Join(knownNemeses(), ","))
 		}
 	}
 	slices.Sort(out)
@@ -242,6 +249,8 @@ func (wk *worker) run(ctx context.Context) {
 			err = wk.kill(ctx, false)
 		case nemTornWAL:
 			err = wk.kill(ctx, true)
+		case nemDiskFault:
+			err = wk.diskFault(ctx)
 		case nemPause:
 			err = wk.pause(ctx)
 		case nemPartition:
@@ -456,6 +465,66 @@ func (wk *worker) killAll(ctx context.Context, all []*node) error {
 	}
 	nm.log.Info("healed", "what", "kill all")
 	return nil
+}
+
+// diskFault makes a node's WAL fail (every call returns EIO while its
+// fault file exists) and requires the node to stop by itself, with a
+// non-zero status and its log naming the storage failure, within
+// diskFaultBound of the fault: a node that went on serving after a failed
+// write or fdatasync could acknowledge what it never persisted. The file
+// is removed (the disk is replaced) and the node restarted from its state
+// dir; everything it acknowledged before must still be there.
+func (wk *worker) diskFault(ctx context.Context) error {
+	const diskFaultBound = 15 * time.Second
+	nm := wk.nm
+	n, isLeader := wk.target(ctx)
+	if n == nil {
+		return nil
+	}
+	defer nm.unclaim(n)
+	n.setFaulted(true)
+	defer n.setFaulted(false)
+	if err := os.WriteFile(n.faultFile, nil, 0o644); err != nil {
+		return fmt.Errorf("arm disk fault of %s: %w", n, err)
+	}
+	what := "disk-fault " + role(isLeader)
+	nm.count(what)
+	nm.log.Info("fault", "what", what, "node", n)
+	logFrom := logSize(n.logPath)
+	waitErr := n.waitExit(diskFaultBound)
+	if err := os.Remove(n.faultFile); err != nil {
+		return fmt.Errorf("disarm disk fault of %s: %w", n, err)
+	}
+	if waitErr != nil {
+		nm.problem("%s went on running for %v with a failing disk", n, diskFaultBound)
+		if err := nm.cl.kill(n); err != nil {
+			return err
+		}
+	} else {
+		if n.exitError() == nil {
+			nm.problem("%s exited with status 0 after its disk failed", n)
+		}
+		if tail := logTail(n.logPath, logFrom); !strings.Contains(tail, "storage failure") {
+			nm.problem("%s stopped after its disk failed without logging the storage failure", n)
+		}
+	}
+	sleepCtx(ctx, wk.jitter(nm.hold))
+	wait, err := nm.restartAndRead(n)
+	wait()
+	if err != nil {
+		return fmt.Errorf("restart %s: %w", n, err)
+	}
+	nm.log.Info("healed", "what", what, "node", n)
+	return nil
+}
+
+// logTail returns what was appended to the log at path from offset from.
+func logTail(path string, from int64) string {
+	b, err := os.ReadFile(path)
+	if err != nil || from > int64(len(b)) {
+		return ""
+	}
+	return string(b[from:])
 }
 
 func (wk *worker) pause(ctx context.Context) error {
