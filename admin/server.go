@@ -253,6 +253,10 @@ type member struct {
 	Voter     bool   `json:"voter"`
 	Reachable bool   `json:"reachable"`
 	Match     uint64 `json:"match"`
+	// Suffrage is "voter" or "learner"; a learner with AutoPromote is
+	// made a voter by the leader once it has caught up.
+	Suffrage    string `json:"suffrage"`
+	AutoPromote bool   `json:"auto_promote,omitempty"`
 }
 
 func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
@@ -265,8 +269,13 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]member, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, member{ID: cluster.FormatID(m.ID), Raft: m.RaftAddr, API: m.APIAddr,
-			RESP: m.RESPAddr, Role: string(m.Role), Voter: m.Voter, Reachable: m.Reachable, Match: m.Match})
+		mem := member{ID: cluster.FormatID(m.ID), Raft: m.RaftAddr, API: m.APIAddr,
+			RESP: m.RESPAddr, Role: string(m.Role), Voter: m.Voter, Reachable: m.Reachable, Match: m.Match,
+			Suffrage: "voter"}
+		if !m.Voter {
+			mem.Suffrage, mem.AutoPromote = "learner", !m.KeepLearner
+		}
+		out = append(out, mem)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -271,8 +271,8 @@ func TestNodes(t *testing.T) {
 	if r.code != 200 || r.ctype != "application/json" {
 		t.Fatalf("GET /mgmt/nodes: %d %q %q", r.code, r.ctype, r.body)
 	}
-	want := `[{"id":"0000000000000abc","raft":"10.0.0.1:7000","api":"10.0.0.1:8000","resp":"10.0.0.1:6379","role":"leader","voter":true,"reachable":true,"match":123},` +
-		`{"id":"0000000000000def","raft":"10.0.0.2:7000","api":"10.0.0.2:8000","resp":"10.0.0.2:6379","role":"learner","voter":false,"reachable":false,"match":0}]` + "\n"
+	want := `[{"id":"0000000000000abc","raft":"10.0.0.1:7000","api":"10.0.0.1:8000","resp":"10.0.0.1:6379","role":"leader","voter":true,"reachable":true,"match":123,"suffrage":"voter"},` +
+		`{"id":"0000000000000def","raft":"10.0.0.2:7000","api":"10.0.0.2:8000","resp":"10.0.0.2:6379","role":"learner","voter":false,"reachable":false,"match":0,"suffrage":"learner","auto_promote":true}]` + "\n"
 	if r.body != want {
 		t.Errorf("body\n%s\nwant\n%s", r.body, want)
 	}

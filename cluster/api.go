@@ -478,7 +478,7 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 	}
 	out := make([]Member, 0, len(list))
 	for _, m := range list {
-		mem := Member{ID: m.ID, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, RESPAddr: m.RESPAddr, Voter: voter[m.ID]}
+		mem := Member{ID: m.ID, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, RESPAddr: m.RESPAddr, Voter: voter[m.ID], KeepLearner: m.KeepLearner && !voter[m.ID]}
 		switch {
 		case m.ID == lead:
 			mem.Role = RoleLeader
@@ -652,8 +652,9 @@ func (n *Node) transfereeOtherThan(id uint64) uint64 {
 	return raft.None
 }
 
-// AddMember adds a voting member reachable at the given addresses and
-// returns its new ID once the change is applied here.
+// AddMember adds a member reachable at the given addresses and returns its
+// new ID once the change is applied here. It enters as a learner; the
+// leader promotes it to a voter once it has caught up.
 func (n *Node) AddMember(ctx context.Context, raftAddr, apiAddr, respAddr string) (uint64, error) {
 	return n.addMember(ctx, 0, raftAddr, apiAddr, respAddr)
 }
@@ -689,7 +690,9 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 		return 0, fmt.Errorf("%w: %s is, or was, another member's ID", ErrIDTaken, FormatID(id))
 	}
 	meta := &memberMeta{ID: id, RaftAddr: raftAddr, APIAddr: apiAddr, RESPAddr: respAddr}
-	if err := n.changeMembership(ctx, raftpb.ConfChangeAddNode, id, meta); err != nil {
+	// As a learner: it counts toward no quorum until the leader sees it
+	// caught up and promotes it (promoteLoop).
+	if err := n.changeMembership(ctx, raftpb.ConfChangeAddLearnerNode, id, meta); err != nil {
 		return 0, err
 	}
 	return id, nil
@@ -706,11 +709,38 @@ func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, 
 	ws := []Write{{}}
 	b.ws, b.epoch, b.byTerm, b.first = ws, n.leaderEpoch.Load(), false, n.seq.Add(1)
 	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, b.first, meta)}
+	if err := n.waitConfAdvanced(ctx); err != nil {
+		return err
+	}
 	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) })
 	if err, ok := ws[0].Val.(error); ok && ws[0].Err == nil {
 		return err
 	}
 	return ws[0].Err
+}
+
+// waitConfAdvanced waits until the raft loop has advanced past the last
+// membership change this node applied. Until then raft still counts that
+// change as pending and would turn a new one into an empty entry,
+// silently: its proposer would wait for an outcome that never comes. The
+// caller of the last change hears of it from the apply loop a moment
+// before that, and may well propose the next one (a join then the
+// leader's promotion of the joiner, say) in between.
+func (n *Node) waitConfAdvanced(ctx context.Context) error {
+	for {
+		busy := false
+		if !n.raft.call(func() { busy = n.confWait != nil }) {
+			return ErrStopped
+		}
+		if !busy {
+			return nil
+		}
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrNoLeader, ctx.Err())
+		}
+	}
 }
 
 // TransferLeadership asks the leader to hand leadership to the member

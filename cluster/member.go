@@ -37,14 +37,17 @@ const (
 
 // Member is one node of the cluster as the member list shows it.
 type Member struct {
-	ID        uint64
-	RaftAddr  string // where peers reach its raft transport
-	APIAddr   string // its HTTP admin API
-	RESPAddr  string // its Redis protocol listener
-	Role      Role
-	Voter     bool
-	Reachable bool   // as seen by the leader (or by this node when the leader cannot be asked)
-	Match     uint64 // highest log index known to be replicated to it (leader's view; 0 if unknown)
+	ID       uint64
+	RaftAddr string // where peers reach its raft transport
+	APIAddr  string // its HTTP admin API
+	RESPAddr string // its Redis protocol listener
+	Role     Role
+	Voter    bool
+	// KeepLearner: a learner the operator keeps (added or demoted as
+	// one); other learners are promoted once caught up.
+	KeepLearner bool
+	Reachable   bool   // as seen by the leader (or by this node when the leader cannot be asked)
+	Match       uint64 // highest log index known to be replicated to it (leader's view; 0 if unknown)
 }
 
 // FormatID returns id as raftcache shows it: 16 lower-case hex digits.

@@ -405,7 +405,8 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 		}
 	}
 	n.syncPeers()
-	n.wg.Add(6)
+	n.wg.Add(7)
+	go n.promoteLoop()
 	go n.watchPurge()
 	go n.catchUp()
 	go func() {
@@ -912,7 +913,14 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 		if id != n.id && meta != nil {
 			n.tr.AddPeer(id, meta.RaftAddr)
 		}
-		n.log.Info("member added", "id", FormatID(id), "index", e.GetIndex())
+		switch {
+		case cc.GetType() == raftpb.ConfChangeAddLearnerNode:
+			n.log.Info("member is a learner", "id", FormatID(id), "index", e.GetIndex())
+		case meta == nil:
+			n.log.Info("learner promoted to voter", "id", FormatID(id), "index", e.GetIndex())
+		default:
+			n.log.Info("member is a voter", "id", FormatID(id), "index", e.GetIndex())
+		}
 	case raftpb.ConfChangeRemoveNode:
 		if id != n.id {
 			n.tr.RemovePeer(id)

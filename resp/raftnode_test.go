@@ -72,6 +72,23 @@ func startRaftNodes(t *testing.T, size int, opts nodeOptions) []*raftNode {
 			waitForLeader(t, nodes)
 		}
 	}
+	// Joiners enter as learners, promoted by the leader once caught up:
+	// a test that stops a member expects the others to hold a quorum.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		voters := 0
+		for _, n := range nodes {
+			if n.node.Status().Role != cluster.RoleLearner {
+				voters++
+			}
+		}
+		if voters == len(nodes) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d nodes voters after 30s", voters, len(nodes))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	waitForLeader(t, nodes)
 	return nodes
 }

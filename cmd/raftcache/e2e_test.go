@@ -277,6 +277,15 @@ func TestThreeNodes(t *testing.T) {
 	if ms := n1.members(); len(ms) != 3 {
 		t.Fatalf("members = %+v, want 3", ms)
 	}
+	// Joiners enter as learners; the leader promotes them once caught up.
+	waitFor(t, 10*time.Second, "three voters", func() bool {
+		for _, m := range n1.members() {
+			if !m.Voter {
+				return false
+			}
+		}
+		return true
+	})
 	// Write anywhere, read anywhere (linearizable by default).
 	for i, w := range []*proc{n1, n2, n3} {
 		if err := w.client().Set(ctx, "k"+strconv.Itoa(i), "v"+strconv.Itoa(i), 0).Err(); err != nil {
