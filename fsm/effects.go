@@ -50,6 +50,19 @@ func (s *Store) SetEffectsSink(fn func(*Effects)) {
 	s.mu.Unlock()
 }
 
+// SetReadMessageSink sets the function that receives the messages a read
+// served by this node outside the log raises ("keymiss" notifications, see
+// notify.go), with the applied index the read saw. They are this node's
+// alone: no other node serves the read. fn runs under the Store's read
+// lock, maybe on several readers' goroutines at once: it must be safe for
+// concurrent use, must not block or call back into the Store, and must
+// copy what it keeps of m. nil: none are made.
+func (s *Store) SetReadMessageSink(fn func(index uint64, m *Message)) {
+	s.mu.Lock()
+	s.readMessageSink = fn
+	s.mu.Unlock()
+}
+
 // notePublished records a message published by the entry being applied
 // and returns its Seq.
 func (s *Store) notePublished(channel, payload []byte, sharded bool) int64 {

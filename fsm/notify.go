@@ -24,9 +24,15 @@ import (
 // became empty, and "evicted" (e) by writer.notifyEvicted. Every other
 // event is raised by its command's apply function.
 //
-// Two classes raise nothing: "keymiss" (m) belongs to reads, which are not
-// in the log and change nothing (a node-local event is not built), and
-// module events (d) need modules, which raftcache has none of.
+// "keymiss" (m) belongs to reads, as Redis's lookupKeyRead raises it when
+// a read finds its key missing (see keyspace.keyMiss). A read served by
+// this node outside the log (Store.Read) is not in the log, so its event
+// is raised on this node only, to this node's subscribers, through the
+// read-message sink (SetReadMessageSink): as on Redis, where only the
+// server that ran the read notifies. A read run inside Apply (in MULTI, in
+// a script) is in the log: its event joins the entry's Effects, and every
+// node raises it, as every other event. Module events (d) need modules,
+// which raftcache has none of.
 
 // The classes of notify-keyspace-events (config.NotifyFlags, Redis's
 // NOTIFY_* bits), under the names the writes use.
@@ -54,20 +60,67 @@ func (w *writer) notify(class config.NotifyFlags, event string, key []byte) {
 	if flags&class == 0 || flags&(notifyKeyspace|notifyKeyevent) == 0 || s.effectsSink == nil {
 		return
 	}
+	eventMessages(flags, w.db, event, key, func(ch, payload []byte) { s.notePublished(ch, payload, false) })
+}
+
+// eventMessages gives emit the messages of event on key in database db
+// that flags (notify-keyspace-events) asks for: on the keyspace channel,
+// then on the keyevent channel. Both are freshly allocated: the caller may
+// keep them.
+func eventMessages(flags config.NotifyFlags, db int, event string, key []byte, emit func(channel, payload []byte)) {
 	if flags&notifyKeyspace != 0 {
 		ch := make([]byte, 0, len("__keyspace@__:")+2+len(key))
 		ch = append(ch, "__keyspace@"...)
-		ch = strconv.AppendInt(ch, int64(w.db), 10)
+		ch = strconv.AppendInt(ch, int64(db), 10)
 		ch = append(append(ch, "__:"...), key...)
-		s.notePublished(ch, []byte(event), false)
+		emit(ch, []byte(event))
 	}
 	if flags&notifyKeyevent != 0 {
 		ch := make([]byte, 0, len("__keyevent@__:")+2+len(event))
 		ch = append(ch, "__keyevent@"...)
-		ch = strconv.AppendInt(ch, int64(w.db), 10)
+		ch = strconv.AppendInt(ch, int64(db), 10)
 		ch = append(append(ch, "__:"...), event...)
-		s.notePublished(ch, ownedCopy(key), false)
+		emit(ch, ownedCopy(key))
 	}
+}
+
+// keyMiss raises "keymiss" (m) for key, which a read just looked up and
+// did not find (lookupValue). Inside Apply (the caller holds the write
+// lock) the event is the entry's, raised on every node; otherwise the
+// caller holds the read lock, perhaps beside other readers, and the event
+// goes to this node's read-message sink only, at the applied index the
+// read saw, so that it is ordered after the entries the read observed.
+func (ks *keyspace) keyMiss(key []byte) {
+	s := ks.s
+	flags := s.cfg.NotifyKeyspaceEvents
+	if flags&config.NotifyKeyMiss == 0 || flags&(notifyKeyspace|notifyKeyevent) == 0 {
+		return
+	}
+	db := ks.number()
+	if s.applying {
+		if s.effectsSink == nil {
+			return
+		}
+		eventMessages(flags, db, "keymiss", key, func(ch, payload []byte) { s.notePublished(ch, payload, false) })
+		return
+	}
+	if s.readMessageSink == nil {
+		return
+	}
+	eventMessages(flags, db, "keymiss", key, func(ch, payload []byte) {
+		s.readMessageSink(s.applied, &Message{Channel: ch, Payload: payload})
+	})
+}
+
+// number returns ks's database number (its place in s.dbs, which SWAPDB
+// changes).
+func (ks *keyspace) number() int {
+	for db, d := range ks.s.dbs {
+		if d == ks {
+			return db
+		}
+	}
+	return -1
 }
 
 // notifyEvicted raises "evicted" (e) for key, which the caller, the

@@ -25,6 +25,8 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 				if c.op == opTouch {
 					ks.noteRead(k)
 				}
+			} else {
+				ks.keyMiss(k)
 			}
 		}
 		return Int(n)
@@ -61,6 +63,7 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 	case opType:
 		e, ok := ks.lookupRead(c.args[0], now)
 		if !ok {
+			ks.keyMiss(c.args[0])
 			return Status("none")
 		}
 		return Status(e.typ.String())
@@ -68,6 +71,7 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 		e, ok := ks.lookupRead(c.args[0], now)
 		switch {
 		case !ok:
+			ks.keyMiss(c.args[0])
 			return Int(-2)
 		case e.expireAt == 0:
 			return Int(-1)
@@ -85,6 +89,7 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 		e, ok := ks.lookupRead(c.args[0], now)
 		switch {
 		case !ok:
+			ks.keyMiss(c.args[0])
 			return Int(-2)
 		case e.expireAt == 0:
 			return Int(-1)

@@ -175,6 +175,9 @@ func (w *writer) sstore(c Command) Reply {
 		if err != nil {
 			return errorReply(err)
 		}
+		if s == nil {
+			w.ks.keyMiss(k) // Redis reads each source with lookupKeyRead
+		}
 		sets[i] = s
 	}
 	result := unionOrDiff(w.s.setLimits(), c.op, sets)

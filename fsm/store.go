@@ -229,6 +229,9 @@ type Store struct {
 	effects     Effects
 	effectsBuf  []byte // the changed keys' bytes
 	effectsSink func(*Effects)
+	// readMessageSink receives the messages reads outside Apply raise
+	// (see SetReadMessageSink).
+	readMessageSink func(index uint64, m *Message)
 	// notifyFlags is notify-keyspace-events (see notify.go).
 	notifyFlags int
 
@@ -483,6 +486,7 @@ func (ks *keyspace) lookupValue(key []byte, now int64) (entry, bool) {
 		ks.noteRead(key)
 	} else {
 		ks.s.keyspaceMisses.Add(1)
+		ks.keyMiss(key)
 	}
 	return e, ok
 }

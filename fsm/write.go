@@ -302,6 +302,7 @@ func (w *writer) apply(c Command) Reply {
 	case opGetDel:
 		e, found := w.lookup(c.args[0])
 		if !found {
+			w.ks.keyMiss(c.args[0])
 			return Nil
 		}
 		if e.typ != typeString {
@@ -342,6 +343,7 @@ func (w *writer) apply(c Command) Reply {
 func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool) Reply {
 	src, found := w.lookup(srcKey)
 	if !found {
+		w.ks.keyMiss(srcKey)
 		return Zero
 	}
 	if _, exists := dst.lookup(dstKey); exists {
@@ -377,6 +379,9 @@ func (w *writer) set(c Command) Reply {
 	if c.flags&flagGet != 0 {
 		switch {
 		case !found:
+			// Redis's SET GET and GETSET read the old value as GET
+			// does: a miss is a keymiss.
+			w.ks.keyMiss(key)
 			reply = Nil
 		case old.typ != typeString:
 			return errorReply(errWrongType)

@@ -146,6 +146,26 @@ func notifyCases() []notifyCase {
 		{"keyevent only", "E$g", [][]string{
 			c("SET", "a", "1"), c("LPUSH", "l", "x"), c("DEL", "a"), c("LPOP", "l"), c("EXPIRE", "l", "10"),
 		}},
+		// keymiss (m) comes from reads: a read served by the node the
+		// subscriber is on (the follower's, for the follower) raises it
+		// there; one in MULTI or a script is in the log and raised by
+		// every node.
+		{"key misses", "KEm", [][]string{
+			c("GET", "a"), c("SET", "a", "1"), c("GET", "a"), c("MGET", "a", "b", "c"), c("STRLEN", "s"),
+			c("GETRANGE", "s", "0", "1"), c("HGET", "h", "f"), c("HGETALL", "h"), c("HMGET", "h", "f", "g"),
+			c("HEXISTS", "h", "f"), c("HLEN", "h"), c("LRANGE", "l", "0", "1"), c("LLEN", "l"), c("LINDEX", "l", "0"),
+			c("SCARD", "s"), c("SMEMBERS", "s"), c("SISMEMBER", "s", "x"), c("SUNION", "s", "t"),
+			c("ZSCORE", "z", "m"), c("ZRANGE", "z", "0", "1"), c("ZCARD", "z"), c("DUMP", "d"), c("SORT", "o"),
+			c("XRANGE", "x", "-", "+"), c("XLEN", "x"),
+			c("EXISTS", "e"), c("TYPE", "t"), c("TTL", "t"), c("PTTL", "t"), c("EXPIRETIME", "t"), c("TOUCH", "t"),
+			c("OBJECT", "ENCODING", "o"), c("LPOP", "l"), c("DEL", "nokey"), c("INCR", "n"),
+			c("GETSET", "g", "v"), c("GETDEL", "gd"), c("GETEX", "ge"), c("SET", "sg", "v", "GET"),
+			c("SUNIONSTORE", "dst", "s1", "s2"), c("SINTERSTORE", "dst", "s1", "a"), c("SADD", "s1", "x"),
+			c("SDIFFSTORE", "dst", "s1", "s2"), c("COPY", "cs", "cd"), c("COPY", "a", "cd", "DB", "2"),
+			c("SELECT", "2"), c("GET", "nothere"), c("EXISTS", "cd", "nothere"), c("SELECT", "0"),
+			c("MULTI"), c("GET", "m1"), c("SET", "a", "2"), c("GET", "a"), c("EXEC"),
+			c("EVAL", "return redis.call('get', KEYS[1])", "1", "ev"),
+		}},
 		{"transactions and scripts", "KEA", [][]string{
 			c("MULTI"), c("SET", "a", "1"), c("INCR", "a"), c("LPUSH", "l", "x"), c("EXEC"),
 			c("EVAL", "redis.call('set', KEYS[1], 'x'); redis.call('del', KEYS[1]); return redis.call('rpush', KEYS[2], 'y')", "2", "b", "l"),

@@ -81,3 +81,57 @@ func TestNotificationsAcrossNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyMissAcrossNodes: a read is served by one node and is in no log,
+// so its keymiss is heard by that node's subscribers only; a write that
+// reads (GETDEL) is in the log, and every node hears its keymiss, in log
+// order with the other events.
+func TestKeyMissAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a 3-node cluster")
+	}
+	nodes := startRaftNodes(t, 3, nodeOptions{})
+	if v, err := dialCompat(t, "config", nodes[2].addr).do("CONFIG", "SET", "notify-keyspace-events", "Km$"); err != nil || v.raw != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %v %q", err, v.raw)
+	}
+	subs := make([]*compatConn, len(nodes))
+	clients := make([]*compatConn, len(nodes))
+	for i, n := range nodes {
+		subs[i] = dialCompat(t, "sub", n.addr)
+		if _, err := subs[i].do("PSUBSCRIBE", "__key*__:*"); err != nil {
+			t.Fatal(err)
+		}
+		clients[i] = dialCompat(t, "client", n.addr)
+	}
+	// Each node's client reads a key of its own that no node has: a
+	// follower serves the read itself, after a read barrier, so the
+	// CONFIG SET is applied there by then.
+	for i, cl := range clients {
+		if v, err := cl.do("GET", "miss"+string(rune('0'+i))); err != nil || v.raw != "$-1\r\n" {
+			t.Fatalf("GET via node %d: %v %q", i, err, v.raw)
+		}
+	}
+	for _, cmd := range [][]string{{"GETDEL", "gd"}, {"SET", "end", "v"}} {
+		if _, err := clients[1].do(cmd...); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	for i, sub := range subs {
+		want := []string{"__keyspace@0__:miss" + string(rune('0'+i)) + " keymiss",
+			"__keyspace@0__:gd keymiss", "__keyspace@0__:end set"}
+		var got []string
+		for len(got) < len(want) {
+			v, err := sub.recv()
+			if err != nil {
+				t.Fatalf("node %d after %q: %v", i, got, err)
+			}
+			if len(v.elems) != 4 || v.elems[0].text != "pmessage" {
+				t.Fatalf("node %d: unexpected push %q", i, v.raw)
+			}
+			got = append(got, v.elems[2].text+" "+v.elems[3].text)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("node %d heard\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

@@ -287,6 +287,14 @@ func (s *Server) effects(fx *fsm.Effects) {
 	}
 }
 
+// readMessage is the Store's read-message sink: a message a read this
+// node served raised (a keymiss notification), for this node's
+// subscribers only. It may run on several readers at once, which the
+// hub's read lock allows. Nobody asks how many received it.
+func (s *Server) readMessage(index uint64, m *fsm.Message) {
+	s.pubsub.publish(index, m)
+}
+
 // resolvePublished replaces the KindPublished replies in r, a write's
 // reply at log index (or EXEC's array of them), with how many of this
 // node's clients received each message.

@@ -200,6 +200,7 @@ func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	s.monitors.limit = maxMonitorOutput
 	s.tracker = newTracker()
 	store.SetEffectsSink(s.effects)
+	store.SetReadMessageSink(s.readMessage)
 	go s.runWaiterJanitor()
 	s.limits.maxBulk.Store(cfg.MaxBulkLen)
 	s.limits.maxQuery.Store(cfg.MaxQueryBuffer)
