@@ -79,7 +79,7 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
-	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
 	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
@@ -116,8 +116,8 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
-	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadScript:
-		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadScript)
+	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadScript && cfg.workload != workloadPubsub:
+		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadScript, workloadPubsub)
 	case cfg.nodes < 1 || cfg.nodes > 5:
 		return cfg, errors.New("-nodes must be 1 to 5")
 	case cfg.clients < 1 || cfg.clients > 64:
@@ -157,7 +157,9 @@ type result struct {
 	queueV *queueVerdict
 	// scripts is what the script operations did, with -workload script
 	// (nil otherwise).
-	scripts  *scriptStats
+	scripts *scriptStats
+	// pubsubV is the pub/sub check's verdict, with -workload pubsub.
+	pubsubV  *pubsubVerdict
 	sets     setResult
 	final    finalState
 	events   serverEvents
@@ -183,6 +185,9 @@ func (r *result) ok() bool {
 	if r.queueV != nil {
 		return r.queueV.ok()
 	}
+	if r.pubsubV != nil {
+		return r.pubsubV.ok()
+	}
 	return r.verdict.result == porcupine.Ok && r.sets.lost == 0
 }
 
@@ -194,6 +199,10 @@ func (r *result) print(w io.Writer) {
 	}
 	if r.queueV != nil {
 		r.printQueue(w)
+		return
+	}
+	if r.pubsubV != nil {
+		r.printPubsub(w)
 		return
 	}
 	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
@@ -293,6 +302,24 @@ func (r *result) printQueue(w io.Writer) {
 		v.queued, v.missing, v.pops[statusUnknown], v.lost)
 	fmt.Fprintf(w, "delivered more than once: %d; never pushed: %d; push definitely failed but seen: %d; unknown-outcome pushes seen: %d\n",
 		v.duplicated, v.invented, v.failedSeen, v.unknownSeen)
+	for _, e := range v.examples {
+		fmt.Fprintf(w, "  %s\n", e)
+	}
+	r.printAgree(w)
+	r.printEnd(w)
+}
+
+// printPubsub is print for -workload pubsub.
+func (r *result) printPubsub(w io.Writer) {
+	v := r.pubsubV
+	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
+	fmt.Fprintf(w, "%-8s %8d %8d %8d\n", "publish", v.pubs[statusOK], v.pubs[statusFail], v.pubs[statusUnknown])
+	r.printCommon(w)
+	fmt.Fprintf(w, "subscriber sessions: %d, of which stayed connected to the end: %d; messages received: %d (markers not read: %d)\n",
+		v.sessions, v.complete, v.received, v.unchecked)
+	fmt.Fprintf(w, "acknowledged messages a session that stayed connected had to receive: %d, missed: %d\n", v.required, v.missing)
+	fmt.Fprintf(w, "received twice in a session: %d; never published: %d; publish definitely failed but received: %d; before their marker was visible: %d; pairs of sessions in opposite orders: %d; no single order: %v\n",
+		v.duplicated, v.invented, v.failedSeen, v.early, v.misordered, v.cycle)
 	for _, e := range v.examples {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
@@ -409,6 +436,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	if cfg.workload == workloadQueue {
 		qw = &queueWorkload{workload: w}
 	}
+	var pw *pubsubWorkload
+	if cfg.workload == workloadPubsub {
+		pw = &pubsubWorkload{workload: w}
+	}
 	nm := &nemesis{
 		cl: cl, log: log, seed: cfg.seed, workers: cfg.overlap, kinds: cfg.nemeses, size: cfg.nodes,
 		every: cfg.faultEvery, hold: cfg.faultHold, recoverBound: cfg.recoverBound,
@@ -425,9 +456,9 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		// (clients+i), so that each ID's operations stay sequential.
 		var got int
 		switch {
-		case qw != nil:
-			// Queues have no read to check at a restart: the node is
-			// let go at once.
+		case qw != nil, pw != nil:
+			// Queues and pub/sub have no read to check at a restart:
+			// the node is let go at once.
 			n.release()
 		case aw != nil:
 			got = aw.readAfterRestart(n, alone, logFrom, cfg.clients+1000*(1+n.idx), cfg.opTimeout)
@@ -443,12 +474,28 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	log.Info("running workload", "workload", cfg.workload, "duration", cfg.duration, "clients", cfg.clients, "keys", cfg.keys, "multi", multi, "nemesis", strings.Join(cfg.nemeses, ","), "seed", cfg.seed)
 	began := time.Now()
 	wctx, cancel := context.WithTimeout(ctx, cfg.duration)
-	var wg sync.WaitGroup
+	// Subscribers outlive the workload: they wait for the end message
+	// published once everything is healed, until subStop.
+	subCtx, subStop := context.WithCancel(context.Background())
+	defer subStop()
+	var wg, subs sync.WaitGroup
 	for i := range cfg.clients {
+		if pw != nil && i%2 == 1 {
+			subs.Add(1)
+			go func() {
+				defer subs.Done()
+				pw.runSubscriber(wctx, subCtx, i)
+			}()
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(cfg.seed, uint64(i)+1))
+			if pw != nil {
+				pw.runPublisher(wctx, i, rng)
+				return
+			}
 			if aw != nil {
 				aw.runClient(wctx, i, rng)
 				return
@@ -491,6 +538,28 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	keys := w.usedKeys()
 	var queued map[string]int
 	switch {
+	case pw != nil:
+		// Every acknowledged message precedes the end message in the
+		// log: a subscriber that receives it has seen all it must.
+		sent, err := pw.publishEnd(hctx)
+		if err != nil {
+			nm.problem("%v", err)
+		}
+		log.Info("published the end message", "attempts", sent)
+		waited := make(chan struct{})
+		go func() { subs.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(30 * time.Second):
+			nm.problem("subscribers still connected did not receive the end message within 30s")
+		}
+		subStop()
+		<-waited
+		var publishers []int
+		for i := 0; i < cfg.clients; i += 2 {
+			publishers = append(publishers, i)
+		}
+		res.final = pw.finalReads(hctx, cl, publishers, cfg.opTimeout)
 	case qw != nil:
 		res.final, queued = qw.finalReads(hctx, cl, cfg.opTimeout)
 	case aw != nil:
@@ -535,6 +604,14 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			return res, err
 		}
 	}
+	if pw != nil {
+		pubs, sessions := pw.records()
+		v := checkPubsub(pubs, sessions)
+		res.pubsubV = &v
+		if err := writePubsubHistory(filepath.Join(cfg.out, "history.txt"), pubs, sessions); err != nil {
+			return res, err
+		}
+	}
 	res.problems = append(res.problems, vacuity(cfg, res, kindsRun, ctx.Err() != nil)...)
 	w.mu.Lock()
 	res.maxReply = w.maxHealthy
@@ -550,7 +627,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.problems = append(res.problems, fmt.Sprintf("%d adds reported as definitely failed took effect; %d elements nobody added appeared", res.sets.failedSeen, res.sets.invented))
 	}
 
-	if aw != nil || qw != nil {
+	if aw != nil || qw != nil || pw != nil {
 		restartsMu.Lock()
 		res.restarts = len(restarts)
 		restartsMu.Unlock()
@@ -630,6 +707,13 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 		// A consumer's delivery is the read, a producer's push the write.
 		reads, writes = res.queueV.delivered, res.queueV.pushes[statusOK]
 	}
+	if v := res.pubsubV; v != nil {
+		// A message received is the read, one published the write.
+		reads, writes = v.received, v.pubs[statusOK]
+		if v.required == 0 && !interrupted {
+			out = append(out, "no subscriber stayed connected while acknowledged messages were published")
+		}
+	}
 	if !interrupted {
 		if reads < cfg.minOK || writes < cfg.minOK {
 			out = append(out, fmt.Sprintf("only %d reads and %d writes succeeded (want at least %d of each)", reads, writes, cfg.minOK))
@@ -640,10 +724,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 			}
 		}
 	}
-	if res.appendV == nil && res.queueV == nil && res.sets.acked == 0 && !interrupted {
+	if res.appendV == nil && res.queueV == nil && res.pubsubV == nil && res.sets.acked == 0 && !interrupted {
 		out = append(out, "no add was acknowledged")
 	}
-	if res.queueV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
+	if res.queueV == nil && res.pubsubV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
 		out = append(out, "nodes were killed and restarted, but no read was answered right after a restart")
 	}
 	torn := kindsRun[nemTornWAL]
