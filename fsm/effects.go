@@ -19,6 +19,12 @@ type Effects struct {
 	// their user's ACL (see scriptacl.go): the node that proposed the
 	// entry adds them to its ACL LOG.
 	Denials []ACLDenial
+	// Restored is set when a snapshot replaced the state (Index is the
+	// snapshot's): the entries it covers that this node had not applied
+	// were skipped, and the messages they published with them, as
+	// Effects are not state. A node's subscribers then cannot be told
+	// every message: see resp's effects.
+	Restored bool
 }
 
 // Message is one message published by an entry.
@@ -99,7 +105,7 @@ func (s *Store) noteFlushed(db int) {
 // are any, and forgets them.
 func (s *Store) deliverEffects(index uint64) {
 	fx := &s.effects
-	if len(fx.Messages) == 0 && len(fx.Keys) == 0 && len(fx.Denials) == 0 {
+	if len(fx.Messages) == 0 && len(fx.Keys) == 0 && len(fx.Denials) == 0 && !fx.Restored {
 		return
 	}
 	if s.effectsSink != nil {
@@ -121,6 +127,7 @@ func (s *Store) deliverEffects(index uint64) {
 	clear(fx.Keys)
 	clear(fx.Denials)
 	fx.Messages, fx.Keys, fx.Denials = fx.Messages[:0], fx.Keys[:0], fx.Denials[:0]
+	fx.Restored = false
 	s.effectsBuf = s.effectsBuf[:0]
 	if cap(s.effectsBuf) > 1<<20 {
 		s.effectsBuf = nil

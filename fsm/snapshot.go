@@ -730,8 +730,10 @@ func (s *Store) Restore(r io.Reader) error {
 	for _, lib := range libraries {
 		s.addLibrary(lib, nil)
 	}
-	// Any key may have changed: tracking clients drop their caches.
+	// Any key may have changed: tracking clients drop their caches. And
+	// the messages of the entries skipped are lost: subscribers are told.
 	s.noteFlushed(-1)
+	s.effects.Restored = s.effectsSink != nil
 	s.deliverEffects(applied)
 	s.mu.Unlock()
 	return nil

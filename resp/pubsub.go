@@ -272,10 +272,41 @@ func (l *receivedLog) take(k receivedKey) int {
 	return n
 }
 
+// dropSubscribers disconnects every client with a subscription and
+// returns how many it disconnected.
+func (h *hub) dropSubscribers() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	seen := map[*client]bool{}
+	for kind := range subKinds {
+		for _, clients := range h.subs[kind] {
+			for _, c := range clients {
+				if !seen[c] {
+					seen[c] = true
+					_ = c.nc.Close() // its reader ends the connection, and drops its subscriptions
+				}
+			}
+		}
+	}
+	return len(seen)
+}
+
 // effects is the Store's effects sink: this node's side of every applied
 // entry's messages and key changes. It runs inside Apply, under the
 // Store's lock, and never blocks.
+//
+// A restored snapshot (a follower too far behind, caught up by its
+// leader) skipped entries whose messages this node's subscribers never
+// received; rather than let a subscriber believe it missed nothing, every
+// subscriber is disconnected, as a broken connection is the one way a
+// subscriber learns it may have missed messages. A node restores a
+// snapshot of its own only as it starts, before it serves.
 func (s *Server) effects(fx *fsm.Effects) {
+	if fx.Restored {
+		if n := s.pubsub.dropSubscribers(); n > 0 {
+			s.log.Info("resp: snapshot restored; disconnected subscribers, who missed the messages of the entries it covers", "subscribers", n, "index", fx.Index)
+		}
+	}
 	for i := range fx.Messages {
 		if n := s.pubsub.publish(fx.Index, &fx.Messages[i]); n > 0 {
 			s.pubsub.received.add(receivedKey{index: fx.Index, seq: fx.Messages[i].Seq}, n)

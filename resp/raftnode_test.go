@@ -41,6 +41,9 @@ type nodeOptions struct {
 	// restart, if set, starts the node again from the state directory
 	// and Raft address of this stopped node.
 	restart *raftNode
+	// wrapRaft, if set, wraps the node's Raft listener: a test that
+	// refuses what it accepts cuts the node off from its peers' messages.
+	wrapRaft func(net.Listener) net.Listener
 }
 
 // stop ends the node's active expiry, then shuts its server and its node
@@ -104,6 +107,9 @@ func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
 	raftLis, err := net.Listen("tcp", raftAt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if opts.wrapRaft != nil {
+		raftLis = opts.wrapRaft(raftLis)
 	}
 	respLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
