@@ -25,7 +25,9 @@ test: deps lint build
 # producers (LPUSH) and consumers (BRPOP): every acknowledged element
 # delivered exactly once; WORKLOAD=script mixes compare-and-set EVALs and
 # pairs of keys written by one EVAL into the register workload, no pair
-# read torn. WORKLOAD=all runs each of JEPSEN_WORKLOADS in turn, each for
+# read torn; WORKLOAD=pubsub runs publishers and subscribers on every node:
+# every acknowledged message received once, in one order, by each
+# subscriber that stayed connected. WORKLOAD=all runs each of JEPSEN_WORKLOADS in turn, each for
 # DURATION (each in a directory of its own, unless JEPSEN_FLAGS has -out),
 # and fails if any failed. JEPSEN_FLAGS adds flags,
 # e.g. JEPSEN_FLAGS="-nodes 5 -seed 42 -out /tmp/jepsen".
@@ -34,7 +36,7 @@ NEMESIS          ?= all
 WORKLOAD         ?= register
 SNAPSHOT_ENTRIES ?= 200
 JEPSEN_FLAGS     ?=
-JEPSEN_WORKLOADS := register append queue script
+JEPSEN_WORKLOADS := register append queue script pubsub
 jepsen: build
 	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
 	@rc=0; for w in $(if $(filter all,$(WORKLOAD)),$(JEPSEN_WORKLOADS),$(WORKLOAD)); do \

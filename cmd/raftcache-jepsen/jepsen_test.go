@@ -99,6 +99,23 @@ func TestShortRunScript(t *testing.T) {
 	})
 }
 
+// TestShortRunPubsub runs publishers and subscribers on every node (the
+// pub/sub workload) for 25 s against three nodes with every kind of
+// fault, snapshots every 100 entries so that lagging followers install
+// them: every subscriber that stayed connected must receive every
+// acknowledged message once, all in one order, none before the write its
+// publisher made first is visible on the subscriber's node.
+func TestShortRunPubsub(t *testing.T) {
+	runJepsen(t, config{
+		bin: buildRaftcache(t), workload: workloadPubsub, duration: 25 * time.Second, nemeses: allNemeses(),
+		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
+		clusterDownDefinite: true,
+	})
+}
+
 // TestSmallClustersKillRestart runs one and two nodes, the default
 // single node of `make run` among them, on a slow disk (every Ready
 // persisted 20ms late, a failpoint of a -tags failpoints build) under
