@@ -40,6 +40,9 @@ type Cluster interface {
 	// RemoveMember removes a node from the cluster; unless forced, not
 	// when that would lose quorum.
 	RemoveMember(ctx context.Context, id uint64, opts ...cluster.ChangeOption) error
+	// AddMemberAt adds a member by raft address, for a node to be started
+	// there with -join; with learner, one the leader does not promote.
+	AddMemberAt(ctx context.Context, raftAddr string, learner bool) (uint64, error)
 	// SetLearner demotes member id to a learner or promotes it to a
 	// voter; unless forced, not when that would lose quorum.
 	SetLearner(ctx context.Context, id uint64, learner bool, opts ...cluster.ChangeOption) error
@@ -97,6 +100,7 @@ func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	s.routeStatus(r)
 	r.HandleFunc("/", s.put).Methods(http.MethodPut, http.MethodPost)
 	r.HandleFunc("/mgmt/nodes", s.nodes).Methods(http.MethodGet)
+	r.HandleFunc("/mgmt/nodes", s.addNode).Methods(http.MethodPost)
 	r.HandleFunc("/mgmt/nodes/{id}", s.removeNode).Methods(http.MethodDelete)
 	r.HandleFunc("/mgmt/nodes/{id}", s.patchNode).Methods(http.MethodPatch)
 	r.HandleFunc("/mgmt/leader", s.transferLeader).Methods(http.MethodPost)
@@ -257,6 +261,8 @@ type member struct {
 	// made a voter by the leader once it has caught up.
 	Suffrage    string `json:"suffrage"`
 	AutoPromote bool   `json:"auto_promote,omitempty"`
+	// AwaitingJoin: added by address; no node has joined as it yet.
+	AwaitingJoin bool `json:"awaiting_join,omitempty"`
 }
 
 func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
@@ -275,6 +281,7 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 		if !m.Voter {
 			mem.Suffrage, mem.AutoPromote = "learner", !m.KeepLearner
 		}
+		mem.AwaitingJoin = m.AwaitingJoin
 		out = append(out, mem)
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -300,6 +307,37 @@ func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.writeChangeError(w, r, id, err)
 	}
+}
+
+// addNode adds a member by address, {"addr": "<raft host:port>",
+// "learner": true|false}, and answers 201 with its id once the change is
+// applied on this node. The node then started with that raft address and
+// -join becomes the member. A learner counts toward no quorum, so this
+// never needs ?force.
+func (s *Server) addNode(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	var body struct {
+		Addr    *string `json:"addr"`
+		Learner bool    `json:"learner"`
+	}
+	if !s.decodeBody(w, r, &body) {
+		return
+	}
+	if body.Addr == nil || *body.Addr == "" {
+		writeError(w, http.StatusBadRequest, `missing "addr" (the new member's raft host:port)`)
+		return
+	}
+	if _, port, err := net.SplitHostPort(*body.Addr); err != nil || port == "" {
+		writeError(w, http.StatusBadRequest, "malformed addr "+strconv.Quote(*body.Addr)+": want host:port")
+		return
+	}
+	id, err := s.cluster.AddMemberAt(ctx, *body.Addr, body.Learner)
+	if err != nil {
+		s.writeChangeError(w, r, 0, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": cluster.FormatID(id), "raft": *body.Addr, "learner": body.Learner})
 }
 
 // patchNode promotes ({"learner": false}) or demotes ({"learner": true})

@@ -92,6 +92,22 @@ func (f *fakeCluster) RemoveMember(ctx context.Context, id uint64, opts ...clust
 	return nil
 }
 
+// AddMemberAt fails with removeErr, as RemoveMember, and records what it
+// was asked.
+func (f *fakeCluster) AddMemberAt(ctx context.Context, raftAddr string, learner bool) (uint64, error) {
+	err, rerr := f.get()
+	if err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return 0, f.failure(ctx, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.changes = append(f.changes, fmt.Sprintf("add %s learner=%v", raftAddr, learner))
+	return 0x123, nil
+}
+
 // SetLearner fails with removeErr, as RemoveMember, and records what it
 // was asked.
 func (f *fakeCluster) SetLearner(ctx context.Context, id uint64, learner bool, opts ...cluster.ChangeOption) error {
@@ -454,6 +470,12 @@ func TestMembershipChanges(t *testing.T) {
 		code                     int
 		want                     string // error substring
 	}{
+		{"add", "POST", "/mgmt/nodes", `{"addr":"10.0.0.3:7000"}`, nil, 201, `{"id":"0000000000000123","learner":false,"raft":"10.0.0.3:7000"}`},
+		{"add a learner", "POST", "/mgmt/nodes", `{"addr":"10.0.0.4:7000","learner":true}`, nil, 201, `"learner":true`},
+		{"add without addr", "POST", "/mgmt/nodes", `{"learner":true}`, nil, 400, `missing`},
+		{"add malformed addr", "POST", "/mgmt/nodes", `{"addr":"10.0.0.4"}`, nil, 400, "malformed addr"},
+		{"add unknown field", "POST", "/mgmt/nodes", `{"addr":"10.0.0.4:1","voter":true}`, nil, 400, "unknown field"},
+		{"add an address in use", "POST", "/mgmt/nodes", `{"addr":"10.0.0.1:7000"}`, fmt.Errorf("%w: in use", cluster.ErrAddrTaken), 409, "in use"},
 		{"demote", "PATCH", "/mgmt/nodes/abc", `{"learner":true}`, nil, 204, ""},
 		{"promote", "PATCH", "/mgmt/nodes/def", `{"learner":false}`, nil, 204, ""},
 		{"demote forced", "PATCH", "/mgmt/nodes/abc?force=true", `{"learner":true}`, nil, 204, ""},
@@ -485,11 +507,14 @@ func TestMembershipChanges(t *testing.T) {
 					t.Errorf("error %q does not contain %q", msg, tc.want)
 				}
 			}
+			if tc.code == 201 && !strings.Contains(r.body, tc.want) {
+				t.Errorf("body %q does not contain %q", r.body, tc.want)
+			}
 		})
 	}
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
-	want := []string{"learner abc", "voter def", "learner abc force", "learner abc", "remove def force"}
+	want := []string{"add 10.0.0.3:7000 learner=false", "add 10.0.0.4:7000 learner=true", "learner abc", "voter def", "learner abc force", "learner abc", "remove def force"}
 	if fmt.Sprint(fc.changes) != fmt.Sprint(want) {
 		t.Errorf("changes %q, want %q", fc.changes, want)
 	}

@@ -478,7 +478,8 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 	}
 	out := make([]Member, 0, len(list))
 	for _, m := range list {
-		mem := Member{ID: m.ID, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, RESPAddr: m.RESPAddr, Voter: voter[m.ID], KeepLearner: m.KeepLearner && !voter[m.ID]}
+		mem := Member{ID: m.ID, RaftAddr: m.RaftAddr, APIAddr: m.APIAddr, RESPAddr: m.RESPAddr, Voter: voter[m.ID], KeepLearner: m.KeepLearner && !voter[m.ID],
+			AwaitingJoin: m.Invited && m.ClaimedBy == 0}
 		switch {
 		case m.ID == lead:
 			mem.Role = RoleLeader
@@ -659,6 +660,36 @@ func (n *Node) AddMember(ctx context.Context, raftAddr, apiAddr, respAddr string
 	return n.addMember(ctx, 0, raftAddr, apiAddr, respAddr)
 }
 
+// AddMemberAt adds a member that peers reach at raftAddr, before any node
+// runs there, and returns its ID once the change is applied here. The
+// node later started with that (advertised) raft address and -join
+// becomes that member: the join protocol hands it this ID. It is a
+// learner until then, so it counts toward no quorum while it does not
+// exist; with learner set it stays one (promote it with SetLearner),
+// otherwise the leader promotes it once it has caught up.
+func (n *Node) AddMemberAt(ctx context.Context, raftAddr string, learner bool) (uint64, error) {
+	if raftAddr == "" {
+		return 0, errors.New("raftcache: a member needs a raft address")
+	}
+	n.confMu.Lock() // see RemoveMember
+	defer n.confMu.Unlock()
+	if err := n.LinearizableRead(ctx); err != nil {
+		return 0, err
+	}
+	if m, ok := n.members.byRaftAddr(raftAddr); ok {
+		return 0, fmt.Errorf("%w: raft address %s is already member %s; remove it first", ErrAddrTaken, raftAddr, FormatID(m.ID))
+	}
+	id := randomID()
+	for _, taken := n.members.get(id); taken || n.members.isRemoved(id); _, taken = n.members.get(id) {
+		id = randomID()
+	}
+	meta := &memberMeta{ID: id, RaftAddr: raftAddr, KeepLearner: learner, Invited: true}
+	if err := n.changeMembership(ctx, raftpb.ConfChangeAddLearnerNode, id, meta); err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
 // addMember is AddMember with the ID the joiner chose (0: pick one). A
 // joiner that asks again with the same ID and address gets the same
 // answer: its first answer was lost, or it crashed before it could make
@@ -675,8 +706,20 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 		return 0, err
 	}
 	if m, ok := n.members.byRaftAddr(raftAddr); ok {
-		if id != 0 && m.ID == id {
+		switch {
+		case id != 0 && m.ID == id:
 			return id, nil
+		case m.Invited && id != 0 && m.ClaimedBy == id:
+			return m.ID, nil // our answer to this joiner's claim was lost
+		case m.Invited && id != 0 && m.ClaimedBy == 0:
+			// The member AddMemberAt made for this address: the joiner
+			// becomes it, and tells us where its other doors are.
+			claim := m
+			claim.ClaimedBy, claim.APIAddr, claim.RESPAddr = id, apiAddr, respAddr
+			if err := n.changeMembership(ctx, raftpb.ConfChangeUpdateNode, m.ID, &claim); err != nil {
+				return 0, err
+			}
+			return m.ID, nil
 		}
 		return 0, fmt.Errorf("%w: raft address %s is already member %s; remove it first", ErrAddrTaken, raftAddr, FormatID(m.ID))
 	}

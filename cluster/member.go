@@ -46,8 +46,11 @@ type Member struct {
 	// KeepLearner: a learner the operator keeps (added or demoted as
 	// one); other learners are promoted once caught up.
 	KeepLearner bool
-	Reachable   bool   // as seen by the leader (or by this node when the leader cannot be asked)
-	Match       uint64 // highest log index known to be replicated to it (leader's view; 0 if unknown)
+	// AwaitingJoin: added by address (AddMemberAt); no node has joined
+	// as it yet.
+	AwaitingJoin bool
+	Reachable    bool   // as seen by the leader (or by this node when the leader cannot be asked)
+	Match        uint64 // highest log index known to be replicated to it (leader's view; 0 if unknown)
 }
 
 // FormatID returns id as raftcache shows it: 16 lower-case hex digits.

@@ -23,6 +23,12 @@ type memberMeta struct {
 	// KeepLearner: the operator made it a learner (or asked for it to
 	// stay one), so the leader does not promote it when it catches up.
 	KeepLearner bool `json:"keep_learner,omitempty"`
+	// Invited: added by address (AddMemberAt) before any node ran as it.
+	// The first joiner at that address takes it over, and ClaimedBy is
+	// the ID that joiner asked for, so that it gets the same answer if it
+	// asks again and any other joiner is refused.
+	Invited   bool   `json:"invited,omitempty"`
+	ClaimedBy uint64 `json:"claimed_by,omitempty"`
 }
 
 // A ConfChange context is the proposer's request ID (origin node and
@@ -148,6 +154,19 @@ func (ms *membership) check(cc *raftpb.ConfChange) error {
 			// operator's demotion that committed after the leader decided
 			// to promote wins.
 			return fmt.Errorf("%w: %s is kept a learner", ErrNotVoter, FormatID(id))
+		}
+	case raftpb.ConfChangeUpdateNode:
+		// Only a joiner's claim of an invited member updates one.
+		m, known := ms.members[id]
+		if !known {
+			return fmt.Errorf("%w: %s", ErrUnknownMember, FormatID(id))
+		}
+		_, _, upd, err := decodeConfContext(cc.GetContext())
+		if err != nil || upd == nil {
+			return fmt.Errorf("update of %s without addresses", FormatID(id))
+		}
+		if m.ClaimedBy != 0 && upd.ClaimedBy != m.ClaimedBy {
+			return fmt.Errorf("%w: %s was taken by another joiner", ErrIDTaken, FormatID(id))
 		}
 	case raftpb.ConfChangeRemoveNode:
 		voter := slices.Contains(ms.voters, id)

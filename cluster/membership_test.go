@@ -180,7 +180,14 @@ func TestSetLearner(t *testing.T) {
 		}
 	}
 	c.set(f, "k", "v") // a learner's writes are forwarded
-	if err := c.nodes[lead].n.SetLearner(ctx, id, false); err != nil {
+	// The leader may not have heard the learner acknowledge the last
+	// entries yet: a promotion waits for that.
+	err := c.nodes[lead].n.SetLearner(ctx, id, false)
+	for errors.Is(err, ErrLearnerNotReady) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+		err = c.nodes[lead].n.SetLearner(ctx, id, false)
+	}
+	if err != nil {
 		t.Fatalf("promote: %v", err)
 	}
 	if v := raftVoters(c.nodes[lead].n); !slices.Contains(v, id) {
@@ -193,14 +200,19 @@ func TestSetLearner(t *testing.T) {
 	if got := c.waitLeader(); got == lead {
 		t.Error("demoted leader still leads")
 	}
-	if err := c.nodes[f].n.SetLearner(ctx, c.nodes[lead].n.ID(), false); err != nil {
+	err = c.nodes[f].n.SetLearner(ctx, c.nodes[lead].n.ID(), false)
+	for errors.Is(err, ErrLearnerNotReady) && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+		err = c.nodes[f].n.SetLearner(ctx, c.nodes[lead].n.ID(), false)
+	}
+	if err != nil {
 		t.Fatalf("promote the old leader: %v", err)
 	}
 	// With one voter down, demoting another live one leaves one of two.
 	c.stop(other)
 	lead = c.waitLeader()
 	f = 6 - lead - other
-	err := c.nodes[lead].n.SetLearner(ctx, c.nodes[f].n.ID(), true)
+	err = c.nodes[lead].n.SetLearner(ctx, c.nodes[f].n.ID(), true)
 	if !errors.Is(err, ErrWouldLoseQuorum) {
 		t.Errorf("demote a live voter with another down: %v, want ErrWouldLoseQuorum", err)
 	}

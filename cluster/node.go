@@ -335,8 +335,15 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 			}
 			return nil, err
 		}
-		if resp.ID != id {
+		if resp.ID != id && !listedAt(resp.Members, resp.ID, self.RaftAddr) {
 			return nil, fmt.Errorf("join %s: asked to join as %s, added as %s", cfg.Join, FormatID(id), FormatID(resp.ID))
+		}
+		if resp.ID != id {
+			// An operator added a member at this address (AddMemberAt):
+			// this node is that member. Asking again with the join ID
+			// gets the same answer, so the ID stays whatever happens
+			// before the WAL holds it.
+			log.Info("joining as the member added for this address", "id", FormatID(resp.ID), "raft", self.RaftAddr)
 		}
 		n.id, peers = resp.ID, resp.Members
 		meta := walMeta{ID: n.id}
@@ -472,6 +479,16 @@ func joinCluster(ctx context.Context, cfg Config, self memberMeta, id uint64) (t
 		}
 		backoff = min(2*backoff, 2*time.Second)
 	}
+}
+
+// listedAt reports whether members lists id at raftAddr.
+func listedAt(members []transport.MemberInfo, id uint64, raftAddr string) bool {
+	for _, m := range members {
+		if m.ID == id && m.RaftAddr == raftAddr {
+			return true
+		}
+	}
+	return false
 }
 
 func randomID() uint64 {
@@ -921,6 +938,8 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 		default:
 			n.log.Info("member is a voter", "id", FormatID(id), "index", e.GetIndex())
 		}
+	case raftpb.ConfChangeUpdateNode:
+		n.log.Info("a node joined as the member added for its address", "id", FormatID(id), "index", e.GetIndex())
 	case raftpb.ConfChangeRemoveNode:
 		if id != n.id {
 			n.tr.RemovePeer(id)

@@ -195,3 +195,48 @@ func logLine(logs string, parts ...string) int {
 	}
 	return -1
 }
+
+// TestAddMemberByAddress: POST /mgmt/nodes adds a member by raft address;
+// the node then started there with -join is that member (same ID) and,
+// added with "learner": true, stays a learner until promoted.
+func TestAddMemberByAddress(t *testing.T) {
+	n1, n2 := newProc(t), newProc(t)
+	n1.start(nil)
+	code, body := n1.http("POST", "/mgmt/nodes", `{"addr":"`+n2.raft+`","learner":true}`)
+	var added struct{ ID string }
+	if code != 201 || json.Unmarshal([]byte(body), &added) != nil || added.ID == "" {
+		t.Fatalf("POST /mgmt/nodes: %d %s", code, body)
+	}
+	if code, body := n1.http("POST", "/mgmt/nodes", `{"addr":"`+n2.raft+`"}`); code != 409 {
+		t.Errorf("POST the same address again: %d %s, want 409", code, body)
+	}
+	if code, body := n1.http("POST", "/mgmt/nodes", `{"addr":"nope"}`); code != 400 {
+		t.Errorf("POST a malformed address: %d %s, want 400", code, body)
+	}
+	// Not yet started: a learner, so writes go on with one voter.
+	if err := n1.client().Set(context.Background(), "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET with the added member not started: %v", err)
+	}
+	n2.start(n1)
+	waitFor(t, 10*time.Second, "the new node to catch up", func() bool {
+		m, ok := n1.memberAt(n2.raft)
+		return ok && m.Reachable && m.Match > 0
+	})
+	m, _ := n1.memberAt(n2.raft)
+	if m.ID != added.ID {
+		t.Errorf("the node joined as %s, want the added member %s", m.ID, added.ID)
+	}
+	time.Sleep(500 * time.Millisecond) // rounds of the leader's promotion check
+	if s := n1.suffrageOf(n2.raft); s.Suffrage != "learner" || s.AutoPromote {
+		t.Errorf("member added as a learner: %+v, want it kept a learner", s)
+	}
+	if got, err := n2.client().Get(context.Background(), "k").Result(); err != nil || got != "v" {
+		t.Errorf("GET on the learner: %q, %v", got, err)
+	}
+	if code, body := n1.http("PATCH", "/mgmt/nodes/"+added.ID, `{"learner":false}`); code != 204 {
+		t.Fatalf("promote: %d %s", code, body)
+	}
+	if s := n1.suffrageOf(n2.raft); s.Suffrage != "voter" {
+		t.Errorf("after promotion: %+v", s)
+	}
+}
