@@ -93,7 +93,8 @@
 // the cluster's size), by channel or by pattern in turn, again after
 // every broken connection, and on each message reads the marker on its
 // own node over a READONLY connection (no read barrier: what that node
-// has applied). Once healed, the checker publishes an end message: every
+// has applied; dialed again after a timeout only while INFO's run_id
+// shows the same process, whose applied index never goes back). Once healed, the checker publishes an end message: every
 // acknowledged message precedes it in the log, so a subscriber that
 // receives it stayed connected to the end. Such a subscriber must have
 // received every acknowledged message published after its subscription

@@ -270,7 +270,7 @@ func (pw *pubsubWorkload) session(work, stop context.Context, n *node, id int, p
 		return nil
 	}
 	defer sub.close()
-	local, err := dialRESP(dctx, n.respAddr)
+	local, runID, err := dialLocal(dctx, n)
 	if err != nil {
 		return nil
 	}
@@ -279,9 +279,6 @@ func (pw *pubsubWorkload) session(work, stop context.Context, n *node, id int, p
 			local.close()
 		}
 	}()
-	if rs, err := local.do(dctx, []string{"READONLY"}); err != nil || rs[0].kind != '+' {
-		return nil
-	}
 	cmd, want := []string{"SUBSCRIBE", pubsubChannel}, "subscribe"
 	if pattern {
 		cmd, want = []string{"PSUBSCRIBE", pubsubPattern}, "psubscribe"
@@ -345,15 +342,26 @@ func (pw *pubsubWorkload) session(work, stop context.Context, n *node, id int, p
 			return s
 		}
 		rc := receipt{payload: payload, at: at, mark: -1}
+		if local == nil && runID != "" {
+			// Only the process the subscription is on: its applied
+			// index never goes back, a restarted one's may.
+			rctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if c, id, err := dialLocal(rctx, n); err == nil && id == runID {
+				local = c
+			} else if err == nil {
+				c.close()
+				runID = "" // restarted: this session's markers go unread
+			}
+			cancel()
+		}
 		if client, seq, ok := parsePayload(payload); ok && local != nil {
 			rctx, cancel := context.WithTimeout(context.Background(), pw.opTimeout)
 			rs, err := local.do(rctx, []string{"SISMEMBER", pubsubMarkKey(client), strconv.Itoa(seq)})
 			cancel()
 			switch {
 			case err != nil:
-				// Paused, most likely. A new connection could reach a
-				// process restarted since, behind what this one had
-				// applied: the session's markers go unread from here.
+				// Paused, most likely: dialed again for the next
+				// message, if the process is still the same.
 				local.close()
 				local = nil
 			case rs[0].kind == ':' && (rs[0].num == 0 || rs[0].num == 1):
@@ -364,6 +372,27 @@ func (pw *pubsubWorkload) session(work, stop context.Context, n *node, id int, p
 		}
 		s.recv = append(s.recv, rc)
 	}
+}
+
+// dialLocal opens a READONLY connection to n and returns it with the
+// run_id of n's process.
+func dialLocal(ctx context.Context, n *node) (*respConn, string, error) {
+	c, err := dialRESP(ctx, n.respAddr)
+	if err != nil {
+		return nil, "", err
+	}
+	rs, err := c.do(ctx, []string{"READONLY"}, []string{"INFO", "server"})
+	if err != nil || rs[0].kind != '+' || rs[1].kind != '$' {
+		c.close()
+		return nil, "", fmt.Errorf("READONLY, INFO on %s: %v %v", n, rs, err)
+	}
+	for _, l := range strings.Split(rs[1].str, "\r\n") {
+		if id, ok := strings.CutPrefix(l, "run_id:"); ok && id != "" {
+			return c, id, nil
+		}
+	}
+	c.close()
+	return nil, "", fmt.Errorf("INFO server on %s: no run_id", n)
 }
 
 // messagePayload returns the payload of a message push: [message channel
