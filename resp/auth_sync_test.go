@@ -33,6 +33,9 @@ func TestUnsyncedNodeFailsClosed(t *testing.T) {
 			"version at the same time\r\n"},
 		{cmd("AUTH", "default", "pw"), down},
 		{cmd("HELLO", "3", "AUTH", "default", "pw"), down},
+		// A request too large for a client that must authenticate is
+		// refused, not cut off: this node cannot tell that it must.
+		{cmd("EVAL", "return 1", "0", "a", "b", "c", "d", "e", "f", "g", "h", "i"), down},
 		{cmd("RESET"), "+RESET\r\n"},
 	}
 	for _, st := range steps {

@@ -20,6 +20,7 @@ import (
 func (s *Server) serveConn(nc net.Conn, id int64) {
 	c := newClient(id, nc, s.connectAuthed(), s.base, &s.limits, &s.errs)
 	c.rd.authRequired = func() bool { return s.authRequired(c) }
+	c.rd.passwordRequired = func() bool { return !c.authed.Load() && s.defaultNeedsAuth() }
 	if !s.register(c) {
 		c.cancel()
 		nc.Close()

@@ -86,10 +86,15 @@ type reader struct {
 	nc     net.Conn
 	limits *limits
 	// authRequired reports whether the client must still authenticate.
-	// While it must, requests are held to Redis's unauthenticated limits
-	// and handed out one at a time, so that an AUTH takes effect for the
-	// request after it.
+	// While it must, requests are handed out one at a time, so that an
+	// AUTH takes effect for the request after it.
 	authRequired func() bool
+	// passwordRequired reports whether the client must still give a
+	// password this node knows of: while it must, requests are held to
+	// Redis's unauthenticated limits. (A node that cannot yet tell
+	// refuses the request itself with CLUSTERDOWN; failing its parse
+	// instead would close a connection Redis would serve.)
+	passwordRequired func() bool
 
 	in     []byte // in[r:w] is read but not parsed
 	r, w   int
@@ -113,10 +118,11 @@ type reader struct {
 
 func newReader(nc net.Conn, l *limits) *reader {
 	return &reader{
-		nc:           nc,
-		limits:       l,
-		authRequired: func() bool { return false },
-		in:           make([]byte, readBufSize),
+		nc:               nc,
+		limits:           l,
+		authRequired:     func() bool { return false },
+		passwordRequired: func() bool { return false },
+		in:               make([]byte, readBufSize),
 	}
 }
 
@@ -306,7 +312,7 @@ func (rd *reader) multibulkHeader() bool {
 		rd.perr = "invalid multibulk length"
 		return false
 	}
-	if n > unauthMaxArgs && rd.authRequired() {
+	if n > unauthMaxArgs && rd.passwordRequired() {
 		rd.perr = "unauthenticated multibulk length"
 		return false
 	}
@@ -338,7 +344,7 @@ func (rd *reader) bulkHeader() bool {
 		rd.perr = "invalid bulk length"
 		return false
 	}
-	if n > unauthMaxBulkLen && rd.authRequired() {
+	if n > unauthMaxBulkLen && rd.passwordRequired() {
 		rd.perr = "unauthenticated bulk length"
 		return false
 	}
