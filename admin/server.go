@@ -56,6 +56,9 @@ type Config struct {
 	// Timeout bounds each request's work, Raft round trip included.
 	// Default 5s.
 	Timeout time.Duration
+	// Clock returns the time, in Unix milliseconds, stamped on the
+	// commands the API proposes and reads by. Default the system clock.
+	Clock func() int64
 	// Logger receives failures. Default slog.Default().
 	Logger *slog.Logger
 	// MaxBodyBytes bounds a PUT/POST body. Default 1 MiB.
@@ -81,6 +84,9 @@ type Server struct {
 func NewServer(c Cluster, store *fsm.Store, cfg Config) *Server {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = func() int64 { return time.Now().UnixMilli() }
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -175,7 +181,7 @@ func (s *Server) put(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `missing "Value"`)
 		return
 	}
-	c, _, err := fsm.Parse([][]byte{[]byte("SET"), []byte(*p.Key), []byte(*p.Value)}, time.Now().UnixMilli())
+	c, _, err := fsm.Parse([][]byte{[]byte("SET"), []byte(*p.Key), []byte(*p.Value)}, s.cfg.Clock())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -223,7 +229,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed key: "+err.Error())
 		return
 	}
-	c, _, err := fsm.Parse([][]byte{[]byte("GET"), []byte(key)}, time.Now().UnixMilli())
+	c, _, err := fsm.Parse([][]byte{[]byte("GET"), []byte(key)}, s.cfg.Clock())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
@@ -232,7 +238,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		s.writeClusterError(w, r, err, false)
 		return
 	}
-	reply := s.store.Read(c, time.Now().UnixMilli())
+	reply := s.store.Read(c, s.cfg.Clock())
 	switch reply.Kind {
 	case fsm.KindNil:
 		writeError(w, http.StatusNotFound, "key not found")

@@ -28,3 +28,10 @@ const FailpointSaveDelayEnv = "RAFTCACHE_FAILPOINT_SAVE_DELAY"
 // on is never safe (PostgreSQL's fsync lesson). The checker creates the
 // file to inject the fault and removes it before it restarts the node.
 const FailpointWALFaultFileEnv = "RAFTCACHE_FAILPOINT_WAL_FAULT_FILE"
+
+// FailpointClockOffsetEnv names the environment variable that skews the
+// clock a node stamps on the commands it proposes and reads TTLs by (a Go
+// duration, "-30s"), read by cmd/raftcache: clocks of the members that
+// disagree. Raft itself reads no wall clock (ticks and ReadIndex), so only
+// TTL decisions may differ, by the skew between the nodes involved.
+const FailpointClockOffsetEnv = "RAFTCACHE_FAILPOINT_CLOCK_OFFSET"

@@ -621,7 +621,7 @@ func (s *Server) setUser(c *client, name []byte, ops [][]byte) {
 	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
-	r, ok := s.replicate(ctx, c, fsm.NewACLSetUser(name, base, hashOps(ops), time.Now().UnixMilli()).AppendBinary(nil))
+	r, ok := s.replicate(ctx, c, fsm.NewACLSetUser(name, base, hashOps(ops), s.cfg.Clock()).AppendBinary(nil))
 	if ok {
 		c.w.reply(r)
 	}
@@ -636,7 +636,7 @@ func (s *Server) aclDelUser(c *client, args [][]byte) {
 	}
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
-	r, ok := s.replicate(ctx, c, fsm.NewACLDelUser(args[2:], time.Now().UnixMilli()).AppendBinary(nil))
+	r, ok := s.replicate(ctx, c, fsm.NewACLDelUser(args[2:], s.cfg.Clock()).AppendBinary(nil))
 	if ok {
 		c.w.reply(r)
 	}
@@ -872,7 +872,7 @@ func (s *Server) setDefaultPassword(c *client, pass string) bool {
 	cur, _ := s.store.ACLUser("default")
 	ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
 	defer cancel()
-	r, ok := s.replicate(ctx, c, fsm.NewACLSetUser([]byte("default"), cur.Ops(), hashOps(ops), time.Now().UnixMilli()).AppendBinary(nil))
+	r, ok := s.replicate(ctx, c, fsm.NewACLSetUser([]byte("default"), cur.Ops(), hashOps(ops), s.cfg.Clock()).AppendBinary(nil))
 	if ok && r.IsError() {
 		c.w.err(string(r.Bytes))
 		return false

@@ -194,7 +194,7 @@ func (s *Server) deliver(p *parked, ev fsm.Event) {
 	if !ev.InFlight {
 		return
 	}
-	now := time.Now().UnixMilli()
+	now := s.cfg.Clock()
 	cmd := fsm.NewAck(ev.Waiter, now)
 	if !written {
 		cmd = fsm.NewReturn(ev.Waiter, now)
@@ -227,7 +227,7 @@ func (s *Server) reblock(ctx context.Context, raw []byte, events chan fsm.Event)
 // unblock proposes the end of id's wait and reports whether the waiter was
 // still waiting (so its client gets the timeout reply).
 func (s *Server) unblock(id fsm.WaiterID) (removed bool, err error) {
-	r, err := s.proposeReply(s.base, fsm.NewUnblock(id, time.Now().UnixMilli()))
+	r, err := s.proposeReply(s.base, fsm.NewUnblock(id, s.cfg.Clock()))
 	return err == nil && r.Kind == fsm.KindInt && r.Int == 1, err
 }
 
@@ -271,7 +271,7 @@ func (s *Server) runWaiterJanitor() {
 		}
 		st := s.cluster.Status()
 		if !droppedOwn && st.ID != 0 {
-			droppedOwn = s.propose(fsm.NewDropWaiters(st.ID, s.blocking.session, false, time.Now().UnixMilli())) == nil
+			droppedOwn = s.propose(fsm.NewDropWaiters(st.ID, s.blocking.session, false, s.cfg.Clock())) == nil
 		}
 		if st.Role != cluster.RoleLeader {
 			clear(unreachableSince)

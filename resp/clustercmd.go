@@ -173,7 +173,7 @@ func (s *Server) clusterMyID(c *client, args [][]byte) {
 // received now and the link connected.
 func (s *Server) clusterNodes(c *client, args [][]byte) {
 	v := s.view(c)
-	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	now := strconv.FormatInt(s.cfg.Clock(), 10)
 	epoch := strconv.FormatUint(v.term, 10)
 	var b strings.Builder
 	for _, n := range v.nodes {

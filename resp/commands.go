@@ -6,7 +6,6 @@ import (
 	_ "embed"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/raftcache/raftcache/fsm"
 )
@@ -335,7 +334,7 @@ func writeHelp(c *client, lines []string) {
 }
 
 func (s *Server) commandGetKeys(c *client, args [][]byte) {
-	cmd, ok, err := fsm.Parse(args[2:], time.Now().UnixMilli())
+	cmd, ok, err := fsm.Parse(args[2:], s.cfg.Clock())
 	switch {
 	case !ok:
 		if _, known := s.cmds.specs[lowerASCII(args[2])]; known {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/raftcache/raftcache/fsm"
 	"github.com/raftcache/raftcache/fsm/config"
@@ -191,7 +190,7 @@ func (s *Server) configSet(c *client, args [][]byte) {
 	}
 	if len(pairs) > 0 {
 		ctx, cancel := context.WithTimeout(s.base, s.cfg.Timeout)
-		r, ok := s.replicate(ctx, c, fsm.NewConfigSet(pairs, time.Now().UnixMilli()).AppendBinary(nil))
+		r, ok := s.replicate(ctx, c, fsm.NewConfigSet(pairs, s.cfg.Clock()).AppendBinary(nil))
 		cancel()
 		if !ok {
 			return

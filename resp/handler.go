@@ -478,7 +478,7 @@ func (s *Server) readSegment(c *client, items []item, barrierErr error) {
 	}
 	// The clock is read after the barrier, which may have waited, so that
 	// keys expiring meanwhile are not served.
-	now := time.Now().UnixMilli()
+	now := s.cfg.Clock()
 	for i := range items {
 		nerr := c.w.nerr
 		switch {

@@ -3,7 +3,6 @@ package resp
 import (
 	"context"
 	"slices"
-	"time"
 
 	"github.com/raftcache/raftcache/fsm"
 )
@@ -90,7 +89,7 @@ func (s *Server) watch(c *client, args [][]byte) {
 		c.w.err(readFailure(err, s.cfg.Timeout))
 		return
 	}
-	now := time.Now().UnixMilli()
+	now := s.cfg.Clock()
 	for _, key := range args[1:] {
 		// As in Redis, a key watched twice keeps its first token.
 		db := int(c.db.Load())
@@ -126,7 +125,7 @@ func (s *Server) exec(c *client, args [][]byte) {
 		c.w.err("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
-	now := time.Now().UnixMilli()
+	now := s.cfg.Clock()
 	var data []fsm.Command
 	write := false
 	// A queued SELECT runs in its place: the data commands after it run

@@ -429,7 +429,7 @@ func (s *Server) memoryUsage(c *client, args [][]byte) {
 			return
 		}
 	}
-	n, ok := s.store.MemoryUsage(int(c.db.Load()), args[2], time.Now().UnixMilli())
+	n, ok := s.store.MemoryUsage(int(c.db.Load()), args[2], s.cfg.Clock())
 	if !ok {
 		c.w.null()
 		return

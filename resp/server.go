@@ -75,6 +75,10 @@ type Config struct {
 	Timeout time.Duration
 	// Logger receives connection and protocol events. Default slog.Default().
 	Logger *slog.Logger
+	// Clock returns the time, in Unix milliseconds, that this node stamps
+	// on the commands it proposes (TTLs, expiry) and reads by. Default
+	// the system clock; a test build may skew it (cmd/raftcache).
+	Clock func() int64
 	// Version is raftcache's version, shown by INFO. Default "dev".
 	Version string
 	// MaxBulkLen is the largest bulk string a client may send, like Redis's
@@ -155,6 +159,9 @@ type Server struct {
 func NewServer(cfg Config, c Cluster, store *fsm.Store) *Server {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -324,3 +331,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	close(s.drained)
 	return err
 }
+
+// systemClock is Config.Clock's default.
+func systemClock() int64 { return time.Now().UnixMilli() }

@@ -138,6 +138,10 @@ type cluster struct {
 	// WAL fail (a failpoint, see cluster/failpoint.go): the disk-fault
 	// nemesis.
 	walFaults bool
+	// clockSkew, if positive, gives each node a clock off by up to that
+	// much either way (a failpoint): clockOffset, from seed.
+	clockSkew time.Duration
+	seed      uint64
 	log       *slog.Logger
 	http      *http.Client
 
@@ -152,6 +156,13 @@ func newCluster(bin, outDir, stateRoot string, timeout time.Duration, snapN uint
 		bin: bin, outDir: outDir, stateRoot: stateRoot, timeout: timeout, snapN: snapN, saveDelay: saveDelay, log: log,
 		http: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
 	}
+}
+
+// clockOffset is n's clock skew: within ±clockSkew, the same at each of
+// its starts, and, for a seed, in every run.
+func (c *cluster) clockOffset(n *node) time.Duration {
+	rng := rand.New(rand.NewPCG(c.seed, uint64(n.idx)))
+	return time.Duration(rng.Int64N(int64(2*c.clockSkew)+1)) - c.clockSkew
 }
 
 // nodes returns the current members.
@@ -266,6 +277,9 @@ func (c *cluster) start(n *node, join string) error {
 	cmd.Env = os.Environ()
 	if c.saveDelay > 0 {
 		cmd.Env = append(cmd.Env, raftcluster.FailpointSaveDelayEnv+"="+c.saveDelay.String())
+	}
+	if c.clockSkew > 0 {
+		cmd.Env = append(cmd.Env, raftcluster.FailpointClockOffsetEnv+"="+c.clockOffset(n).String())
 	}
 	if c.walFaults {
 		cmd.Env = append(cmd.Env, raftcluster.FailpointWALFaultFileEnv+"="+n.faultFile)

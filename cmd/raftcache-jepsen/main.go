@@ -67,6 +67,7 @@ type config struct {
 	recoverBound time.Duration // how soon members must serve again after a fault is undone
 	snapN        uint64        // the nodes' -snapshot_entries (0: the server's default)
 	saveDelay    time.Duration // slow disk: each Ready persisted this late (a failpoint)
+	clockSkew    time.Duration // each node's clock is off by up to this, either way (a failpoint)
 	minOK        int           // fewest successful reads, and writes, for a run to count
 	overlap      int           // nemesis workers: faults in progress at once
 	keepState    bool
@@ -97,6 +98,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.recoverBound, "recover_bound", 30*time.Second, "after each fault is undone, every member must serve a write within this")
 	fs.Uint64Var(&cfg.snapN, "snapshot_entries", 0, "the nodes' -snapshot_entries; small values make snapshots and snapshot installs happen under faults (0: the server's default)")
 	fs.DurationVar(&cfg.saveDelay, "save_delay", 0, "slow disk: every node persists each Ready this much later (a failpoint: -bin must be built with -tags failpoints, see cluster/failpoint.go; 0: off)")
+	fs.DurationVar(&cfg.clockSkew, "clock_skew", 0, "skewed clocks: each node's clock is off by a random offset within ±this, fixed per node by the seed (a failpoint, as -save_delay; 0: off)")
 	fs.IntVar(&cfg.overlap, "overlap", 1, "faults in progress at once (node faults on distinct nodes, one partition at a time; membership and transfer always alone)")
 	fs.IntVar(&cfg.minOK, "min_ok", 200, "fewest successful reads, and successful writes, for the run to count")
 	fs.BoolVar(&cfg.keepState, "keep_state", false, "keep the nodes' state directories after a clean run")
@@ -408,6 +410,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 
 	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, cfg.snapN, cfg.saveDelay, log)
 	cl.walFaults = slices.Contains(cfg.nemeses, nemDiskFault)
+	cl.clockSkew, cl.seed = cfg.clockSkew, cfg.seed
 	defer cl.shutdown()
 	log.Info("booting cluster", "nodes", cfg.nodes, "bin", cfg.bin)
 	if err := cl.boot(ctx, cfg.nodes); err != nil {
@@ -738,6 +741,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 		out = append(out, fmt.Sprintf("-save_delay asked for a slow disk, but only %d of %d node starts logged the failpoint armed: build -bin with -tags failpoints",
 			res.events.armedSlow, res.events.starts))
 	}
+	if cfg.clockSkew > 0 && res.events.armedClock < res.events.starts {
+		out = append(out, fmt.Sprintf("-clock_skew asked for skewed clocks, but only %d of %d node starts logged the failpoint armed: build -bin with -tags failpoints",
+			res.events.armedClock, res.events.starts))
+	}
 	if slices.Contains(cfg.nemeses, nemDiskFault) && res.events.armedWAL < res.events.starts {
 		out = append(out, fmt.Sprintf("nemesis %s asked for, but only %d of %d node starts logged its failpoint armed: build -bin with -tags failpoints",
 			nemDiskFault, res.events.armedWAL, res.events.starts))
@@ -753,7 +760,7 @@ type serverEvents struct {
 	snapshots, installs, repairs, removed int
 	// processes started; of which logged the slow-disk and the WAL-fault
 	// failpoint armed
-	starts, armedSlow, armedWAL int
+	starts, armedSlow, armedWAL, armedClock int
 }
 
 func (e serverEvents) String() string {
@@ -779,6 +786,7 @@ func countServerEvents(dir string) serverEvents {
 		e.starts += strings.Count("\n"+s, "\n=== ")
 		e.armedSlow += strings.Count(s, "failpoint="+raftcluster.FailpointSaveDelayEnv)
 		e.armedWAL += strings.Count(s, "failpoint="+raftcluster.FailpointWALFaultFileEnv)
+		e.armedClock += strings.Count(s, "failpoint="+raftcluster.FailpointClockOffsetEnv)
 	}
 	return e
 }

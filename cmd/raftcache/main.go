@@ -160,7 +160,11 @@ func run() error {
 	shutdownc := make(chan struct{})
 	var shutdownOnce sync.Once
 	requestShutdown := func() { shutdownOnce.Do(func() { close(shutdownc) }) }
-	respSrv := resp.NewServer(resp.Config{Timeout: *timeout, Logger: log.With("component", "resp"),
+	clock, err := wallClock(log)
+	if err != nil {
+		return err
+	}
+	respSrv := resp.NewServer(resp.Config{Timeout: *timeout, Logger: log.With("component", "resp"), Clock: clock,
 		RequirePass: *password, MaxBulkLen: bulkLimit, MaxQueryBuffer: queryLimit,
 		Shutdown: requestShutdown, ProtectOps: *secFlags.protectOps}, node, store)
 	// Active expiry: the leader proposes the deletion of expired keys
@@ -173,7 +177,6 @@ func run() error {
 		_, err := node.Replicate(ctx, cmd)
 		return err
 	}
-	clock := func() int64 { return time.Now().UnixMilli() }
 	go func() {
 		defer func() { expiryDone <- struct{}{} }()
 		fsm.RunActiveExpiry(expiryCtx, store, node.IsLeader, propose, clock)
@@ -188,7 +191,7 @@ func run() error {
 	reg.WatchNode(node)
 	reg.WatchCache(store)
 	reg.WatchRESP(respSrv)
-	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin"), Metrics: reg,
+	adminSrv := admin.NewServer(node, store, admin.Config{Timeout: *timeout, Logger: log.With("component", "admin"), Metrics: reg, Clock: clock,
 		Auth: admin.Auth{Users: apiUsers{srv: respSrv, store: store}, AdminToken: sec.adminToken, ProtectOps: *secFlags.protectOps}})
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- fmt.Errorf("resp server: %w", respSrv.Serve(respLis)) }()
