@@ -104,14 +104,17 @@ func TestShortRunScript(t *testing.T) {
 // fault, snapshots every 100 entries so that lagging followers install
 // them: every subscriber that stayed connected must receive every
 // acknowledged message once, all in one order, none before the write its
-// publisher made first is visible on the subscriber's node.
+// publisher made first is visible on the subscriber's node. minOK is a
+// floor that shows the run did something: in one run of three a long
+// leaderless stretch left 446 publishes acknowledged (1230 refused with
+// CLUSTERDOWN), and it passed.
 func TestShortRunPubsub(t *testing.T) {
 	runJepsen(t, config{
 		bin: buildRaftcache(t), workload: workloadPubsub, duration: 25 * time.Second, nemeses: allNemeses(),
 		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
 		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
 		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 200,
 		clusterDownDefinite: true,
 	})
 }
