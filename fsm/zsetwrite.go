@@ -178,6 +178,9 @@ func (w *writer) zrangeStore(c Command) Reply {
 	if err != nil {
 		return errorReply(err)
 	}
+	if !found {
+		w.ks.keyMiss(src) // Redis reads the source with lookupKeyRead
+	}
 	lim := w.s.zsetLimits()
 	var members [][]byte
 	var scores []float64
@@ -209,7 +212,15 @@ func (w *writer) zrangeStore(c Command) Reply {
 func (w *writer) zsetOpStore(c Command) Reply {
 	dst := c.args[0]
 	n := int(c.ints[1])
-	in, err := zsetOpInputs(c.args[1:1+n], w.lookup)
+	// Redis reads the sources with lookupKeyRead: a missing one is a
+	// keymiss.
+	in, err := zsetOpInputs(c.args[1:1+n], func(k []byte) (entry, bool) {
+		e, ok := w.lookup(k)
+		if !ok {
+			w.ks.keyMiss(k)
+		}
+		return e, ok
+	})
 	if err != nil {
 		return errorReply(err)
 	}
