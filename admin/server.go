@@ -281,16 +281,20 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]member, 0, len(ms))
 	for _, m := range ms {
-		mem := member{ID: cluster.FormatID(m.ID), Raft: m.RaftAddr, API: m.APIAddr,
-			RESP: m.RESPAddr, Role: string(m.Role), Voter: m.Voter, Reachable: m.Reachable, Match: m.Match,
-			Suffrage: "voter"}
-		if !m.Voter {
-			mem.Suffrage, mem.AutoPromote = "learner", !m.KeepLearner
-		}
-		mem.AwaitingJoin = m.AwaitingJoin
-		out = append(out, mem)
+		out = append(out, apiMember(m))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// apiMember is m as the API shows it.
+func apiMember(m cluster.Member) member {
+	mem := member{ID: cluster.FormatID(m.ID), Raft: m.RaftAddr, API: m.APIAddr,
+		RESP: m.RESPAddr, Role: string(m.Role), Voter: m.Voter, Reachable: m.Reachable, Match: m.Match,
+		Suffrage: "voter", AwaitingJoin: m.AwaitingJoin}
+	if !m.Voter {
+		mem.Suffrage, mem.AutoPromote = "learner", !m.KeepLearner
+	}
+	return mem
 }
 
 func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) {

@@ -211,9 +211,7 @@ func (s *Server) status(ctx context.Context, src statusSource) (statusView, erro
 	}
 	v.Progress = last > 0
 	for _, m := range ms {
-		sm := statusMember{member: member{ID: cluster.FormatID(m.ID), Raft: m.RaftAddr, API: m.APIAddr,
-			RESP: m.RESPAddr, Role: string(m.Role), Voter: m.Voter, Reachable: m.Reachable, Match: m.Match},
-			Self: m.ID == st.ID}
+		sm := statusMember{member: apiMember(m), Self: m.ID == st.ID}
 		if v.Progress {
 			lag := last - min(m.Match, last)
 			sm.Lag = &lag

@@ -175,9 +175,9 @@ func TestStatusJSON(t *testing.T) {
 	want := `{"node":"000000000000000b","role":"follower","term":7,"leader":"000000000000000a",
 		"commit":119,"applied":115,"backlog":4,"progress":true,
 		"members":[
-		 {"id":"000000000000000a","raft":"10.0.0.1:7000","api":"10.0.0.1:8000","resp":"10.0.0.1:6379","role":"leader","voter":true,"reachable":true,"match":120,"lag":0,"self":false},
-		 {"id":"000000000000000b","raft":"10.0.0.2:7000","api":"10.0.0.2:8000","resp":"10.0.0.2:6379","role":"follower","voter":true,"reachable":true,"match":117,"lag":3,"self":true},
-		 {"id":"000000000000000c","raft":"10.0.0.3:7000","api":"10.0.0.3:8000","resp":"10.0.0.3:6379","role":"learner","voter":false,"reachable":false,"match":0,"lag":120,"self":false}],
+		 {"id":"000000000000000a","raft":"10.0.0.1:7000","api":"10.0.0.1:8000","resp":"10.0.0.1:6379","role":"leader","voter":true,"reachable":true,"match":120,"suffrage":"voter","lag":0,"self":false},
+		 {"id":"000000000000000b","raft":"10.0.0.2:7000","api":"10.0.0.2:8000","resp":"10.0.0.2:6379","role":"follower","voter":true,"reachable":true,"match":117,"suffrage":"voter","lag":3,"self":true},
+		 {"id":"000000000000000c","raft":"10.0.0.3:7000","api":"10.0.0.3:8000","resp":"10.0.0.3:6379","role":"learner","voter":false,"reachable":false,"match":0,"suffrage":"learner","auto_promote":true,"lag":120,"self":false}],
 		"keys":2,"dbs":[{"db":0,"keys":2,"expires":1}],
 		"memory":{"used":"x","maxmemory":0,"policy":"noeviction"},
 		"leader_changes":[{"leader":"000000000000000a","term":7,"at":"2026-12-04T06:30:01.234Z"},
