@@ -84,14 +84,20 @@ func eventMessages(flags config.NotifyFlags, db int, event string, key []byte, e
 	}
 }
 
-// keyMiss raises "keymiss" (m) for key, which a read just looked up and
-// did not find (lookupValue). Inside Apply (the caller holds the write
+// keyHit counts a read's lookup that found its key in keyspace_hits, as
+// Redis's lookupKey does for every lookup but a write's.
+func (ks *keyspace) keyHit() { ks.s.keyspaceHits.Add(1) }
+
+// keyMiss counts a read's lookup of key that did not find it in
+// keyspace_misses and raises "keymiss" (m) for it: Redis does both at
+// the same lookups (lookupKey, unless LOOKUP_WRITE). Inside Apply (the caller holds the write
 // lock) the event is the entry's, raised on every node; otherwise the
 // caller holds the read lock, perhaps beside other readers, and the event
 // goes to this node's read-message sink only, at the applied index the
 // read saw, so that it is ordered after the entries the read observed.
 func (ks *keyspace) keyMiss(key []byte) {
 	s := ks.s
+	s.keyspaceMisses.Add(1)
 	flags := s.cfg.NotifyKeyspaceEvents
 	if flags&config.NotifyKeyMiss == 0 || flags&(notifyKeyspace|notifyKeyevent) == 0 {
 		return

@@ -89,8 +89,11 @@ func cString(b []byte, max int) []byte {
 func (ks *keyspace) object(c Command, now int64) Reply {
 	e, ok := ks.lookupRead(c.args[0], now)
 	if !ok {
+		// Counted, but no keymiss: Redis looks up with LOOKUP_NONOTIFY.
+		ks.s.keyspaceMisses.Add(1)
 		return Nil
 	}
+	ks.keyHit()
 	switch c.ints[0] {
 	case objectEncoding:
 		return Bulk([]byte(e.encoding()))

@@ -22,6 +22,7 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 		for _, k := range c.args {
 			if _, ok := ks.lookupRead(k, now); ok {
 				n++
+				ks.keyHit()
 				if c.op == opTouch {
 					ks.noteRead(k)
 				}
@@ -66,6 +67,7 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 			ks.keyMiss(c.args[0])
 			return Status("none")
 		}
+		ks.keyHit()
 		return Status(e.typ.String())
 	case opTTL:
 		e, ok := ks.lookupRead(c.args[0], now)
@@ -73,7 +75,9 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 		case !ok:
 			ks.keyMiss(c.args[0])
 			return Int(-2)
-		case e.expireAt == 0:
+		}
+		ks.keyHit()
+		if e.expireAt == 0 {
 			return Int(-1)
 		}
 		ttl := e.expireAt - now
@@ -91,6 +95,9 @@ func (ks *keyspace) read(c Command, now int64) Reply {
 		case !ok:
 			ks.keyMiss(c.args[0])
 			return Int(-2)
+		}
+		ks.keyHit()
+		switch {
 		case e.expireAt == 0:
 			return Int(-1)
 		case c.flags&flagMillis != 0:

@@ -172,11 +172,14 @@ func (w *writer) sstore(c Command) Reply {
 	sets := make([]*set.Set, len(keys))
 	for i, k := range keys {
 		s, err := w.setOf(k)
-		if err != nil {
+		switch {
+		case err != nil:
+			w.ks.keyHit() // found, of another type
 			return errorReply(err)
-		}
-		if s == nil {
+		case s == nil:
 			w.ks.keyMiss(k) // Redis reads each source with lookupKeyRead
+		default:
+			w.ks.keyHit()
 		}
 		sets[i] = s
 	}

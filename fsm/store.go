@@ -482,10 +482,9 @@ func (ks *keyspace) get(key []byte, h uint64) (entry, bool) {
 func (ks *keyspace) lookupValue(key []byte, now int64) (entry, bool) {
 	e, ok := ks.lookupRead(key, now)
 	if ok {
-		ks.s.keyspaceHits.Add(1)
+		ks.keyHit()
 		ks.noteRead(key)
 	} else {
-		ks.s.keyspaceMisses.Add(1)
 		ks.keyMiss(key)
 	}
 	return e, ok

@@ -305,6 +305,7 @@ func (w *writer) apply(c Command) Reply {
 			w.ks.keyMiss(c.args[0])
 			return Nil
 		}
+		w.ks.keyHit()
 		if e.typ != typeString {
 			return errorReply(errWrongType)
 		}
@@ -346,6 +347,7 @@ func (w *writer) copyKey(srcKey []byte, dst *writer, dstKey []byte, replace bool
 		w.ks.keyMiss(srcKey)
 		return Zero
 	}
+	w.ks.keyHit()
 	if _, exists := dst.lookup(dstKey); exists {
 		if !replace {
 			return Zero
@@ -384,8 +386,10 @@ func (w *writer) set(c Command) Reply {
 			w.ks.keyMiss(key)
 			reply = Nil
 		case old.typ != typeString:
+			w.ks.keyHit()
 			return errorReply(errWrongType)
 		default:
+			w.ks.keyHit()
 			reply = valueReply(old.str)
 		}
 	}

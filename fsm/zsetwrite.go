@@ -175,11 +175,14 @@ func zremRangeEvent(op opcode) string {
 func (w *writer) zrangeStore(c Command) Reply {
 	dst, src := c.args[0], c.args[1]
 	coll, found, err := w.collectionOf(src, typeZSet)
-	if err != nil {
+	switch {
+	case err != nil:
+		w.ks.keyHit() // found, of another type
 		return errorReply(err)
-	}
-	if !found {
+	case !found:
 		w.ks.keyMiss(src) // Redis reads the source with lookupKeyRead
+	default:
+		w.ks.keyHit()
 	}
 	lim := w.s.zsetLimits()
 	var members [][]byte
@@ -216,7 +219,9 @@ func (w *writer) zsetOpStore(c Command) Reply {
 	// keymiss.
 	in, err := zsetOpInputs(c.args[1:1+n], func(k []byte) (entry, bool) {
 		e, ok := w.lookup(k)
-		if !ok {
+		if ok {
+			w.ks.keyHit()
+		} else {
 			w.ks.keyMiss(k)
 		}
 		return e, ok

@@ -28,6 +28,11 @@ type notifyCase struct {
 	cmds   [][]string
 }
 
+// comparesStats: a case that watches keymiss (m) also compares INFO's
+// keyspace_hits and keyspace_misses, reset before its commands: Redis
+// counts them at the very lookups it raises keymiss at.
+func (tc notifyCase) comparesStats() bool { return strings.Contains(tc.events, "m") }
+
 func c(args ...string) []string { return args }
 
 func notifyCases() []notifyCase {
@@ -168,6 +173,10 @@ func notifyCases() []notifyCase {
 			c("ZRANGESTORE", "zd", "z7", "0", "1"), c("ZRANGESTORE", "zd", "a", "0", "1"),
 			c("MULTI"), c("GET", "m1"), c("SET", "a", "2"), c("GET", "a"), c("EXEC"),
 			c("EVAL", "return redis.call('get', KEYS[1])", "1", "ev"),
+			c("SET", "hit", "v"), c("EXISTS", "hit", "hit"), c("TYPE", "hit"), c("TTL", "hit"), c("PTTL", "hit"),
+			c("EXPIRETIME", "hit"), c("TOUCH", "hit"), c("OBJECT", "ENCODING", "hit"), c("GETSET", "hit", "w"),
+			c("COPY", "hit", "hit2"), c("GETDEL", "hit2"), c("SUNIONSTORE", "dst", "s1", "nos"),
+			c("ZRANGESTORE", "zd", "z5", "0", "1"), c("ZUNIONSTORE", "zd", "2", "z5", "noz"),
 		}},
 		{"transactions and scripts", "KEA", [][]string{
 			c("MULTI"), c("SET", "a", "1"), c("INCR", "a"), c("LPUSH", "l", "x"), c("EXEC"),
@@ -216,6 +225,9 @@ func runNotifyCase(t *testing.T, redisAddr string, targets []compatTarget, proto
 				t.Fatal(err)
 			}
 		}
+	}
+	if tc.comparesStats() {
+		s.check(c("CONFIG", "RESETSTAT"))
 	}
 	var blocker *session
 	for n, args := range tc.cmds {
@@ -273,6 +285,30 @@ func runNotifyCase(t *testing.T, redisAddr string, targets []compatTarget, proto
 			}
 		}
 	}
+	if tc.comparesStats() {
+		want := keyspaceStats(t, s.redis)
+		for _, cc := range s.targets {
+			if got := keyspaceStats(t, cc); got != want {
+				t.Errorf("%s: INFO stats %s, want Redis's %s", cc.name, got, want)
+			}
+		}
+	}
+}
+
+// keyspaceStats returns INFO's keyspace_hits and keyspace_misses lines.
+func keyspaceStats(t *testing.T, cc *compatConn) string {
+	t.Helper()
+	r, err := cc.do("INFO", "stats")
+	if err != nil {
+		t.Fatalf("%s: INFO stats: %v", cc.name, err)
+	}
+	var out []string
+	for _, line := range strings.Split(r.text, "\r\n") {
+		if strings.HasPrefix(line, "keyspace_hits:") || strings.HasPrefix(line, "keyspace_misses:") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // setNotifyEvents sets notify-keyspace-events on Redis and, through the
