@@ -786,6 +786,22 @@ func (n *Node) waitConfAdvanced(ctx context.Context) error {
 	}
 }
 
+// StepDown hands this node's leadership to another voter and waits until
+// that one leads, when this node leads and has one; otherwise it returns
+// nil at once. A node stopping cleanly calls it first, as etcd's server
+// does, so that the others need not wait out an election timeout (and
+// fail the writes meanwhile) before they serve again.
+func (n *Node) StepDown(ctx context.Context) error {
+	if !n.IsLeader() {
+		return nil
+	}
+	to := n.transfereeOtherThan(n.id)
+	if to == raft.None {
+		return nil
+	}
+	return n.TransferLeadership(ctx, to)
+}
+
 // TransferLeadership asks the leader to hand leadership to the member
 // transferee and waits until this node sees that member lead. It fails with
 // ErrUnknownMember or ErrNotVoter when transferee cannot lead, and wraps

@@ -222,6 +222,16 @@ func run() error {
 	if err := adminSrv.Shutdown(sctx); err != nil {
 		log.Warn("admin shutdown", "err", err)
 	}
+	// A leader stopping cleanly hands over first, once the requests it
+	// was serving are done, so that the cluster serves writes again at
+	// once rather than after an election timeout.
+	if nodeErr == nil {
+		tctx, tcancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := node.StepDown(tctx); err != nil {
+			log.Warn("hand leadership over before stopping", "err", err)
+		}
+		tcancel()
+	}
 	// The node gets its own deadline: one front door slow to drain must
 	// not make a clean stop of the raft node (and WAL) fail.
 	nctx, ncancel := context.WithTimeout(context.Background(), 10*time.Second)
