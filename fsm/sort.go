@@ -342,10 +342,13 @@ func (ks *keyspace) lookupByPattern(pattern, elem []byte, now int64) ([]byte, bo
 	}
 	key := make([]byte, 0, len(keyPat)-1+len(elem))
 	key = append(append(append(key, keyPat[:star]...), elem...), keyPat[star+1:]...)
+	// Redis reads it with lookupKeyRead: counted, and a miss is a keymiss.
 	e, ok := ks.lookupRead(key, now)
 	if !ok {
+		ks.keyMiss(key)
 		return nil, false
 	}
+	ks.keyHit()
 	if field != nil {
 		if e.typ != typeHash {
 			return nil, false
