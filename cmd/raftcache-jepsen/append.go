@@ -184,20 +184,11 @@ func (aw *appendWorkload) newTxn(rng *rand.Rand) (txnMode, []elle.Op) {
 // runClient issues transactions until ctx ends, each against a random
 // node.
 func (aw *appendWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) {
-	conns := make(map[*node]*respConn)
-	defer func() {
-		for _, c := range conns {
-			c.close()
-		}
-	}()
+	conns := nodeConns{}
+	defer conns.closeAll()
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {
-			for n, c := range conns {
-				if n.gone() {
-					c.close()
-					delete(conns, n)
-				}
-			}
+			conns.dropGone()
 		}
 		n := aw.cl.pick(rng)
 		if n == nil {
@@ -260,7 +251,7 @@ func txnCommands(mode txnMode, ops []elle.Op) [][]string {
 
 // invokeTxn runs one transaction on node n, reusing the client's
 // connection to it; a connection that saw a transport error is closed.
-func (aw *appendWorkload) invokeTxn(conns map[*node]*respConn, id int, n *node, mode txnMode, ops []elle.Op) txnRecord {
+func (aw *appendWorkload) invokeTxn(conns nodeConns, id int, n *node, mode txnMode, ops []elle.Op) txnRecord {
 	rec := txnRecord{client: id, node: n.idx, mode: mode, ops: ops}
 	ctx, cancel := context.WithTimeout(context.Background(), aw.opTimeout)
 	defer cancel()
@@ -271,22 +262,17 @@ func (aw *appendWorkload) invokeTxn(conns map[*node]*respConn, id int, n *node, 
 			return fmt.Sprintf("%s transaction %v on %s at %.3fs: %s", rec.mode, rec.ops, n, float64(rec.call)/1e9, rec.detail)
 		})
 	}()
-	c := conns[n]
-	if c == nil {
-		var err error
-		if c, err = dialRESP(ctx, n.respAddr); err != nil {
-			// Nothing was sent: the transaction did not happen.
-			rec.ret, rec.st, rec.detail = aw.hist.now(), statusFail, err.Error()
-			rec.late = isTimeout(err)
-			return rec
-		}
-		conns[n] = c
+	c, err := conns.get(ctx, n)
+	if err != nil {
+		// Nothing was sent: the transaction did not happen.
+		rec.ret, rec.st, rec.detail = aw.hist.now(), statusFail, err.Error()
+		rec.late = isTimeout(err)
+		return rec
 	}
 	replies, err := c.do(ctx, txnCommands(mode, ops)...)
 	rec.ret = aw.hist.now()
 	if err != nil {
-		c.close()
-		delete(conns, n)
+		conns.drop(n)
 		rec.detail, rec.late = err.Error(), isTimeout(err)
 		rec.st = statusUnknown
 		if !rec.writes() {

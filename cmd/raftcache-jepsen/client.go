@@ -184,22 +184,15 @@ func (w *workload) pickKind(rng *rand.Rand) opKind {
 
 // runClient issues operations until ctx ends, each against a random node.
 func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
-	conns := make(map[*node]*respConn)
+	conns := nodeConns{}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	defer func() {
-		for _, c := range conns {
-			c.close()
-		}
+		conns.closeAll()
 		hc.CloseIdleConnections()
 	}()
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {
-			for n, c := range conns {
-				if n.gone() {
-					c.close()
-					delete(conns, n)
-				}
-			}
+			conns.dropGone()
 		}
 		n := w.cl.pick(rng)
 		if n == nil {
@@ -251,29 +244,24 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 
 // invoke runs one operation on node n, reusing the client's connection to
 // it; a connection that saw a transport error is closed.
-func (w *workload) invoke(conns map[*node]*respConn, id int, n *node, in input) record {
+func (w *workload) invoke(conns nodeConns, id int, n *node, in input) record {
 	rec := record{client: id, node: n.idx, in: in}
 	ctx, cancel := context.WithTimeout(context.Background(), w.opTimeout)
 	defer cancel()
 	epoch, faulted := n.health()
 	rec.call = w.hist.now()
 	defer w.timed(&rec, n, epoch, faulted)
-	c := conns[n]
-	if c == nil {
-		var err error
-		if c, err = dialRESP(ctx, n.respAddr); err != nil {
-			// Nothing was sent: the operation did not happen.
-			rec.ret, rec.st, rec.detail = w.hist.now(), statusFail, err.Error()
-			rec.late = isTimeout(err)
-			return rec
-		}
-		conns[n] = c
+	c, err := conns.get(ctx, n)
+	if err != nil {
+		// Nothing was sent: the operation did not happen.
+		rec.ret, rec.st, rec.detail = w.hist.now(), statusFail, err.Error()
+		rec.late = isTimeout(err)
+		return rec
 	}
 	replies, err := c.do(ctx, commands(in)...)
 	rec.ret = w.hist.now()
 	if err != nil {
-		c.close()
-		delete(conns, n)
+		conns.drop(n)
 		rec.detail = err.Error()
 		rec.late = isTimeout(err)
 		rec.st, rec.out = statusUnknown, output{unknown: true}

@@ -125,20 +125,11 @@ func (pw *pubsubWorkload) records() ([]pubRecord, []*subSession) {
 
 // runPublisher publishes until ctx ends, each message on a random node.
 func (pw *pubsubWorkload) runPublisher(ctx context.Context, id int, rng *rand.Rand) {
-	conns := make(map[*node]*respConn)
-	defer func() {
-		for _, c := range conns {
-			c.close()
-		}
-	}()
+	conns := nodeConns{}
+	defer conns.closeAll()
 	for seq := 0; ctx.Err() == nil; seq++ {
 		if seq%64 == 0 {
-			for n, c := range conns {
-				if n.gone() {
-					c.close()
-					delete(conns, n)
-				}
-			}
+			conns.dropGone()
 		}
 		n := pw.cl.pick(rng)
 		if n == nil || n.reservation() != nil {
@@ -167,7 +158,7 @@ type callResult struct {
 // classifies its outcome: an integer reply is success (SADD must answer
 // 1: every number is new), CLUSTERDOWN proves nothing happened, a broken
 // connection or TRYAGAIN leaves it unknown, and anything else is odd.
-func (pw *pubsubWorkload) call(conns map[*node]*respConn, n *node, cmd []string) (callResult, bool) {
+func (pw *pubsubWorkload) call(conns nodeConns, n *node, cmd []string) (callResult, bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), pw.opTimeout)
 	defer cancel()
 	epoch, faulted := n.health()
@@ -178,20 +169,15 @@ func (pw *pubsubWorkload) call(conns map[*node]*respConn, n *node, cmd []string)
 			return fmt.Sprintf("%s on %s at %.3fs: %s", strings.Join(cmd, " "), n, float64(res.call)/1e9, res.detail)
 		})
 	}()
-	c := conns[n]
-	if c == nil {
-		var err error
-		if c, err = dialRESP(ctx, n.respAddr); err != nil {
-			res.ret, res.st, res.detail, late = pw.hist.now(), statusFail, err.Error(), isTimeout(err)
-			return res, false
-		}
-		conns[n] = c
+	c, err := conns.get(ctx, n)
+	if err != nil {
+		res.ret, res.st, res.detail, late = pw.hist.now(), statusFail, err.Error(), isTimeout(err)
+		return res, false
 	}
 	rs, err := c.do(ctx, cmd)
 	res.ret = pw.hist.now()
 	if err != nil {
-		c.close()
-		delete(conns, n)
+		conns.drop(n)
 		res.st, res.detail, late = statusUnknown, err.Error(), isTimeout(err)
 		return res, true
 	}
@@ -225,7 +211,7 @@ func (pw *pubsubWorkload) interpretWrite(cmd []string, r reply) (status, string)
 }
 
 // publish sends rec's PUBLISH on n.
-func (pw *pubsubWorkload) publish(conns map[*node]*respConn, n *node, rec pubRecord) pubRecord {
+func (pw *pubsubWorkload) publish(conns nodeConns, n *node, rec pubRecord) pubRecord {
 	res, _ := pw.call(conns, n, []string{"PUBLISH", pubsubChannel, rec.payload})
 	rec.st, rec.detail, rec.call, rec.ret = res.st, res.detail, res.call, res.ret
 	return rec
@@ -426,12 +412,8 @@ func parsePayload(p string) (client, seq int, ok bool) {
 // publishEnd publishes pubsubEnd messages, through each member in turn,
 // until one is acknowledged, and returns how many it sent.
 func (pw *pubsubWorkload) publishEnd(ctx context.Context) (int, error) {
-	conns := make(map[*node]*respConn)
-	defer func() {
-		for _, c := range conns {
-			c.close()
-		}
-	}()
+	conns := nodeConns{}
+	defer conns.closeAll()
 	for i := 0; ; i++ {
 		nodes := pw.cl.nodes()
 		if len(nodes) == 0 {

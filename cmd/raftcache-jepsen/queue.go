@@ -91,20 +91,11 @@ func (qw *queueWorkload) records() []queueRecord {
 // runClient pushes (even id) or pops (odd id) until ctx ends, each
 // operation against a random node.
 func (qw *queueWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) {
-	conns := make(map[*node]*respConn)
-	defer func() {
-		for _, c := range conns {
-			c.close()
-		}
-	}()
+	conns := nodeConns{}
+	defer conns.closeAll()
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {
-			for n, c := range conns {
-				if n.gone() {
-					c.close()
-					delete(conns, n)
-				}
-			}
+			conns.dropGone()
 		}
 		n := qw.cl.pick(rng)
 		if n == nil {
@@ -137,7 +128,7 @@ func queueCommand(rec queueRecord) []string {
 	return append(cmd, queueBlock)
 }
 
-func (qw *queueWorkload) invoke(conns map[*node]*respConn, n *node, rec queueRecord) queueRecord {
+func (qw *queueWorkload) invoke(conns nodeConns, n *node, rec queueRecord) queueRecord {
 	ctx, cancel := context.WithTimeout(context.Background(), qw.opTimeout)
 	defer cancel()
 	epoch, faulted := n.health()
@@ -147,22 +138,17 @@ func (qw *queueWorkload) invoke(conns map[*node]*respConn, n *node, rec queueRec
 			return fmt.Sprintf("%s on %s at %.3fs: %s", strings.Join(queueCommand(rec), " "), n, float64(rec.call)/1e9, rec.detail)
 		})
 	}()
-	c := conns[n]
-	if c == nil {
-		var err error
-		if c, err = dialRESP(ctx, n.respAddr); err != nil {
-			rec.ret, rec.st, rec.detail, rec.late = qw.hist.now(), statusFail, err.Error(), isTimeout(err)
-			return rec
-		}
-		conns[n] = c
+	c, err := conns.get(ctx, n)
+	if err != nil {
+		rec.ret, rec.st, rec.detail, rec.late = qw.hist.now(), statusFail, err.Error(), isTimeout(err)
+		return rec
 	}
 	rs, err := c.do(ctx, queueCommand(rec))
 	rec.ret = qw.hist.now()
 	if err != nil {
 		// Sent, and no answer: a push may have happened, a pop may have
 		// taken an element that is now lost with the connection.
-		c.close()
-		delete(conns, n)
+		conns.drop(n)
 		rec.st, rec.detail, rec.late = statusUnknown, err.Error(), isTimeout(err)
 		return rec
 	}

@@ -160,3 +160,45 @@ func (c *respConn) read(depth int) (reply, error) {
 		return reply{}, fmt.Errorf("unknown reply type %q", line)
 	}
 }
+
+// nodeConns is one client's RESP connections, at most one per node,
+// dialed when first needed and dropped when they fail.
+type nodeConns map[*node]*respConn
+
+// get returns n's connection, dialing one if there is none; on an error
+// nothing was sent.
+func (cs nodeConns) get(ctx context.Context, n *node) (*respConn, error) {
+	if c := cs[n]; c != nil {
+		return c, nil
+	}
+	c, err := dialRESP(ctx, n.respAddr)
+	if err != nil {
+		return nil, err
+	}
+	cs[n] = c
+	return c, nil
+}
+
+// drop closes and forgets n's connection, after it failed.
+func (cs nodeConns) drop(n *node) {
+	if c := cs[n]; c != nil {
+		c.close()
+		delete(cs, n)
+	}
+}
+
+// dropGone drops the connections to nodes that are no longer members.
+func (cs nodeConns) dropGone() {
+	for n := range cs {
+		if n.gone() {
+			cs.drop(n)
+		}
+	}
+}
+
+// closeAll closes every connection.
+func (cs nodeConns) closeAll() {
+	for _, c := range cs {
+		c.close()
+	}
+}
