@@ -44,6 +44,7 @@ func TestBackupRestore(t *testing.T) {
 	n1.start(nil)
 	n2.start(n1)
 	n3.start(n1)
+	waitVoters(t, n1, 3)
 	c := n1.client()
 	for _, cmd := range [][]any{
 		{"SET", "s", guardedValue}, {"SET", "ttl", "v", "PX", "600000"}, {"HSET", "h", "a", "1", "b", "2"},
@@ -229,6 +230,7 @@ func TestForceNewCluster(t *testing.T) {
 	n1.start(nil)
 	n2.start(n1)
 	n3.start(n1)
+	waitVoters(t, n1, 3)
 	if err := n1.client().Set(ctx, "a", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,7 @@ func threeNodes(t *testing.T) (*proc, *proc, *proc) {
 	n1.start(nil)
 	n2.start(n1)
 	n3.start(n1)
+	waitVoters(t, n1, 3)
 	return n1, n2, n3
 }
 

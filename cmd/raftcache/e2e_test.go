@@ -210,6 +210,22 @@ func (p *proc) members() []member {
 	return ms
 }
 
+// waitVoters waits until via lists n members, every one a voter: a joiner
+// enters as a learner, and a test that stops a member before the others
+// are promoted would find no quorum.
+func waitVoters(t *testing.T, via *proc, n int) {
+	t.Helper()
+	waitFor(t, 15*time.Second, fmt.Sprintf("%d voters", n), func() bool {
+		ms := via.members()
+		for _, m := range ms {
+			if !m.Voter {
+				return false
+			}
+		}
+		return len(ms) == n
+	})
+}
+
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -384,6 +400,7 @@ func TestActiveExpiry(t *testing.T) {
 	n1.start(nil)
 	n2.start(n1)
 	n3.start(n1)
+	waitVoters(t, n1, 3)
 	c := n2.client()
 	for i := range 50 {
 		if err := c.Set(ctx, "tmp"+strconv.Itoa(i), "v", 300*time.Millisecond).Err(); err != nil {

@@ -18,6 +18,7 @@ func TestMaxMemoryFlag(t *testing.T) {
 	n1.startWith(nil, "-maxmemory", "256kb")
 	n2.startWith(n1, "-maxmemory", "1gb") // the cluster's value wins over a joiner's flag
 	n3.start(n1)
+	waitVoters(t, n1, 3)
 	procs := []*proc{n1, n2, n3}
 	for _, p := range procs {
 		pc := p.client()

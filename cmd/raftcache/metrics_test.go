@@ -67,6 +67,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	n1.start(nil)
 	n2.start(n1)
 	n3.start(n1)
+	waitVoters(t, n1, 3)
 	for _, p := range []*proc{n1, n2, n3} {
 		if code, body := p.http("GET", "/healthz", ""); code != 200 {
 			t.Errorf("GET /healthz on %s: %d %s", p.api, code, body)

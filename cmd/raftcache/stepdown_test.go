@@ -17,15 +17,7 @@ func TestLeaderHandsOverOnSIGTERM(t *testing.T) {
 	ps[0].start(nil)
 	ps[1].start(ps[0])
 	ps[2].start(ps[0])
-	waitFor(t, 10*time.Second, "three voters", func() bool {
-		ms := ps[0].members()
-		for _, m := range ms {
-			if !m.Voter {
-				return false
-			}
-		}
-		return len(ms) == 3
-	})
+	waitVoters(t, ps[0], 3)
 	var leader *proc
 	var others []*proc
 	for _, m := range ps[0].members() {
