@@ -190,12 +190,8 @@ func (pw *pubsubWorkload) call(conns nodeConns, n *node, cmd []string) (callResu
 func (pw *pubsubWorkload) interpretWrite(cmd []string, r reply) (status, string) {
 	desc := strings.Join(cmd, " ")
 	if r.isErr() {
-		code, _, _ := strings.Cut(r.str, " ")
-		switch {
-		case code == "CLUSTERDOWN" && pw.clusterDownDefinite:
-			return statusFail, r.str
-		case code == "CLUSTERDOWN" || code == "TRYAGAIN":
-			return statusUnknown, r.str
+		if st, ok := clusterErrorStatus(r.str, pw.clusterDownDefinite); ok {
+			return st, r.str
 		}
 		pw.odd("%s: error %s", desc, r.str)
 		return statusUnknown, r.str

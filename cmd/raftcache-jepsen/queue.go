@@ -163,12 +163,8 @@ func (qw *queueWorkload) invoke(conns nodeConns, n *node, rec queueRecord) queue
 func (qw *queueWorkload) interpret(rec *queueRecord, r reply) (status, string) {
 	desc := strings.Join(queueCommand(*rec), " ")
 	if r.isErr() {
-		code, _, _ := strings.Cut(r.str, " ")
-		switch {
-		case code == "CLUSTERDOWN" && qw.clusterDownDefinite:
-			return statusFail, r.str
-		case code == "CLUSTERDOWN" || code == "TRYAGAIN":
-			return statusUnknown, r.str
+		if st, ok := clusterErrorStatus(r.str, qw.clusterDownDefinite); ok {
+			return st, r.str
 		}
 		qw.odd("%s: error %s", desc, r.str)
 		return statusUnknown, r.str

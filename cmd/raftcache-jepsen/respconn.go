@@ -202,3 +202,17 @@ func (cs nodeConns) closeAll() {
 		c.close()
 	}
 }
+
+// clusterErrorStatus classifies the two errors a correct server gives a
+// write it could not complete: CLUSTERDOWN proves it did not happen (when
+// the server promises so, clusterDownDefinite), TRYAGAIN leaves it
+// unknown. ok is false for any other error.
+func clusterErrorStatus(msg string, clusterDownDefinite bool) (st status, ok bool) {
+	switch code, _, _ := strings.Cut(msg, " "); {
+	case code == "CLUSTERDOWN" && clusterDownDefinite:
+		return statusFail, true
+	case code == "CLUSTERDOWN" || code == "TRYAGAIN":
+		return statusUnknown, true
+	}
+	return 0, false
+}
