@@ -44,12 +44,14 @@ func isAction(name string) bool {
 // about by every node the tests start.
 func otherEnv() map[string]bool {
 	return map[string]bool{
-		cluster.FailpointSaveDelayEnv: true,
-		"RAFTCACHE_TEST_LOG":          true,
-		"RAFTCACHE_SCREENSHOTS":       true,
-		"RAFTCACHE_JEPSEN_KEEP":       true,
-		"RAFTCACHE_COMPAT_OPS":        true,
-		"RAFTCACHE_COMPAT_SEED":       true,
+		cluster.FailpointSaveDelayEnv:    true,
+		cluster.FailpointWALFaultFileEnv: true,
+		cluster.FailpointClockOffsetEnv:  true,
+		"RAFTCACHE_TEST_LOG":             true,
+		"RAFTCACHE_SCREENSHOTS":          true,
+		"RAFTCACHE_JEPSEN_KEEP":          true,
+		"RAFTCACHE_COMPAT_OPS":           true,
+		"RAFTCACHE_COMPAT_SEED":          true,
 	}
 }
 
