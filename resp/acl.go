@@ -553,7 +553,7 @@ func (s *Server) authenticate(c *client, cmd, user, pass []byte) string {
 // enabled ACL user, for front doors other than RESP (the admin API). It is
 // false on a node that has not synced its ACL state, as authenticate.
 func (s *Server) CheckUser(user, pass string) bool {
-	return s.syncACL() == nil && s.store.Authenticate([]byte(user), []byte(pass))
+	return s.syncACL(s.cfg.Timeout) == nil && s.store.Authenticate([]byte(user), []byte(pass))
 }
 
 func aclCommands() map[string]handler {
@@ -907,22 +907,25 @@ func (s *Server) aclBarrier(c *client) error {
 // as Redis's: when the default user needs no password. A node that has
 // just started or joined may not have applied its log yet, and would take
 // a password set since for none: its state is trusted only once synced.
+// The wait here is short: a connection is accepted before any request
+// says how long its client will wait, and a node without quorum would
+// hold every new client past its dial timeout. The connection's first
+// command waits again, as long as that command may (authRefusal).
 func (s *Server) connectAuthed() bool {
-	return s.syncACL() == nil && !s.defaultNeedsAuth()
+	return s.syncACL(min(s.cfg.Timeout, connectBarrierWait)) == nil && !s.defaultNeedsAuth()
 }
 
 // syncACL returns nil once this node's ACL state is at least the
 // cluster's as of some moment since the node started (aclFront.synced),
-// trying one read barrier if not yet, and that barrier's error if it fails. Until then a client without credentials is
-// refused (fail closed): a node catching up would otherwise let anyone in
-// under a password the cluster has since set. The wait is short: a failed
-// barrier leaves the node unsynced whatever its length, and a long one
-// only held clients of a node without quorum past their dial timeouts.
-func (s *Server) syncACL() error {
+// trying one read barrier of at most wait if not yet, and that barrier's
+// error if it fails. Until then a client without credentials is refused
+// (fail closed): a node catching up would otherwise let anyone in under a
+// password the cluster has since set.
+func (s *Server) syncACL(wait time.Duration) error {
 	if s.acl.synced.Load() {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(s.base, s.syncWait())
+	ctx, cancel := context.WithTimeout(s.base, wait)
 	err := s.cluster.LinearizableRead(ctx)
 	cancel()
 	if err != nil {
@@ -931,9 +934,6 @@ func (s *Server) syncACL() error {
 	s.acl.synced.Store(true)
 	return nil
 }
-
-// syncWait bounds syncACL's barrier.
-func (s *Server) syncWait() time.Duration { return min(s.cfg.Timeout, connectBarrierWait) }
 
 // execACL checks a queued data command again at EXEC, as Redis's
 // execCommand, in case the user's permissions changed since it was

@@ -11,7 +11,7 @@ import "fmt"
 // cluster's unavailability rather than a demand for credentials that may
 // not exist.
 func (s *Server) DefaultNeedsAuth() (needs bool, err error) {
-	syncErr := s.syncACL()
+	syncErr := s.syncACL(s.cfg.Timeout)
 	switch {
 	case syncErr == nil:
 		return s.defaultNeedsAuth(), nil
@@ -35,14 +35,18 @@ func (s *Server) authRefusal(c *client, sp *cmdSpec) string {
 		// node has synced.
 		return ""
 	}
-	syncErr := s.syncACL()
+	// A node just restarted syncs at its first election, which may
+	// take longer than connectAuthed waited: the command waits as long
+	// as its own read barrier or proposal would, so that a client of a
+	// cluster without a password sees a slow answer, not a refusal.
+	syncErr := s.syncACL(s.cfg.Timeout)
 	if !s.authRequired(c) {
 		return ""
 	}
 	if syncErr != nil && !s.defaultNeedsAuth() {
 		// The cluster may have no password, but this node cannot
 		// tell until it reaches the cluster.
-		return readFailure(syncErr, s.syncWait())
+		return readFailure(syncErr, s.cfg.Timeout)
 	}
 	return "NOAUTH Authentication required."
 }

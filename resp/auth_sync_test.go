@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/raftcache/raftcache/cluster"
 )
@@ -56,5 +57,31 @@ func TestUnsyncedNodeFailsClosed(t *testing.T) {
 	}
 	if needs, err := srv.DefaultNeedsAuth(); needs || err != nil {
 		t.Errorf("DefaultNeedsAuth = %v, %v once synced, with no password set", needs, err)
+	}
+}
+
+// TestUnsyncedNodeWaitsForSyncAsLongAsACommand: a node just restarted
+// syncs at its first election, often later than a new connection waits
+// (connectBarrierWait). A command from a client without credentials then
+// waits, as long as the command itself may, and is served once the node
+// has synced, rather than refused while the cluster comes back.
+func TestUnsyncedNodeWaitsForSyncAsLongAsACommand(t *testing.T) {
+	_, addr, fc := startServer(t, Config{Timeout: 10 * time.Second})
+	hold, started := make(chan struct{}), make(chan struct{}, 16)
+	fc.mu.Lock()
+	fc.hold, fc.started = hold, started
+	fc.mu.Unlock()
+	go func() {
+		<-started // the connection's barrier: it gives up after connectBarrierWait
+		<-started // the GET's: released only once it has waited longer than that
+		time.Sleep(connectBarrierWait + 300*time.Millisecond)
+		close(hold)
+		for range started {
+		}
+	}()
+	defer close(started)
+	if got, want := roundTrip(t, addr, cmd("GET", "k")), "$-1\r\n"; got != want {
+		t.Errorf("GET on a node that syncs %v after the command arrived: got %q, want %q",
+			connectBarrierWait+300*time.Millisecond, got, want)
 	}
 }

@@ -654,7 +654,7 @@ func (s *Server) hello(c *client, args [][]byte) {
 		}
 	}
 	if s.authRequired(c) {
-		s.syncACL()
+		s.syncACL(s.cfg.Timeout)
 	}
 	if s.authRequired(c) {
 		c.w.err("NOAUTH HELLO must be called with the client already authenticated, otherwise the " +
