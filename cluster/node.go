@@ -51,6 +51,11 @@ type Config struct {
 	// Listener, if set, is used instead of listening on RaftAddr (tests
 	// bind port 0 and advertise what they got).
 	Listener net.Listener
+	// Network, if set, carries raft traffic and joins instead of the gRPC
+	// transport on Listener or RaftAddr, which is then not listened on:
+	// tests pass an in-memory one (clustertest.Network) to cut, drop and
+	// delay messages. AdvertiseRaft is still the address peers use.
+	Network transport.Network
 
 	// crashAfterJoin makes Start return errCrashForTest right after a
 	// joiner created its WAL, leaving the state a crash there would.
@@ -125,7 +130,7 @@ type Node struct {
 	disk    *disk
 	sm      StateMachine
 	members *membership
-	tr      *transport.Transport
+	tr      transport.Endpoint
 	waiters *waiters
 	seq     atomic.Uint64 // proposal sequence; starts at the boot time so restarts never reuse one
 	confMu  sync.Mutex    // one membership change proposed at a time from this node
@@ -221,6 +226,9 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.StateMachine == nil || cfg.StateDir == "" || cfg.RaftAddr == "" {
 		return nil, errors.New("cluster: StateMachine, StateDir and RaftAddr are required")
 	}
+	if cfg.Network != nil {
+		return start(ctx, cfg)
+	}
 	lis := cfg.Listener
 	if lis == nil {
 		var err error
@@ -228,7 +236,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("listen raft: %w", err)
 		}
 	}
-	n, err := start(ctx, cfg, lis)
+	cfg.Network = transport.GRPCNetwork{Listener: lis}
+	n, err := start(ctx, cfg)
 	if err != nil {
 		lis.Close()
 		return nil, err
@@ -236,7 +245,8 @@ func Start(ctx context.Context, cfg Config) (*Node, error) {
 	return n, nil
 }
 
-func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
+// start starts the node once cfg.Network is set.
+func start(ctx context.Context, cfg Config) (*Node, error) {
 	log := cfg.Logger
 	d, err := newDisk(cfg.StateDir, log)
 	if err != nil {
@@ -404,24 +414,22 @@ func start(ctx context.Context, cfg Config, lis net.Listener) (*Node, error) {
 	n.noteRestored(rn)
 	n.raft = newRaftNode(rn, n.id, n.stopc, &n.appliedTerm, n.appliedChan)
 
-	n.tr = transport.New(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,
-		Security: cfg.PeerSecurity, Logger: n.log.With("component", "transport")})
+	n.tr, err = cfg.Network.Endpoint(transport.Config{ID: n.id, Handler: transportHandler{n}, SourceIP: cfg.SourceIP,
+		Security: cfg.PeerSecurity, Logger: n.log.With("component", "transport")}, cfg.AdvertiseRaft)
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("start raft transport: %w", err)
+	}
 	for _, p := range peers {
 		if p.ID != n.id {
 			n.tr.AddPeer(p.ID, p.RaftAddr)
 		}
 	}
 	n.syncPeers()
-	n.wg.Add(7)
+	n.wg.Add(6)
 	go n.promoteLoop()
 	go n.watchPurge()
 	go n.catchUp()
-	go func() {
-		defer n.wg.Done()
-		if err := n.tr.Serve(lis); err != nil {
-			n.log.Error("raft transport stopped", "err", err)
-		}
-	}()
 	go n.raftLoop()
 	go n.applyLoop()
 	go n.readLoop()
@@ -461,7 +469,7 @@ func joinCluster(ctx context.Context, cfg Config, self memberMeta, id uint64) (t
 	backoff := 100 * time.Millisecond
 	for {
 		attempt, cancelAttempt := context.WithTimeout(ctx, 10*time.Second)
-		resp, err := transport.Join(attempt, transport.Config{Security: cfg.PeerSecurity}, cfg.Join, req)
+		resp, err := cfg.Network.Join(attempt, transport.Config{Security: cfg.PeerSecurity}, cfg.Join, req)
 		cancelAttempt()
 		if err == nil {
 			return resp, nil
