@@ -22,7 +22,8 @@ test: deps lint build
 # acknowledged write was lost and the nodes agree. WORKLOAD=append runs
 # list-append transactions (MULTI/EXEC and EVAL) instead, checked for
 # strict serializability, non-zero on any anomaly; WORKLOAD=queue runs
-# producers (LPUSH) and consumers (BRPOP): every acknowledged element
+# producers (LPUSH) and consumers (BRPOP, or BLMOVE into a processing list
+# and LREM, as reliable queues do): every acknowledged element
 # delivered exactly once; WORKLOAD=script mixes compare-and-set EVALs and
 # pairs of keys written by one EVAL into the register workload, no pair
 # read torn; WORKLOAD=pubsub runs publishers and subscribers on every node:

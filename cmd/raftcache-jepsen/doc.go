@@ -55,15 +55,21 @@
 // (naming transactions T<i>, the lines of history.txt).
 //
 // With -workload queue, half the clients are producers, LPUSHing unique
-// elements onto one of two lists on a random node, and half consumers,
-// BRPOPping from both (blocking up to a second) on a random node. Once
-// healed, every member's lists are read and must agree, and every
-// acknowledged element must have been delivered exactly once or still be
-// queued: a pop whose outcome is unknown (its connection broke, or
-// TRYAGAIN) may have taken one element with it, so only that many may be
-// missing; none may be delivered twice or be delivered and still queued,
-// and none that nobody pushed, or whose push definitely failed, may
-// appear.
+// elements onto one of two lists on a random node, and half consumers:
+// every other one BRPOPs from both (blocking up to a second), the rest
+// are reliable-queue workers, which BLMOVE an element from one of them
+// into a processing list of their own and, once it is "processed", LREM
+// it from there, each command on a random node. Once healed, every
+// member's lists are read and must agree, and every acknowledged element
+// must have been delivered exactly once, or still be queued, or be in
+// the processing list of the one worker whose BLMOVE's reply was lost or
+// whose LREM was not confirmed: a BRPOP whose outcome is unknown (its
+// connection broke, or TRYAGAIN) may have taken one element with it, so
+// only that many may be missing; none may be delivered twice, be
+// delivered and still queued, or be in two places, a worker's processing
+// list may hold only as many elements it was not told of as its BLMOVEs
+// of unknown outcome, an element may leave it only by an LREM, and none
+// that nobody pushed, or whose push definitely failed, may appear.
 //
 // With -workload script, the register workload runs with scripts mixed
 // in. A compare-and-set is one EVAL that sets a register to a fresh value

@@ -80,7 +80,7 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
-	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP or BLMOVE into a processing list and LREM: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
 	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
@@ -298,12 +298,14 @@ func (r *result) printQueue(w io.Writer) {
 	v := r.queueV
 	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
 	fmt.Fprintf(w, "%-8s %8d %8d %8d\n", "lpush", v.pushes[statusOK], v.pushes[statusFail], v.pushes[statusUnknown])
-	fmt.Fprintf(w, "%-8s %8d %8d %8d   (of the ok: %d delivered an element, %d found the queues empty)\n", "brpop", v.pops[statusOK], v.pops[statusFail], v.pops[statusUnknown], v.delivered, v.empty)
+	fmt.Fprintf(w, "%-8s %8d %8d %8d\n", "brpop", v.pops[statusOK], v.pops[statusFail], v.pops[statusUnknown])
+	fmt.Fprintf(w, "%-8s %8d %8d %8d   (of the ok pops and moves: %d delivered an element, %d found the queues empty)\n", "blmove", v.moves[statusOK], v.moves[statusFail], v.moves[statusUnknown], v.delivered, v.empty)
+	fmt.Fprintf(w, "%-8s %8d %8d %8d\n", "lrem", v.lrems[statusOK], v.lrems[statusFail], v.lrems[statusUnknown])
 	r.printCommon(w)
-	fmt.Fprintf(w, "elements still queued at the end: %d; acknowledged but neither delivered nor queued: %d, of which beyond what the %d unknown pops may have taken (lost): %d\n",
-		v.queued, v.missing, v.pops[statusUnknown], v.lost)
-	fmt.Fprintf(w, "delivered more than once: %d; never pushed: %d; push definitely failed but seen: %d; unknown-outcome pushes seen: %d\n",
-		v.duplicated, v.invented, v.failedSeen, v.unknownSeen)
+	fmt.Fprintf(w, "elements still queued at the end: %d; in processing lists: %d (of which left by a BLMOVE whose reply was lost: %d); acknowledged but nowhere: %d, of which beyond what the %d unknown BRPOPs may have taken (lost): %d\n",
+		v.queued, v.processing, v.orphaned, v.missing, v.pops[statusUnknown], v.lost)
+	fmt.Fprintf(w, "delivered more than once or in two places: %d; gone from a processing list unremoved: %d; in a processing list unexplained: %d; never pushed: %d; push definitely failed but seen: %d; unknown-outcome pushes seen: %d\n",
+		v.duplicated, v.dropped, v.unexplained, v.invented, v.failedSeen, v.unknownSeen)
 	for _, e := range v.examples {
 		fmt.Fprintf(w, "  %s\n", e)
 	}
@@ -539,7 +541,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	sleepCtx(hctx, 2*time.Second)
 	log.Info("final reads")
 	keys := w.usedKeys()
-	var queued map[string]int
+	var queued queueFinal
 	switch {
 	case pw != nil:
 		// Every acknowledged message precedes the end message in the
