@@ -28,7 +28,10 @@ test: deps lint build
 # pairs of keys written by one EVAL into the register workload, no pair
 # read torn; WORKLOAD=pubsub runs publishers and subscribers on every node:
 # every acknowledged message received once, in one order, by each
-# subscriber that stayed connected. WORKLOAD=all runs each of JEPSEN_WORKLOADS in turn, each for
+# subscriber that stayed connected; WORKLOAD=evict writes past a small
+# maxmemory under a policy the seed picks (JEPSEN_FLAGS="-evict_policy P"
+# to choose): no key outside its reach lost, OOM-refused writes without
+# effect, every node holding the same keys. WORKLOAD=all runs each of JEPSEN_WORKLOADS in turn, each for
 # DURATION (each in a directory of its own, unless JEPSEN_FLAGS has -out),
 # and fails if any failed. JEPSEN_FLAGS adds flags,
 # e.g. JEPSEN_FLAGS="-nodes 5 -seed 42 -out /tmp/jepsen".
@@ -37,7 +40,7 @@ NEMESIS          ?= all
 WORKLOAD         ?= register
 SNAPSHOT_ENTRIES ?= 200
 JEPSEN_FLAGS     ?=
-JEPSEN_WORKLOADS := register append queue script pubsub
+JEPSEN_WORKLOADS := register append queue script pubsub evict
 jepsen: build
 	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
 	@rc=0; for w in $(if $(filter all,$(WORKLOAD)),$(JEPSEN_WORKLOADS),$(WORKLOAD)); do \

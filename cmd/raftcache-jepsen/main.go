@@ -71,6 +71,7 @@ type config struct {
 	minOK        int           // fewest successful reads, and writes, for a run to count
 	overlap      int           // nemesis workers: faults in progress at once
 	keepState    bool
+	evictPolicy  string // -workload evict: the maxmemory-policy ("" chooses by seed)
 	// clusterDownDefinite trusts CLUSTERDOWN on a write as "did not
 	// happen", as package resp promises; see workload.failure.
 	clusterDownDefinite bool
@@ -80,7 +81,8 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
-	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP or BLMOVE into a processing list and LREM: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP or BLMOVE into a processing list and LREM: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it) or "+workloadEvict+" (writes past a small maxmemory: nothing outside the policy's reach lost, OOM writes without effect, all nodes holding the same keys)")
+	fs.StringVar(&cfg.evictPolicy, "evict_policy", "", "with -workload evict, the maxmemory-policy: one of "+strings.Join(evictPolicies(), ", ")+" (default: chosen by the seed)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
 	fs.IntVar(&cfg.nodes, "nodes", 3, "cluster size, 1 to 5 (with 1, only kill, torn-wal and pause; with 2, also partition and transfer)")
@@ -118,8 +120,10 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
-	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadScript && cfg.workload != workloadPubsub:
-		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadScript, workloadPubsub)
+	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadScript && cfg.workload != workloadPubsub && cfg.workload != workloadEvict:
+		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadScript, workloadPubsub, workloadEvict)
+	case cfg.evictPolicy != "" && !slices.Contains(evictPolicies(), cfg.evictPolicy):
+		return cfg, fmt.Errorf("unknown -evict_policy %q (want one of %s)", cfg.evictPolicy, strings.Join(evictPolicies(), ", "))
 	case cfg.nodes < 1 || cfg.nodes > 5:
 		return cfg, errors.New("-nodes must be 1 to 5")
 	case cfg.clients < 1 || cfg.clients > 64:
@@ -161,7 +165,9 @@ type result struct {
 	// (nil otherwise).
 	scripts *scriptStats
 	// pubsubV is the pub/sub check's verdict, with -workload pubsub.
-	pubsubV  *pubsubVerdict
+	pubsubV *pubsubVerdict
+	// evictV is the eviction check's verdict, with -workload evict.
+	evictV   *evictVerdict
 	sets     setResult
 	final    finalState
 	events   serverEvents
@@ -190,6 +196,9 @@ func (r *result) ok() bool {
 	if r.pubsubV != nil {
 		return r.pubsubV.ok()
 	}
+	if r.evictV != nil {
+		return r.evictV.ok()
+	}
 	return r.verdict.result == porcupine.Ok && r.sets.lost == 0
 }
 
@@ -205,6 +214,10 @@ func (r *result) print(w io.Writer) {
 	}
 	if r.pubsubV != nil {
 		r.printPubsub(w)
+		return
+	}
+	if r.evictV != nil {
+		r.printEvict(w)
 		return
 	}
 	fmt.Fprintf(w, "%-8s %8s %8s %8s\n", "op", "ok", "failed", "unknown")
@@ -445,6 +458,13 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	if cfg.workload == workloadPubsub {
 		pw = &pubsubWorkload{workload: w}
 	}
+	var ew *evictWorkload
+	if cfg.workload == workloadEvict {
+		ew = &evictWorkload{workload: w, clients: cfg.clients, policy: evictPolicyFor(cfg.evictPolicy, cfg.seed)}
+		if err := ew.setup(ctx); err != nil {
+			return nil, err
+		}
+	}
 	nm := &nemesis{
 		cl: cl, log: log, seed: cfg.seed, workers: cfg.overlap, kinds: cfg.nemeses, size: cfg.nodes,
 		every: cfg.faultEvery, hold: cfg.faultHold, recoverBound: cfg.recoverBound,
@@ -461,7 +481,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		// (clients+i), so that each ID's operations stay sequential.
 		var got int
 		switch {
-		case qw != nil, pw != nil:
+		case qw != nil, pw != nil, ew != nil:
 			// Queues and pub/sub have no read to check at a restart:
 			// the node is let go at once.
 			n.release()
@@ -509,12 +529,20 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 				qw.runClient(wctx, i, rng)
 				return
 			}
+			if ew != nil {
+				ew.runClient(wctx, i, rng)
+				return
+			}
 			w.runClient(wctx, i, rng)
 		}()
 	}
 	// The nemesis stops a little before the clients, so they see the
 	// cluster recover.
 	nctx, ncancel := context.WithTimeout(wctx, max(cfg.duration-cfg.faultHold, cfg.duration/2))
+	if ew != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); ew.monitor(wctx, cfg.seed) }()
+	}
 	nemDone := make(chan struct{})
 	go func() {
 		defer close(nemDone)
@@ -567,6 +595,9 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.final = pw.finalReads(hctx, cl, publishers, cfg.opTimeout)
 	case qw != nil:
 		res.final, queued = qw.finalReads(hctx, cl, cfg.opTimeout)
+	case ew != nil:
+		ew.final = ew.finalReads(hctx, cfg.opTimeout)
+		res.final = ew.final.finalState
 	case aw != nil:
 		res.final = aw.finalReads(hctx, cl, cfg.clients, cfg.opTimeout)
 	default:
@@ -617,6 +648,11 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			return res, err
 		}
 	}
+	if ew != nil {
+		if err := ew.check(res, ctx.Err() != nil, filepath.Join(cfg.out, "history.txt")); err != nil {
+			return res, err
+		}
+	}
 	res.problems = append(res.problems, vacuity(cfg, res, kindsRun, ctx.Err() != nil)...)
 	w.mu.Lock()
 	res.maxReply = w.maxHealthy
@@ -632,7 +668,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.problems = append(res.problems, fmt.Sprintf("%d adds reported as definitely failed took effect; %d elements nobody added appeared", res.sets.failedSeen, res.sets.invented))
 	}
 
-	if aw != nil || qw != nil || pw != nil {
+	if aw != nil || qw != nil || pw != nil || ew != nil {
 		restartsMu.Lock()
 		res.restarts = len(restarts)
 		restartsMu.Unlock()
@@ -712,6 +748,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 		// A consumer's delivery is the read, a producer's push the write.
 		reads, writes = res.queueV.delivered, res.queueV.pushes[statusOK]
 	}
+	if v := res.evictV; v != nil {
+		reads = v.counts[evGet][statusOK]
+		writes = v.counts[evSetVolatile][statusOK] + v.counts[evSetPersistent][statusOK] + v.counts[evIncr][statusOK] + v.counts[evDel][statusOK]
+	}
 	if v := res.pubsubV; v != nil {
 		// A message received is the read, one published the write.
 		reads, writes = v.received, v.pubs[statusOK]
@@ -729,10 +769,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 			}
 		}
 	}
-	if res.appendV == nil && res.queueV == nil && res.pubsubV == nil && res.sets.acked == 0 && !interrupted {
+	if res.appendV == nil && res.queueV == nil && res.pubsubV == nil && res.evictV == nil && res.sets.acked == 0 && !interrupted {
 		out = append(out, "no add was acknowledged")
 	}
-	if res.queueV == nil && res.pubsubV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
+	if res.queueV == nil && res.pubsubV == nil && res.evictV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
 		out = append(out, "nodes were killed and restarted, but no read was answered right after a restart")
 	}
 	torn := kindsRun[nemTornWAL]
