@@ -742,24 +742,79 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 }
 
 // changeMembership proposes a membership change and waits until it is
-// applied here; the caller holds confMu. Raft refuses (turns into a no-op)
-// a change proposed while another is pending: proposing one at a time from
-// here avoids refusing our own. A change found invalid where it is applied
-// returns why.
+// applied here; the caller holds confMu. A change found invalid where it
+// is applied returns why.
+//
+// Raft turns a change that reaches the leader while another is pending
+// into an empty entry, silently: one proposed from here while the
+// leader's own (its promotion of a learner) or another member's is in
+// flight would wait for an outcome that never comes. Proposing one at a
+// time from here, after the last one applied here (waitConfAdvanced),
+// avoids refusing our own, not those of others. So the change is proposed
+// again whenever it may have been dropped: once another change has been
+// applied here while it waited, after an election timeout without an
+// answer, and after a leader change. Every copy carries the same request
+// ID, and the copies after the first to be applied are applied as no-ops
+// (membership.seen), so the change takes effect once whichever copies
+// commit.
 func (n *Node) changeMembership(ctx context.Context, typ raftpb.ConfChangeType, id uint64, meta *memberMeta) error {
+	seq := n.seq.Add(1)
+	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, seq, meta)}
+	for attempt := 1; ; attempt++ {
+		var err error
+		proposed, again := false, false
+		if err = n.waitConfAdvanced(ctx); err == nil {
+			proposed, again, err = n.proposeConfChange(ctx, cc, seq)
+		}
+		switch {
+		case again:
+			n.log.Info("proposing a membership change again: raft may have dropped it", "type", typ.String(), "id", FormatID(id), "attempt", attempt+1)
+			continue
+		case !proposed && attempt > 1:
+			// This copy never reached raft, but one before may be in
+			// the log.
+			return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+		}
+		return err
+	}
+}
+
+// proposeConfChange proposes cc, request seq, once and waits for it to be
+// applied here, for ctx to end, or for a sign that raft may have dropped
+// it; again reports the last (see changeMembership), proposed whether raft
+// was handed cc at all.
+func (n *Node) proposeConfChange(ctx context.Context, cc *raftpb.ConfChange, seq uint64) (proposed, again bool, err error) {
 	b := n.waiters.get()
 	defer n.waiters.put(b)
 	ws := []Write{{}}
-	b.ws, b.epoch, b.byTerm, b.first = ws, n.leaderEpoch.Load(), false, n.seq.Add(1)
-	cc := &raftpb.ConfChange{Type: &typ, NodeId: &id, Context: encodeConfContext(n.id, b.first, meta)}
-	if err := n.waitConfAdvanced(ctx); err != nil {
-		return err
+	b.ws, b.epoch, b.byTerm, b.first = ws, n.leaderEpoch.Load(), false, seq
+	changed := n.members.changedChan()
+	n.waiters.register(b)
+	if err := n.propose(ctx, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) }); err != nil {
+		n.waiters.cancel(b, err)
+		return false, false, err
 	}
-	n.proposeAndWait(ctx, b, func(ctx context.Context) error { return n.raft.ProposeConfChange(ctx, cc) })
+	retry := time.NewTimer(n.cfg.electionTimeout())
+	defer retry.Stop()
+	select {
+	case <-b.done:
+	case <-changed:
+	case <-retry.C:
+	case <-ctx.Done():
+		n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ctx.Err()))
+	case <-n.done:
+		n.waiters.cancel(b, fmt.Errorf("%w: %w", ErrOutcomeUnknown, ErrStopped))
+	}
+	if len(n.waiters.waiting(b)) > 0 {
+		return true, true, nil // no answer yet: it may have been dropped
+	}
 	if err, ok := ws[0].Val.(error); ok && ws[0].Err == nil {
-		return err
+		return true, false, err
 	}
-	return ws[0].Err
+	if errors.Is(ws[0].Err, ErrOutcomeUnknown) && ctx.Err() == nil && !errors.Is(ws[0].Err, ErrStopped) {
+		return true, true, nil // a leader change: the new leader may not have it
+	}
+	return true, false, ws[0].Err
 }
 
 // waitConfAdvanced waits until the raft loop has advanced past the last

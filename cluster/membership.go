@@ -67,10 +67,55 @@ type membership struct {
 	removed  map[uint64]bool
 	voters   []uint64
 	learners []uint64
+	// recent are the last recentChanges changes applied, oldest first:
+	// a proposer that cannot tell whether raft dropped its change
+	// proposes it again (see Node.changeMembership), and the copy that
+	// lands second is then recognised and applied as a no-op.
+	recent []confKey
+	// changed is closed and replaced whenever a membership change entry
+	// is applied, valid or not: a proposer waiting on its own change
+	// learns that the change raft may have refused it for is done.
+	changed chan struct{}
 }
 
+// A confKey names a proposed membership change: its proposer and that
+// node's sequence number for it (see encodeConfContext).
+type confKey struct {
+	Origin uint64 `json:"origin"`
+	Seq    uint64 `json:"seq"`
+}
+
+// recentChanges bounds membership.recent. A copy of a change proposed
+// again arrives within moments of the first, while its proposer still
+// waits (one change at a time per node), long before this many other
+// changes could be applied.
+const recentChanges = 64
+
 func newMembership() *membership {
-	return &membership{members: make(map[uint64]memberMeta), removed: make(map[uint64]bool)}
+	return &membership{members: make(map[uint64]memberMeta), removed: make(map[uint64]bool), changed: make(chan struct{})}
+}
+
+// seen reports whether the change k was applied already.
+func (ms *membership) seen(k confKey) bool {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	return k.Seq != 0 && slices.Contains(ms.recent, k)
+}
+
+// changedChan returns a channel closed when the next membership change
+// entry is applied.
+func (ms *membership) changedChan() <-chan struct{} {
+	ms.mu.RLock()
+	defer ms.mu.RUnlock()
+	return ms.changed
+}
+
+// entryApplied wakes the waiters of changedChan.
+func (ms *membership) entryApplied() {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	close(ms.changed)
+	ms.changed = make(chan struct{})
 }
 
 // restore replaces the membership with the one saved in a snapshot header.
@@ -86,6 +131,7 @@ func (ms *membership) restore(h snapHeader) {
 		ms.removed[id] = true
 	}
 	ms.voters, ms.learners = slices.Clone(h.Voters), slices.Clone(h.Learners)
+	ms.recent = slices.Clone(h.Recent)
 }
 
 // header returns the membership as a snapshot header records it, sorted so
@@ -93,7 +139,8 @@ func (ms *membership) restore(h snapHeader) {
 func (ms *membership) header(term, index uint64) snapHeader {
 	ms.mu.RLock()
 	defer ms.mu.RUnlock()
-	h := snapHeader{Term: term, Index: index, Voters: slices.Clone(ms.voters), Learners: slices.Clone(ms.learners)}
+	h := snapHeader{Term: term, Index: index, Voters: slices.Clone(ms.voters), Learners: slices.Clone(ms.learners),
+		Recent: slices.Clone(ms.recent)}
 	for _, m := range ms.members {
 		h.Members = append(h.Members, m)
 	}
@@ -105,11 +152,17 @@ func (ms *membership) header(term, index uint64) snapHeader {
 	return h
 }
 
-// apply records a committed conf change and the configuration raft computed
-// for it.
-func (ms *membership) apply(cc *raftpb.ConfChange, m *memberMeta, cs *raftpb.ConfState) {
+// apply records a committed conf change, proposed as k, and the
+// configuration raft computed for it.
+func (ms *membership) apply(k confKey, cc *raftpb.ConfChange, m *memberMeta, cs *raftpb.ConfState) {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
+	if k.Seq != 0 {
+		if len(ms.recent) == recentChanges {
+			ms.recent = slices.Delete(ms.recent, 0, 1)
+		}
+		ms.recent = append(ms.recent, k)
+	}
 	id := cc.GetNodeId()
 	switch cc.GetType() {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode, raftpb.ConfChangeUpdateNode:

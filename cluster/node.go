@@ -917,6 +917,22 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 	// Every node checks against the membership at this point of the log,
 	// so all refuse alike, and applies the refused change as a no-op, as
 	// etcd's server does (raft ignores a change for node 0).
+	key := confKey{Origin: origin, Seq: seq}
+	if err == nil && n.members.seen(key) {
+		// A copy of a change its proposer proposed again, unsure whether
+		// raft had dropped the first (see changeMembership): applied once
+		// already, it is a no-op now, on every node alike.
+		defer n.members.entryApplied()
+		if n.raft.ApplyConfChange(&raftpb.ConfChange{}) == nil {
+			return false, ErrStopped
+		}
+		n.log.Info("membership change proposed again was applied already", "id", FormatID(cc.GetNodeId()), "index", e.GetIndex())
+		if origin == n.id {
+			n.waiters.trigger(seq, nil, e.GetIndex())
+		}
+		return false, nil
+	}
+	defer n.members.entryApplied()
 	if verr := n.members.check(cc); verr != nil {
 		if n.raft.ApplyConfChange(&raftpb.ConfChange{}) == nil {
 			return false, ErrStopped
@@ -931,7 +947,7 @@ func (n *Node) applyConfChange(e *raftpb.Entry) (removedSelf bool, err error) {
 	if cs == nil {
 		return false, ErrStopped
 	}
-	n.members.apply(cc, meta, cs)
+	n.members.apply(key, cc, meta, cs)
 	id := cc.GetNodeId()
 	switch cc.GetType() {
 	case raftpb.ConfChangeAddNode, raftpb.ConfChangeAddLearnerNode:

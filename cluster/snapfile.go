@@ -40,6 +40,7 @@ type snapHeader struct {
 	Learners []uint64     `json:"learners,omitempty"`
 	Members  []memberMeta `json:"members"`
 	Removed  []uint64     `json:"removed,omitempty"`
+	Recent   []confKey    `json:"recent_changes,omitempty"` // see membership.recent
 }
 
 // snapDir manages the snapshot files in one directory. Files are named
