@@ -668,21 +668,15 @@ func (n *Node) AddMember(ctx context.Context, raftAddr, apiAddr, respAddr string
 // exist; with learner set it stays one (promote it with SetLearner),
 // otherwise the leader promotes it once it has caught up.
 func (n *Node) AddMemberAt(ctx context.Context, raftAddr string, learner bool) (uint64, error) {
-	if raftAddr == "" {
-		return 0, errors.New("raftcache: a member needs a raft address")
-	}
-	n.confMu.Lock() // see RemoveMember
-	defer n.confMu.Unlock()
-	if err := n.LinearizableRead(ctx); err != nil {
+	unlock, err := n.lockForAddition(ctx, raftAddr)
+	if err != nil {
 		return 0, err
 	}
+	defer unlock()
 	if m, ok := n.members.byRaftAddr(raftAddr); ok {
-		return 0, fmt.Errorf("%w: raft address %s is already member %s; remove it first", ErrAddrTaken, raftAddr, FormatID(m.ID))
+		return 0, addrTaken(raftAddr, m.ID)
 	}
-	id := randomID()
-	for _, taken := n.members.get(id); taken || n.members.isRemoved(id); _, taken = n.members.get(id) {
-		id = randomID()
-	}
+	id := n.unusedID()
 	meta := &memberMeta{ID: id, RaftAddr: raftAddr, KeepLearner: learner, Invited: true}
 	if err := n.changeMembership(ctx, raftpb.ConfChangeAddLearnerNode, id, meta); err != nil {
 		return 0, err
@@ -697,14 +691,11 @@ func (n *Node) AddMemberAt(ctx context.Context, raftAddr string, learner bool) (
 // with a WAL restarts rather than joins), so no state of the member is
 // lost by handing it the same ID.
 func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, respAddr string) (uint64, error) {
-	if raftAddr == "" {
-		return 0, errors.New("raftcache: a member needs a raft address")
-	}
-	n.confMu.Lock() // see RemoveMember
-	defer n.confMu.Unlock()
-	if err := n.LinearizableRead(ctx); err != nil {
+	unlock, err := n.lockForAddition(ctx, raftAddr)
+	if err != nil {
 		return 0, err
 	}
+	defer unlock()
 	if m, ok := n.members.byRaftAddr(raftAddr); ok {
 		switch {
 		case id != 0 && m.ID == id:
@@ -721,14 +712,11 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 			}
 			return m.ID, nil
 		}
-		return 0, fmt.Errorf("%w: raft address %s is already member %s; remove it first", ErrAddrTaken, raftAddr, FormatID(m.ID))
+		return 0, addrTaken(raftAddr, m.ID)
 	}
 	switch _, taken := n.members.get(id); {
 	case id == 0:
-		id = randomID()
-		for _, taken := n.members.get(id); taken || n.members.isRemoved(id); _, taken = n.members.get(id) {
-			id = randomID()
-		}
+		id = n.unusedID()
 	case taken || n.members.isRemoved(id):
 		return 0, fmt.Errorf("%w: %s is, or was, another member's ID", ErrIDTaken, FormatID(id))
 	}
@@ -739,6 +727,36 @@ func (n *Node) addMember(ctx context.Context, id uint64, raftAddr, apiAddr, resp
 		return 0, err
 	}
 	return id, nil
+}
+
+// lockForAddition checks that a member to be added at raftAddr has one,
+// takes confMu (see RemoveMember) and waits until this node has applied
+// every change acknowledged anywhere; unlock releases confMu.
+func (n *Node) lockForAddition(ctx context.Context, raftAddr string) (unlock func(), err error) {
+	if raftAddr == "" {
+		return nil, errors.New("raftcache: a member needs a raft address")
+	}
+	n.confMu.Lock()
+	if err := n.LinearizableRead(ctx); err != nil {
+		n.confMu.Unlock()
+		return nil, err
+	}
+	return n.confMu.Unlock, nil
+}
+
+// unusedID picks a member ID that no member has, or had; the caller holds
+// confMu.
+func (n *Node) unusedID() uint64 {
+	for {
+		id := randomID()
+		if _, taken := n.members.get(id); !taken && !n.members.isRemoved(id) {
+			return id
+		}
+	}
+}
+
+func addrTaken(raftAddr string, id uint64) error {
+	return fmt.Errorf("%w: raft address %s is already member %s; remove it first", ErrAddrTaken, raftAddr, FormatID(id))
 }
 
 // changeMembership proposes a membership change and waits until it is
