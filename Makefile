@@ -24,9 +24,11 @@ test: deps lint build
 # strict serializability, non-zero on any anomaly; WORKLOAD=queue runs
 # producers (LPUSH) and consumers (BRPOP, or BLMOVE into a processing list
 # and LREM, as reliable queues do): every acknowledged element
-# delivered exactly once; WORKLOAD=script mixes compare-and-set EVALs and
-# pairs of keys written by one EVAL into the register workload, no pair
-# read torn; WORKLOAD=pubsub runs publishers and subscribers on every node:
+# delivered exactly once; WORKLOAD=stream runs producers (XADD) and
+# consumers of one group (XREADGROUP >, XACK): no entry delivered twice,
+# every acknowledged one delivered, pending or yet to be; WORKLOAD=script
+# mixes compare-and-set EVALs and pairs of keys written by one EVAL into
+# the register workload, no pair read torn; WORKLOAD=pubsub runs publishers and subscribers on every node:
 # every acknowledged message received once, in one order, by each
 # subscriber that stayed connected; WORKLOAD=evict writes past a small
 # maxmemory under a policy the seed picks (JEPSEN_FLAGS="-evict_policy P"
@@ -40,7 +42,7 @@ NEMESIS          ?= all
 WORKLOAD         ?= register
 SNAPSHOT_ENTRIES ?= 200
 JEPSEN_FLAGS     ?=
-JEPSEN_WORKLOADS := register append queue script pubsub evict
+JEPSEN_WORKLOADS := register append queue stream script pubsub evict
 jepsen: build
 	$(GO) build -o bin/raftcache-jepsen ./cmd/raftcache-jepsen
 	@rc=0; for w in $(if $(filter all,$(WORKLOAD)),$(JEPSEN_WORKLOADS),$(WORKLOAD)); do \

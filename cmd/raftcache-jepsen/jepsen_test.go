@@ -83,6 +83,22 @@ func TestShortRunQueue(t *testing.T) {
 	})
 }
 
+// TestShortRunStream runs stream producers (XADD) and consumers of one
+// group (XREADGROUP, then XACK) for 25 s against three nodes with every
+// kind of fault: no entry may be delivered twice, and every acknowledged
+// one must be delivered, pending for a consumer whose read was lost, or
+// not yet delivered.
+func TestShortRunStream(t *testing.T) {
+	runJepsen(t, config{
+		bin: buildRaftcache(t), workload: workloadStream, duration: 25 * time.Second, nemeses: allNemeses(),
+		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
+		clusterDownDefinite: true,
+	})
+}
+
 // TestShortRunScript runs the script workload (compare-and-set EVALs,
 // pairs written by one EVAL and read by MGET and EVAL, among the register
 // workload's operations) for 25 s against three nodes with every kind of

@@ -81,7 +81,7 @@ func parseFlags(args []string) (config, error) {
 	var cfg config
 	fs := flag.NewFlagSet("raftcache-jepsen", flag.ContinueOnError)
 	fs.StringVar(&cfg.bin, "bin", "", "raftcache binary to test (required)")
-	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP or BLMOVE into a processing list and LREM: every acknowledged element delivered exactly once) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it) or "+workloadEvict+" (writes past a small maxmemory: nothing outside the policy's reach lost, OOM writes without effect, all nodes holding the same keys)")
+	fs.StringVar(&cfg.workload, "workload", workloadRegister, "what the clients do: "+workloadRegister+" (GET, SET, INCR, small transactions and set adds, checked by porcupine) or "+workloadAppend+" (list-append transactions, checked by elle for strict serializability) or "+workloadQueue+" (producers LPUSH, consumers BRPOP or BLMOVE into a processing list and LREM: every acknowledged element delivered exactly once) or "+workloadStream+" (producers XADD, consumers of one group XREADGROUP and XACK: no entry delivered twice, every acknowledged one delivered, pending or not yet delivered) or "+workloadScript+" (the register workload with compare-and-set EVALs and pairs of keys written by one EVAL and read by MGET and EVAL, checked by porcupine; no read may see a pair torn) or "+workloadPubsub+" (publishers on every node, subscribers on every node: every acknowledged message received once, in one order, after the writes before it) or "+workloadEvict+" (writes past a small maxmemory: nothing outside the policy's reach lost, OOM writes without effect, all nodes holding the same keys)")
 	fs.StringVar(&cfg.evictPolicy, "evict_policy", "", "with -workload evict, the maxmemory-policy: one of "+strings.Join(evictPolicies(), ", ")+" (default: chosen by the seed)")
 	fs.DurationVar(&cfg.duration, "duration", time.Minute, "how long clients and the nemesis run")
 	nem := fs.String("nemesis", "all", "faults: all, none, or a comma list of "+strings.Join(allNemeses(), ","))
@@ -120,8 +120,8 @@ func parseFlags(args []string) (config, error) {
 	switch {
 	case cfg.bin == "":
 		return cfg, errors.New("-bin is required")
-	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadScript && cfg.workload != workloadPubsub && cfg.workload != workloadEvict:
-		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadScript, workloadPubsub, workloadEvict)
+	case cfg.workload != workloadRegister && cfg.workload != workloadAppend && cfg.workload != workloadQueue && cfg.workload != workloadStream && cfg.workload != workloadScript && cfg.workload != workloadPubsub && cfg.workload != workloadEvict:
+		return cfg, fmt.Errorf("unknown -workload %q (want %s, %s, %s, %s, %s, %s or %s)", cfg.workload, workloadRegister, workloadAppend, workloadQueue, workloadStream, workloadScript, workloadPubsub, workloadEvict)
 	case cfg.evictPolicy != "" && !slices.Contains(evictPolicies(), cfg.evictPolicy):
 		return cfg, fmt.Errorf("unknown -evict_policy %q (want one of %s)", cfg.evictPolicy, strings.Join(evictPolicies(), ", "))
 	case cfg.nodes < 1 || cfg.nodes > 5:
@@ -161,6 +161,8 @@ type result struct {
 	appendV *appendVerdict
 	// queueV is the queue check's verdict, with -workload queue.
 	queueV *queueVerdict
+	// streamV is the stream check's verdict, with -workload stream.
+	streamV *streamVerdict
 	// scripts is what the script operations did, with -workload script
 	// (nil otherwise).
 	scripts *scriptStats
@@ -193,6 +195,9 @@ func (r *result) ok() bool {
 	if r.queueV != nil {
 		return r.queueV.ok()
 	}
+	if r.streamV != nil {
+		return r.streamV.ok()
+	}
 	if r.pubsubV != nil {
 		return r.pubsubV.ok()
 	}
@@ -210,6 +215,10 @@ func (r *result) print(w io.Writer) {
 	}
 	if r.queueV != nil {
 		r.printQueue(w)
+		return
+	}
+	if r.streamV != nil {
+		r.printStream(w)
 		return
 	}
 	if r.pubsubV != nil {
@@ -454,6 +463,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	if cfg.workload == workloadQueue {
 		qw = &queueWorkload{workload: w}
 	}
+	var sw *streamWorkload
+	if cfg.workload == workloadStream {
+		sw = &streamWorkload{workload: w}
+	}
 	var pw *pubsubWorkload
 	if cfg.workload == workloadPubsub {
 		pw = &pubsubWorkload{workload: w}
@@ -481,7 +494,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		// (clients+i), so that each ID's operations stay sequential.
 		var got int
 		switch {
-		case qw != nil, pw != nil, ew != nil:
+		case qw != nil, sw != nil, pw != nil, ew != nil:
 			// Queues and pub/sub have no read to check at a restart:
 			// the node is let go at once.
 			n.release()
@@ -529,6 +542,10 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 				qw.runClient(wctx, i, rng)
 				return
 			}
+			if sw != nil {
+				sw.runClient(wctx, i, rng)
+				return
+			}
 			if ew != nil {
 				ew.runClient(wctx, i, rng)
 				return
@@ -570,6 +587,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	log.Info("final reads")
 	keys := w.usedKeys()
 	var queued queueFinal
+	var streamed streamFinal
 	switch {
 	case pw != nil:
 		// Every acknowledged message precedes the end message in the
@@ -595,6 +613,8 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.final = pw.finalReads(hctx, cl, publishers, cfg.opTimeout)
 	case qw != nil:
 		res.final, queued = qw.finalReads(hctx, cl, cfg.opTimeout)
+	case sw != nil:
+		res.final, streamed = sw.finalReads(hctx, cl, cfg.opTimeout)
 	case ew != nil:
 		ew.final = ew.finalReads(hctx, cfg.opTimeout)
 		res.final = ew.final.finalState
@@ -640,6 +660,14 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			return res, err
 		}
 	}
+	if sw != nil {
+		recs := sw.records()
+		v := checkStream(recs, streamed)
+		res.streamV = &v
+		if err := writeStreamHistory(filepath.Join(cfg.out, "history.txt"), recs); err != nil {
+			return res, err
+		}
+	}
 	if pw != nil {
 		pubs, sessions := pw.records()
 		v := checkPubsub(pubs, sessions)
@@ -668,7 +696,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 		res.problems = append(res.problems, fmt.Sprintf("%d adds reported as definitely failed took effect; %d elements nobody added appeared", res.sets.failedSeen, res.sets.invented))
 	}
 
-	if aw != nil || qw != nil || pw != nil || ew != nil {
+	if aw != nil || qw != nil || sw != nil || pw != nil || ew != nil {
 		restartsMu.Lock()
 		res.restarts = len(restarts)
 		restartsMu.Unlock()
@@ -748,6 +776,9 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 		// A consumer's delivery is the read, a producer's push the write.
 		reads, writes = res.queueV.delivered, res.queueV.pushes[statusOK]
 	}
+	if res.streamV != nil {
+		reads, writes = res.streamV.delivered, res.streamV.adds[statusOK]
+	}
 	if v := res.evictV; v != nil {
 		reads = v.counts[evGet][statusOK]
 		writes = v.counts[evSetVolatile][statusOK] + v.counts[evSetPersistent][statusOK] + v.counts[evIncr][statusOK] + v.counts[evDel][statusOK]
@@ -769,10 +800,10 @@ func vacuity(cfg config, res *result, kindsRun map[string]int, interrupted bool)
 			}
 		}
 	}
-	if res.appendV == nil && res.queueV == nil && res.pubsubV == nil && res.evictV == nil && res.sets.acked == 0 && !interrupted {
+	if res.appendV == nil && res.queueV == nil && res.streamV == nil && res.pubsubV == nil && res.evictV == nil && res.sets.acked == 0 && !interrupted {
 		out = append(out, "no add was acknowledged")
 	}
-	if res.queueV == nil && res.pubsubV == nil && res.evictV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
+	if res.queueV == nil && res.streamV == nil && res.pubsubV == nil && res.evictV == nil && kindsRun[nemKill]+kindsRun[nemTornWAL] > 0 && res.restartReads == 0 && !interrupted {
 		out = append(out, "nodes were killed and restarted, but no read was answered right after a restart")
 	}
 	torn := kindsRun[nemTornWAL]

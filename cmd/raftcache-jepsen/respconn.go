@@ -106,7 +106,9 @@ func (c *respConn) do(ctx context.Context, cmds ...[]string) ([]reply, error) {
 }
 
 func (c *respConn) read(depth int) (reply, error) {
-	if depth > 4 {
+	// An XREADGROUP reply nests six deep: the streams, a stream, its
+	// entries, an entry, its fields, a field.
+	if depth > 5 {
 		return reply{}, errors.New("reply nested too deep")
 	}
 	line, err := c.r.ReadString('\n')
@@ -141,7 +143,9 @@ func (c *respConn) read(depth int) (reply, error) {
 		return reply{kind: kind, str: string(buf[:n])}, nil
 	case '*':
 		n, err := strconv.Atoi(body)
-		if err != nil || n < -1 || n > 1<<16 {
+		// The final reads of a long run's stream or queues may be
+		// large.
+		if err != nil || n < -1 || n > 1<<20 {
 			return reply{}, fmt.Errorf("malformed array length %q", body)
 		}
 		if n == -1 {
