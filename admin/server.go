@@ -298,6 +298,14 @@ func apiMember(m cluster.Member) member {
 }
 
 func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) {
+	s.changeMember(w, r, "remove", s.cluster.RemoveMember)
+}
+
+// changeMember makes the membership change change of the member the path
+// names, with the request's ?force, and answers 204 once it is applied on
+// this node; verb names the change in the refusal of the last voter.
+func (s *Server) changeMember(w http.ResponseWriter, r *http.Request, verb string,
+	change func(ctx context.Context, id uint64, opts ...cluster.ChangeOption) error) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
 	id, err := cluster.ParseID(mux.Vars(r)["id"])
@@ -309,11 +317,11 @@ func (s *Server) removeNode(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	switch err := s.cluster.RemoveMember(ctx, id, opts...); {
+	switch err := change(ctx, id, opts...); {
 	case err == nil:
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, cluster.ErrLastVoter):
-		writeError(w, http.StatusConflict, "refusing to remove the last voter "+cluster.FormatID(id))
+		writeError(w, http.StatusConflict, "refusing to "+verb+" the last voter "+cluster.FormatID(id))
 	default:
 		s.writeChangeError(w, r, id, err)
 	}
@@ -353,17 +361,6 @@ func (s *Server) addNode(w http.ResponseWriter, r *http.Request) {
 // patchNode promotes ({"learner": false}) or demotes ({"learner": true})
 // member id, and answers 204 once the change is applied on this node.
 func (s *Server) patchNode(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
-	defer cancel()
-	id, err := cluster.ParseID(mux.Vars(r)["id"])
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	opts, ok := changeOptions(w, r)
-	if !ok {
-		return
-	}
 	var body struct {
 		Learner *bool `json:"learner"`
 	}
@@ -374,14 +371,9 @@ func (s *Server) patchNode(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, `missing "learner" (true to demote, false to promote)`)
 		return
 	}
-	switch err := s.cluster.SetLearner(ctx, id, *body.Learner, opts...); {
-	case err == nil:
-		w.WriteHeader(http.StatusNoContent)
-	case errors.Is(err, cluster.ErrLastVoter):
-		writeError(w, http.StatusConflict, "refusing to demote the last voter "+cluster.FormatID(id))
-	default:
-		s.writeChangeError(w, r, id, err)
-	}
+	s.changeMember(w, r, "demote", func(ctx context.Context, id uint64, opts ...cluster.ChangeOption) error {
+		return s.cluster.SetLearner(ctx, id, *body.Learner, opts...)
+	})
 }
 
 // changeOptions reads a membership change's ?force=true. On a malformed
