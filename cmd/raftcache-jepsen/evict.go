@@ -52,7 +52,13 @@ const (
 	// owns: their few kilobytes stay far below evictMaxMemory, so that a
 	// volatile policy always has volatile keys to evict.
 	evictPersistentPerClient = 6
-	evictCounters            = 4
+	// evictColdPerClient is how many more persistent keys each client
+	// SETs once, first thing, and never touches again until the final
+	// reads: the least recently and least frequently used keys of the
+	// run, the first an LRU or LFU policy that reached past the volatile
+	// keys would take (the others are written and read all the time).
+	evictColdPerClient = 10
+	evictCounters      = 4
 	// evictMinEX is the shortest TTL the volatile keys get, in seconds:
 	// none expires during a run, so that a volatile key that is gone was
 	// evicted (or deleted).
@@ -369,6 +375,9 @@ func (ew *evictWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 		}
 		rec := evictRecord{client: id, node: n.idx}
 		switch p := rng.IntN(100); {
+		case i < evictColdPerClient:
+			rec.op, rec.key = evSetPersistent, evictPersistentKey(id, evictPersistentPerClient+i)
+			rec.val = fmt.Sprintf("c%d-%d", id, i)
 		case p < 10 && len(mine) > 0:
 			j := rng.IntN(len(mine))
 			rec.op, rec.key = evDel, mine[j]

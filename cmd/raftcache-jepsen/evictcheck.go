@@ -42,7 +42,8 @@ func (v *evictVerdict) ok() bool {
 
 func (v *evictVerdict) example(format string, args ...any) {
 	if len(v.examples) < 12 {
-		v.examples = append(v.examples, fmt.Sprintf(format, args...))
+		// Records are padded into columns for history.txt: one space here.
+		v.examples = append(v.examples, strings.Join(strings.Fields(fmt.Sprintf(format, args...)), " "))
 	}
 }
 
@@ -340,7 +341,7 @@ func (r *result) printEvict(w io.Writer) {
 	fmt.Fprintf(w, "; final reads agreed after %d rounds\n", v.final.tries)
 	fmt.Fprintf(w, "volatile keys acknowledged: %d; at the end present %d, deleted %d, evicted %d; DELs that found the key evicted: %d\n",
 		v.volAcked, v.volPresent, v.volDeleted, v.volEvicted, v.delGone)
-	fmt.Fprintf(w, "keys outside the policy's reach acknowledged: %d persistent, %d counters; lost %d; stale reads %d\n", v.persistent, v.counters, v.lost, v.stale)
+	fmt.Fprintf(w, "keys outside the policy's reach acknowledged: %d persistent, %d counters; lost %d; reads that missed an acknowledged write (evicted, or stale): %d\n", v.persistent, v.counters, v.lost, v.stale)
 	fmt.Fprintf(w, "definitely failed writes seen: %d; never written: %d; present after DEL: %d; counter anomalies: %d\n",
 		v.failedSeen, v.invented, v.resurrected, v.counterBad)
 	for _, e := range v.examples {
