@@ -71,6 +71,21 @@
 // of unknown outcome, an element may leave it only by an LREM, and none
 // that nobody pushed, or whose push definitely failed, may appear.
 //
+// With -workload stream, half the clients are producers, XADDing entries
+// with unique values to one stream on a random node, and half consumers
+// in one group, each reading new entries (XREADGROUP ... >, blocking up
+// to a second) on a random node and XACKing them. A consumer whose read
+// got no answer goes on under a new name, as a restarted worker, and
+// first takes over what the lost read may have left pending for the old
+// name (XPENDING of it, XCLAIM): those redeliveries are counted apart.
+// Once healed, every member's stream (XRANGE), pending list (XPENDING,
+// idle times left out) and group (XINFO GROUPS) are read and must agree;
+// no entry may be delivered twice with ">", or claimed once a consumer
+// that got the reply had it; every acknowledged XADD must be in the
+// stream, and each entry delivered, pending for a consumer whose read or
+// claim got no answer, or past the group's last-delivered ID; an entry
+// must leave the pending list when acknowledged, and only then.
+//
 // With -workload script, the register workload runs with scripts mixed
 // in. A compare-and-set is one EVAL that sets a register to a fresh value
 // if it holds the value the client last saw there, and returns 1, or else

@@ -40,6 +40,8 @@ const (
 	opXReadGroup                 // a consumer's XREADGROUP ... >
 	opXAck                       // a consumer's XACK of what it read
 	opXGroup                     // a consumer's XGROUP CREATE, when the group was missing
+	opXPending                   // a consumer's XPENDING of an incarnation of its own whose read got no answer
+	opXClaim                     // a consumer's XCLAIM of what XPENDING found
 )
 
 // streamEntry is one entry of the stream: its ID and its field's value.
@@ -49,11 +51,11 @@ type streamEntry struct{ id, value string }
 type streamRecord struct {
 	client, node int
 	op           streamOp
-	consumer     string        // XREADGROUP: the consumer's name
+	consumer     string        // XREADGROUP, XCLAIM: the consumer's name; XPENDING: whose pending entries
 	value        string        // XADD: the value added
 	id           string        // XADD: the ID the server gave it
 	entries      []streamEntry // XREADGROUP: what it delivered
-	ids          []string      // XACK: the IDs acknowledged
+	ids          []string      // XACK: the IDs acknowledged; XCLAIM: asked for; XPENDING: found
 	acked        int64         // XACK: its reply
 	// grouped is set when the group was known to exist as the command
 	// was sent: a NOGROUP then means the group was lost.
@@ -74,7 +76,9 @@ func (r streamRecord) String() string {
 	case r.st != statusOK:
 	case r.op == opXAdd:
 		op += " -> " + r.id
-	case r.op == opXReadGroup:
+	case r.op == opXPending:
+		op += " -> [" + strings.Join(r.ids, " ") + "]"
+	case r.op == opXReadGroup, r.op == opXClaim:
 		var es []string
 		for _, e := range r.entries {
 			es = append(es, e.id+"="+e.value)
@@ -98,6 +102,10 @@ func streamCommand(r streamRecord) []string {
 		return []string{"XREADGROUP", "GROUP", streamGroup, r.consumer, "COUNT", streamCount, "BLOCK", streamBlock, "STREAMS", streamKey, ">"}
 	case opXAck:
 		return append([]string{"XACK", streamKey, streamGroup}, r.ids...)
+	case opXPending:
+		return []string{"XPENDING", streamKey, streamGroup, "-", "+", "100", r.consumer}
+	case opXClaim:
+		return append([]string{"XCLAIM", streamKey, streamGroup, r.consumer, "0"}, r.ids...)
 	}
 	return []string{"XGROUP", "CREATE", streamKey, streamGroup, "0", "MKSTREAM"}
 }
@@ -109,10 +117,13 @@ func streamCommand(r streamRecord) []string {
 // them, as a worker does once it has processed them. A consumer whose
 // XREADGROUP gets no answer (its connection broke, or TRYAGAIN) goes on
 // under a new consumer name, as a restarted worker would: what the lost
-// reply delivered stays pending for the old name. No entry may be
-// delivered twice; every acknowledged XADD must be in the stream at the
-// end, delivered, pending for a consumer whose read was lost, or past the
-// group's last-delivered ID; an acknowledged entry must leave the
+// reply delivered stays pending for the old name, until the new one
+// finds it there (XPENDING of the old name) and takes it over (XCLAIM),
+// and acknowledges it: a redelivery, counted apart. No entry may be
+// delivered twice with ">", nor claimed once delivered to a consumer
+// that got the reply; every acknowledged XADD must be in the stream at
+// the end, delivered, pending for a consumer whose read was lost, or past
+// the group's last-delivered ID; an acknowledged entry must leave the
 // pending list and no other may. The stream, the pending list and the
 // group's state are read on every node at the end and must agree.
 type streamWorkload struct {
@@ -157,15 +168,25 @@ func (sw *streamWorkload) runClient(ctx context.Context, id int, rng *rand.Rand)
 	conns := nodeConns{}
 	defer conns.closeAll()
 	gen := 0
+	var dead []string // this client's incarnations whose reads got no answer, that may hold pending entries
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {
 			conns.dropGone()
+		}
+		name := fmt.Sprintf("c%d-%d", id, gen)
+		if id%2 == 1 && len(dead) > 0 {
+			var died bool
+			if dead, died = sw.recoverPending(ctx, conns, id, name, dead, rng); died {
+				dead = append(dead, name)
+				gen++
+			}
+			continue
 		}
 		n := sw.pickNode(ctx, rng)
 		if n == nil {
 			continue
 		}
-		r := streamRecord{client: id, node: n.idx, op: opXReadGroup, consumer: fmt.Sprintf("c%d-%d", id, gen)}
+		r := streamRecord{client: id, node: n.idx, op: opXReadGroup, consumer: name}
 		if id%2 == 0 {
 			r = streamRecord{client: id, node: n.idx, op: opXAdd, value: fmt.Sprintf("c%d-%d", id, i)}
 		}
@@ -174,7 +195,9 @@ func (sw *streamWorkload) runClient(ctx context.Context, id int, rng *rand.Rand)
 		switch {
 		case r.op == opXReadGroup && r.st == statusUnknown:
 			// Whatever the lost reply delivered is pending for this
-			// name: a new incarnation reads under another.
+			// name: a new incarnation reads under another, once it has
+			// taken that over.
+			dead = append(dead, r.consumer)
 			gen++
 		case r.op == opXReadGroup && r.st == statusFail && strings.HasPrefix(r.detail, "NOGROUP"):
 			sw.createGroup(ctx, conns, id, rng)
@@ -185,6 +208,39 @@ func (sw *streamWorkload) runClient(ctx context.Context, id int, rng *rand.Rand)
 			sleepCtx(ctx, time.Duration(rng.Int64N(int64(sw.think))+1))
 		}
 	}
+}
+
+// recoverPending takes one step to take over what the first of the dead
+// incarnations holds pending, as name: it lists that with XPENDING, and
+// if there is nothing forgets the incarnation, else XCLAIMs it and
+// acknowledges what it got. died reports an XCLAIM that got no answer:
+// then name may hold entries of its own it was not told of.
+func (sw *streamWorkload) recoverPending(ctx context.Context, conns nodeConns, id int, name string, dead []string, rng *rand.Rand) ([]string, bool) {
+	n := sw.pickNode(ctx, rng)
+	if n == nil {
+		return dead, false
+	}
+	p := sw.invoke(conns, n, streamRecord{client: id, node: n.idx, op: opXPending, consumer: dead[0]})
+	sw.add(p)
+	switch {
+	case p.st != statusOK:
+		sleepCtx(ctx, 10*time.Millisecond)
+		return dead, false
+	case len(p.ids) == 0:
+		return dead[1:], false
+	}
+	if n = sw.pickNode(ctx, rng); n == nil {
+		return dead, false
+	}
+	c := sw.invoke(conns, n, streamRecord{client: id, node: n.idx, op: opXClaim, consumer: name, ids: p.ids})
+	sw.add(c)
+	switch {
+	case c.st == statusUnknown:
+		return dead, true
+	case c.st == statusOK && len(c.entries) > 0:
+		sw.ack(ctx, conns, c, rng)
+	}
+	return dead, false
 }
 
 // createGroup creates the consumer group from the stream's beginning,
@@ -294,6 +350,17 @@ func (sw *streamWorkload) interpret(rec *streamRecord, r reply) (status, string)
 	case rec.op == opXReadGroup && r.kind == '*' && r.null:
 		sw.grouped.Store(true)
 		return statusOK, "" // nothing new within streamBlock
+	case rec.op == opXPending && r.kind == '*' && !r.null:
+		ids, ok := pendingIDs(r, rec.consumer)
+		if ok {
+			rec.ids = ids
+			return statusOK, ""
+		}
+	case rec.op == opXClaim && r.kind == '*' && !r.null:
+		if es, ok := parseEntries(r); ok && claimedAsked(es, rec.ids) {
+			rec.entries = es
+			return statusOK, ""
+		}
 	case rec.op == opXReadGroup && r.kind == '*' && len(r.elems) == 1:
 		if es, ok := streamEntries(r.elems[0]); ok {
 			sw.grouped.Store(true)
@@ -303,6 +370,35 @@ func (sw *streamWorkload) interpret(rec *streamRecord, r reply) (status, string)
 	}
 	sw.odd("%s: unexpected reply %s", desc, r)
 	return statusUnknown, "unexpected reply " + r.String()
+}
+
+// pendingIDs parses the IDs of an XPENDING reply for one consumer,
+// [[id consumer idle deliveries] ...].
+func pendingIDs(r reply, consumer string) ([]string, bool) {
+	var ids []string
+	for _, p := range r.elems {
+		if p.kind != '*' || len(p.elems) != 4 || p.elems[1].str != consumer {
+			return nil, false
+		}
+		if _, ok := parseStreamID(p.elems[0].str); !ok {
+			return nil, false
+		}
+		ids = append(ids, p.elems[0].str)
+	}
+	return ids, true
+}
+
+// claimedAsked reports whether the entries an XCLAIM returned are among
+// those it asked for, each once.
+func claimedAsked(es []streamEntry, asked []string) bool {
+	seen := map[string]bool{}
+	for _, e := range es {
+		if seen[e.id] || !slices.Contains(asked, e.id) {
+			return false
+		}
+		seen[e.id] = true
+	}
+	return true
 }
 
 // streamEntries parses one stream's part of an XREADGROUP reply,
@@ -478,6 +574,8 @@ func (sw *streamWorkload) finalValue(j int, rs reply, sf *streamFinal, first boo
 type streamVerdict struct {
 	adds, reads, acks [3]int // by status
 	groups            [3]int // XGROUP CREATEs by status
+	pendings, claims  [3]int // XPENDINGs and XCLAIMs of a lost read's entries, by status
+	redelivered       int    // entries claimed from an incarnation whose read got no answer
 	delivered         int    // entries delivered by answered XREADGROUPs
 	empty             int    // answered XREADGROUPs that delivered nothing
 	inStream          int    // entries in the stream at the end
@@ -489,7 +587,8 @@ type streamVerdict struct {
 	invented          int    // values in the stream never added
 	failedSeen        int    // values in the stream whose XADD definitely failed
 	unknownSeen       int    // unknown-outcome XADDs in the stream
-	// doubleDelivered are IDs delivered twice; misdelivered are
+	// doubleDelivered are IDs delivered twice (with ">" or claimed);
+	// misdelivered are
 	// deliveries of an ID not in the stream, with another value than the
 	// stream's, or past the group's last-delivered ID; skipped are
 	// entries the group moved past that no answered XREADGROUP delivered
@@ -520,8 +619,8 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 	added := map[string]streamRecord{}       // by value
 	delivered := map[string][]streamRecord{} // by ID
 	acks := map[string][]streamRecord{}      // by ID, in call order
-	lostReads := map[string]bool{}           // consumers whose XREADGROUP got no answer
-	var readers []streamRecord               // the answered XREADGROUPs that delivered something
+	claimed := map[string][]streamRecord{}   // by ID
+	lostReads := map[string]bool{}           // consumers whose XREADGROUP or XCLAIM got no answer
 	sorted := slices.Clone(recs)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].call < sorted[j].call })
 	for _, r := range sorted {
@@ -531,6 +630,19 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 			added[r.value] = r
 		case opXGroup:
 			v.groups[r.st]++
+		case opXPending:
+			v.pendings[r.st]++
+		case opXClaim:
+			v.claims[r.st]++
+			switch r.st {
+			case statusUnknown:
+				lostReads[r.consumer] = true
+			case statusOK:
+				for _, e := range r.entries {
+					v.redelivered++
+					claimed[e.id] = append(claimed[e.id], r)
+				}
+			}
 		case opXAck:
 			v.acks[r.st]++
 			for _, id := range r.ids {
@@ -544,7 +656,6 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 			case r.st == statusOK && len(r.entries) == 0:
 				v.empty++
 			case r.st == statusOK:
-				readers = append(readers, r)
 				for _, e := range r.entries {
 					v.delivered++
 					delivered[e.id] = append(delivered[e.id], r)
@@ -600,7 +711,15 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 	}
 
 	// Deliveries against the stream and the group.
-	for _, id := range slices.SortedFunc(maps.Keys(delivered), func(a, b string) int {
+	got := map[string][]streamRecord{} // by ID: the deliveries and claims, in return order
+	for id, ds := range delivered {
+		got[id] = append(got[id], ds...)
+	}
+	for id, cs := range claimed {
+		got[id] = append(got[id], cs...)
+		sort.SliceStable(got[id], func(i, j int) bool { return got[id][i].ret < got[id][j].ret })
+	}
+	for _, id := range slices.SortedFunc(maps.Keys(got), func(a, b string) int {
 		if idLess(a, b) {
 			return -1
 		}
@@ -609,14 +728,20 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 		}
 		return 0
 	}) {
-		ds := delivered[id]
-		if len(ds) > 1 {
+		ds := got[id]
+		// Once with ">", or claimed once from an incarnation whose read
+		// got no answer.
+		if n := len(delivered[id]) + len(claimed[id]); n > 1 {
 			v.doubleDelivered++
 			var how []string
 			for _, d := range ds[:min(len(ds), 5)] {
-				how = append(how, fmt.Sprintf("to %s on n%d at %.3fs", d.consumer, d.node, float64(d.ret)/1e9))
+				verb := "to"
+				if d.op == opXClaim {
+					verb = "claimed by"
+				}
+				how = append(how, fmt.Sprintf("%s %s on n%d at %.3fs", verb, d.consumer, d.node, float64(d.ret)/1e9))
 			}
-			example("%s delivered %d times: %s", id, len(ds), strings.Join(how, ", "))
+			example("%s delivered %d times: %s", id, n, strings.Join(how, ", "))
 		}
 		val, ok := byID[id]
 		switch {
@@ -686,7 +811,7 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 	v.pending = len(fin.pending)
 	for _, e := range fin.entries {
 		p, isPending := fin.pending[e.id]
-		_, wasDelivered := delivered[e.id]
+		_, wasDelivered := got[e.id]
 		switch {
 		case fin.group && idLess(fin.lastDelivered, e.id):
 			v.undelivered++
@@ -742,6 +867,8 @@ func (r *result) printStream(w io.Writer) {
 	fmt.Fprintf(w, "%-10s %8d %8d %8d   (of the ok: %d delivered %d entries, %d nothing new)\n", "xreadgroup", v.reads[statusOK], v.reads[statusFail], v.reads[statusUnknown], v.reads[statusOK]-v.empty, v.delivered, v.empty)
 	fmt.Fprintf(w, "%-10s %8d %8d %8d\n", "xack", v.acks[statusOK], v.acks[statusFail], v.acks[statusUnknown])
 	fmt.Fprintf(w, "%-10s %8d %8d %8d\n", "xgroup", v.groups[statusOK], v.groups[statusFail], v.groups[statusUnknown])
+	fmt.Fprintf(w, "%-10s %8d %8d %8d   (of a consumer whose read got no answer)\n", "xpending", v.pendings[statusOK], v.pendings[statusFail], v.pendings[statusUnknown])
+	fmt.Fprintf(w, "%-10s %8d %8d %8d   (of the ok: %d entries redelivered)\n", "xclaim", v.claims[statusOK], v.claims[statusFail], v.claims[statusUnknown], v.redelivered)
 	r.printCommon(w)
 	fmt.Fprintf(w, "entries in the stream at the end: %d, of which not yet delivered: %d; pending: %d, of which for a consumer whose read got no answer: %d; acknowledged XADDs lost: %d\n",
 		v.inStream, v.undelivered, v.pending, v.orphaned, v.lost)

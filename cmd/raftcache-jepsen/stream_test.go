@@ -15,6 +15,11 @@ func TestInterpretStream(t *testing.T) {
 	read := streamRecord{op: opXReadGroup, consumer: "c1-0"}
 	ack := streamRecord{op: opXAck, ids: []string{"1-0", "2-0"}}
 	group := streamRecord{op: opXGroup}
+	pending := streamRecord{op: opXPending, consumer: "c1-0"}
+	claim := streamRecord{op: opXClaim, consumer: "c1-1", ids: []string{"1-0", "2-0"}}
+	pel := func(id, consumer string) reply {
+		return arr(bulk(id), bulk(consumer), reply{kind: ':', num: 5}, reply{kind: ':', num: 1})
+	}
 	for _, tc := range []struct {
 		name    string
 		grouped bool // the group was known to exist when the command was sent
@@ -37,6 +42,12 @@ func TestInterpretStream(t *testing.T) {
 		{"ack all", false, ack, reply{kind: ':', num: 2}, statusOK, "2", false},
 		{"ack none", false, ack, reply{kind: ':', num: 0}, statusOK, "0", false},
 		{"ack too many", false, ack, reply{kind: ':', num: 3}, statusUnknown, "0", true},
+		{"pending listed", false, pending, arr(pel("1-0", "c1-0"), pel("2-0", "c1-0")), statusOK, "[1-0 2-0]", false},
+		{"pending none", false, pending, arr(), statusOK, "[]", false},
+		{"pending of another consumer", false, pending, arr(pel("1-0", "c3-0")), statusUnknown, "[]", true},
+		{"claimed", false, claim, arr(entry("2-0", "b")), statusOK, "[{2-0 b}]", false},
+		{"claimed none", false, claim, arr(), statusOK, "[]", false},
+		{"claimed unasked", false, claim, arr(entry("3-0", "c")), statusUnknown, "[]", true},
 		{"group made", false, group, reply{kind: '+', str: "OK"}, statusOK, "", false},
 		{"group there", false, group, reply{kind: '-', str: "BUSYGROUP Consumer Group name already exists"}, statusOK, "", false},
 	} {
@@ -49,11 +60,13 @@ func TestInterpretStream(t *testing.T) {
 			switch rec.op {
 			case opXAdd:
 				got = rec.id
-			case opXReadGroup:
+			case opXReadGroup, opXClaim:
 				got = fmt.Sprint(rec.entries)
 				if rec.entries == nil {
 					got = "[]"
 				}
+			case opXPending:
+				got = fmt.Sprint(rec.ids)
 			case opXAck:
 				got = fmt.Sprint(rec.acked)
 			}
@@ -87,6 +100,10 @@ func TestCheckStream(t *testing.T) {
 	ack := func(st status, acked int64, ids ...string) streamRecord {
 		c, r := tick()
 		return streamRecord{op: opXAck, ids: ids, acked: acked, st: st, call: c, ret: r}
+	}
+	claim := func(consumer string, st status, es ...streamEntry) streamRecord {
+		c, r := tick()
+		return streamRecord{op: opXClaim, consumer: consumer, entries: es, st: st, call: c, ret: r}
 	}
 	e := func(id, v string) streamEntry { return streamEntry{id, v} }
 	stream := func(es ...streamEntry) []streamEntry { return es }
@@ -122,6 +139,22 @@ func TestCheckStream(t *testing.T) {
 			return []streamRecord{add("", "a", statusUnknown), add("", "b", statusUnknown)}
 		}, fin("0-0", nil, e("1-0", "a")), "0 0 0 0 0 0 0 0"},
 
+		{"claimed from a lost read, acknowledged", func() []streamRecord {
+			return []streamRecord{add("1-0", "a", statusOK), read("c1-0", statusUnknown), claim("c1-1", statusOK, e("1-0", "a")), ack(statusOK, 1, "1-0")}
+		}, fin("1-0", nil, e("1-0", "a")), "0 0 0 0 0 0 0 0"},
+		{"claim lost: pending for the claimant", func() []streamRecord {
+			return []streamRecord{add("1-0", "a", statusOK), read("c1-0", statusUnknown), claim("c1-1", statusUnknown)}
+		}, fin("1-0", pend("1-0", "c1-1"), e("1-0", "a")), "0 0 0 0 0 0 0 0"},
+
+		{"claimed though delivered to a consumer that got the reply", func() []streamRecord {
+			return []streamRecord{add("1-0", "a", statusOK), read("c1-0", statusOK, e("1-0", "a")), ack(statusOK, 1, "1-0"), claim("c3-1", statusOK, e("1-0", "a")), ack(statusOK, 1, "1-0")}
+		}, fin("1-0", nil, e("1-0", "a")), "0 1 0 0 0 0 0 0"},
+		{"claimed twice", func() []streamRecord {
+			return []streamRecord{add("1-0", "a", statusOK), read("c1-0", statusUnknown), claim("c1-1", statusOK, e("1-0", "a")), claim("c1-2", statusOK, e("1-0", "a")), ack(statusOK, 1, "1-0")}
+		}, fin("1-0", nil, e("1-0", "a")), "0 1 0 0 0 0 0 0"},
+		{"claimed, still pending for the lost read's consumer", func() []streamRecord {
+			return []streamRecord{add("1-0", "a", statusOK), read("c1-0", statusUnknown), claim("c1-1", statusOK, e("1-0", "a")), ack(statusFail, 0, "1-0")}
+		}, fin("1-0", pend("1-0", "c1-0"), e("1-0", "a")), "0 0 0 0 1 0 0 0"},
 		{"acknowledged add lost", func() []streamRecord {
 			return []streamRecord{add("1-0", "a", statusOK), add("2-0", "b", statusOK)}
 		}, fin("0-0", nil, e("2-0", "b")), "1 0 0 0 0 0 0 0"},
