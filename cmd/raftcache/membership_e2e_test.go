@@ -109,8 +109,8 @@ func TestJoinerPromotedUnderLoad(t *testing.T) {
 // TestDemotePromoteAndQuorumRefusals: PATCH /mgmt/nodes/{id} demotes a
 // voter, which the leader then leaves a learner, and promotes it back;
 // with a voter down, demoting or removing another live one is refused
-// with 409 (it would leave one live voter of two), removing the one that
-// is down is not.
+// with 409 (it would leave one live voter of two) unless forced, and
+// forced it leaves the cluster without quorum until the one down is back.
 func TestDemotePromoteAndQuorumRefusals(t *testing.T) {
 	n1, n2, n3 := newProc(t), newProc(t), newProc(t)
 	n1.start(nil)
@@ -173,8 +173,33 @@ func TestDemotePromoteAndQuorumRefusals(t *testing.T) {
 	if m, _ := n1.memberAt(n2.raft); !m.Voter {
 		t.Errorf("node 2 after the refusals: %+v, want still a voter", m)
 	}
-	if code, body := n1.http("DELETE", "/mgmt/nodes/"+id3.ID, ""); code != 204 {
-		t.Errorf("remove node 3, which is down: %d %s", code, body)
+	// Forced, the demotion goes through, and does what was refused: the
+	// voters left, node 1 and node 3 (down), have no quorum until node 3
+	// is back.
+	if code, body := n1.http("PATCH", "/mgmt/nodes/"+id2.ID+"?force=true", `{"learner":true}`); code != 204 {
+		t.Fatalf("forced demotion of node 2: %d %s", code, body)
+	}
+	if s := n1.suffrageOf(n2.raft); s.Suffrage != "learner" {
+		t.Errorf("node 2 after the forced demotion: %+v, want a learner", s)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	err := n1.client().Set(ctx, "stuck", "x", 0).Err()
+	cancel()
+	if err == nil {
+		t.Error("SET acknowledged by one voter of two")
+	}
+	n3.start(nil)
+	waitFor(t, 15*time.Second, "writes once node 3 is back", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return n2.client().Set(ctx, "back", "ok", 0).Err() == nil
+	})
+	waitFor(t, 10*time.Second, "node 2 promoted back", func() bool {
+		code, _ := n1.http("PATCH", "/mgmt/nodes/"+id2.ID, `{"learner":false}`)
+		return code == 204 // 409 until the leader sees it caught up
+	})
+	if s := n1.suffrageOf(n2.raft); s.Suffrage != "voter" {
+		t.Errorf("node 2 promoted back: %+v, want a voter", s)
 	}
 	if err := n2.client().Set(context.Background(), "after", "ok", 0).Err(); err != nil {
 		t.Errorf("SET after the changes: %v", err)
