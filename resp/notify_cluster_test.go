@@ -15,18 +15,8 @@ func TestNotificationsAcrossNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster")
 	}
-	nodes := startRaftNodes(t, 3, nodeOptions{})
 	// CONFIG SET through one node is applied by all before the writes.
-	if v, err := dialCompat(t, "config", nodes[1].addr).do("CONFIG", "SET", "notify-keyspace-events", "KEA"); err != nil || v.raw != "+OK\r\n" {
-		t.Fatalf("CONFIG SET: %v %q", err, v.raw)
-	}
-	subs := make([]*compatConn, len(nodes))
-	for i, n := range nodes {
-		subs[i] = dialCompat(t, "sub", n.addr)
-		if _, err := subs[i].do("PSUBSCRIBE", "__key*__:*"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	nodes, subs := notifyingCluster(t, 1, "KEA")
 	var want []string
 	for i, n := range nodes {
 		cl := dialCompat(t, "client", n.addr)
@@ -48,17 +38,7 @@ func TestNotificationsAcrossNodes(t *testing.T) {
 	}
 	var first []string
 	for i, sub := range subs {
-		var got []string
-		for len(got) < len(want) {
-			v, err := sub.recv()
-			if err != nil {
-				t.Fatalf("node %d after %q: %v", i, got, err)
-			}
-			if len(v.elems) != 4 || v.elems[0].text != "pmessage" {
-				t.Fatalf("node %d: unexpected push %q", i, v.raw)
-			}
-			got = append(got, v.elems[2].text+" "+v.elems[3].text)
-		}
+		got := recvEvents(t, i, sub, len(want))
 		sorted, wantSorted := slices.Clone(got), slices.Clone(want)
 		slices.Sort(sorted)
 		slices.Sort(wantSorted)
@@ -90,17 +70,9 @@ func TestKeyMissAcrossNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster")
 	}
-	nodes := startRaftNodes(t, 3, nodeOptions{})
-	if v, err := dialCompat(t, "config", nodes[2].addr).do("CONFIG", "SET", "notify-keyspace-events", "Km$"); err != nil || v.raw != "+OK\r\n" {
-		t.Fatalf("CONFIG SET: %v %q", err, v.raw)
-	}
-	subs := make([]*compatConn, len(nodes))
+	nodes, subs := notifyingCluster(t, 2, "Km$")
 	clients := make([]*compatConn, len(nodes))
 	for i, n := range nodes {
-		subs[i] = dialCompat(t, "sub", n.addr)
-		if _, err := subs[i].do("PSUBSCRIBE", "__key*__:*"); err != nil {
-			t.Fatal(err)
-		}
 		clients[i] = dialCompat(t, "client", n.addr)
 	}
 	// Each node's client reads a key of its own that no node has: a
@@ -119,19 +91,46 @@ func TestKeyMissAcrossNodes(t *testing.T) {
 	for i, sub := range subs {
 		want := []string{"__keyspace@0__:miss" + string(rune('0'+i)) + " keymiss",
 			"__keyspace@0__:gd keymiss", "__keyspace@0__:end set"}
-		var got []string
-		for len(got) < len(want) {
-			v, err := sub.recv()
-			if err != nil {
-				t.Fatalf("node %d after %q: %v", i, got, err)
-			}
-			if len(v.elems) != 4 || v.elems[0].text != "pmessage" {
-				t.Fatalf("node %d: unexpected push %q", i, v.raw)
-			}
-			got = append(got, v.elems[2].text+" "+v.elems[3].text)
-		}
+		got := recvEvents(t, i, sub, len(want))
 		if !slices.Equal(got, want) {
 			t.Errorf("node %d heard\n%s\nwant\n%s", i, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}
+}
+
+// notifyingCluster starts a 3-node cluster, sets notify-keyspace-events to
+// flags through node via, and subscribes to every keyspace and keyevent
+// channel on each node.
+func notifyingCluster(t *testing.T, via int, flags string) ([]*raftNode, []*compatConn) {
+	t.Helper()
+	nodes := startRaftNodes(t, 3, nodeOptions{})
+	if v, err := dialCompat(t, "config", nodes[via].addr).do("CONFIG", "SET", "notify-keyspace-events", flags); err != nil || v.raw != "+OK\r\n" {
+		t.Fatalf("CONFIG SET: %v %q", err, v.raw)
+	}
+	subs := make([]*compatConn, len(nodes))
+	for i, n := range nodes {
+		subs[i] = dialCompat(t, "sub", n.addr)
+		if _, err := subs[i].do("PSUBSCRIBE", "__key*__:*"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return nodes, subs
+}
+
+// recvEvents reads n keyspace pushes from node i's subscriber sub, each
+// as "channel message".
+func recvEvents(t *testing.T, i int, sub *compatConn, n int) []string {
+	t.Helper()
+	var got []string
+	for len(got) < n {
+		v, err := sub.recv()
+		if err != nil {
+			t.Fatalf("node %d after %q: %v", i, got, err)
+		}
+		if len(v.elems) != 4 || v.elems[0].text != "pmessage" {
+			t.Fatalf("node %d: unexpected push %q", i, v.raw)
+		}
+		got = append(got, v.elems[2].text+" "+v.elems[3].text)
+	}
+	return got
 }
