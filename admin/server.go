@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -459,6 +460,9 @@ func clusterError(err error, write bool, timeout time.Duration) (int, string) {
 		return http.StatusServiceUnavailable, "cluster unavailable: no leader"
 	case errors.Is(err, cluster.ErrProposalDropped):
 		return http.StatusServiceUnavailable, "cluster unavailable: proposal dropped"
+	case errors.Is(err, cluster.ErrCannotPersist):
+		// Refused before it was proposed, as the RESP front door's MISCONF.
+		return http.StatusInsufficientStorage, "write refused: " + strings.TrimPrefix(err.Error(), "raftcache: ")
 	case errors.Is(err, cluster.ErrOutcomeUnknown):
 		reason = err.Error()
 	case errors.Is(err, context.DeadlineExceeded):

@@ -17,8 +17,9 @@ import (
 // Replicate proposes cmd through raft, waits until this node has applied
 // it, and returns what the state machine's Apply returned for it.
 //
-// An error wrapping ErrNoLeader or ErrProposalDropped means the command was
-// not applied and will not be; one wrapping ErrOutcomeUnknown means it may
+// An error wrapping ErrNoLeader, ErrProposalDropped or ErrCannotPersist
+// (this node cannot write snapshots, see persistHealth) means the command
+// was not applied and will not be; one wrapping ErrOutcomeUnknown means it may
 // or may not be (the context ended, or no leader was known for two election
 // timeouts, or the node stopped, while it was in flight: a leader change
 // alone is waited out, see proposeAndWait).
@@ -44,6 +45,13 @@ func (n *Node) ReplicateIndex(ctx context.Context, cmd []byte) (val any, index u
 // callers' proposals.
 func (n *Node) ReplicateBatch(ctx context.Context, ws []Write) {
 	if len(ws) == 0 {
+		return
+	}
+	if err := n.persist.check(); err != nil {
+		for i := range ws {
+			ws[i].Val, ws[i].Index, ws[i].Err = nil, 0, err
+		}
+		n.obs.ProposalsDone(0, len(ws))
 		return
 	}
 	b := n.waiters.get()

@@ -163,6 +163,7 @@ type Node struct {
 	snapReqc    chan chan snapCapture // snapshot requests for followers, served between applies
 	snapDonec   chan struct{}         // a snapshot was written: the apply loop checks whether another is due
 	persistMu   sync.Mutex            // one snapshot written and compacted at a time
+	persist     persistHealth         // whether snapshots fail, and writes are refused
 
 	appliedMu sync.Mutex
 	appliedCh chan struct{} // closed and replaced whenever applied advances
@@ -761,12 +762,20 @@ func (n *Node) handleReady(rd *raft.Ready) error {
 // applyLoop applies committed entries to the state machine in log order.
 func (n *Node) applyLoop() {
 	defer n.wg.Done()
+	// While snapshots fail, the retries come from here too: with writes
+	// refused, nothing else may be applied to trigger one.
+	retry := time.NewTicker(persistRetryMin)
+	defer retry.Stop()
 	for {
 		select {
 		case reply := <-n.snapReqc:
 			reply <- n.capture()
 		case <-n.snapDonec:
 			n.maybeSnapshot()
+		case <-retry.C:
+			if degraded, _ := n.persist.degraded(time.Now()); degraded {
+				n.maybeSnapshot()
+			}
 		case b := <-n.applyc:
 			if err := n.applyBatch(b); err != nil {
 				switch {

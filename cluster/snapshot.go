@@ -71,7 +71,16 @@ func (n *Node) snapshotInterval() uint64 {
 // writing it out and compacting the log happen on another goroutine.
 func (n *Node) maybeSnapshot() {
 	applied := n.applied.Load()
-	if n.snapping.Load() || applied-n.snapIndex.Load() < n.snapshotInterval() {
+	if n.snapping.Load() {
+		return
+	}
+	// While snapshots fail (see persistHealth) the next attempt waits for
+	// its backoff but not for the interval: writes are refused until one
+	// is saved, and a single node may apply nothing more meanwhile.
+	switch degraded, retry := n.persist.degraded(time.Now()); {
+	case degraded && (!retry || applied <= n.snapIndex.Load()):
+		return
+	case !degraded && applied-n.snapIndex.Load() < n.snapshotInterval():
 		return
 	}
 	c := n.capture()
@@ -125,7 +134,10 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 	}
 	start := time.Now()
 	if err := n.disk.snaps.write(c.h, c.body, n.stopc); err != nil {
-		return fmt.Errorf("write: %w", err)
+		if errors.Is(err, ErrStopped) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errSnapshotWrite, err)
 	}
 	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries, n.cfg.CatchUpBytes); err != nil {
 		return fmt.Errorf("compact: %w", err)
@@ -135,12 +147,19 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 	n.snapStats.saved(took)
 	n.obs.SnapshotSaved(c.h.Index, took)
 	n.log.Info("snapshot saved", "index", c.h.Index, "took", took.Round(time.Millisecond))
+	n.snapshotSaved(c.h.Index)
 	return nil
 }
 
+// errSnapshotWrite marks a snapshot file that could not be written: the
+// WAL and the log are untouched (they are compacted only behind a file
+// written whole), and the node refuses writes until one is saved.
+var errSnapshotWrite = errors.New("write snapshot file")
+
 // snapshotFailed reports a snapshot that could not be written or recorded.
-// A snapshot file that failed is simply not used; a WAL that failed stops
-// the node (see disk.walDo).
+// A snapshot file that failed is not used, and puts the node in the
+// degraded state of persistHealth until one is saved; a WAL that failed
+// stops the node (see disk.walDo).
 func (n *Node) snapshotFailed(what string, index uint64, err error) {
 	if errors.Is(err, ErrStopped) {
 		n.log.Info("snapshot abandoned: the node is stopping", "while", what, "index", index)
@@ -150,6 +169,10 @@ func (n *Node) snapshotFailed(what string, index uint64, err error) {
 	if errors.Is(err, ErrStorage) {
 		n.log.Error("storage failed; stopping the node", "while", what, "index", index, "err", err)
 		go n.stop(err)
+		return
+	}
+	if errors.Is(err, errSnapshotWrite) {
+		n.snapshotWriteFailed(what, index, err)
 		return
 	}
 	n.log.Error(what, "index", index, "err", err)

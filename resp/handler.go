@@ -748,10 +748,26 @@ func arityError(name string) string {
 // timeout, a stop mid-flight) may have been committed, and the client must
 // be told so rather than led to assume it failed.
 func writeFailure(err error, timeout time.Duration) string {
+	if errors.Is(err, cluster.ErrCannotPersist) {
+		return misconf(err)
+	}
 	if errors.Is(err, cluster.ErrNoLeader) || errors.Is(err, cluster.ErrProposalDropped) {
 		return "CLUSTERDOWN The cluster is down: " + failureReason(err, timeout)
 	}
 	return "TRYAGAIN write outcome unknown: " + failureReason(err, timeout)
+}
+
+// misconf is the reply to a write refused because this node cannot write
+// snapshots (cluster.ErrCannotPersist): Redis's MISCONF, which it answers
+// writes with while its last RDB save failed (stop-writes-on-bgsave-error),
+// worded for raftcache, with the operating system's reason ("no space left
+// on device"). Nothing was proposed, so the write certainly did not happen;
+// reads are still served, and writes are accepted again once a snapshot is
+// saved.
+func misconf(err error) string {
+	reason := strings.TrimPrefix(err.Error(), cluster.ErrCannotPersist.Error()+": ")
+	return "MISCONF raftcache is unable to persist to disk: the last snapshot could not be written (" + reason +
+		"). Commands that may modify the data set are disabled on this node until a snapshot is saved. Please check the node's log for details."
 }
 
 // readFailure turns a failed read barrier into a Redis error. A read changes

@@ -1,0 +1,131 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mountTmpfs mounts a tmpfs of size bytes for the test, or skips it: only
+// root may mount (CI runs as root).
+func mountTmpfs(t *testing.T, size int64) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a ballast file until the file system holding dir is
+// full, down to the last page.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	name := filepath.Join(dir, "ballast")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatalf("create ballast: %v", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for chunk := len(buf); chunk >= 512; {
+		if _, err := f.Write(buf[:chunk]); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill: %v", err)
+			}
+			chunk /= 2
+		}
+	}
+	return name
+}
+
+// TestFullDiskRefusesWritesUntilASnapshotIsSaved fills a single node's
+// state directory (a real tmpfs) mid-run. The WAL goes on writing into the
+// segments it preallocated, so acknowledged writes are durable, until a
+// snapshot cannot be written: from then on writes are refused with
+// ErrCannotPersist, reads are served, and once the ballast is removed the
+// node accepts writes again by itself. After a restart every acknowledged
+// write is there.
+func TestFullDiskRefusesWritesUntilASnapshotIsSaved(t *testing.T) {
+	mnt := mountTmpfs(t, 160<<20) // the WAL's 64 MB segment and its preallocated successor, and room
+	c := newTestCluster(t, 1, func(cfg *Config) {
+		cfg.StateDir = filepath.Join(mnt, "state")
+		cfg.SnapshotEntries, cfg.CatchUpEntries = 20, 20
+	})
+	n := c.nodes[1].n
+	for i := range 30 {
+		c.set(1, fmt.Sprintf("before%d", i), "v")
+	}
+	ballast := fillDisk(t, mnt)
+
+	var acked []string
+	refused := false
+	for i := 0; i < 200 && !refused; i++ {
+		k := fmt.Sprintf("k%d", i)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := n.Replicate(ctx, []byte(k+"=v"))
+		cancel()
+		switch {
+		case err == nil:
+			acked = append(acked, k)
+		case errors.Is(err, ErrCannotPersist):
+			refused = true
+			if !strings.Contains(err.Error(), "no space left on device") {
+				t.Errorf("refused with %q, want the reason", err)
+			}
+		default:
+			t.Fatalf("write %s: %v, want success or ErrCannotPersist", k, err)
+		}
+	}
+	if !refused {
+		t.Fatalf("%d writes acknowledged on a full disk, none refused", len(acked))
+	}
+	if got := c.get(1, "before3"); got != "v" {
+		t.Errorf("read on a full disk: %q, want v", got)
+	}
+	select {
+	case <-n.Done():
+		t.Fatalf("the node stopped: %v", n.Err())
+	default:
+	}
+
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := n.Replicate(ctx, []byte("after=v"))
+		cancel()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrCannotPersist) {
+			t.Fatalf("write after the space was freed: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("writes still refused 10 s after the space was freed: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	c.stop(1)
+	c.start(1, "")
+	c.waitLeader()
+	for _, k := range append(acked, "after", "before29") {
+		if got := c.get(1, k); got != "v" {
+			t.Errorf("after a restart, acknowledged %s = %q, want v", k, got)
+		}
+	}
+}
