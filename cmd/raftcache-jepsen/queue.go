@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,10 +24,27 @@ const queueKeys = 2
 
 func queueKey(i int) string { return fmt.Sprintf("jepsen:queue:%d", i) }
 
-// queueBlock is how long a consumer's BRPOP or BLMOVE blocks, in
-// seconds: below the server's -timeout, so that an empty queue is
+// queueBlock is how long a consumer's BRPOP or BLMOVE blocks (whole
+// seconds): below the server's -timeout, so that an empty queue is
 // answered with nil rather than an error.
-const queueBlock = "1"
+const queueBlock = time.Second
+
+// blockingDeadline is the client's deadline for a blocking command that
+// blocks up to block: the server first proposes the wait (up to its
+// -timeout), then, once block has passed since the command arrived,
+// proposes its end (up to -timeout again: the log decides whether a push
+// or the timeout came first), so it answers within max(timeout, block) +
+// timeout; the client waits that plus the margin opTimeout leaves over
+// timeout.
+func (w *workload) blockingDeadline(block time.Duration) time.Duration {
+	return w.opTimeout + max(w.srvTimeout, block)
+}
+
+// producerSlowdown is how much longer producers pause between
+// operations than consumers: enough that the consumers keep up and
+// mostly wait in blocking pops on empty queues, the case blocking pops
+// are for, rather than draining a backlog that never empties.
+const producerSlowdown = 4
 
 // procKey is the processing list of BLMOVE consumer client: the reliable
 // queue pattern (RQ, Sidekiq's super_fetch) moves each job there
@@ -179,8 +197,11 @@ func (qw *queueWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 		if r.op == opBLMove && r.st == statusOK && r.elem != "" {
 			qw.remove(ctx, conns, r, rng)
 		}
-		if qw.think > 0 {
-			sleepCtx(ctx, time.Duration(rng.Int64N(int64(qw.think))+1))
+		if think := qw.think; think > 0 {
+			if r.op == opLPush {
+				think *= producerSlowdown
+			}
+			sleepCtx(ctx, time.Duration(rng.Int64N(int64(think))+1))
 		}
 	}
 }
@@ -219,12 +240,15 @@ func (qw *queueWorkload) remove(ctx context.Context, conns nodeConns, mv queueRe
 	}
 }
 
+// blockSeconds is queueBlock as BRPOP and BLMOVE take it.
+func blockSeconds() string { return strconv.Itoa(int(queueBlock / time.Second)) }
+
 func queueCommand(rec queueRecord) []string {
 	switch rec.op {
 	case opLPush:
 		return []string{"LPUSH", rec.queue, rec.elem}
 	case opBLMove:
-		return []string{"BLMOVE", rec.queue, rec.proc, "RIGHT", "LEFT", queueBlock}
+		return []string{"BLMOVE", rec.queue, rec.proc, "RIGHT", "LEFT", blockSeconds()}
 	case opLRem:
 		return []string{"LREM", rec.proc, "1", rec.elem}
 	}
@@ -232,11 +256,15 @@ func queueCommand(rec queueRecord) []string {
 	for i := range queueKeys {
 		cmd = append(cmd, queueKey(i))
 	}
-	return append(cmd, queueBlock)
+	return append(cmd, blockSeconds())
 }
 
 func (qw *queueWorkload) invoke(conns nodeConns, n *node, rec queueRecord) queueRecord {
-	ctx, cancel := context.WithTimeout(context.Background(), qw.opTimeout)
+	deadline := qw.opTimeout
+	if rec.op == opBRPop || rec.op == opBLMove {
+		deadline = qw.blockingDeadline(queueBlock)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	epoch, faulted := n.health()
 	rec.call = qw.hist.now()
@@ -266,7 +294,7 @@ func (qw *queueWorkload) invoke(conns nodeConns, n *node, rec queueRecord) queue
 
 // interpret classifies a reply: an LPUSH answers the list's length, a
 // BRPOP the queue and element or nil once it has blocked for queueBlock,
-// a BLMOVE the element or nil, an LREM how many it removed (0 or 1);
+// a BLMOVE the element or a null array, an LREM how many it removed (0 or 1);
 // CLUSTERDOWN proves nothing happened, TRYAGAIN leaves it unknown, and
 // anything else is odd (and unknown).
 func (qw *queueWorkload) interpret(rec *queueRecord, r reply) (status, string) {
@@ -286,9 +314,9 @@ func (qw *queueWorkload) interpret(rec *queueRecord, r reply) (status, string) {
 	case rec.op == opBRPop && r.kind == '*' && len(r.elems) == 2 && r.elems[0].kind == '$' && r.elems[1].kind == '$':
 		rec.queue, rec.elem = r.elems[0].str, r.elems[1].str
 		return statusOK, ""
-	case rec.op == opBLMove && r.kind == '$' && r.null:
-		return statusOK, ""
-	case rec.op == opBLMove && r.kind == '$':
+	case rec.op == opBLMove && r.kind == '*' && r.null:
+		return statusOK, "" // timed out: Redis answers a null array, as BRPOP
+	case rec.op == opBLMove && r.kind == '$' && !r.null:
 		rec.elem = r.str
 		return statusOK, ""
 	case rec.op == opLRem && r.kind == ':' && (r.num == 0 || r.num == 1):

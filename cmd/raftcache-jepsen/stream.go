@@ -26,10 +26,10 @@ const (
 	streamField = "v"
 	// streamCount is how many entries one XREADGROUP asks for.
 	streamCount = "10"
-	// streamBlock is how long an XREADGROUP blocks, in milliseconds:
-	// below the server's -timeout, so that nothing new is answered with
-	// nil rather than an error.
-	streamBlock = "1000"
+	// streamBlock is how long an XREADGROUP blocks: below the server's
+	// -timeout, so that nothing new is answered with nil rather than an
+	// error.
+	streamBlock = time.Second
 )
 
 // streamOp is what a stream operation does.
@@ -99,7 +99,7 @@ func streamCommand(r streamRecord) []string {
 	case opXAdd:
 		return []string{"XADD", streamKey, "*", streamField, r.value}
 	case opXReadGroup:
-		return []string{"XREADGROUP", "GROUP", streamGroup, r.consumer, "COUNT", streamCount, "BLOCK", streamBlock, "STREAMS", streamKey, ">"}
+		return []string{"XREADGROUP", "GROUP", streamGroup, r.consumer, "COUNT", streamCount, "BLOCK", strconv.FormatInt(streamBlock.Milliseconds(), 10), "STREAMS", streamKey, ">"}
 	case opXAck:
 		return append([]string{"XACK", streamKey, streamGroup}, r.ids...)
 	case opXPending:
@@ -204,8 +204,11 @@ func (sw *streamWorkload) runClient(ctx context.Context, id int, rng *rand.Rand)
 		case r.op == opXReadGroup && r.st == statusOK && len(r.entries) > 0:
 			sw.ack(ctx, conns, r, rng)
 		}
-		if sw.think > 0 {
-			sleepCtx(ctx, time.Duration(rng.Int64N(int64(sw.think))+1))
+		if think := sw.think; think > 0 {
+			if id%2 == 0 {
+				think *= producerSlowdown
+			}
+			sleepCtx(ctx, time.Duration(rng.Int64N(int64(think))+1))
 		}
 	}
 }
@@ -284,7 +287,11 @@ func (sw *streamWorkload) ack(ctx context.Context, conns nodeConns, rd streamRec
 }
 
 func (sw *streamWorkload) invoke(conns nodeConns, n *node, rec streamRecord) streamRecord {
-	ctx, cancel := context.WithTimeout(context.Background(), sw.opTimeout)
+	deadline := sw.opTimeout
+	if rec.op == opXReadGroup {
+		deadline = sw.blockingDeadline(streamBlock)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
 	defer cancel()
 	epoch, faulted := n.health()
 	rec.grouped = sw.grouped.Load()
