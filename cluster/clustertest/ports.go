@@ -1,5 +1,7 @@
 // Package clustertest holds what tests and harnesses that run raftcache
-// nodes as real processes share.
+// nodes share: free ports for nodes run as real processes (FreeAddrs), and
+// an in-memory Network, with faults on demand, for nodes run inside the
+// test (see the inproc sub-package, which starts whole clusters on it).
 package clustertest
 
 import (
