@@ -36,8 +36,10 @@ func evictPolicyFor(named string, seed uint64) string {
 	if named != "" {
 		return named
 	}
+	// Through the generator rather than seed modulo 5: a clock that
+	// counts microseconds makes every time-based seed a multiple of 5.
 	p := evictPolicies()
-	return p[seed%uint64(len(p))]
+	return p[rand.New(rand.NewPCG(seed, 0x706f6c)).IntN(len(p))]
 }
 
 // Key spaces of the eviction workload. A volatile key is SET once, with a
@@ -360,6 +362,7 @@ func (ew *evictWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 	conns := nodeConns{}
 	defer conns.closeAll()
 	var mine []string // volatile keys this client SET and had acknowledged, not yet deleted
+	cold := 0         // cold keys SET so far
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {
 			conns.dropGone()
@@ -375,9 +378,10 @@ func (ew *evictWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 		}
 		rec := evictRecord{client: id, node: n.idx}
 		switch p := rng.IntN(100); {
-		case i < evictColdPerClient:
-			rec.op, rec.key = evSetPersistent, evictPersistentKey(id, evictPersistentPerClient+i)
+		case cold < evictColdPerClient:
+			rec.op, rec.key = evSetPersistent, evictPersistentKey(id, evictPersistentPerClient+cold)
 			rec.val = fmt.Sprintf("c%d-%d", id, i)
+			cold++
 		case p < 10 && len(mine) > 0:
 			j := rng.IntN(len(mine))
 			rec.op, rec.key = evDel, mine[j]

@@ -381,3 +381,19 @@ func TestParseMemInfo(t *testing.T) {
 		t.Error("an INFO without evicted_keys parsed")
 	}
 }
+
+// TestEvictPolicyFor checks that seeds from a clock counting microseconds
+// (multiples of 1000) still rotate through every policy, and that a named
+// policy wins.
+func TestEvictPolicyFor(t *testing.T) {
+	seen := map[string]bool{}
+	for s := uint64(1000); s <= 100000; s += 1000 {
+		seen[evictPolicyFor("", s)] = true
+	}
+	if len(seen) != len(evictPolicies()) {
+		t.Errorf("seeds in steps of 1000 chose only %v", seen)
+	}
+	if p := evictPolicyFor("noeviction", 3); p != "noeviction" {
+		t.Errorf("named policy: got %s", p)
+	}
+}
