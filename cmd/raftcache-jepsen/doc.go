@@ -211,27 +211,29 @@
 // that got no answer before the client's deadline (-op_timeout, which
 // exceeds the server's -server_timeout).
 //
-// With -workload evict, the checker sets the cluster's maxmemory to
-// 256 KB and its maxmemory-policy (CONFIG SET on one node: cluster state)
-// to volatile-lru, -lfu, -ttl, -random or noeviction, by the seed unless
-// -evict_policy names one. Clients SET fresh keys of a few hundred bytes
-// with an EX of an hour or more (in a volatile policy's reach; none
-// expires during a run) and DELete some of their own; SET persistent
-// keys (no TTL, out of its reach), each owned by one client, ten of them
-// per client once at the start and never touched again (the coldest keys,
-// the first an LRU or LFU policy reaching past the volatile keys would
-// take); INCR persistent counters; and GET persistent keys. Redis's exact
-// OOM error is a definite failure. Once healed, every member's keys and
-// values (SCAN, MGET) and INFO are read, again until they agree: they
-// must hold the same keys, values and used_memory; no acknowledged
-// persistent key or counter may be missing or older than its last
-// acknowledged write, nor any GET of one miss a write acknowledged before
-// it; no value whose write definitely failed may be seen, nor a deleted
-// key come back; under noeviction no acknowledged key may be gone. The
-// run also fails if used_memory went past maxmemory and an eighth (where
-// the server refuses growing writes), ends above maxmemory, or if no key
-// was evicted (under noeviction: if no write got OOM, or a key was
-// evicted).
+// With -workload evict, the checker sets the cluster's maxmemory to 256
+// KB and its maxmemory-policy (CONFIG SET on one node: cluster state) to
+// volatile-lru, -lfu, -ttl, -random, noeviction or allkeys-lru, -lfu,
+// -random, by the seed unless -evict_policy names one. Clients SET fresh
+// keys of a few hundred bytes with an EX of an hour or more (in a
+// volatile policy's reach; none expires during a run) and DELete some of
+// their own; SET persistent keys (no TTL, out of its reach), each owned
+// by one client, ten of them per client once at the start and never
+// touched again (the coldest keys, the first an LRU or LFU policy
+// reaching past the volatile keys would take); INCR persistent counters;
+// and GET persistent keys. Redis's exact OOM error is a definite failure.
+// Once healed, every member's keys and values (SCAN, MGET) and INFO are
+// read, again until they agree: they must hold the same keys, values and
+// used_memory; no acknowledged persistent key or counter may be missing
+// or older than its last acknowledged write, nor any GET of one miss a
+// write acknowledged before it; no value whose write definitely failed
+// may be seen, nor a deleted key come back; under noeviction no
+// acknowledged key may be gone (under an allkeys policy, a persistent key
+// or counter may: its values are still checked, and that the nodes
+// evicted alike). The run also fails if used_memory went past maxmemory
+// and an eighth (where the server refuses growing writes), ends above
+// maxmemory, or if no key was evicted (under noeviction: if no write got
+// OOM, or a key was evicted).
 //
 // Measured, 15 s without faults, seed 1, against deliberately broken
 // builds (not committed): the leader's sampler taking keys without a TTL

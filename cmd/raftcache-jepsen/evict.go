@@ -26,9 +26,12 @@ const evictMaxMemory = 256 << 10
 // evictPolicies are the policies the eviction workload runs with, one a
 // run, chosen by the seed unless -evict_policy names one: those that leave
 // some keys out of their reach (the keys without a TTL), which must then
-// never be lost, and noeviction, under which nothing acknowledged may be.
+// never be lost; noeviction, under which nothing acknowledged may be; and
+// the allkeys policies, under which any key may go but every node must
+// still evict the same ones.
 func evictPolicies() []string {
-	return []string{"volatile-lru", "volatile-lfu", "volatile-ttl", "volatile-random", "noeviction"}
+	return []string{"volatile-lru", "volatile-lfu", "volatile-ttl", "volatile-random", "noeviction",
+		"allkeys-lru", "allkeys-lfu", "allkeys-random"}
 }
 
 // evictPolicyFor is the policy of a run with seed, unless named.

@@ -243,6 +243,34 @@ func TestCheckEvict(t *testing.T) {
 			final: map[string]string{evN0: "2"},
 			want:  counts{counterBad: 1},
 		},
+		{
+			name: "allkeys: persistent key and counter evicted", policy: "allkeys-lru",
+			hist: func(h *evictHist) {
+				h.op(0, evSetPersistent, evP0, "c0-1", statusOK)
+				h.op(1, evGet, evP0, "", statusOK)
+				h.incr(0, evN0, statusOK, 1)
+				h.incr(0, evN0, statusOK, 2)
+				h.incr(1, evN0, statusOK, 1) // evicted in between
+			},
+			final: map[string]string{evN0: "1"},
+		},
+		{
+			name: "allkeys: persistent key back to an older value", policy: "allkeys-random",
+			hist: func(h *evictHist) {
+				h.op(0, evSetPersistent, evP0, "c0-1", statusOK)
+				h.op(0, evSetPersistent, evP0, "c0-2", statusOK)
+			},
+			final: map[string]string{evP0: "c0-1"},
+			want:  counts{lost: 1},
+		},
+		{
+			name: "allkeys: counter above its INCRs", policy: "allkeys-lfu",
+			hist: func(h *evictHist) {
+				h.incr(0, evN0, statusOK, 1)
+			},
+			final: map[string]string{evN0: "2"},
+			want:  counts{counterBad: 1},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var h evictHist

@@ -22,6 +22,10 @@ type evictVerdict struct {
 	delGone int
 	// persistent keys and counters with an acknowledged write.
 	persistent, counters int
+	// evictedSeen counts, under an allkeys policy, the observations of a
+	// persistent key or counter that show it evicted: a GET that found
+	// nothing, a key gone at the end, a counter below its INCRs.
+	evictedSeen int
 
 	// What fails the run.
 	lost        int // an acknowledged write outside the policy's reach gone or overwritten by an older value at the end
@@ -52,13 +56,19 @@ func (v *evictVerdict) example(format string, args ...any) {
 // keys and counters) are out of a volatile policy's reach, and under
 // noeviction every key is: each acknowledged write there must show at the
 // end, and reads must see it. Volatile keys may be evicted under a
-// volatile policy, never under noeviction. Every client writes only its
+// volatile or allkeys policy, never under noeviction; under an allkeys
+// policy any key may be gone, but what is there must still be allowed. Every client writes only its
 // own persistent and volatile keys, one operation at a time, so each such
 // key's writes are ordered by the client; an unknown write may take effect
 // at any time after its call, or never.
 func checkEvict(recs []evictRecord, final map[string]string, policy string) evictVerdict {
 	v := evictVerdict{policy: policy}
 	noEviction := policy == "noeviction"
+	// An allkeys policy may evict any key: a key without a TTL may then be
+	// gone, and a counter start again from nothing, but no value may be
+	// one nobody wrote, one whose write failed, or older than one
+	// acknowledged before.
+	allKeys := strings.HasPrefix(policy, "allkeys-")
 	recs = slices.Clone(recs)
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].call < recs[j].call })
 	byKey := map[string][]evictRecord{}
@@ -80,9 +90,9 @@ func checkEvict(recs []evictRecord, final map[string]string, policy string) evic
 		case strings.HasPrefix(k, evictVolatilePrefix):
 			v.checkVolatile(k, rs, val, present, noEviction)
 		case strings.HasPrefix(k, evictPersistentPrefix):
-			v.checkPersistent(k, rs, val, present, written)
+			v.checkPersistent(k, rs, val, present, written, allKeys)
 		case strings.HasPrefix(k, evictCounterPrefix):
-			v.checkCounter(k, rs, val, present)
+			v.checkCounter(k, rs, val, present, allKeys)
 		case strings.HasPrefix(k, "jepsen:evict:"):
 			v.invented++
 			v.example("%s present at the end, a key the workload never uses", k)
@@ -155,7 +165,7 @@ func (v *evictVerdict) checkVolatile(k string, rs []evictRecord, val string, pre
 
 // checkPersistent checks a key without TTL, SET only by its owner, one
 // SET at a time: its GETs, from any client, and its value at the end.
-func (v *evictVerdict) checkPersistent(k string, rs []evictRecord, val string, present bool, written map[string]evictRecord) {
+func (v *evictVerdict) checkPersistent(k string, rs []evictRecord, val string, present bool, written map[string]evictRecord, evictable bool) {
 	var sets []evictRecord
 	for _, r := range rs {
 		if r.op == evSetPersistent {
@@ -187,6 +197,9 @@ func (v *evictVerdict) checkPersistent(k string, rs []evictRecord, val string, p
 		last, vals := allowed(call, ret)
 		w, known := written[got]
 		switch {
+		case null && last != nil && evictable:
+			v.evictedSeen++
+			return nil
 		case null && last != nil:
 			v.example("%s found no %s; acknowledged before: %s", what, k, last)
 			return &v.stale
@@ -232,7 +245,7 @@ func (v *evictVerdict) checkPersistent(k string, rs []evictRecord, val string, p
 // INCRs each answered a different value, none above the INCRs made, and
 // at the end it is at least the acknowledged INCRs and at most all but
 // the failed ones.
-func (v *evictVerdict) checkCounter(k string, rs []evictRecord, val string, present bool) {
+func (v *evictVerdict) checkCounter(k string, rs []evictRecord, val string, present, evictable bool) {
 	var acked, unknown int64
 	replies := map[int64]evictRecord{}
 	for _, r := range rs {
@@ -242,7 +255,8 @@ func (v *evictVerdict) checkCounter(k string, rs []evictRecord, val string, pres
 		switch r.st {
 		case statusOK:
 			acked++
-			if d, dup := replies[r.num]; dup {
+			// Evicted, a counter counts again from 1.
+			if d, dup := replies[r.num]; dup && !evictable {
 				v.counterBad++
 				v.example("two INCRs of %s answered %d: %s and %s", k, r.num, d, r)
 			}
@@ -271,6 +285,8 @@ func (v *evictVerdict) checkCounter(k string, rs []evictRecord, val string, pres
 		got = n
 	}
 	switch {
+	case got < acked && evictable:
+		v.evictedSeen++
 	case got < acked:
 		v.lost++
 		v.example("%s is %d at the end (present: %v), below its %d acknowledged INCRs", k, got, present, acked)
@@ -341,7 +357,11 @@ func (r *result) printEvict(w io.Writer) {
 	fmt.Fprintf(w, "; final reads agreed after %d rounds\n", v.final.tries)
 	fmt.Fprintf(w, "volatile keys acknowledged: %d; at the end present %d, deleted %d, evicted %d; DELs that found the key evicted: %d\n",
 		v.volAcked, v.volPresent, v.volDeleted, v.volEvicted, v.delGone)
-	fmt.Fprintf(w, "keys outside the policy's reach acknowledged: %d persistent, %d counters; lost %d; reads that missed an acknowledged write (evicted, or stale): %d\n", v.persistent, v.counters, v.lost, v.stale)
+	reach := "outside the policy's reach"
+	if strings.HasPrefix(v.policy, "allkeys-") {
+		reach = fmt.Sprintf("without a TTL (in an allkeys policy's reach: %d reads or final values showed one evicted)", v.evictedSeen)
+	}
+	fmt.Fprintf(w, "keys %s acknowledged: %d persistent, %d counters; lost %d; reads that missed an acknowledged write (evicted, or stale): %d\n", reach, v.persistent, v.counters, v.lost, v.stale)
 	fmt.Fprintf(w, "definitely failed writes seen: %d; never written: %d; present after DEL: %d; counter anomalies: %d\n",
 		v.failedSeen, v.invented, v.resurrected, v.counterBad)
 	for _, e := range v.examples {
