@@ -170,6 +170,10 @@ func TestSetLearner(t *testing.T) {
 	if err := c.nodes[other].n.SetLearner(ctx, id, true); err != nil {
 		t.Fatalf("demote: %v", err)
 	}
+	// Applied on the node asked, the change may not be applied on the
+	// leader yet (its apply loop runs behind the commit on a busy
+	// machine): a read there waits until it is.
+	c.get(lead, "x")
 	if v := raftVoters(c.nodes[lead].n); slices.Contains(v, id) {
 		t.Errorf("demoted member still a voter in raft: %v", v)
 	}
