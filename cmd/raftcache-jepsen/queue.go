@@ -29,6 +29,11 @@ func queueKey(i int) string { return fmt.Sprintf("jepsen:queue:%d", i) }
 // answered with nil rather than an error.
 const queueBlock = time.Second
 
+// unblockedShutdown is what a node that shuts down (stopped, or removed
+// from the cluster) answers its blocked clients: whether the wait was
+// served first, and by what, is unknown.
+const unblockedShutdown = "UNBLOCKED the server is shutting down"
+
 // blockingDeadline is the client's deadline for a blocking command that
 // blocks up to block: the server first proposes the wait (up to its
 // -timeout), then, once block has passed since the command arrived,
@@ -295,13 +300,17 @@ func (qw *queueWorkload) invoke(conns nodeConns, n *node, rec queueRecord) queue
 // interpret classifies a reply: an LPUSH answers the list's length, a
 // BRPOP the queue and element or nil once it has blocked for queueBlock,
 // a BLMOVE the element or a null array, an LREM how many it removed (0 or 1);
-// CLUSTERDOWN proves nothing happened, TRYAGAIN leaves it unknown, and
-// anything else is odd (and unknown).
+// CLUSTERDOWN proves nothing happened, TRYAGAIN leaves it unknown, as
+// does a blocked pop's node shutting down, and anything else is odd (and
+// unknown).
 func (qw *queueWorkload) interpret(rec *queueRecord, r reply) (status, string) {
 	desc := strings.Join(queueCommand(*rec), " ")
 	if r.isErr() {
 		if st, ok := clusterErrorStatus(r.str, qw.clusterDownDefinite); ok {
 			return st, r.str
+		}
+		if (rec.op == opBRPop || rec.op == opBLMove) && r.str == unblockedShutdown {
+			return statusUnknown, r.str
 		}
 		qw.odd("%s: error %s", desc, r.str)
 		return statusUnknown, r.str

@@ -325,7 +325,8 @@ func (sw *streamWorkload) invoke(conns nodeConns, n *node, rec streamRecord) str
 // streamBlock, an XACK how many entries it acknowledged, XGROUP CREATE
 // OK (or BUSYGROUP: someone else made the group); NOGROUP is a definite
 // failure until the group exists, CLUSTERDOWN proves nothing happened,
-// TRYAGAIN leaves it unknown, and anything else is odd (and unknown).
+// TRYAGAIN leaves it unknown, as does a blocked read's node shutting
+// down, and anything else is odd (and unknown).
 func (sw *streamWorkload) interpret(rec *streamRecord, r reply) (status, string) {
 	desc := strings.Join(streamCommand(*rec), " ")
 	if r.isErr() {
@@ -335,6 +336,8 @@ func (sw *streamWorkload) interpret(rec *streamRecord, r reply) (status, string)
 		switch code, _, _ := strings.Cut(r.str, " "); {
 		case code == "NOGROUP" && rec.op == opXReadGroup && !rec.grouped:
 			return statusFail, r.str
+		case r.str == unblockedShutdown && rec.op == opXReadGroup:
+			return statusUnknown, r.str
 		case code == "BUSYGROUP" && rec.op == opXGroup:
 			sw.grouped.Store(true)
 			return statusOK, ""

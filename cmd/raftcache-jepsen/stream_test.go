@@ -37,6 +37,8 @@ func TestInterpretStream(t *testing.T) {
 		{"read nothing new", false, read, reply{kind: '*', null: true}, statusOK, "[]", false},
 		{"read nogroup before the group", false, read, reply{kind: '-', str: "NOGROUP No such key 'jepsen:stream' or consumer group 'jepsen' in XREADGROUP with GROUP option"}, statusFail, "[]", false},
 		{"read nogroup after the group", true, read, reply{kind: '-', str: "NOGROUP No such key 'jepsen:stream' or consumer group 'jepsen' in XREADGROUP with GROUP option"}, statusUnknown, "[]", true},
+		{"read node shutting down", false, read, reply{kind: '-', str: "UNBLOCKED the server is shutting down"}, statusUnknown, "[]", false},
+		{"ack unblocked", false, ack, reply{kind: '-', str: "UNBLOCKED the server is shutting down"}, statusUnknown, "0", true},
 		{"read other stream", false, read, arr(arr(bulk("x"), arr(entry("1-0", "a")))), statusUnknown, "[]", true},
 		{"read entry without fields", false, read, arr(arr(bulk(streamKey), arr(arr(bulk("1-0"), reply{kind: '*', null: true})))), statusUnknown, "[]", true},
 		{"ack all", false, ack, reply{kind: ':', num: 2}, statusOK, "2", false},
