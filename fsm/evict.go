@@ -59,11 +59,14 @@ func NewEvict(db int, keys [][]byte, modIndexes []uint64, now int64) Command {
 // evict applies an eviction entry. It stops once the dataset is within
 // maxmemory: the leader sampled while it was over by more, and what the
 // entries applied since (evictInApply's evictions among them) freed need
-// not be freed twice.
+// not be freed twice. Under a volatile policy it spares keys without a
+// TTL, which an entry decided under an allkeys policy, before a CONFIG SET
+// earlier in the log, may name.
 func (w *writer) evict(c Command) Reply {
 	b := c.args[0]
 	var n int64
-	maxMemory := w.s.evictCfg().maxMemory
+	cfg := w.s.evictCfg()
+	maxMemory, volatile := cfg.maxMemory, cfg.policy.Volatile()
 	for _, key := range c.args[1:] {
 		if maxMemory > 0 && w.s.usedMemory() <= maxMemory {
 			break
@@ -71,7 +74,7 @@ func (w *writer) evict(c Command) Reply {
 		want, k := binary.Uvarint(b)
 		b = b[k:]
 		e, ok := w.lookup(key)
-		if !ok || e.modIndex != want {
+		if !ok || e.modIndex != want || (volatile && e.expireAt == 0) {
 			continue
 		}
 		w.remove(key)

@@ -526,3 +526,40 @@ func TestReadsInApplyAreAccesses(t *testing.T) {
 		t.Error("a replayed log gives different access statistics")
 	}
 }
+
+// TestVolatilePolicyAfterAllKeysKeepsKeysWithoutTTL checks that keys
+// without a TTL, sampled into the leader's pool under an allkeys policy,
+// are not evicted once the policy is volatile: Redis looks each pooled key
+// up in the expires dict under a volatile policy and skips it if it is not
+// there. Nor does an eviction entry decided under the allkeys policy and
+// applied after the change delete one.
+func TestVolatilePolicyAfterAllKeysKeepsKeysWithoutTTL(t *testing.T) {
+	n := newNode()
+	n.configure(t, "maxmemory-policy", "allkeys-lru")
+	for i := range 50 {
+		n.do(t, scriptTime, fmt.Sprintf("SET p%02d v", i))
+	}
+	ev := &evictor{s: n.store}
+	n.store.mu.RLock()
+	early := ev.choose(1, 1, scriptTime+1000) // fills the pool with keys without a TTL
+	n.store.mu.RUnlock()
+	if len(early) != 1 || len(ev.pool.e) == 0 {
+		t.Fatalf("allkeys-lru chose %d, pooled %d", len(early), len(ev.pool.e))
+	}
+	n.configure(t, "maxmemory-policy", "volatile-lru")
+	for i := range 50 {
+		n.do(t, scriptTime+100_000, fmt.Sprintf("SET v%02d v PXAT %d", i, scriptTime+10_000_000))
+	}
+	n.store.mu.RLock()
+	victims := ev.choose(1<<40, 30, scriptTime+101_000)
+	n.store.mu.RUnlock()
+	for _, v := range victims {
+		if !strings.HasPrefix(string(v.key), "v") {
+			t.Errorf("volatile-lru chose %s, which has no TTL (left in the pool from allkeys-lru)", v.key)
+		}
+	}
+	ip := n.store.ModIndex(0, early[0].key, scriptTime) >> 1
+	if got := n.apply(t, NewEvict(0, [][]byte{early[0].key}, []uint64{ip}, scriptTime+101_000)); got.String() != "(integer) 0" {
+		t.Errorf("an eviction entry from allkeys-lru, applied under volatile-lru, evicted %s: %s", early[0].key, got)
+	}
+}

@@ -165,9 +165,12 @@ func (ev *evictor) choose(need int64, maxVictims int, now int64) []victim {
 					break
 				}
 				// A candidate kept from an earlier choice may be gone
-				// or rewritten since.
+				// or rewritten since, or have been pooled under an
+				// allkeys policy without a TTL: under a volatile one,
+				// Redis finds pooled keys in the expires dict or skips
+				// them.
 				e, live := s.dbs[c.db].get(c.key, keyHash(c.key))
-				if live && !e.expired(now) && e.modIndex == c.modIndex {
+				if live && !e.expired(now) && e.modIndex == c.modIndex && (!volatile || e.expireAt != 0) {
 					break
 				}
 				ok = false
