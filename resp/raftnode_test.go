@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/cluster/clustertest"
 	"github.com/raftcache/raftcache/fsm"
 )
 
@@ -44,6 +45,9 @@ type nodeOptions struct {
 	// wrapRaft, if set, wraps the node's Raft listener: a test that
 	// refuses what it accepts cuts the node off from its peers' messages.
 	wrapRaft func(net.Listener) net.Listener
+	// network, if set, carries the nodes' raft traffic in memory instead
+	// of gRPC on loopback: a test partitions the cluster through it.
+	network *clustertest.Network
 }
 
 // stop ends the node's active expiry, then shuts its server and its node
@@ -104,33 +108,44 @@ func startRaftNode(t *testing.T, join string, opts nodeOptions) *raftNode {
 	} else {
 		stateDir = t.TempDir()
 	}
-	raftLis, err := net.Listen("tcp", raftAt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.wrapRaft != nil {
-		raftLis = opts.wrapRaft(raftLis)
-	}
 	respLis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var raftLis net.Listener
+	if opts.network == nil {
+		if raftLis, err = net.Listen("tcp", raftAt); err != nil {
+			t.Fatal(err)
+		}
+		if opts.wrapRaft != nil {
+			raftLis = opts.wrapRaft(raftLis)
+		}
+		raftAt = raftLis.Addr().String()
+	} else if opts.restart == nil {
+		raftAt = "raft-" + respLis.Addr().String()
+	}
 	store := fsm.New()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	node, err := cluster.Start(ctx, cluster.Config{
-		StateDir: stateDir, RaftAddr: raftLis.Addr().String(), Listener: raftLis,
+	cfg := cluster.Config{
+		StateDir: stateDir, RaftAddr: raftAt, Listener: raftLis,
 		APIAddr: "127.0.0.1:1", RESPAddr: respLis.Addr().String(), Join: join,
 		StateMachine: store, Logger: quietLogger(),
 		TickInterval: opts.tickInterval, ElectionTicks: opts.electionTicks,
 		SnapshotEntries: opts.snapshotEntries, CatchUpEntries: opts.snapshotEntries,
-	})
+	}
+	if opts.network != nil { // not a nil *Network in the interface
+		cfg.Network = opts.network
+	}
+	node, err := cluster.Start(ctx, cfg)
 	if err != nil {
-		raftLis.Close()
+		if raftLis != nil {
+			raftLis.Close()
+		}
 		respLis.Close()
 		t.Fatalf("start node: %v", err)
 	}
-	n := &raftNode{node: node, addr: respLis.Addr().String(), raftAddr: raftLis.Addr().String(),
+	n := &raftNode{node: node, addr: respLis.Addr().String(), raftAddr: raftAt,
 		stateDir: stateDir, expiryDone: make(chan struct{})}
 	n.srv = NewServer(Config{Logger: quietLogger(), Timeout: opts.timeout}, node, store)
 	served := make(chan error, 1)
