@@ -1,6 +1,9 @@
 // Package cluster is raftcache's Raft node: etcd's raft library driven by a
 // small API of our own, with etcd's WAL and snapshot files for durability
-// and a gRPC transport (package transport) between members.
+// and a gRPC transport (package transport) between members, or whatever
+// transport.Network Config.Network names instead: tests run whole clusters
+// in one process on clustertest's in-memory one, with faults on demand
+// (package clustertest/inproc).
 //
 // # Using a Node
 //
