@@ -389,14 +389,14 @@ func (ew *evictWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 			j := rng.IntN(len(mine))
 			rec.op, rec.key = evDel, mine[j]
 			mine = slices.Delete(mine, j, j+1)
-		case p < 60:
+		case p < 55:
 			rec.op, rec.key = evSetVolatile, fmt.Sprintf("%sc%d:%d", evictVolatilePrefix, id, i)
 			rec.val = fmt.Sprintf("c%d-%d-", id, i) + strings.Repeat("x", 100+rng.IntN(300))
 			rec.ex = evictMinEX + rng.IntN(100*evictMinEX)
-		case p < 75:
+		case p < 70:
 			rec.op, rec.key = evSetPersistent, evictPersistentKey(id, rng.IntN(evictPersistentPerClient))
 			rec.val = fmt.Sprintf("c%d-%d", id, i)
-		case p < 88:
+		case p < 82:
 			rec.op, rec.key = evIncr, evictCounterKey(rng.IntN(evictCounters))
 		default:
 			rec.op, rec.key = evGet, evictPersistentKey(rng.IntN(ew.clients), rng.IntN(evictPersistentPerClient))
