@@ -2,11 +2,9 @@ package cluster
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // sizedKV is a kvSM that reports its number of keys, as fsm.Store does.
@@ -31,38 +29,6 @@ func TestSnapshotIntervalScalesWithKeys(t *testing.T) {
 		if got := n.snapshotInterval(); got != tc.want {
 			t.Errorf("%T: snapshotInterval = %d, want %d", tc.sm, got, tc.want)
 		}
-	}
-}
-
-// TestSoleVoterRestartsLeading checks that a single node restarted from a
-// snapshot leads at once, instead of waiting out an election timeout that
-// only it can end.
-func TestSoleVoterRestartsLeading(t *testing.T) {
-	tune := func(cfg *Config) {
-		cfg.SnapshotEntries = 20
-		cfg.TickInterval = 100 * time.Millisecond
-		cfg.ElectionTicks = 30 // 3 s, at least, without the campaign
-	}
-	c := newTestCluster(t, 1, tune)
-	for i := 0; i < 50; i++ {
-		c.set(1, fmt.Sprintf("k%d", i), "v")
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for c.nodes[1].n.snapIndex.Load() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no snapshot taken")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	c.stop(1)
-	start := time.Now()
-	c.start(1, "")
-	c.waitLeader()
-	if took := time.Since(start); took > 2*time.Second {
-		t.Errorf("restarted sole voter led after %s, want well under its 3 s election timeout", took)
-	}
-	if got := c.get(1, "k49"); got != "v" {
-		t.Errorf("after restart k49 = %q", got)
 	}
 }
 
