@@ -29,6 +29,15 @@ const FailpointSaveDelayEnv = "RAFTCACHE_FAILPOINT_SAVE_DELAY"
 // file to inject the fault and removes it before it restarts the node.
 const FailpointWALFaultFileEnv = "RAFTCACHE_FAILPOINT_WAL_FAULT_FILE"
 
+// FailpointWALSegmentEnv names the environment variable that sets the
+// size of the WAL's segments, in bytes, in place of etcd's 64 MB: etcd's
+// WAL preallocates the segment it writes and the next one, so a full disk
+// reaches the WAL only once those are used up, and with small segments
+// the full-disk nemesis gets there within a fault. It sets a variable of
+// etcd's package, for the whole process: one node per process, as the
+// checker runs them.
+const FailpointWALSegmentEnv = "RAFTCACHE_FAILPOINT_WAL_SEGMENT_BYTES"
+
 // FailpointClockOffsetEnv names the environment variable that skews the
 // clock a node stamps on the commands it proposes and reads TTLs by (a Go
 // duration, "-30s"), read by cmd/raftcache: clocks of the members that

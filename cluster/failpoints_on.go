@@ -5,8 +5,11 @@ package cluster
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
+
+	"go.etcd.io/etcd/server/v3/storage/wal"
 )
 
 // armFailpoints sets the hooks the environment asks for (see
@@ -17,6 +20,21 @@ func armFailpoints(cfg *Config) error {
 		return err
 	}
 	armWALFault(cfg)
+	return armWALSegment(cfg)
+}
+
+func armWALSegment(cfg *Config) error {
+	v := os.Getenv(FailpointWALSegmentEnv)
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 64<<10 {
+		return fmt.Errorf("cluster: %s=%q: want a size in bytes of at least 64 KiB", FailpointWALSegmentEnv, v)
+	}
+	wal.SegmentSizeBytes = n
+	cfg.Logger.Warn("failpoint armed: WAL segments are small, so that a full disk reaches the WAL soon",
+		"failpoint", FailpointWALSegmentEnv, "bytes", n)
 	return nil
 }
 

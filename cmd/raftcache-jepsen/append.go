@@ -369,12 +369,13 @@ func (aw *appendWorkload) interpretTxn(rec *txnRecord, rs []reply) (status, stri
 	return statusOK, ""
 }
 
-// failureTxn is workload.failure for a transaction: CLUSTERDOWN proves it
-// did not run, TRYAGAIN leaves it unknown, anything else is odd.
+// failureTxn is workload.failure for a transaction: CLUSTERDOWN (when
+// promised) and MISCONF prove it did not run, TRYAGAIN leaves it unknown,
+// anything else is odd.
 func (aw *appendWorkload) failureTxn(desc func() string, msg string) status {
 	code, _, _ := strings.Cut(msg, " ")
 	switch {
-	case code == "CLUSTERDOWN" && aw.clusterDownDefinite:
+	case code == "CLUSTERDOWN" && aw.clusterDownDefinite, code == "MISCONF":
 		return statusFail
 	case code == "CLUSTERDOWN" || code == "TRYAGAIN":
 		return statusUnknown

@@ -361,6 +361,9 @@ func (w *workload) interpretHTTP(in input, code int, body []byte) (status, outpu
 		return statusOK, output{}, ""
 	case in.kind == opSet && code == http.StatusNoContent:
 		return statusOK, output{}, ""
+	case code == http.StatusInsufficientStorage && e.Error != "":
+		// The admin API's MISCONF: refused before it was proposed.
+		return statusFail, output{unknown: true}, detail
 	case code == http.StatusServiceUnavailable && e.Error != "":
 		switch {
 		case in.kind == opGet:
@@ -519,6 +522,9 @@ func (w *workload) failure(in input, msg string) status {
 		return statusFail
 	case code == "CLUSTERDOWN" || code == "TRYAGAIN" && in.kind.isWrite():
 		return statusUnknown
+	case code == "MISCONF":
+		// Refused before it was proposed: the node cannot persist.
+		return statusFail
 	case code == "TRYAGAIN" && in.kind == opPairEval:
 		// A script's reads go through the log, whose outcome may be
 		// unknown as a write's is: a read that did not answer is failed.

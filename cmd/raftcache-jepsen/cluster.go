@@ -138,6 +138,12 @@ type cluster struct {
 	// WAL fail (a failpoint, see cluster/failpoint.go): the disk-fault
 	// nemesis.
 	walFaults bool
+	// prepareDir, if set, runs on a new node's state dir before its first
+	// start (the full-disk nemesis mounts a tmpfs there).
+	prepareDir func(dir string) error
+	// walSegment, if positive, is the nodes' WAL segment size (a
+	// failpoint, see cluster/failpoint.go): the full-disk nemesis.
+	walSegment int64
 	// clockSkew, if positive, gives each node a clock off by up to that
 	// much either way (a failpoint): clockOffset, from seed.
 	clockSkew time.Duration
@@ -230,6 +236,11 @@ func (c *cluster) addNode(ctx context.Context, join string, crashAfter time.Dura
 	c.mu.Lock()
 	c.all = append(c.all, n)
 	c.mu.Unlock()
+	if c.prepareDir != nil {
+		if err := c.prepareDir(n.dir); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.start(n, join); err != nil {
 		return nil, err
 	}
@@ -283,6 +294,9 @@ func (c *cluster) start(n *node, join string) error {
 	}
 	if c.walFaults {
 		cmd.Env = append(cmd.Env, raftcluster.FailpointWALFaultFileEnv+"="+n.faultFile)
+	}
+	if c.walSegment > 0 {
+		cmd.Env = append(cmd.Env, raftcluster.FailpointWALSegmentEnv+"="+strconv.FormatInt(c.walSegment, 10))
 	}
 	// Its own process group, so that a kill reaches anything it spawns;
 	// and killed with us, should this process die first.

@@ -154,6 +154,7 @@ type result struct {
 	counts   [numOpKinds][3]int // by kind and status
 	viaHTTP  [3]int             // of which through the HTTP API, by status
 	faults   []string
+	skipped  []string // nemeses asked for that this machine cannot inject, and why
 	problems []string // anything that fails the run besides the two checks below
 	disagree []string
 	verdict  verdict
@@ -279,6 +280,9 @@ func (r *result) print(w io.Writer) {
 // printCommon prints what both workloads report about the run.
 func (r *result) printCommon(w io.Writer) {
 	fmt.Fprintf(w, "faults injected: %s\n", orNone(r.faults))
+	for _, s := range r.skipped {
+		fmt.Fprintf(w, "nemesis skipped: %s\n", s)
+	}
 	fmt.Fprintf(w, "reads answered by a node just restarted, sent at its first election: %d (%d restarts)\n", r.restartReads, r.restarts)
 	if len(r.recovery) > 0 {
 		s := slices.Sorted(slices.Values(r.recovery))
@@ -435,6 +439,18 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	cl := newCluster(cfg.bin, cfg.out, stateRoot, cfg.srvTimeout, cfg.snapN, cfg.saveDelay, log)
 	cl.walFaults = slices.Contains(cfg.nemeses, nemDiskFault)
 	cl.clockSkew, cl.seed = cfg.clockSkew, cfg.seed
+	unmount := func() {} // the full-disk nemesis's tmpfs, once the nodes are stopped
+	if slices.Contains(cfg.nemeses, nemFullDisk) {
+		if dirs, err := newTmpfsDirs(stateRoot, fullDiskSize, log); err != nil {
+			log.Warn("full-disk nemesis skipped", "err", err)
+			res.skipped = append(res.skipped, nemFullDisk+": "+err.Error())
+			cfg.nemeses = slices.DeleteFunc(slices.Clone(cfg.nemeses), func(k string) bool { return k == nemFullDisk })
+		} else {
+			cl.prepareDir, unmount = dirs.mount, dirs.unmountAll
+			cl.walSegment = fullDiskWALSegment
+			defer dirs.unmountAll() // after cl.shutdown has stopped the nodes
+		}
+	}
 	defer cl.shutdown()
 	log.Info("booting cluster", "nodes", cfg.nodes, "bin", cfg.bin)
 	if err := cl.boot(ctx, cfg.nodes); err != nil {
@@ -628,6 +644,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	res.faults, res.recovery = injected, recoveries
 	res.problems = append(problems, res.final.problems...)
 	cl.shutdown()
+	unmount() // their contents go: the logs stay in cfg.out
 
 	recs := h.records()
 	for _, r := range recs {

@@ -37,8 +37,9 @@ func allNemeses() []string {
 	return []string{nemKill, nemPause, nemPartition, nemTransfer, nemMembership, nemTornWAL}
 }
 
-// knownNemeses adds the kinds that need a failpoints build.
-func knownNemeses() []string { return append(allNemeses(), nemDiskFault) }
+// knownNemeses adds the kinds that need a failpoints build, and the full
+// disk, which needs root (to mount its tmpfs) and is asked for by name.
+func knownNemeses() []string { return append(allNemeses(), nemDiskFault, nemFullDisk) }
 
 // parseNemeses parses a comma list of kinds ("all" for every kind).
 func parseNemeses(s string) ([]string, error) {
@@ -251,6 +252,8 @@ func (wk *worker) run(ctx context.Context) {
 			err = wk.kill(ctx, true)
 		case nemDiskFault:
 			err = wk.diskFault(ctx)
+		case nemFullDisk:
+			err = wk.fullDisk(ctx)
 		case nemPause:
 			err = wk.pause(ctx)
 		case nemPartition:

@@ -207,13 +207,14 @@ func (cs nodeConns) closeAll() {
 	}
 }
 
-// clusterErrorStatus classifies the two errors a correct server gives a
+// clusterErrorStatus classifies the errors a correct server gives a
 // write it could not complete: CLUSTERDOWN proves it did not happen (when
-// the server promises so, clusterDownDefinite), TRYAGAIN leaves it
-// unknown. ok is false for any other error.
+// the server promises so, clusterDownDefinite), as MISCONF always does (a
+// node that cannot persist refuses writes before proposing them), and
+// TRYAGAIN leaves it unknown. ok is false for any other error.
 func clusterErrorStatus(msg string, clusterDownDefinite bool) (st status, ok bool) {
 	switch code, _, _ := strings.Cut(msg, " "); {
-	case code == "CLUSTERDOWN" && clusterDownDefinite:
+	case code == "CLUSTERDOWN" && clusterDownDefinite, code == "MISCONF":
 		return statusFail, true
 	case code == "CLUSTERDOWN" || code == "TRYAGAIN":
 		return statusUnknown, true

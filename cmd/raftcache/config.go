@@ -47,6 +47,7 @@ func otherEnv() map[string]bool {
 		cluster.FailpointSaveDelayEnv:    true,
 		cluster.FailpointWALFaultFileEnv: true,
 		cluster.FailpointClockOffsetEnv:  true,
+		cluster.FailpointWALSegmentEnv:   true,
 		"RAFTCACHE_TEST_LOG":             true,
 		"RAFTCACHE_SCREENSHOTS":          true,
 		"RAFTCACHE_JEPSEN_KEEP":          true,
