@@ -35,6 +35,9 @@ func (h transportHandler) ReceiveSnapshot(ctx context.Context, m *raftpb.Message
 	if err := h.n.disk.snaps.receive(md.GetTerm(), md.GetIndex(), body); err != nil {
 		return err
 	}
+	// A snapshot file written whole ends the degraded state as one of our
+	// own does: restored, it leaves nothing newer for ours to write.
+	h.n.snapshotSaved(md.GetIndex())
 	return h.n.raft.step(ctx, m)
 }
 

@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"go.etcd.io/etcd/server/v3/storage/wal"
+	"go.uber.org/zap"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes for the test, or skips it: only
@@ -56,11 +59,12 @@ func fillDisk(t *testing.T, dir string) string {
 // snapshot cannot be written: from then on writes are refused with
 // ErrCannotPersist, reads are served, and once the ballast is removed the
 // node accepts writes again by itself. After a restart every acknowledged
-// write is there.
+// write is there, and it is after a restart while the disk is still full.
 func TestFullDiskRefusesWritesUntilASnapshotIsSaved(t *testing.T) {
 	mnt := mountTmpfs(t, 160<<20) // the WAL's 64 MB segment and its preallocated successor, and room
+	cfgDir := filepath.Join(mnt, "state")
 	c := newTestCluster(t, 1, func(cfg *Config) {
-		cfg.StateDir = filepath.Join(mnt, "state")
+		cfg.StateDir = cfgDir
 		cfg.SnapshotEntries, cfg.CatchUpEntries = 20, 20
 	})
 	n := c.nodes[1].n
@@ -99,6 +103,15 @@ func TestFullDiskRefusesWritesUntilASnapshotIsSaved(t *testing.T) {
 		t.Fatalf("the node stopped: %v", n.Err())
 	default:
 	}
+	// Stopped and started again on the full disk, as a supervisor would:
+	// no snapshot that failed may have compacted the log, and the node
+	// comes back (the WAL's spare segment, removed at the stop, leaves it
+	// room to open).
+	c.stop(1)
+	checkSnapshotRecords(t, cfgDir)
+	c.start(1, "")
+	c.waitLeader()
+	n = c.nodes[1].n
 
 	if err := os.Remove(ballast); err != nil {
 		t.Fatal(err)
@@ -121,11 +134,41 @@ func TestFullDiskRefusesWritesUntilASnapshotIsSaved(t *testing.T) {
 	}
 
 	c.stop(1)
+	checkSnapshotRecords(t, cfgDir)
 	c.start(1, "")
 	c.waitLeader()
 	for _, k := range append(acked, "after", "before29") {
 		if got := c.get(1, k); got != "v" {
 			t.Errorf("after a restart, acknowledged %s = %q, want v", k, got)
+		}
+	}
+}
+
+// checkSnapshotRecords fails t when the WAL in stateDir records a snapshot
+// whose file is missing while an older file is kept: the log was then
+// compacted behind a snapshot that failed to save, and a restart would
+// come back from the older file with the entries between them gone.
+func checkSnapshotRecords(t *testing.T, stateDir string) {
+	t.Helper()
+	recs, err := wal.ValidSnapshotEntries(zap.NewNop(), walDir(stateDir))
+	if err != nil {
+		t.Fatalf("read wal snapshot records: %v", err)
+	}
+	files, err := newSnapDir(snapPath(stateDir)).list()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no snapshot file kept")
+	}
+	have := map[uint64]bool{}
+	for _, f := range files {
+		have[f.index] = true
+	}
+	oldest := files[len(files)-1].index
+	for _, r := range recs {
+		if i := r.GetIndex(); i > oldest && !have[i] {
+			t.Errorf("the wal records a snapshot at %d with no file, while the one at %d is kept", i, oldest)
 		}
 	}
 }
