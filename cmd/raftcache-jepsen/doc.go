@@ -197,6 +197,17 @@
 // a failing disk", a non-linearizable history and 196 of 242
 // acknowledged adds lost; main's build passed.
 //
+// -nemesis full-disk (root only, "all" leaves it out; see fulldisk.go)
+// puts every node's state dir on its own tmpfs and fills one with a
+// ballast file as a fault: the node must serve reads and either take
+// writes durably or refuse them with MISCONF, or stop non-zero saying the
+// device is full; it may be killed and is started again on the full
+// disk, and after the ballast is removed it must serve writes within the
+// recovery bound with nothing acknowledged lost. Measured: against a
+// build that took a WAL write failing with ENOSPC as done (not
+// committed), two single-node runs lost 371 of 371 and 160 of 570
+// acknowledged adds (the second also non-linearizable); main passed.
+//
 // After each fault every member must serve a write again within
 // -recover_bound. -snapshot_entries sets the nodes' snapshot interval;
 // small values make snapshots, and snapshot installs on lagging
