@@ -25,14 +25,15 @@ import (
 // node restarted) or of a node that left the cluster.
 //
 // A served waiter's delivery stays in flight until its node acknowledges
-// that the reply went to the connection (NewAck). If the client has gone by
-// then (NewReturn), or its node's session ends before acknowledging (the
-// node restarted or left: NewDropWaiters), the popped elements are put back
-// where they came from (opDef.unserve), so that an element is never lost to
-// a client that no longer exists: the node crashed before its client could
-// see the reply, or the client left. (If the node crashes after writing the
-// reply and before its acknowledgement commits, the element is put back and
-// may be delivered again: the one window that is at-least-once.)
+// it (NewAck), which the node does before it writes the reply to the
+// connection. If the client has gone by then (NewReturn), or its node's
+// session ends before acknowledging (the node restarted or left:
+// NewDropWaiters), the popped elements are put back where they came from
+// (opDef.unserve): no reply was written, so an element is never lost to a
+// client that never saw it, nor delivered twice. A node that dies after
+// its acknowledgement commits and before the reply reaches the client has
+// taken the element for a client whose connection broke after the pop, as
+// Redis does.
 
 // WaiterID names one blocked client cluster-wide: the node it is connected
 // to, that node process's session (a restarted node drops its previous

@@ -186,19 +186,29 @@ func (s *Server) waitBlocked(p *parked, raw []byte, id fsm.WaiterID, events chan
 	}
 }
 
-// deliver writes a served waiter's reply and, for a delivery in flight,
-// tells the log whether it reached the connection: if not, what it took
-// goes back.
+// deliver writes a served waiter's reply. A delivery in flight (a pop:
+// fsm.Event.InFlight) is acknowledged in the log first, and its reply
+// written only once the log has the acknowledgement: a node that dies
+// before then never wrote the reply, and its next session puts what the
+// pop took back for another client; one that dies after has taken the
+// element for a client whose connection broke after the pop, as in Redis.
+// Writing first, a node that died between the reply and the commit of its
+// acknowledgement had the element put back and delivered again: a queue
+// run with kills saw elements popped twice so. If the client leaves
+// before the acknowledgement is in the log, the delivery is returned.
 func (s *Server) deliver(p *parked, ev fsm.Event) {
-	written := p.reply(func(w *writer) { w.reply(ev.Reply) })
 	if !ev.InFlight {
+		p.reply(func(w *writer) { w.reply(ev.Reply) })
 		return
 	}
-	now := s.cfg.Clock()
-	cmd := fsm.NewAck(ev.Waiter, now)
-	if !written {
-		cmd = fsm.NewReturn(ev.Waiter, now)
+	if s.ackDelivery(p, ev.Waiter) {
+		p.reply(func(w *writer) { w.reply(ev.Reply) })
+		return
 	}
+	// An acknowledgement of unknown outcome may yet commit: then the
+	// return finds nothing in flight, and the element stays popped, for
+	// a client whose connection broke after the pop.
+	cmd := fsm.NewReturn(ev.Waiter, s.cfg.Clock())
 	go func() {
 		for try := 0; try < 10 && s.base.Err() == nil; try++ {
 			if s.propose(cmd) == nil {
@@ -207,6 +217,28 @@ func (s *Server) deliver(p *parked, ev fsm.Event) {
 			time.Sleep(time.Second)
 		}
 	}()
+}
+
+// ackDelivery proposes the acknowledgement of waiter id's delivery until
+// the log has it, and reports whether it does; false once p's client has
+// left, the server is shutting down, or this node can propose no more.
+// The client waits meanwhile, as for any write, and a retried
+// acknowledgement is harmless: it finds the delivery acknowledged.
+func (s *Server) ackDelivery(p *parked, id fsm.WaiterID) bool {
+	for p.Context().Err() == nil {
+		_, err := s.proposeReply(p.Context(), fsm.NewAck(id, s.cfg.Clock()))
+		switch {
+		case err == nil:
+			return true
+		case errors.Is(err, cluster.ErrStopped), errors.Is(err, cluster.ErrRemoved):
+			return false
+		}
+		select {
+		case <-p.Context().Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return false
 }
 
 // reblock registers a dropped blocking request again, as a new waiter.

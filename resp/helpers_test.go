@@ -28,7 +28,10 @@ type fakeCluster struct {
 	writeErr error
 	readErr  error
 	hold     chan struct{} // when set, operations wait for it to close
-	started  chan struct{} // when set, receives once per operation
+	// gate, when set, is asked about each write: a non-nil channel holds
+	// that write back until it closes.
+	gate    func(cmd []byte) <-chan struct{}
+	started chan struct{} // when set, receives once per operation
 }
 
 func newFakeCluster() *fakeCluster { return &fakeCluster{store: fsm.New()} }
@@ -62,8 +65,23 @@ func (f *fakeCluster) wait(ctx context.Context, err error) error {
 
 func (f *fakeCluster) ReplicateBatch(ctx context.Context, ws []cluster.Write) {
 	f.mu.Lock()
-	werr := f.writeErr
+	werr, gate := f.writeErr, f.gate
 	f.mu.Unlock()
+	for i := range ws {
+		if gate == nil {
+			break
+		}
+		if g := gate(ws[i].Cmd); g != nil {
+			select {
+			case <-g:
+			case <-ctx.Done():
+				for i := range ws {
+					ws[i].Err = ctx.Err()
+				}
+				return
+			}
+		}
+	}
 	if err := f.wait(ctx, werr); err != nil {
 		for i := range ws {
 			ws[i].Err = err

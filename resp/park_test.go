@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/raftcache/raftcache/cluster"
+	"github.com/raftcache/raftcache/fsm"
 )
 
 // serverClient returns the server's state for the connection with the
@@ -312,5 +313,39 @@ func TestShutdownOfRemovedNodeWithBlockedClient(t *testing.T) {
 	got, _ := io.ReadAll(a.rd)
 	if want := "-UNBLOCKED the server is shutting down\r\n"; string(got) != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestServedPopRepliesAfterItsAck: a blocked pop served by a later push
+// takes its element for good only when the log has the node's
+// acknowledgement, and its reply must not reach the client before that:
+// a node dying in between would have the element put back and popped
+// again by another client.
+func TestServedPopRepliesAfterItsAck(t *testing.T) {
+	srv, addr, fc := startServer(t, Config{Timeout: time.Minute})
+	acks := make(chan struct{})
+	fc.mu.Lock()
+	fc.gate = func(b []byte) <-chan struct{} {
+		if c, err := fsm.Decode(b); err == nil && c.Name() == "ack" {
+			return acks
+		}
+		return nil
+	}
+	fc.mu.Unlock()
+	a, b := dial(t, addr), dial(t, addr)
+	ca := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("BLPOP", "q", "0")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, ca, true)
+	if got := b.do("RPUSH", "q", "x"); got != ":1\r\n" {
+		t.Fatalf("RPUSH = %q", got)
+	}
+	if got := readFor(t, a, 300*time.Millisecond); got != "" {
+		t.Fatalf("BLPOP answered %q before its acknowledgement was in the log", got)
+	}
+	close(acks)
+	if got, want := readFor(t, a, time.Second), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n"; got != want {
+		t.Errorf("BLPOP after its acknowledgement = %q, want %q", got, want)
 	}
 }
