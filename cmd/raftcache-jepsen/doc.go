@@ -71,12 +71,12 @@
 // of unknown outcome, an element may leave it only by an LREM, and none
 // that nobody pushed, or whose push definitely failed, may appear.
 // Producers pause four times longer than consumers, so that most pops
-// find the queues empty and block. The server's one at-least-once window
-// (fsm/blocking.go: a node killed after writing a served BRPOP's reply
-// and before its acknowledgement commits gets the element put back) shows
-// here as an element delivered twice: a 2-minute run with only kills,
-// one a second or so, found 2, each first delivered by a node killed
-// 16 ms and 260 ms after the reply.
+// find the queues empty and block. This found a served BRPOP popped
+// twice (a node killed after writing the reply and before its
+// acknowledgement committed had the element put back): a 2-minute run
+// with only kills, one a second or so, found 2. Nodes now acknowledge
+// before they write the reply (resp/blocking.go, deliver), and the same
+// runs find none.
 //
 // With -workload stream, half the clients are producers, XADDing entries
 // with unique values to one stream on a random node, and half consumers
