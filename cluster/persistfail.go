@@ -37,7 +37,9 @@ var ErrCannotPersist = errors.New("raftcache: cannot persist to disk")
 //   - the snapshot is retried with a backoff (persistRetryMin to
 //     persistRetryMax), from the apply loop even when nothing is applied,
 //     and the first that is saved ends it: the node recovers by itself,
-//     in process, once space is freed.
+//     in process, once space is freed, reopening its WAL (whose
+//     preallocation of the next segment may have failed for good
+//     meanwhile, see disk.reopenWAL).
 //
 // The WAL's own failure stays fatal: after a failed write or fsync etcd's
 // WAL is in no state to be written again, and which call failed (a write

@@ -172,3 +172,76 @@ func checkSnapshotRecords(t *testing.T, stateDir string) {
 		}
 	}
 }
+
+// TestFullDiskWALPreallocatesAgainOnceSpaceIsBack: etcd's WAL
+// preallocates its next segment in the background and never tries again
+// once that failed. A full disk that made it fail, through a segment cut,
+// must not leave the WAL to fail at its next cut after the space is back:
+// the node reopens it when it leaves the degraded state (reopenWAL).
+func TestFullDiskWALPreallocatesAgainOnceSpaceIsBack(t *testing.T) {
+	mnt := mountTmpfs(t, 64<<20)
+	old := wal.SegmentSizeBytes
+	wal.SegmentSizeBytes = 256 << 10
+	t.Cleanup(func() { wal.SegmentSizeBytes = old }) // after the node stops: cleanups run last first
+	stateDir := filepath.Join(mnt, "state")
+	c := newTestCluster(t, 1, func(cfg *Config) {
+		cfg.StateDir = stateDir
+		cfg.SnapshotEntries, cfg.CatchUpEntries = 1_000_000, 100
+	})
+	n := c.nodes[1].n
+	value := strings.Repeat("x", 1000)
+	segments := func() int {
+		m, _ := filepath.Glob(filepath.Join(walDir(stateDir), "*.wal"))
+		return len(m)
+	}
+	write := func(k string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := n.Replicate(ctx, []byte(k+"="+value))
+		return err
+	}
+	ballast := fillDisk(t, mnt)
+	// Nearly full: room for the records that end a segment past its
+	// preallocated size, none for preallocating another.
+	if st, err := os.Stat(ballast); err != nil {
+		t.Fatal(err)
+	} else if err := os.Truncate(ballast, st.Size()-128<<10); err != nil {
+		t.Fatal(err)
+	}
+	// Up to a cut: it takes the preallocated spare, and preallocating the
+	// next one fails.
+	before := segments()
+	for i := 0; segments() == before; i++ {
+		if i > 1000 {
+			t.Fatal("no segment cut after 1000 KB of writes")
+		}
+		if err := write(fmt.Sprintf("full%d", i)); err != nil {
+			t.Fatalf("write on the full disk before any snapshot: %v", err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, err := n.SnapshotNow(ctx)
+	cancel()
+	if err == nil {
+		t.Fatal("a snapshot was saved on the full disk")
+	}
+	if err := write("refused"); !errors.Is(err, ErrCannotPersist) {
+		t.Fatalf("write after the snapshot failed: %v, want ErrCannotPersist", err)
+	}
+	if err := os.Remove(ballast); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for write("back") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("writes still refused 10 s after the space was freed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// Over two more cuts.
+	for i := range 700 {
+		if err := write(fmt.Sprintf("after%d", i)); err != nil {
+			t.Fatalf("write %d after the space was back: %v", i, err)
+		}
+	}
+}

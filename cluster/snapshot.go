@@ -142,6 +142,12 @@ func (n *Node) persistSnapshot(c snapCapture) error {
 	if err := n.disk.compact(c.h, n.cfg.CatchUpEntries, n.cfg.CatchUpBytes); err != nil {
 		return fmt.Errorf("compact: %w", err)
 	}
+	if degraded, _ := n.persist.degraded(time.Now()); degraded {
+		// The disk has room again; the WAL may not know it (reopenWAL).
+		if err := n.disk.reopenWAL(c.h); err != nil {
+			return fmt.Errorf("reopen: %w", err)
+		}
+	}
 	n.snapIndex.Store(c.h.Index)
 	took := time.Since(start)
 	n.snapStats.saved(took)

@@ -57,7 +57,8 @@ type disk struct {
 	fault  func(op string) error // tests: make the WAL call op fail
 
 	purgeStop chan struct{}
-	purgeErrc <-chan error // the WAL purge's first error; it purges no more after one
+	purgeDone <-chan struct{} // closed once the purge stopped by purgeStop has returned
+	purgeErrc chan error      // the WAL purge's first error; it purges no more after one
 }
 
 // walDo runs one call into the WAL, under walMu. The first failure is
@@ -238,12 +239,65 @@ func (d *disk) newestSnapshot(walSnaps []*walpb.Snapshot) (snapHeader, bool, err
 // decodes every segment left (wal.ValidSnapshotEntries), and after a 1M-key
 // load the old ones were most of a second of it.
 func (d *disk) startPurge() {
-	d.purgeStop = make(chan struct{})
+	if d.purgeErrc == nil {
+		d.purgeErrc = make(chan error, 1)
+	}
+	stop := make(chan struct{})
 	// Keeping one segment, the purge finds the oldest still locked (in
 	// use) most of the time, and warns about it every second: only its
 	// errors are worth a line.
 	lg := newZapLoggerAt(d.log, zapcore.ErrorLevel)
-	d.purgeErrc = fileutil.PurgeFile(lg, walDir(d.dir), "wal", 1, time.Second, d.purgeStop)
+	done, errc := fileutil.PurgeFileWithDoneNotify(lg, walDir(d.dir), "wal", 1, time.Second, stop)
+	d.purgeStop, d.purgeDone = stop, done
+	// Forwarded, so that watchPurge keeps one channel across reopenWAL's
+	// restarts of the purge.
+	go func() {
+		var err error
+		select {
+		case err = <-errc:
+		case <-done:
+			select {
+			case err = <-errc: // sent just before it returned
+			default:
+				return
+			}
+		}
+		select {
+		case d.purgeErrc <- err:
+		default:
+		}
+	}()
+}
+
+// reopenWAL closes the WAL and opens it again at the snapshot h, which
+// compact has just recorded, for a node whose disk was full and has room
+// again (see persistHealth). etcd's WAL preallocates its next segment in
+// the background, and once that fails (a full disk) it never tries again:
+// the WAL would fail at its next segment cut, however much space is back.
+// Opened again, it preallocates afresh. The purge is stopped meanwhile:
+// with the WAL closed no segment is locked, and it removes every unlocked
+// segment but the newest.
+func (d *disk) reopenWAL(h snapHeader) error {
+	return d.walDo("reopen", func(w *wal.WAL) error {
+		close(d.purgeStop)
+		<-d.purgeDone
+		defer d.startPurge()
+		if err := w.Close(); err != nil {
+			return fmt.Errorf("close: %w", err)
+		}
+		nw, err := wal.Open(d.zl, walDir(d.dir), &walpb.Snapshot{Index: &h.Index, Term: &h.Term})
+		if err != nil {
+			return fmt.Errorf("open: %w", err)
+		}
+		// In write mode the WAL must be read to its end before it is
+		// appended to; the entries are in raft's storage already.
+		if _, _, _, err := nw.ReadAll(); err != nil {
+			nw.Close()
+			return fmt.Errorf("read: %w", err)
+		}
+		d.wal = nw
+		return nil
+	})
 }
 
 // saveReady persists one Ready: the snapshot record first, then entries and
@@ -308,11 +362,11 @@ func (d *disk) compact(h snapHeader, catchUp, catchUpBytes uint64) error {
 }
 
 func (d *disk) close() error {
+	d.walMu.Lock() // reopenWAL replaces purgeStop under it
+	defer d.walMu.Unlock()
 	if d.purgeStop != nil {
 		close(d.purgeStop)
 	}
-	d.walMu.Lock()
-	defer d.walMu.Unlock()
 	if d.wal == nil {
 		return nil
 	}
