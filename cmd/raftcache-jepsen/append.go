@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -548,19 +547,11 @@ func elleHistory(recs []txnRecord) ([]elle.Txn, []txnRecord) {
 // writeTxnHistory writes every transaction, in call order, one a line,
 // prefixed with the index elle's report names it by (T<i>).
 func writeTxnHistory(path string, recs []txnRecord) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	for i, r := range recs {
-		fmt.Fprintf(w, "T%-6d %s\n", i, r)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write history: %w", err)
-	}
-	return f.Close()
+	return writeLines(path, func(w *bufio.Writer) {
+		for i, r := range recs {
+			fmt.Fprintf(w, "T%-6d %s\n", i, r)
+		}
+	})
 }
 
 // appendVerdict is what elle made of a list-append history.

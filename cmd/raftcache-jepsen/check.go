@@ -558,16 +558,29 @@ func firstCaught(model porcupine.Model, ops []porcupine.Operation, restarts []in
 
 // writeHistory writes every record, in call order, one a line.
 func writeHistory(path string, recs []record) error {
-	recs = append([]record(nil), recs...)
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].call < recs[j].call })
+	return writeInCallOrder(path, recs, func(r record) int64 { return r.call }, formatRecord)
+}
+
+// writeInCallOrder writes recs to path sorted by call (stably: records
+// called together keep their order), one a line, as line formats them.
+func writeInCallOrder[R any](path string, recs []R, call func(R) int64, line func(R) string) error {
+	recs = slices.Clone(recs)
+	sort.SliceStable(recs, func(i, j int) bool { return call(recs[i]) < call(recs[j]) })
+	return writeLines(path, func(w *bufio.Writer) {
+		for _, r := range recs {
+			fmt.Fprintln(w, line(r))
+		}
+	})
+}
+
+// writeLines creates path and writes to it what write writes, buffered.
+func writeLines(path string, write func(w *bufio.Writer)) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("write history: %w", err)
 	}
 	w := bufio.NewWriter(f)
-	for _, r := range recs {
-		fmt.Fprintln(w, formatRecord(r))
-	}
+	write(w)
 	if err := w.Flush(); err != nil {
 		f.Close()
 		return fmt.Errorf("write history: %w", err)

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -658,19 +656,5 @@ func compareEvictStates(names []string, states []evictNodeState) []string {
 
 // writeEvictHistory writes every operation, in call order, one a line.
 func writeEvictHistory(path string, recs []evictRecord) error {
-	recs = slices.Clone(recs)
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].call < recs[j].call })
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	for _, r := range recs {
-		fmt.Fprintln(w, r)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write history: %w", err)
-	}
-	return f.Close()
+	return writeInCallOrder(path, recs, func(r evictRecord) int64 { return r.call }, func(r evictRecord) string { return fmt.Sprint(r) })
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -706,27 +705,19 @@ func orderCycle(sessions []*subSession) []string {
 func writePubsubHistory(path string, pubs []pubRecord, sessions []*subSession) error {
 	pubs = slices.Clone(pubs)
 	sort.SliceStable(pubs, func(i, j int) bool { return pubs[i].call < pubs[j].call })
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	for _, p := range pubs {
-		fmt.Fprintln(w, p)
-	}
-	for _, s := range sessions {
-		end := "complete"
-		if !s.complete {
-			end = "broken: " + s.detail
+	return writeLines(path, func(w *bufio.Writer) {
+		for _, p := range pubs {
+			fmt.Fprintln(w, p)
 		}
-		fmt.Fprintf(w, "session %s, ended %.3fs, %s, %d messages:\n", s.name(), float64(s.end)/1e9, end, len(s.recv))
-		for _, r := range s.recv {
-			fmt.Fprintf(w, "  %10.3f %s marker %d\n", float64(r.at)/1e9, r.payload, r.mark)
+		for _, s := range sessions {
+			end := "complete"
+			if !s.complete {
+				end = "broken: " + s.detail
+			}
+			fmt.Fprintf(w, "session %s, ended %.3fs, %s, %d messages:\n", s.name(), float64(s.end)/1e9, end, len(s.recv))
+			for _, r := range s.recv {
+				fmt.Fprintf(w, "  %10.3f %s marker %d\n", float64(r.at)/1e9, r.payload, r.mark)
+			}
 		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write history: %w", err)
-	}
-	return f.Close()
+	})
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -667,19 +665,5 @@ func mapKeys[V1, V2 any](a map[string]V1, b map[string]V2) func(func(string) boo
 
 // writeQueueHistory writes every operation, in call order, one a line.
 func writeQueueHistory(path string, recs []queueRecord) error {
-	recs = slices.Clone(recs)
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].call < recs[j].call })
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	for _, r := range recs {
-		fmt.Fprintln(w, r)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write history: %w", err)
-	}
-	return f.Close()
+	return writeInCallOrder(path, recs, func(r queueRecord) int64 { return r.call }, func(r queueRecord) string { return fmt.Sprint(r) })
 }

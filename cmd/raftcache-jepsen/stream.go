@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -852,21 +850,7 @@ func checkStream(recs []streamRecord, fin streamFinal) streamVerdict {
 
 // writeStreamHistory writes every operation, in call order, one a line.
 func writeStreamHistory(path string, recs []streamRecord) error {
-	recs = slices.Clone(recs)
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].call < recs[j].call })
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("write history: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	for _, r := range recs {
-		fmt.Fprintln(w, r)
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write history: %w", err)
-	}
-	return f.Close()
+	return writeInCallOrder(path, recs, func(r streamRecord) int64 { return r.call }, func(r streamRecord) string { return fmt.Sprint(r) })
 }
 
 // printStream is print for -workload stream.
