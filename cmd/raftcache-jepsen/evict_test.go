@@ -18,14 +18,9 @@ import (
 func TestShortRunEvict(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("policy %s", evictPolicyFor("", seed))
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadEvict, duration: 25 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: seed,
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 200,
-		clusterDownDefinite: true,
-	})
+	cfg := shortRun(buildRaftcache(t), workloadEvict, 25*time.Second, 200)
+	cfg.seed = seed
+	runJepsen(t, cfg)
 }
 
 // evictHist builds small histories for the checker's tests: each

@@ -28,14 +28,10 @@ func TestShortRunFullDisk(t *testing.T) {
 		snapN uint64
 	}{{1, 0}, {3, 100}} {
 		t.Run(fmt.Sprintf("nodes=%d", tc.nodes), func(t *testing.T) {
-			runJepsen(t, config{
-				bin: bin, workload: workloadRegister, duration: 10 * time.Second, nemeses: []string{nemFullDisk},
-				nodes: tc.nodes, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-				opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-				faultEvery: 500 * time.Millisecond, faultHold: 2 * time.Second, think: 5 * time.Millisecond,
-				checkTimeout: time.Minute, recoverBound: 15 * time.Second, snapN: tc.snapN, minOK: 50,
-				clusterDownDefinite: true,
-			})
+			cfg := shortRun(bin, workloadRegister, 10*time.Second, 50)
+			cfg.nemeses, cfg.nodes, cfg.snapN = []string{nemFullDisk}, tc.nodes, tc.snapN
+			cfg.faultEvery, cfg.faultHold, cfg.recoverBound = 500*time.Millisecond, 2*time.Second, 15*time.Second
+			runJepsen(t, cfg)
 		})
 	}
 }

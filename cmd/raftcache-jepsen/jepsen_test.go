@@ -43,14 +43,9 @@ func (s *syncBuffer) String() string {
 // RAFTCACHE_JEPSEN_KEEP=1 to keep its output directory (node logs,
 // history, visualization) when it fails.
 func TestShortRun(t *testing.T) {
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadRegister, duration: 60 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: time.Second, faultHold: 3 * time.Second, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 500,
-		clusterDownDefinite: true,
-	})
+	cfg := shortRun(buildRaftcache(t), workloadRegister, 60*time.Second, 500)
+	cfg.faultEvery, cfg.faultHold = time.Second, 3*time.Second
+	runJepsen(t, cfg)
 }
 
 // TestShortRunAppend runs the list-append workload for half a minute
@@ -59,14 +54,9 @@ func TestShortRun(t *testing.T) {
 // fails when too little happened (see vacuity), a kind of fault among
 // them.
 func TestShortRunAppend(t *testing.T) {
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadAppend, duration: 35 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: 500 * time.Millisecond, faultHold: 2 * time.Second, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
-		clusterDownDefinite: true,
-	})
+	cfg := shortRun(buildRaftcache(t), workloadAppend, 35*time.Second, 300)
+	cfg.faultEvery, cfg.faultHold = 500*time.Millisecond, 2*time.Second
+	runJepsen(t, cfg)
 }
 
 // TestShortRunQueue runs producers and consumers (the queue workload:
@@ -77,14 +67,7 @@ func TestShortRunAppend(t *testing.T) {
 // consumers wait in blocking pops, and on a loaded machine (load average
 // 33 on two cores) runs pushed 745 to 1070 elements.
 func TestShortRunQueue(t *testing.T) {
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadQueue, duration: 25 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 200,
-		clusterDownDefinite: true,
-	})
+	runJepsen(t, shortRun(buildRaftcache(t), workloadQueue, 25*time.Second, 200))
 }
 
 // TestShortRunStream runs stream producers (XADD) and consumers of one
@@ -94,14 +77,7 @@ func TestShortRunQueue(t *testing.T) {
 // not yet delivered. minOK as in TestShortRunQueue: loaded runs added
 // 489 to 973 entries.
 func TestShortRunStream(t *testing.T) {
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadStream, duration: 25 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 200,
-		clusterDownDefinite: true,
-	})
+	runJepsen(t, shortRun(buildRaftcache(t), workloadStream, 25*time.Second, 200))
 }
 
 // TestShortRunScript runs the script workload (compare-and-set EVALs,
@@ -110,14 +86,7 @@ func TestShortRunStream(t *testing.T) {
 // fault: porcupine must find it linearizable, no pair read torn, and some
 // compare-and-sets must have set and some not (see scriptStats.problems).
 func TestShortRunScript(t *testing.T) {
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadScript, duration: 25 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 300,
-		clusterDownDefinite: true,
-	})
+	runJepsen(t, shortRun(buildRaftcache(t), workloadScript, 25*time.Second, 300))
 }
 
 // TestShortRunPubsub runs publishers and subscribers on every node (the
@@ -130,14 +99,7 @@ func TestShortRunScript(t *testing.T) {
 // leaderless stretch left 446 publishes acknowledged (1230 refused with
 // CLUSTERDOWN), and it passed.
 func TestShortRunPubsub(t *testing.T) {
-	runJepsen(t, config{
-		bin: buildRaftcache(t), workload: workloadPubsub, duration: 25 * time.Second, nemeses: allNemeses(),
-		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
-		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: 200,
-		clusterDownDefinite: true,
-	})
+	runJepsen(t, shortRun(buildRaftcache(t), workloadPubsub, 25*time.Second, 200))
 }
 
 // TestSmallClustersKillRestart runs one and two nodes, the default
@@ -169,19 +131,31 @@ func TestSmallClustersKillRestart(t *testing.T) {
 		{2, []string{nemKill, nemTornWAL, nemTransfer}, 100},
 	} {
 		t.Run(fmt.Sprintf("nodes=%d", tc.nodes), func(t *testing.T) {
-			runJepsen(t, config{
-				bin: bin, workload: workloadRegister, duration: 25 * time.Second, nemeses: tc.nemeses,
-				nodes: tc.nodes, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
-				opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
-				faultEvery: 500 * time.Millisecond, faultHold: time.Second, think: 5 * time.Millisecond,
-				// minOK is only a floor that shows the run did something:
-				// on the slow disk, a loaded CI machine completed 166 reads
-				// in a run whose history was linearizable, and with failing
-				// disks too (each takes the two-node cluster down), 90.
-				checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: tc.snapN, minOK: 50,
-				saveDelay: 20 * time.Millisecond, clockSkew: 30 * time.Second, clusterDownDefinite: true,
-			})
+			// minOK is only a floor that shows the run did something: on
+			// the slow disk, a loaded CI machine completed 166 reads in a
+			// run whose history was linearizable, and with failing disks
+			// too (each takes the two-node cluster down), 90.
+			cfg := shortRun(bin, workloadRegister, 25*time.Second, 50)
+			cfg.nemeses, cfg.nodes, cfg.snapN = tc.nemeses, tc.nodes, tc.snapN
+			cfg.faultEvery, cfg.faultHold = 500*time.Millisecond, time.Second
+			cfg.saveDelay, cfg.clockSkew = 20*time.Millisecond, 30*time.Second
+			runJepsen(t, cfg)
 		})
+	}
+}
+
+// shortRun is what the short runs of make test share: the binary bin
+// (see buildRaftcache) running workload for d on three nodes with every
+// kind of fault, a fault every 300 ms held 1.5 s, snapshots every 100
+// entries, and at least minOK reads and writes succeeding (see vacuity).
+func shortRun(bin, workload string, d time.Duration, minOK int) config {
+	return config{
+		bin: bin, workload: workload, duration: d, nemeses: allNemeses(),
+		nodes: 3, clients: 6, keys: 4, opsPerKey: 200, seed: uint64(time.Now().UnixNano()),
+		opTimeout: 3 * time.Second, srvTimeout: 2 * time.Second,
+		faultEvery: 300 * time.Millisecond, faultHold: 1500 * time.Millisecond, think: 5 * time.Millisecond,
+		checkTimeout: time.Minute, recoverBound: 30 * time.Second, snapN: 100, minOK: minOK,
+		clusterDownDefinite: true,
 	}
 }
 
