@@ -195,19 +195,30 @@ func (s *Server) waitBlocked(p *parked, raw []byte, id fsm.WaiterID, events chan
 // Writing first, a node that died between the reply and the commit of its
 // acknowledgement had the element put back and delivered again: a queue
 // run with kills saw elements popped twice so. If the client leaves
-// before the acknowledgement is in the log, the delivery is returned.
+// before the acknowledgement is in the log, the delivery is returned; if
+// the log takes none within the request timeout, the client hears that
+// the pop's outcome is unknown (TRYAGAIN), and the delivery is returned
+// unless an acknowledgement commits after all.
 func (s *Server) deliver(p *parked, ev fsm.Event) {
 	if !ev.InFlight {
 		p.reply(func(w *writer) { w.reply(ev.Reply) })
 		return
 	}
-	if s.ackDelivery(p, ev.Waiter) {
+	acked, err := s.ackDelivery(p, ev.Waiter)
+	if acked {
 		p.reply(func(w *writer) { w.reply(ev.Reply) })
 		return
 	}
+	if err != nil {
+		// Within its time bound the log took no acknowledgement: the
+		// client hears that the pop's outcome is unknown (one may yet
+		// commit), and the delivery is returned, if none did.
+		p.reply(func(w *writer) { w.err("TRYAGAIN write outcome unknown: " + failureReason(err, s.cfg.Timeout)) })
+	}
 	// An acknowledgement of unknown outcome may yet commit: then the
 	// return finds nothing in flight, and the element stays popped, for
-	// a client whose connection broke after the pop.
+	// a client that was told the outcome is unknown, or whose connection
+	// broke after the pop.
 	cmd := fsm.NewReturn(ev.Waiter, s.cfg.Clock())
 	go func() {
 		for try := 0; try < 10 && s.base.Err() == nil; try++ {
@@ -220,25 +231,30 @@ func (s *Server) deliver(p *parked, ev fsm.Event) {
 }
 
 // ackDelivery proposes the acknowledgement of waiter id's delivery until
-// the log has it, and reports whether it does; false once p's client has
-// left, the server is shutting down, or this node can propose no more.
-// The client waits meanwhile, as for any write, and a retried
-// acknowledgement is harmless: it finds the delivery acknowledged.
-func (s *Server) ackDelivery(p *parked, id fsm.WaiterID) bool {
-	for p.Context().Err() == nil {
-		_, err := s.proposeReply(p.Context(), fsm.NewAck(id, s.cfg.Clock()))
+// the log has it, for at most the request timeout, and reports whether it
+// does. It gives up early, with a nil error, once p's client has left or
+// the server is shutting down, and with the last failure once this node
+// can propose no more or the time is up. The client waits meanwhile, as
+// for any write; a retried acknowledgement is harmless: it finds the
+// delivery acknowledged.
+func (s *Server) ackDelivery(p *parked, id fsm.WaiterID) (bool, error) {
+	ctx, cancel := context.WithTimeout(p.Context(), s.cfg.Timeout)
+	defer cancel()
+	for {
+		_, err := s.proposeReply(ctx, fsm.NewAck(id, s.cfg.Clock()))
 		switch {
 		case err == nil:
-			return true
-		case errors.Is(err, cluster.ErrStopped), errors.Is(err, cluster.ErrRemoved):
-			return false
+			return true, nil
+		case p.Context().Err() != nil:
+			return false, nil
+		case errors.Is(err, cluster.ErrStopped), errors.Is(err, cluster.ErrRemoved), ctx.Err() != nil:
+			return false, err
 		}
 		select {
-		case <-p.Context().Done():
+		case <-ctx.Done():
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return false
 }
 
 // reblock registers a dropped blocking request again, as a new waiter.

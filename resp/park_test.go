@@ -349,3 +349,46 @@ func TestServedPopRepliesAfterItsAck(t *testing.T) {
 		t.Errorf("BLPOP after its acknowledgement = %q, want %q", got, want)
 	}
 }
+
+// TestServedPopWithoutAckTimesOut: a served pop whose acknowledgement the
+// log does not take within the request timeout (no quorum, a node that
+// cannot persist) answers TRYAGAIN then, rather than hold its client
+// forever, and the delivery is returned: the element is there again.
+func TestServedPopWithoutAckTimesOut(t *testing.T) {
+	srv, addr, fc := startServer(t, Config{Timeout: 300 * time.Millisecond})
+	never := make(chan struct{})
+	defer close(never)
+	fc.mu.Lock()
+	fc.gate = func(b []byte) <-chan struct{} {
+		if c, err := fsm.Decode(b); err == nil && c.Name() == "ack" {
+			return never
+		}
+		return nil
+	}
+	fc.mu.Unlock()
+	a, b := dial(t, addr), dial(t, addr)
+	ca := serverClient(t, srv, clientID(t, a))
+	if _, err := io.WriteString(a.c, cmd("BLPOP", "q", "0")); err != nil {
+		t.Fatal(err)
+	}
+	waitBlocked(t, ca, true)
+	start := time.Now()
+	if got := b.do("RPUSH", "q", "x"); got != ":1\r\n" {
+		t.Fatalf("RPUSH = %q", got)
+	}
+	_ = a.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := readValue(a.rd)
+	if err != nil || !strings.HasPrefix(got, "-TRYAGAIN write outcome unknown") {
+		t.Fatalf("BLPOP without its acknowledgement = %q, want TRYAGAIN", got)
+	}
+	if d := time.Since(start); d > time.Second+300*time.Millisecond {
+		t.Errorf("TRYAGAIN after %v, want about the 300ms timeout", d)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for b.do("LLEN", "q") != ":1\r\n" {
+		if time.Now().After(deadline) {
+			t.Fatal("the returned delivery's element is not back in the list")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
