@@ -189,13 +189,8 @@ func (aw *appendWorkload) runClient(ctx context.Context, id int, rng *rand.Rand)
 		if i%64 == 0 {
 			conns.dropGone()
 		}
-		n := aw.cl.pick(rng)
+		n := aw.pickNode(ctx, rng)
 		if n == nil {
-			sleepCtx(ctx, 50*time.Millisecond)
-			continue
-		}
-		if n.reservation() != nil {
-			sleepCtx(ctx, time.Millisecond) // see node.reserve
 			continue
 		}
 		mode, ops := aw.newTxn(rng)

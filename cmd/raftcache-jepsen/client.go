@@ -56,6 +56,22 @@ func (h *history) records() []record {
 	return append([]record(nil), h.ops...)
 }
 
+// pickNode picks a random node to send an operation to, or returns nil
+// after a pause when none is up, or the one picked is reserved by the
+// nemesis (see node.reserve): the caller then tries again.
+func (w *workload) pickNode(ctx context.Context, rng *rand.Rand) *node {
+	n := w.cl.pick(rng)
+	if n == nil {
+		sleepCtx(ctx, 50*time.Millisecond)
+		return nil
+	}
+	if n.reservation() != nil {
+		sleepCtx(ctx, time.Millisecond) // see node.reserve
+		return nil
+	}
+	return n
+}
+
 // workload drives the clients. Keys come in generations: after
 // opsPerKey operations per key the clients move to fresh keys, which bounds
 // how many operations the checker has to order within one key (an unknown
@@ -194,13 +210,8 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 		if i%64 == 0 {
 			conns.dropGone()
 		}
-		n := w.cl.pick(rng)
+		n := w.pickNode(ctx, rng)
 		if n == nil {
-			sleepCtx(ctx, 50*time.Millisecond)
-			continue
-		}
-		if n.reservation() != nil {
-			sleepCtx(ctx, time.Millisecond) // see node.reserve
 			continue
 		}
 		in := input{kind: w.pickKind(rng)}

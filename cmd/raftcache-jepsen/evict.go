@@ -368,13 +368,8 @@ func (ew *evictWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 		if i%64 == 0 {
 			conns.dropGone()
 		}
-		n := ew.cl.pick(rng)
+		n := ew.pickNode(ctx, rng)
 		if n == nil {
-			sleepCtx(ctx, 50*time.Millisecond)
-			continue
-		}
-		if n.reservation() != nil {
-			sleepCtx(ctx, time.Millisecond) // see node.reserve
 			continue
 		}
 		rec := evictRecord{client: id, node: n.idx}

@@ -209,21 +209,6 @@ func (qw *queueWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 	}
 }
 
-// pickNode returns a random node to send the next command to, or nil
-// after a pause when there is none to send it to now.
-func (qw *queueWorkload) pickNode(ctx context.Context, rng *rand.Rand) *node {
-	n := qw.cl.pick(rng)
-	if n == nil {
-		sleepCtx(ctx, 50*time.Millisecond)
-		return nil
-	}
-	if n.reservation() != nil {
-		sleepCtx(ctx, time.Millisecond) // see node.reserve
-		return nil
-	}
-	return n
-}
-
 // remove "processes" the element moved by mv and LREMs it from the
 // processing list, on random nodes, until an LREM is answered or ctx
 // ends: a worker retries its acknowledgement, and an LREM of an element

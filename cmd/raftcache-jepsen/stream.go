@@ -145,21 +145,6 @@ func (sw *streamWorkload) records() []streamRecord {
 	return slices.Clone(sw.recs)
 }
 
-// pickNode returns a random node to send the next command to, or nil
-// after a pause when there is none to send it to now.
-func (sw *streamWorkload) pickNode(ctx context.Context, rng *rand.Rand) *node {
-	n := sw.cl.pick(rng)
-	if n == nil {
-		sleepCtx(ctx, 50*time.Millisecond)
-		return nil
-	}
-	if n.reservation() != nil {
-		sleepCtx(ctx, time.Millisecond) // see node.reserve
-		return nil
-	}
-	return n
-}
-
 // runClient adds entries (even id) or consumes them (odd id) until ctx
 // ends, each command against a random node.
 func (sw *streamWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) {
