@@ -316,14 +316,12 @@ func TestShutdownOfRemovedNodeWithBlockedClient(t *testing.T) {
 	}
 }
 
-// TestServedPopRepliesAfterItsAck: a blocked pop served by a later push
-// takes its element for good only when the log has the node's
-// acknowledgement, and its reply must not reach the client before that:
-// a node dying in between would have the element put back and popped
-// again by another client.
-func TestServedPopRepliesAfterItsAck(t *testing.T) {
-	srv, addr, fc := startServer(t, Config{Timeout: time.Minute})
-	acks := make(chan struct{})
+// servePopHoldingAcks starts a server with the request timeout given,
+// whose log holds every acknowledgement of a delivery until acks closes,
+// blocks client a in BLPOP q and serves it by client b's RPUSH q x.
+func servePopHoldingAcks(t *testing.T, timeout time.Duration, acks <-chan struct{}) (a, b *conn) {
+	t.Helper()
+	srv, addr, fc := startServer(t, Config{Timeout: timeout})
 	fc.mu.Lock()
 	fc.gate = func(b []byte) <-chan struct{} {
 		if c, err := fsm.Decode(b); err == nil && c.Name() == "ack" {
@@ -332,7 +330,7 @@ func TestServedPopRepliesAfterItsAck(t *testing.T) {
 		return nil
 	}
 	fc.mu.Unlock()
-	a, b := dial(t, addr), dial(t, addr)
+	a, b = dial(t, addr), dial(t, addr)
 	ca := serverClient(t, srv, clientID(t, a))
 	if _, err := io.WriteString(a.c, cmd("BLPOP", "q", "0")); err != nil {
 		t.Fatal(err)
@@ -341,6 +339,17 @@ func TestServedPopRepliesAfterItsAck(t *testing.T) {
 	if got := b.do("RPUSH", "q", "x"); got != ":1\r\n" {
 		t.Fatalf("RPUSH = %q", got)
 	}
+	return a, b
+}
+
+// TestServedPopRepliesAfterItsAck: a blocked pop served by a later push
+// takes its element for good only when the log has the node's
+// acknowledgement, and its reply must not reach the client before that:
+// a node dying in between would have the element put back and popped
+// again by another client.
+func TestServedPopRepliesAfterItsAck(t *testing.T) {
+	acks := make(chan struct{})
+	a, _ := servePopHoldingAcks(t, time.Minute, acks)
 	if got := readFor(t, a, 300*time.Millisecond); got != "" {
 		t.Fatalf("BLPOP answered %q before its acknowledgement was in the log", got)
 	}
@@ -355,27 +364,10 @@ func TestServedPopRepliesAfterItsAck(t *testing.T) {
 // cannot persist) answers TRYAGAIN then, rather than hold its client
 // forever, and the delivery is returned: the element is there again.
 func TestServedPopWithoutAckTimesOut(t *testing.T) {
-	srv, addr, fc := startServer(t, Config{Timeout: 300 * time.Millisecond})
 	never := make(chan struct{})
 	defer close(never)
-	fc.mu.Lock()
-	fc.gate = func(b []byte) <-chan struct{} {
-		if c, err := fsm.Decode(b); err == nil && c.Name() == "ack" {
-			return never
-		}
-		return nil
-	}
-	fc.mu.Unlock()
-	a, b := dial(t, addr), dial(t, addr)
-	ca := serverClient(t, srv, clientID(t, a))
-	if _, err := io.WriteString(a.c, cmd("BLPOP", "q", "0")); err != nil {
-		t.Fatal(err)
-	}
-	waitBlocked(t, ca, true)
-	start := time.Now()
-	if got := b.do("RPUSH", "q", "x"); got != ":1\r\n" {
-		t.Fatalf("RPUSH = %q", got)
-	}
+	a, b := servePopHoldingAcks(t, 300*time.Millisecond, never)
+	start := time.Now() // the RPUSH that served the pop has just returned
 	_ = a.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	got, err := readValue(a.rd)
 	if err != nil || !strings.HasPrefix(got, "-TRYAGAIN write outcome unknown") {
