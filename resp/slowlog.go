@@ -34,9 +34,15 @@ type slowlog struct {
 	slowerThan atomic.Int64 // microseconds; negative: off
 	maxLen     atomic.Int64
 
-	mu      sync.Mutex
-	nextID  int64
-	entries []slowEntry // newest first
+	mu     sync.Mutex
+	nextID int64
+	// entries[first:] are the log, oldest first: an add appends and
+	// trims from the front, both O(1) (amortized), where keeping the
+	// newest first would move the whole log on every add, and a node
+	// whose writes all wait longer than the threshold under load adds
+	// one per command.
+	entries []slowEntry
+	first   int
 }
 
 type slowEntry struct {
@@ -67,37 +73,50 @@ func (l *slowlog) add(c *client, args [][]byte, start time.Time, d time.Duration
 	defer l.mu.Unlock()
 	e.id = l.nextID
 	l.nextID++
-	l.entries = append(l.entries, slowEntry{})
-	copy(l.entries[1:], l.entries)
-	l.entries[0] = e
+	l.entries = append(l.entries, e)
 	l.trimLocked()
 }
 
+// trimLocked drops the oldest entries beyond slowlog-max-len. As in Redis,
+// it runs when an entry is added: lowering the limit trims the log at the
+// next slow command, not at once.
 func (l *slowlog) trimLocked() {
-	if max := int(l.maxLen.Load()); len(l.entries) > max {
-		clear(l.entries[max:])
-		l.entries = l.entries[:max]
+	max := int(l.maxLen.Load())
+	if over := len(l.entries) - l.first - max; over > 0 {
+		clear(l.entries[l.first : l.first+over])
+		l.first += over
+	}
+	// Reclaim the dropped front once it is most of the slice.
+	if l.first > 64 && l.first > len(l.entries)/2 {
+		n := copy(l.entries, l.entries[l.first:])
+		clear(l.entries[n:])
+		l.entries, l.first = l.entries[:n], 0
 	}
 }
 
 func (l *slowlog) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.entries)
+	return len(l.entries) - l.first
 }
 
 func (l *slowlog) reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entries = nil
+	l.entries, l.first = nil, 0
 }
 
 // newest returns up to n entries, newest first; n < 0: all.
 func (l *slowlog) newest(n int) []slowEntry {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if n < 0 || n > len(l.entries) {
-		n = len(l.entries)
+	log := l.entries[l.first:]
+	if n < 0 || n > len(log) {
+		n = len(log)
 	}
-	return append([]slowEntry(nil), l.entries[:n]...)
+	out := make([]slowEntry, n)
+	for i := range out {
+		out[i] = log[len(log)-1-i]
+	}
+	return out
 }
