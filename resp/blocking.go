@@ -356,7 +356,7 @@ func (s *Server) runWaiterJanitor() {
 			// may have written their replies: only its waiters go.
 			since, cut := unreachableSince[node]
 			if gone || (cut && now.Sub(since) >= unreachableDrop) {
-				if s.propose(fsm.NewDropWaiters(node, 0, !gone, now.UnixMilli())) == nil {
+				if s.propose(fsm.NewDropWaiters(node, 0, !gone, s.cfg.Clock())) == nil {
 					delete(unreachableSince, node)
 				}
 			}

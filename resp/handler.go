@@ -348,8 +348,10 @@ func (s *Server) serveData(c *client, run []redcon.Command, specs []*cmdSpec) {
 	now := time.Now()
 	s.stats.commands.Add(int64(len(run)))
 	c.lastActive.Store(now.Unix())
-	// One clock reading for the run: its commands arrived together.
-	ms := now.UnixMilli()
+	// One clock reading for the run: its commands arrived together. The
+	// node's clock (Config.Clock), not time.Now, stamps what is proposed,
+	// as it is what reads go by.
+	ms := s.cfg.Clock()
 	db := int(c.db.Load())
 	if len(run) == 1 && c.multi == nil {
 		// dataRun gives a command that may block a run of its own.

@@ -147,9 +147,13 @@ type cluster struct {
 	// clockSkew, if positive, gives each node a clock off by up to that
 	// much either way (a failpoint): clockOffset, from seed.
 	clockSkew time.Duration
-	seed      uint64
-	log       *slog.Logger
-	http      *http.Client
+	// clockOffsets, if set, are the clock offsets of the nodes started
+	// first, by start order, in place of clockOffset's: a test that
+	// needs particular clocks.
+	clockOffsets []time.Duration
+	seed         uint64
+	log          *slog.Logger
+	http         *http.Client
 
 	mu      sync.Mutex
 	members []*node // current members, in join order
@@ -167,6 +171,9 @@ func newCluster(bin, outDir, stateRoot string, timeout time.Duration, snapN uint
 // clockOffset is n's clock skew: within ±clockSkew, the same at each of
 // its starts, and, for a seed, in every run.
 func (c *cluster) clockOffset(n *node) time.Duration {
+	if n.idx < len(c.clockOffsets) {
+		return c.clockOffsets[n.idx]
+	}
 	rng := rand.New(rand.NewPCG(c.seed, uint64(n.idx)))
 	return time.Duration(rng.Int64N(int64(2*c.clockSkew)+1)) - c.clockSkew
 }
@@ -289,7 +296,7 @@ func (c *cluster) start(n *node, join string) error {
 	if c.saveDelay > 0 {
 		cmd.Env = append(cmd.Env, raftcluster.FailpointSaveDelayEnv+"="+c.saveDelay.String())
 	}
-	if c.clockSkew > 0 {
+	if c.clockSkew > 0 || n.idx < len(c.clockOffsets) {
 		cmd.Env = append(cmd.Env, raftcluster.FailpointClockOffsetEnv+"="+c.clockOffset(n).String())
 	}
 	if c.walFaults {
