@@ -4,7 +4,7 @@ BIN     := bin/raftcache
 DATA    ?= raftcache-data
 TMPDIR  ?= /tmp
 
-.PHONY: build run test unit e2e cluster lint deps clean compat jepsen bench
+.PHONY: build run test unit e2e cluster lint deps clean compat jepsen bench bench-scaling
 
 build:
 	$(GO) build -o $(BIN) ./cmd/raftcache
@@ -63,6 +63,18 @@ BENCH_FLAGS ?=
 bench: deps build
 	$(GO) build -o bin/raftcache-bench ./cmd/raftcache-bench
 	bin/raftcache-bench -bin $(BIN) -label "$$(git describe --always --dirty 2>/dev/null)" $(BENCH_FLAGS)
+
+# Issue 14's scaling table in one run: SET and GET ops/s by value size
+# (64 B to 256 KiB) and cluster size (1, 3, 5), memory per key and restart
+# time at -keys keys, a new member's snapshot install at -keys keys with the
+# write p99 meanwhile, and read latency on a follower around a leadership
+# transfer and a leader's death. BENCH_FLAGS adds flags, e.g. at 10M keys:
+#   make bench-scaling BENCH_FLAGS="-keys 10000000 -phases keyspace,install"
+# A short check of the harness:
+#   make bench-scaling BENCH_FLAGS="-keys 5000 -scaling_bytes 4mb -scaling_requests 5000 -snapshot_requests 2000 -failover_keys 2000 -install_steady 2s -failover_steady 2s -settle 1s"
+bench-scaling: deps build
+	$(GO) build -o bin/raftcache-bench ./cmd/raftcache-bench
+	bin/raftcache-bench -bin $(BIN) -label "$$(git describe --always --dirty 2>/dev/null)" -phases scaling,keyspace,install,failover $(BENCH_FLAGS)
 
 # The tutorial's three local nodes; Ctrl-C stops them all.
 cluster: build

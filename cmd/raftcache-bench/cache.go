@@ -101,7 +101,7 @@ func (b *bench) cacheRun(ctx context.Context, srv, policy string) (res cacheResu
 			return res, err
 		}
 		servers = []*server{s}
-	} else if servers, err = b.startCluster(ctx, "cache-cluster-"+policy); err != nil {
+	} else if servers, err = b.startCluster(ctx, "cache-cluster-"+policy, 3); err != nil {
 		return res, err
 	}
 	defer func() { err = errors.Join(err, stopServers(servers...)) }()

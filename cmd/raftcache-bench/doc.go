@@ -45,6 +45,26 @@
 // collection, and reports the growth of RSS and of INFO's used_memory over
 // the empty process, per element.
 //
+// Three more phases, not run by default, measure issue 14's scaling table
+// (make bench-scaling runs them with keyspace):
+//
+//   - scaling: SET and GET ops/s (redis-benchmark, c=50, P=1) against value
+//     size (-scaling_values) and cluster size (-scaling_nodes), each cell on
+//     a fresh cluster with the load on a follower (on the node when it is
+//     alone); a cell's requests are -scaling_bytes over its value size,
+//     within -scaling_min_requests and -scaling_requests, over a keyspace
+//     of a quarter as many keys, all loaded before its GETs;
+//   - install: a 3-node cluster holding -keys keys, SETs to a follower at
+//     -install_rate; a fourth node joins, and the time until it applies the
+//     index the leader had at its start (its log must show a snapshot
+//     restored) is reported with the write latency before and meanwhile;
+//   - failover: GETs of loaded keys from a follower on -failover_clients
+//     connections, each reply checked, across a leadership transfer
+//     (CLUSTER FAILOVER on the other follower) and the leader's SIGKILL:
+//     p50/p99/max of the reads in a steady window, in flight until the
+//     follower names the new leader, and around the change, and every
+//     failed read counted.
+//
 // Usage (make bench builds the binaries and runs it):
 //
 //	raftcache-bench [-bin bin/raftcache] [-keys 1000000] [-requests 200000] ...

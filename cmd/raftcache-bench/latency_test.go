@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,11 +34,11 @@ func TestSummarizeAndOverlap(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	ms := time.Millisecond
 	samples := []sample{
-		{t0, 2 * ms},               // 0..2
-		{t0.Add(1 * ms), 10 * ms},  // 1..11
-		{t0.Add(5 * ms), 1 * ms},   // 5..6
-		{t0.Add(12 * ms), 8 * ms},  // 12..20
-		{t0.Add(996 * ms), 4 * ms}, // 996..1000
+		{start: t0, took: 2 * ms},               // 0..2
+		{start: t0.Add(1 * ms), took: 10 * ms},  // 1..11
+		{start: t0.Add(5 * ms), took: 1 * ms},   // 5..6
+		{start: t0.Add(12 * ms), took: 8 * ms},  // 12..20
+		{start: t0.Add(996 * ms), took: 4 * ms}, // 996..1000
 	}
 	r := summarize("SET", samples)
 	if r.RPS != 5 || r.MinMs != 1 || r.MaxMs != 10 || r.P50Ms != 4 || r.P99Ms != 10 || r.AvgMs != 5 {
@@ -49,6 +50,14 @@ func TestSummarizeAndOverlap(t *testing.T) {
 	}
 	if r := summarize("SET", nil); r.RPS != 0 || r.P99Ms != 0 {
 		t.Errorf("empty summary %+v", r)
+	}
+	// A failed request is left out of the latencies and the rate.
+	withFailure := append(slices.Clone(samples), sample{start: t0.Add(500 * ms), took: 300 * ms, failed: true})
+	if got := summarize("SET", withFailure); got != r {
+		t.Errorf("summary with a failed request %+v, want %+v", got, r)
+	}
+	if r := summarize("GET", []sample{{start: t0, took: ms, failed: true}}); r.RPS != 0 || r.MaxMs != 0 {
+		t.Errorf("summary of failures only %+v", r)
 	}
 }
 

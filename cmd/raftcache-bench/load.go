@@ -23,14 +23,16 @@ func benchKey(i int) string { return fmt.Sprintf("key:%012d", i) }
 // "xxx..."), over conns connections each pipelining batches, and checks
 // that DBSIZE is n afterwards.
 func loadKeys(ctx context.Context, addr string, n, size, conns int) error {
-	const batch = 100
+	// 100 SETs a round trip, fewer for large values: at most about 1 MiB
+	// of values in flight on a connection.
+	batch := max(1, min(100, (1<<20)/size))
 	c := newClient(addr, conns, time.Minute)
 	defer c.Close()
 	value := strings.Repeat("x", size)
 	var next atomic.Int64
 	err := runWorkers(ctx, conns, func(ctx context.Context) error {
 		for {
-			start := int(next.Add(batch)) - batch
+			start := int(next.Add(int64(batch))) - batch
 			if start >= n {
 				return nil
 			}
@@ -106,20 +108,27 @@ func timeReady(ctx context.Context, s *server, n, size int, timeout time.Duratio
 	return took, nil
 }
 
-// redisBenchmark runs redis-benchmark's test t against addr and returns
-// its CSV figures (under t's name). Any error reply fails the run: a benchmark of
-// errors measures nothing.
-func (b *bench) redisBenchmark(ctx context.Context, addr string, t benchTest, pipeline, requests int) (Row, error) {
+// benchmarkArgs are redis-benchmark's arguments for test t, but for -h
+// and -p: clients connections, pipeline deep, requests requests of random
+// keys over keys keys, values of size bytes, CSV output.
+func benchmarkArgs(t benchTest, clients, pipeline, requests, keys, size int) []string {
+	args := []string{"-c", strconv.Itoa(clients), "-n", strconv.Itoa(requests),
+		"-r", strconv.Itoa(keys), "-d", strconv.Itoa(size), "-P", strconv.Itoa(pipeline),
+		"--csv"}
+	return append(args, t.args()...)
+}
+
+// redisBenchmark runs redis-benchmark with args (benchmarkArgs) against
+// addr and returns the figures of test t (under t's name). Any error reply
+// fails the run: a benchmark of errors measures nothing.
+func (b *bench) redisBenchmark(ctx context.Context, addr string, t benchTest, args []string) (Row, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return Row{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.runTimeout)
 	defer cancel()
-	args := []string{"-h", host, "-p", port, "-c", strconv.Itoa(b.cfg.clients), "-n", strconv.Itoa(requests),
-		"-r", strconv.Itoa(b.cfg.keys), "-d", strconv.Itoa(b.cfg.valueSize), "-P", strconv.Itoa(pipeline),
-		"--csv"}
-	args = append(args, t.args()...)
+	args = append([]string{"-h", host, "-p", port}, args...)
 	cmd := exec.CommandContext(ctx, b.cfg.redisBenchmark, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -55,6 +55,12 @@ type config struct {
 	elements       int // per collection in the elements phase
 	elementClients int // connections loading a collection
 
+	// The scaling phases (scaling.go, install.go, failover.go).
+	scaling  scalingConfig
+	install  installConfig
+	failover failoverConfig
+
+	args        []string // the command line, for the report
 	phases      map[string]bool
 	servers     map[string]bool
 	tests       map[string]bool // of the throughput phase, by benchTest.Name
@@ -83,7 +89,11 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.runTimeout, "run_timeout", 15*time.Minute, "bound on one redis-benchmark run")
 	fs.IntVar(&c.elements, "elements", 1_000_000, "elements loaded into each collection of the elements phase")
 	fs.IntVar(&c.elementClients, "element_clients", 8, "connections loading a collection (each pipelines 100 commands of 10 elements)")
-	phases := fs.String("phases", "throughput,keyspace,elements,cache", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set), cache (hit ratio under maxmemory, next to redis-server)")
+	phases := fs.String("phases", "throughput,keyspace,elements,cache", "what to measure: throughput (redis-benchmark against each server), keyspace (memory per key, restart, snapshot p99), elements (memory per element of a list, a set and a sorted set), cache (hit ratio under maxmemory, next to redis-server); "+
+		"and, for issue 14's scaling table (make bench-scaling), scaling (SET and GET ops/s by value size and cluster size), install (a new member's snapshot install at -keys keys, write p99 meanwhile), failover (read latency on a follower around leader changes)")
+	scalingFlags := c.scaling.register(fs)
+	installFlags := c.install.register(fs)
+	failoverFlags := c.failover.register(fs)
 	cacheMem := fs.String("cache_maxmemory", "8mb", "maxmemory of the cache phase")
 	fs.StringVar(&c.cachePolicies, "cache_policies", "allkeys-lru,allkeys-lfu", "maxmemory-policy values the cache phase runs")
 	fs.IntVar(&c.cacheKeyspace, "cache_keyspace", 0, "keys the cache phase draws from (default: ten times what -cache_maxmemory holds at about -value_size plus 100 bytes a key)")
@@ -106,7 +116,8 @@ func parseFlags(args []string) (config, error) {
 	if c.cacheMaxMemory, err = resp.ParseMemory(*cacheMem); err != nil || c.cacheMaxMemory <= 0 || c.cacheOps < 1 {
 		return c, fmt.Errorf("-cache_maxmemory %q and -cache_ops must be positive: %v", *cacheMem, err)
 	}
-	if c.phases, err = parseSet(*phases, "throughput", "keyspace", "elements", "cache"); err != nil {
+	c.args = append([]string(nil), args...)
+	if c.phases, err = parseSet(*phases, "throughput", "keyspace", "elements", "cache", "scaling", "install", "failover"); err != nil {
 		return c, fmt.Errorf("-phases: %w", err)
 	}
 	if c.servers, err = parseSet(*servers, allServers...); err != nil {
@@ -123,6 +134,11 @@ func parseFlags(args []string) (config, error) {
 		return c, errors.New("-keys, -value_size, -clients, -requests, -pipeline_requests, -load_clients, -elements, -element_clients must be positive, -snapshot_requests at least 4")
 	case c.profileSeconds < time.Second:
 		return c, errors.New("-profile_seconds must be at least 1s")
+	}
+	for _, parse := range []func() error{scalingFlags, installFlags, failoverFlags} {
+		if err := parse(); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }
@@ -209,10 +225,20 @@ func run(ctx context.Context, cfg config, out, progress io.Writer) (err error) {
 	if cfg.phases["cache"] && ctx.Err() == nil {
 		errs = append(errs, b.cache(ctx))
 	}
+	if cfg.phases["scaling"] && ctx.Err() == nil {
+		errs = append(errs, b.scaling(ctx))
+	}
+	if cfg.phases["install"] && ctx.Err() == nil {
+		errs = append(errs, b.installPhase(ctx))
+	}
+	if cfg.phases["failover"] && ctx.Err() == nil {
+		errs = append(errs, b.failoverPhase(ctx))
+	}
 	fmt.Fprint(out, header)
 	fmt.Fprintf(out, "load average at the end: %s\n\n", loadAvg())
 	writeReport(out, b.res)
 	writeCacheReport(out, b.cacheResults)
+	writeScalingReport(out, b.res)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("some measurements failed:\n%w", err)
 	}
@@ -227,6 +253,7 @@ func (b *bench) header(base string) string {
 	fmt.Fprintf(&s, "machine: %d CPUs (%s), %s, load average at the start: %s\n", runtime.NumCPU(), cpuModel(), runtime.GOOS+"/"+runtime.GOARCH, loadAvg())
 	fmt.Fprintf(&s, "data dirs: %s (%s)\n", base, fsType(base))
 	fmt.Fprintf(&s, "%s; %s\n", version(b.cfg.redisServer, "--version"), version(b.cfg.redisBenchmark, "--version"))
+	fmt.Fprintf(&s, "command: raftcache-bench %s\n", strings.Join(b.cfg.args, " "))
 	fmt.Fprintf(&s, "settings: -keys %d -value_size %d -clients %d -requests %d (P=1) -pipeline_requests %d (P=16) -snapshot_requests %d -elements %d\n\n",
 		b.cfg.keys, b.cfg.valueSize, b.cfg.clients, b.cfg.requests, b.cfg.pipelineRequests, b.cfg.snapshotRequests, b.cfg.elements)
 	return s.String()

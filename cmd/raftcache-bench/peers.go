@@ -140,7 +140,7 @@ func driveLoad(ctx context.Context, clients, pipeline, n, keys int, timeout time
 			if err := op(ctx, id, batch); err != nil {
 				return err
 			}
-			s := sample{start, time.Since(start)}
+			s := sample{start: start, took: time.Since(start)}
 			for range batch {
 				mine = append(mine, s)
 			}

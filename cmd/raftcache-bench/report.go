@@ -62,6 +62,10 @@ type results struct {
 	Restart  *restartResult
 	Snapshot *snapshotResult
 	Elements []*elementsResult // in the order measured
+	// Issue 14's scaling table (scaling.go, install.go, failover.go).
+	Scaling  []scalingCell // in the order measured
+	Install  *installResult
+	Failover []*failoverResult
 }
 
 func newResults() *results { return &results{Runs: map[runKey]Row{}, CPU: map[runKey]time.Duration{}} }
@@ -398,6 +402,9 @@ func writeReport(w io.Writer, r *results) {
 	}
 	if len(r.Elements) > 0 {
 		writeElements(w, r.Elements)
+	}
+	if len(r.Order) == 0 && r.Memory == nil && r.Restart == nil && r.Snapshot == nil && len(r.Elements) == 0 {
+		return // no phase with a target ran (a scaling run): a table of "not measured"
 	}
 	fmt.Fprintln(w, "targets (issues 5, 10 and 14)")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -98,6 +98,20 @@ func (b *bench) execRedis(name string, s *server, aof bool) error {
 // startNode starts a raftcache node in a fresh state directory, joining
 // the member at join unless it is empty, and waits for PING.
 func (b *bench) startNode(ctx context.Context, name, join string, extra ...string) (*server, error) {
+	s, err := b.newNode(name, join, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.execNode(name, s); err != nil {
+		return nil, err
+	}
+	return s, waitPing(ctx, s, startTimeout)
+}
+
+// newNode makes a raftcache node's state directory and picks its
+// addresses, joining the member at join unless it is empty; execNode
+// starts it.
+func (b *bench) newNode(name, join string, extra ...string) (*server, error) {
 	dir, err := b.dirs.next(name)
 	if err != nil {
 		return nil, err
@@ -116,10 +130,7 @@ func (b *bench) startNode(ctx context.Context, name, join string, extra ...strin
 	if join != "" {
 		s.extraFlags = append([]string{"-join", join}, extra...)
 	}
-	if err := b.execNode(name, s); err != nil {
-		return nil, err
-	}
-	return s, waitPing(ctx, s, startTimeout)
+	return s, nil
 }
 
 // execNode starts s's raftcache process on s's state directory and
@@ -161,48 +172,53 @@ func appliedIndex(ctx context.Context, s *server) (uint64, error) {
 	return n, nil
 }
 
-// startCluster starts three raftcache nodes, the first bootstrapping the
+// startCluster starts size raftcache nodes, the first bootstrapping the
 // cluster and the others joining it, and returns them once every member is
-// a reachable voter and one of them follows a leader. It returns that
-// follower first.
-func (b *bench) startCluster(ctx context.Context, name string) ([]*server, error) {
-	n1, err := b.startNode(ctx, name+"-1", "")
+// a reachable voter and one of them follows a leader (with size 1: the
+// node, once it leads). It returns that follower first. extra are more
+// flags of every node.
+func (b *bench) startCluster(ctx context.Context, name string, size int, extra ...string) ([]*server, error) {
+	nodeName := func(i int) string { return fmt.Sprintf("%s-%d", name, i) }
+	if size == 1 {
+		nodeName = func(int) string { return name }
+	}
+	n1, err := b.startNode(ctx, nodeName(1), "", extra...)
 	if err != nil {
 		return nil, err
 	}
 	nodes := []*server{n1}
-	for i := 2; i <= 3; i++ {
-		n, err := b.startNode(ctx, fmt.Sprintf("%s-%d", name, i), n1.raft)
+	for i := 2; i <= size; i++ {
+		n, err := b.startNode(ctx, nodeName(i), n1.raft, extra...)
 		if err != nil {
-			return nil, err
+			return nodes, err
 		}
 		nodes = append(nodes, n)
 	}
 	var follower *server
-	err = waitUntil(ctx, nil, startTimeout, 100*time.Millisecond, "a 3-member cluster with a follower", func() (bool, error) {
+	err = waitUntil(ctx, nil, startTimeout, 100*time.Millisecond, fmt.Sprintf("a %d-member cluster with a follower", size), func() (bool, error) {
 		follower = nil
 		for _, n := range nodes {
 			info, err := raftInfo(ctx, n)
 			if err != nil {
 				return false, err
 			}
-			if info["members"] != "3" || info["leader"] == "none" {
+			if info["members"] != strconv.Itoa(size) || info["leader"] == "none" {
 				return false, nil
 			}
-			for i := 0; i < 3; i++ {
+			for i := 0; i < size; i++ {
 				m := info["member"+strconv.Itoa(i)]
 				if !strings.Contains(m, "voter=1") || !strings.Contains(m, "reachable=1") {
 					return false, nil
 				}
 			}
-			if info["role"] == "follower" && follower == nil {
+			if (info["role"] == "follower" || size == 1) && follower == nil {
 				follower = n
 			}
 		}
 		return follower != nil, nil
 	})
 	if err != nil {
-		return nil, err
+		return nodes, err
 	}
 	out := []*server{follower}
 	for _, n := range nodes {
