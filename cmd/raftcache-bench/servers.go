@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -242,13 +243,22 @@ func checkRole(ctx context.Context, s *server, role string) error {
 	return nil
 }
 
-// stopServers stops the servers and reports any that did not exit cleanly.
+// stopServers stops the servers, all at once (a cluster's teardown takes
+// its slowest node's time, not the sum: a leader left without a quorum
+// tries for seconds to hand leadership over), and reports any that did
+// not exit cleanly.
 func stopServers(servers ...*server) error {
-	var errs []error
-	for _, s := range servers {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
 		if s != nil && s.process != nil {
-			errs = append(errs, s.stop(30*time.Second))
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.stop(30 * time.Second)
+			}()
 		}
 	}
+	wg.Wait()
 	return errors.Join(errs...)
 }
