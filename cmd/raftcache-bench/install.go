@@ -27,8 +27,8 @@ func (c *installConfig) register(fs *flag.FlagSet) func() error {
 	fs.DurationVar(&c.steady, "install_steady", 10*time.Second, "install phase: writes before the new member starts (the window without an install)")
 	fs.DurationVar(&c.timeout, "install_timeout", 30*time.Minute, "install phase: bound on the new member catching up")
 	return func() error {
-		if c.rate < 0 || c.clients < 1 || c.snapshotEntries < 1 || c.steady <= 0 || c.timeout <= 0 {
-			return errors.New("-install_clients, -install_snapshot_entries, -install_steady and -install_timeout must be positive, -install_rate not negative")
+		if c.rate < 0 || c.rate > 1_000_000 || c.clients < 1 || c.snapshotEntries < 1 || c.steady <= 0 || c.timeout <= 0 {
+			return errors.New("-install_clients, -install_snapshot_entries, -install_steady and -install_timeout must be positive, -install_rate between 0 and 1000000")
 		}
 		return nil
 	}

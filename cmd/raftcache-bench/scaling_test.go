@@ -62,7 +62,8 @@ func TestScalingFlags(t *testing.T) {
 		{[]string{"-scaling_min_requests", "10", "-scaling_requests", "5"}, "at most -scaling_requests"},
 		{[]string{"-failover_modes", "partition"}, `-failover_modes: unknown "partition"`},
 		{[]string{"-failover_steady", "0s"}, "-failover_steady must be positive"},
-		{[]string{"-install_rate", "-1"}, "-install_rate not negative"},
+		{[]string{"-install_rate", "-1"}, "-install_rate between 0 and 1000000"},
+		{[]string{"-install_rate", "2000000000"}, "-install_rate between 0 and 1000000"}, // a ticker of 0 ns panics
 		{[]string{"-install_snapshot_entries", "0"}, "-install_snapshot_entries"},
 	} {
 		if _, err := parseFlags(tc.args); err == nil || !strings.Contains(err.Error(), tc.err) {
