@@ -410,6 +410,9 @@ func writeReport(w io.Writer, r *results) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "what\tgoal\tmeasured\tstatus")
 	for _, v := range evaluate(r) {
+		if len(r.Order) == 0 && v.Status == statusNone {
+			continue // no throughput phase ran: its lines say nothing
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.What, v.Goal, v.Measured, v.Status)
 	}
 	tw.Flush()

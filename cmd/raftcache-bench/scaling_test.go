@@ -207,3 +207,22 @@ func hasLine(text, want string) bool {
 	}
 	return false
 }
+
+// A run without the throughput phase (bench-scaling's keyspace runs)
+// prints the targets it measured, not two dozen "not measured" lines.
+func TestTargetsWithoutThroughput(t *testing.T) {
+	r := newResults()
+	r.Memory = &memoryResult{Keys: 1000, RedisRSS: 200_000, RaftcacheRSS: 150_000}
+	var out bytes.Buffer
+	writeReport(&out, r)
+	text := out.String()
+	if !strings.Contains(text, "memory per key (RSS)") || strings.Contains(text, "single node, durable SET") || strings.Contains(text, statusNone) {
+		t.Errorf("targets of a keyspace-only run:\n%s", text)
+	}
+	r.add(runKey{srvSingle, "SET", 1}, Row{RPS: 1000})
+	out.Reset()
+	writeReport(&out, r)
+	if !strings.Contains(out.String(), "single node, durable SET") {
+		t.Errorf("with a throughput run, its targets go missing:\n%s", out.String())
+	}
+}
