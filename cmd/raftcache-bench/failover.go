@@ -169,6 +169,11 @@ func (b *bench) failoverRun(ctx context.Context, mode string) (res *failoverResu
 		}
 		if l := info["leader"]; l != "none" && l != oldLeader {
 			elected = time.Now()
+			if l == info["node_id"] {
+				// After a kill the reading follower may win the election:
+				// its reads are then a leader's.
+				res.How += " (which became the leader)"
+			}
 			return true, nil
 		}
 		return false, nil
