@@ -257,41 +257,60 @@ func (w *workload) runClient(ctx context.Context, id int, rng *rand.Rand) {
 // it; a connection that saw a transport error is closed.
 func (w *workload) invoke(conns nodeConns, id int, n *node, in input) record {
 	rec := record{client: id, node: n.idx, in: in}
-	ctx, cancel := context.WithTimeout(context.Background(), w.opTimeout)
-	defer cancel()
-	epoch, faulted := n.health()
-	rec.call = w.hist.now()
-	defer w.timed(&rec, n, epoch, faulted)
-	c, err := conns.get(ctx, n)
-	if err != nil {
-		// Nothing was sent: the operation did not happen.
-		rec.ret, rec.st, rec.detail = w.hist.now(), statusFail, err.Error()
-		rec.late = isTimeout(err)
-		return rec
-	}
-	replies, err := c.do(ctx, commands(in)...)
-	rec.ret = w.hist.now()
-	if err != nil {
-		conns.drop(n)
-		rec.detail = err.Error()
-		rec.late = isTimeout(err)
-		rec.st, rec.out = statusUnknown, output{unknown: true}
+	o, replies, ok := w.exchange(conns, n, w.opTimeout, func() string { return describeOp(in, output{unknown: true}) }, commands(in)...)
+	rec.call, rec.ret, rec.st, rec.detail, rec.late = o.call, o.ret, o.st, o.detail, o.late
+	switch {
+	case ok:
+		rec.st, rec.out, rec.detail = w.interpret(in, replies)
+	case rec.st == statusUnknown:
+		rec.out = output{unknown: true}
 		if !in.kind.isWrite() {
-			rec.st = statusFail
+			rec.st = statusFail // a read that got no answer changed nothing
 		}
-		return rec
 	}
-	rec.st, rec.out, rec.detail = w.interpret(in, replies)
 	return rec
 }
 
-// timed notes how long rec took on n, whose health was epoch and faulted
-// at the call: a node the nemesis left alone throughout must answer within
-// the server's bound, with a result or an error.
-func (w *workload) timed(rec *record, n *node, epoch int, faulted bool) {
-	w.noteAnswer(n, epoch, faulted, time.Duration(rec.ret-rec.call), rec.late, func() string {
-		return fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(rec.in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail)
-	})
+// outcome is how one operation went, as every workload's record keeps it.
+type outcome struct {
+	st        status
+	call, ret int64 // ns since the run began
+	detail    string
+	late      bool // no answer before the client's deadline
+}
+
+// exchange is one operation's round trip: cmds sent to n together, on the
+// client's connection to it, answered within deadline. It returns the
+// replies, and ok, when they came; o then holds only the call's and the
+// return's times, for the caller to judge the replies. Otherwise o says how
+// the operation ended: failed when no connection could be had (nothing was
+// sent), unknown when the commands were sent and no answer came (the
+// connection, which may be out of step, is dropped). Either way the time
+// the node took is noted for the run's health checks (noteAnswer); desc
+// describes the operation there.
+func (w *workload) exchange(conns nodeConns, n *node, deadline time.Duration, desc func() string, cmds ...[]string) (o outcome, replies []reply, ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	defer cancel()
+	epoch, faulted := n.health()
+	o.call = w.hist.now()
+	defer func() {
+		w.noteAnswer(n, epoch, faulted, time.Duration(o.ret-o.call), o.late, func() string {
+			return fmt.Sprintf("%s on %s at %.3fs: %s", desc(), n, float64(o.call)/1e9, o.detail)
+		})
+	}()
+	c, err := conns.get(ctx, n)
+	if err != nil {
+		o.ret, o.st, o.detail, o.late = w.hist.now(), statusFail, err.Error(), isTimeout(err)
+		return o, nil, false
+	}
+	replies, err = c.do(ctx, cmds...)
+	o.ret = w.hist.now()
+	if err != nil {
+		conns.drop(n)
+		o.st, o.detail, o.late = statusUnknown, err.Error(), isTimeout(err)
+		return o, nil, false
+	}
+	return o, replies, true
 }
 
 // noteAnswer is timed for any operation: it took took on n, late says
@@ -309,6 +328,14 @@ func (w *workload) noteAnswer(n *node, epoch int, faulted bool, took time.Durati
 			w.late = append(w.late, desc())
 		}
 	}
+}
+
+// timed notes how long rec, an HTTP operation, took on n, whose health
+// was epoch and faulted at the call (see noteAnswer).
+func (w *workload) timed(rec *record, n *node, epoch int, faulted bool) {
+	w.noteAnswer(n, epoch, faulted, time.Duration(rec.ret-rec.call), rec.late, func() string {
+		return fmt.Sprintf("%s on %s at %.3fs: %s", describeOp(rec.in, output{unknown: true}), n, float64(rec.call)/1e9, rec.detail)
+	})
 }
 
 // invokeHTTP runs a GET or SET on node n through the HTTP API.

@@ -409,31 +409,14 @@ func (ew *evictWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 }
 
 func (ew *evictWorkload) invoke(conns nodeConns, n *node, rec evictRecord) evictRecord {
-	ctx, cancel := context.WithTimeout(context.Background(), ew.opTimeout)
-	defer cancel()
-	epoch, faulted := n.health()
-	rec.call = ew.hist.now()
-	defer func() {
-		ew.noteAnswer(n, epoch, faulted, time.Duration(rec.ret-rec.call), rec.late, func() string {
-			return fmt.Sprintf("%s on %s at %.3fs: %s", rec.op, n, float64(rec.call)/1e9, rec.detail)
-		})
-	}()
-	c, err := conns.get(ctx, n)
-	if err != nil {
-		rec.ret, rec.st, rec.detail, rec.late = ew.hist.now(), statusFail, err.Error(), isTimeout(err)
-		return rec
+	o, rs, ok := ew.exchange(conns, n, ew.opTimeout, func() string { return fmt.Sprint(rec.op) }, rec.command())
+	rec.call, rec.ret, rec.st, rec.detail, rec.late = o.call, o.ret, o.st, o.detail, o.late
+	switch {
+	case ok:
+		ew.interpret(&rec, rs[0])
+	case rec.st == statusUnknown && !rec.op.isWrite():
+		rec.st = statusFail // a read that got no answer changed nothing
 	}
-	rs, err := c.do(ctx, rec.command())
-	rec.ret = ew.hist.now()
-	if err != nil {
-		conns.drop(n)
-		rec.st, rec.detail, rec.late = statusUnknown, err.Error(), isTimeout(err)
-		if !rec.op.isWrite() {
-			rec.st = statusFail
-		}
-		return rec
-	}
-	ew.interpret(&rec, rs[0])
 	return rec
 }
 

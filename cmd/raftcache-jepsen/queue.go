@@ -252,31 +252,15 @@ func (qw *queueWorkload) invoke(conns nodeConns, n *node, rec queueRecord) queue
 	if rec.op == opBRPop || rec.op == opBLMove {
 		deadline = qw.blockingDeadline(queueBlock)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	epoch, faulted := n.health()
-	rec.call = qw.hist.now()
-	defer func() {
-		qw.noteAnswer(n, epoch, faulted, time.Duration(rec.ret-rec.call), rec.late, func() string {
-			return fmt.Sprintf("%s on %s at %.3fs: %s", strings.Join(queueCommand(rec), " "), n, float64(rec.call)/1e9, rec.detail)
-		})
-	}()
-	c, err := conns.get(ctx, n)
-	if err != nil {
-		rec.ret, rec.st, rec.detail, rec.late = qw.hist.now(), statusFail, err.Error(), isTimeout(err)
-		return rec
+	cmd := queueCommand(rec)
+	o, rs, ok := qw.exchange(conns, n, deadline, func() string { return strings.Join(cmd, " ") }, cmd)
+	rec.call, rec.ret, rec.st, rec.detail, rec.late = o.call, o.ret, o.st, o.detail, o.late
+	// Unknown, sent and no answer: a push may have happened, a pop may
+	// have taken an element that is now lost with the connection (or, a
+	// BLMOVE, left it in the processing list).
+	if ok {
+		rec.st, rec.detail = qw.interpret(&rec, rs[0])
 	}
-	rs, err := c.do(ctx, queueCommand(rec))
-	rec.ret = qw.hist.now()
-	if err != nil {
-		// Sent, and no answer: a push may have happened, a pop may have
-		// taken an element that is now lost with the connection (or, a
-		// BLMOVE, left it in the processing list).
-		conns.drop(n)
-		rec.st, rec.detail, rec.late = statusUnknown, err.Error(), isTimeout(err)
-		return rec
-	}
-	rec.st, rec.detail = qw.interpret(&rec, rs[0])
 	return rec
 }
 

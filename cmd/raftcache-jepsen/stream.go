@@ -274,32 +274,16 @@ func (sw *streamWorkload) invoke(conns nodeConns, n *node, rec streamRecord) str
 	if rec.op == opXReadGroup {
 		deadline = sw.blockingDeadline(streamBlock)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
-	defer cancel()
-	epoch, faulted := n.health()
 	rec.grouped = sw.grouped.Load()
-	rec.call = sw.hist.now()
-	defer func() {
-		sw.noteAnswer(n, epoch, faulted, time.Duration(rec.ret-rec.call), rec.late, func() string {
-			return fmt.Sprintf("%s on %s at %.3fs: %s", strings.Join(streamCommand(rec), " "), n, float64(rec.call)/1e9, rec.detail)
-		})
-	}()
-	c, err := conns.get(ctx, n)
-	if err != nil {
-		rec.ret, rec.st, rec.detail, rec.late = sw.hist.now(), statusFail, err.Error(), isTimeout(err)
-		return rec
+	cmd := streamCommand(rec)
+	o, rs, ok := sw.exchange(conns, n, deadline, func() string { return strings.Join(cmd, " ") }, cmd)
+	rec.call, rec.ret, rec.st, rec.detail, rec.late = o.call, o.ret, o.st, o.detail, o.late
+	// Unknown, sent and no answer: an XADD may have happened, an
+	// XREADGROUP may have delivered entries now pending for this
+	// consumer, an XACK may have acknowledged them.
+	if ok {
+		rec.st, rec.detail = sw.interpret(&rec, rs[0])
 	}
-	rs, err := c.do(ctx, streamCommand(rec))
-	rec.ret = sw.hist.now()
-	if err != nil {
-		// Sent, and no answer: an XADD may have happened, an
-		// XREADGROUP may have delivered entries now pending for this
-		// consumer, an XACK may have acknowledged them.
-		conns.drop(n)
-		rec.st, rec.detail, rec.late = statusUnknown, err.Error(), isTimeout(err)
-		return rec
-	}
-	rec.st, rec.detail = sw.interpret(&rec, rs[0])
 	return rec
 }
 
