@@ -487,13 +487,15 @@ func (wk *worker) diskFault(ctx context.Context) error {
 	defer nm.unclaim(n)
 	n.setFaulted(true)
 	defer n.setFaulted(false)
+	// Where the log is before the fault: a busy node's next WAL write
+	// fails, and is logged, as soon as the file exists.
+	logFrom := logSize(n.logPath)
 	if err := os.WriteFile(n.faultFile, nil, 0o644); err != nil {
 		return fmt.Errorf("arm disk fault of %s: %w", n, err)
 	}
 	what := "disk-fault " + role(isLeader)
 	nm.count(what)
 	nm.log.Info("fault", "what", what, "node", n)
-	logFrom := logSize(n.logPath)
 	waitErr := n.waitExit(diskFaultBound)
 	if err := os.Remove(n.faultFile); err != nil {
 		return fmt.Errorf("disarm disk fault of %s: %w", n, err)
