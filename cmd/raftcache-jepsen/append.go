@@ -97,8 +97,7 @@ func (r txnRecord) String() string {
 // workload's bookkeeping of odd replies and late answers.
 type appendWorkload struct {
 	*workload
-	txns  sync.Mutex
-	recs  []txnRecord
+	recordLog[txnRecord]
 	value atomic.Int64
 	// recent holds the keys of the latest appends that may have taken
 	// effect, newest last, each once (see readAfterRestart).
@@ -107,18 +106,6 @@ type appendWorkload struct {
 
 // listKey is list key i of generation g.
 func listKey(g int64, i int) string { return fmt.Sprintf("jepsen:list:%d:%d", g, i) }
-
-func (aw *appendWorkload) add(r txnRecord) {
-	aw.txns.Lock()
-	aw.recs = append(aw.recs, r)
-	aw.txns.Unlock()
-}
-
-func (aw *appendWorkload) records() []txnRecord {
-	aw.txns.Lock()
-	defer aw.txns.Unlock()
-	return slices.Clone(aw.recs)
-}
 
 // usedKeys is every list key a client may have touched.
 func (aw *appendWorkload) usedKeys() []string {

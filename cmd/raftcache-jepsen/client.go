@@ -36,25 +36,12 @@ type record struct {
 // history collects records from every client.
 type history struct {
 	start time.Time
-	mu    sync.Mutex
-	ops   []record
+	recordLog[record]
 }
 
 func newHistory() *history { return &history{start: time.Now()} }
 
 func (h *history) now() int64 { return int64(time.Since(h.start)) }
-
-func (h *history) add(r record) {
-	h.mu.Lock()
-	h.ops = append(h.ops, r)
-	h.mu.Unlock()
-}
-
-func (h *history) records() []record {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return append([]record(nil), h.ops...)
-}
 
 // pickNode picks a random node to send an operation to, or returns nil
 // after a pause when none is up, or the one picked is reserved by the

@@ -176,8 +176,7 @@ type evictWorkload struct {
 	clients int
 	policy  string
 
-	recsMu sync.Mutex
-	recs   []evictRecord
+	recordLog[evictRecord]
 
 	// memMu guards what the memory monitor saw.
 	memMu sync.Mutex
@@ -205,18 +204,6 @@ type evictMemory struct {
 	maxNode  string // who reported it
 	mismatch int    // samples of a node reporting another maxmemory or policy
 	example  string // the first of those
-}
-
-func (ew *evictWorkload) add(r evictRecord) {
-	ew.recsMu.Lock()
-	ew.recs = append(ew.recs, r)
-	ew.recsMu.Unlock()
-}
-
-func (ew *evictWorkload) records() []evictRecord {
-	ew.recsMu.Lock()
-	defer ew.recsMu.Unlock()
-	return slices.Clone(ew.recs)
 }
 
 // setup sets the cluster's maxmemory and policy through one node (they

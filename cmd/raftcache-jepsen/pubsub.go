@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -98,28 +97,13 @@ func (s *subSession) name() string {
 // hold.
 type pubsubWorkload struct {
 	*workload
-	mu       sync.Mutex
-	pubs     []pubRecord
-	sessions []*subSession
-}
-
-func (pw *pubsubWorkload) addPub(r pubRecord) {
-	pw.mu.Lock()
-	pw.pubs = append(pw.pubs, r)
-	pw.mu.Unlock()
-}
-
-func (pw *pubsubWorkload) addSession(s *subSession) {
-	pw.mu.Lock()
-	pw.sessions = append(pw.sessions, s)
-	pw.mu.Unlock()
+	pubs     recordLog[pubRecord]
+	sessions recordLog[*subSession] // ended
 }
 
 // records returns the publishes and the ended sessions.
 func (pw *pubsubWorkload) records() ([]pubRecord, []*subSession) {
-	pw.mu.Lock()
-	defer pw.mu.Unlock()
-	return slices.Clone(pw.pubs), slices.Clone(pw.sessions)
+	return pw.pubs.records(), pw.sessions.records()
 }
 
 // runPublisher publishes until ctx ends, each message on a random node.
@@ -138,7 +122,7 @@ func (pw *pubsubWorkload) runPublisher(ctx context.Context, id int, rng *rand.Ra
 		rec := pubRecord{client: id, node: n.idx, seq: seq, payload: fmt.Sprintf("c%d-%d", id, seq)}
 		mark, _ := pw.call(conns, n, []string{"SADD", pubsubMarkKey(id), strconv.Itoa(seq)})
 		rec.markOK = mark.st == statusOK
-		pw.addPub(pw.publish(conns, n, rec))
+		pw.pubs.add(pw.publish(conns, n, rec))
 		if pw.think > 0 {
 			sleepCtx(ctx, time.Duration(rng.Int64N(int64(pw.think))+1))
 		}
@@ -233,7 +217,7 @@ func (pw *pubsubWorkload) runSubscriber(work, stop context.Context, id int) {
 			sleepCtx(work, 20*time.Millisecond)
 			continue
 		}
-		pw.addSession(s)
+		pw.sessions.add(s)
 		if s.complete {
 			return
 		}

@@ -131,28 +131,16 @@ func (r queueRecord) String() string {
 // definitely failed, may appear.
 type queueWorkload struct {
 	*workload
-	recsMu sync.Mutex
-	recs   []queueRecord
-	procs  map[int]bool // the BLMOVE consumers that ran
-}
-
-func (qw *queueWorkload) add(r queueRecord) {
-	qw.recsMu.Lock()
-	qw.recs = append(qw.recs, r)
-	qw.recsMu.Unlock()
-}
-
-func (qw *queueWorkload) records() []queueRecord {
-	qw.recsMu.Lock()
-	defer qw.recsMu.Unlock()
-	return slices.Clone(qw.recs)
+	recordLog[queueRecord]
+	procsMu sync.Mutex
+	procs   map[int]bool // the BLMOVE consumers that ran
 }
 
 // processingLists returns the processing lists of the BLMOVE consumers
 // that ran, by client.
 func (qw *queueWorkload) processingLists() map[int]string {
-	qw.recsMu.Lock()
-	defer qw.recsMu.Unlock()
+	qw.procsMu.Lock()
+	defer qw.procsMu.Unlock()
 	out := map[int]string{}
 	for c := range qw.procs {
 		out[c] = procKey(c)
@@ -172,12 +160,12 @@ func (qw *queueWorkload) runClient(ctx context.Context, id int, rng *rand.Rand) 
 		rec.op = opLPush
 	case blmoveConsumer(id):
 		rec.op, rec.proc = opBLMove, procKey(id)
-		qw.recsMu.Lock()
+		qw.procsMu.Lock()
 		if qw.procs == nil {
 			qw.procs = map[int]bool{}
 		}
 		qw.procs[id] = true
-		qw.recsMu.Unlock()
+		qw.procsMu.Unlock()
 	}
 	for i := 0; ctx.Err() == nil; i++ {
 		if i%64 == 0 {

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -126,23 +125,10 @@ func streamCommand(r streamRecord) []string {
 // group's state are read on every node at the end and must agree.
 type streamWorkload struct {
 	*workload
-	recsMu sync.Mutex
-	recs   []streamRecord
+	recordLog[streamRecord]
 	// grouped is set once the group is known to exist (a reply said
 	// so).
 	grouped atomic.Bool
-}
-
-func (sw *streamWorkload) add(r streamRecord) {
-	sw.recsMu.Lock()
-	sw.recs = append(sw.recs, r)
-	sw.recsMu.Unlock()
-}
-
-func (sw *streamWorkload) records() []streamRecord {
-	sw.recsMu.Lock()
-	defer sw.recsMu.Unlock()
-	return slices.Clone(sw.recs)
 }
 
 // runClient adds entries (even id) or consumes them (odd id) until ctx
