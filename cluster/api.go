@@ -876,11 +876,34 @@ func (n *Node) StepDown(ctx context.Context) error {
 	if !n.IsLeader() {
 		return nil
 	}
-	to := n.transfereeOtherThan(n.id)
+	to := n.stepDownTarget()
 	if to == raft.None {
+		n.log.Info("not handing over leadership: no other voter is reachable")
 		return nil
 	}
 	return n.TransferLeadership(ctx, to)
+}
+
+// stepDownTarget is the voter a leader stepping down hands over to: of
+// the other voters that are reachable and have answered within the last
+// election timeout (raft's RecentActive, kept with CheckQuorum), the one
+// whose log matches most of ours, so that raft has least to send it
+// before it may campaign. None when there is no such voter: a transfer to
+// a voter that is down or cut off could only wait out the caller's
+// context, holding up a shutdown for nothing.
+func (n *Node) stepDownTarget() uint64 {
+	st := n.raft.Status()
+	best, bestMatch := uint64(raft.None), uint64(0)
+	for _, v := range n.members.confState().GetVoters() {
+		pr, ok := st.Progress[v]
+		if v == n.id || !ok || !pr.RecentActive || !n.tr.Reachable(v) {
+			continue
+		}
+		if best == raft.None || pr.Match > bestMatch {
+			best, bestMatch = v, pr.Match
+		}
+	}
+	return best
 }
 
 // TransferLeadership asks the leader to hand leadership to the member

@@ -136,10 +136,6 @@ func (n *Node) handOverIfLeading() {
 	if !n.IsLeader() {
 		return
 	}
-	to := n.transfereeOtherThan(n.id)
-	if to == raft.None {
-		return // the only voter: nobody to hand over to
-	}
 	n.persist.mu.Lock()
 	busy := n.persist.handing
 	n.persist.handing = true
@@ -155,6 +151,10 @@ func (n *Node) handOverIfLeading() {
 			n.persist.handing = false
 			n.persist.mu.Unlock()
 		}()
+		to := n.stepDownTarget()
+		if to == raft.None {
+			return // the only voter, or none other reachable: nobody to hand over to
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*n.cfg.electionTimeout())
 		defer cancel()
 		go func() {
