@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 )
@@ -96,14 +95,7 @@ func (b *bench) failoverRun(ctx context.Context, mode string) (res *failoverResu
 	name := "failover-" + mode
 	b.logf("%s: starting", name)
 	all, err := b.startCluster(ctx, name, 3)
-	defer func() {
-		err = errors.Join(err, stopServers(all...))
-		if !b.cfg.keep {
-			for _, s := range all {
-				err = errors.Join(err, os.RemoveAll(s.dir))
-			}
-		}
-	}()
+	defer func() { err = errors.Join(err, b.discard(all)) }()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -68,12 +67,7 @@ func (b *bench) installPhase(ctx context.Context) (err error) {
 	snapFlags := []string{"-snapshot_entries", strconv.Itoa(cfg.snapshotEntries)}
 	all, err := b.startCluster(ctx, name, 3, snapFlags...)
 	defer func() {
-		err = errors.Join(err, stopServers(all...))
-		if !b.cfg.keep {
-			for _, s := range all {
-				err = errors.Join(err, os.RemoveAll(s.dir))
-			}
-		}
+		err = errors.Join(err, b.discard(all))
 		if err != nil {
 			err = fmt.Errorf("install: %w", err)
 		}

@@ -80,15 +80,14 @@ func (b *bench) peerTest(ctx context.Context, name string, leader *server, all [
 		return err
 	}
 	defer closeOp()
-	before, err := cpuTime(all)
-	if err != nil {
-		return err
-	}
-	samples, err := driveLoad(ctx, b.cfg.clients, pipeline, requests, b.cfg.keys, b.cfg.runTimeout, op)
-	if err != nil {
-		return fmt.Errorf("%s %s P=%d: %w", name, test, pipeline, err)
-	}
-	after, err := cpuTime(all)
+	var samples []sample
+	cpu, err := cpuDuring(all, func() error {
+		var err error
+		if samples, err = driveLoad(ctx, b.cfg.clients, pipeline, requests, b.cfg.keys, b.cfg.runTimeout, op); err != nil {
+			return fmt.Errorf("%s %s P=%d: %w", name, test, pipeline, err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -100,7 +99,7 @@ func (b *bench) peerTest(ctx context.Context, name string, leader *server, all [
 	row := summarize(test, samples)
 	k := runKey{name, test, pipeline}
 	b.res.add(k, row)
-	b.res.CPU[k] = (after - before) / time.Duration(len(samples))
+	b.res.CPU[k] = cpu / time.Duration(len(samples))
 	b.logf("%s %s P=%d: %s ops/s, p50 %s ms, p99 %s ms", name, test, pipeline, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
 	return nil
 }
@@ -227,6 +226,23 @@ func redisReplLoad(addr, test string, clients, pipeline, valueSize int) (peerOp,
 		return nil
 	}
 	return op, func() { c.Close() }
+}
+
+// cpuDuring runs fn and returns the user+sys CPU time the servers'
+// processes used meanwhile.
+func cpuDuring(servers []*server, fn func() error) (time.Duration, error) {
+	before, err := cpuTime(servers)
+	if err != nil {
+		return 0, err
+	}
+	if err := fn(); err != nil {
+		return 0, err
+	}
+	after, err := cpuTime(servers)
+	if err != nil {
+		return 0, err
+	}
+	return after - before, nil
 }
 
 // cpuTime is the user+sys CPU time the servers' processes have used so far.

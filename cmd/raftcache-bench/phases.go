@@ -116,19 +116,13 @@ func (b *bench) benchmarkTest(ctx context.Context, name string, target *server, 
 	}
 	var row Row
 	profName := fmt.Sprintf("%s-%s-P%d", name, t.Name, pipeline)
-	cpuBefore, err := cpuTime(all)
-	if err != nil {
-		return err
-	}
-	err = b.profiled(ctx, profName, profiled, func() error {
-		var err error
-		row, err = b.redisBenchmark(ctx, target.addr, t, benchmarkArgs(t, b.cfg.clients, pipeline, requests, b.cfg.keys, b.cfg.valueSize))
-		return err
+	cpu, err := cpuDuring(all, func() error {
+		return b.profiled(ctx, profName, profiled, func() error {
+			var err error
+			row, err = b.redisBenchmark(ctx, target.addr, t, benchmarkArgs(t, b.cfg.clients, pipeline, requests, b.cfg.keys, b.cfg.valueSize))
+			return err
+		})
 	})
-	if err != nil {
-		return err
-	}
-	cpuAfter, err := cpuTime(all)
 	if err != nil {
 		return err
 	}
@@ -137,7 +131,7 @@ func (b *bench) benchmarkTest(ctx context.Context, name string, target *server, 
 	}
 	k := runKey{name, t.Name, pipeline}
 	b.res.add(k, row)
-	b.res.CPU[k] = (cpuAfter - cpuBefore) / time.Duration(requests)
+	b.res.CPU[k] = cpu / time.Duration(requests)
 	b.logf("%s %s P=%d: %s ops/s, p50 %s ms, p99 %s ms", name, t.Name, pipeline, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
 	return nil
 }

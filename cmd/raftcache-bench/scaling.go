@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -120,15 +119,7 @@ func (b *bench) scalingCells(ctx context.Context, nodes, size int) (err error) {
 	name := fmt.Sprintf("scaling-%dn-%s", nodes, sizeName(size))
 	b.logf("%s: starting", name)
 	all, err := b.startCluster(ctx, name, nodes)
-	defer func() {
-		err = errors.Join(err, stopServers(all...))
-		if !b.cfg.keep {
-			// A 256 KiB cell leaves a GiB of WAL on each node.
-			for _, s := range all {
-				err = errors.Join(err, os.RemoveAll(s.dir))
-			}
-		}
-	}()
+	defer func() { err = errors.Join(err, b.discard(all)) }()
 	if err != nil {
 		return err
 	}
@@ -151,15 +142,12 @@ func (b *bench) scalingCells(ctx context.Context, nodes, size int) (err error) {
 		}
 		t, _ := testByName(test)
 		args := benchmarkArgs(t, b.cfg.clients, 1, requests, keys, size)
-		cpuBefore, err := cpuTime(all)
-		if err != nil {
+		var row Row
+		cpu, err := cpuDuring(all, func() error {
+			var err error
+			row, err = b.redisBenchmark(ctx, target.addr, t, args)
 			return err
-		}
-		row, err := b.redisBenchmark(ctx, target.addr, t, args)
-		if err != nil {
-			return err
-		}
-		cpuAfter, err := cpuTime(all)
+		})
 		if err != nil {
 			return err
 		}
@@ -167,7 +155,7 @@ func (b *bench) scalingCells(ctx context.Context, nodes, size int) (err error) {
 			return err
 		}
 		b.res.Scaling = append(b.res.Scaling, scalingCell{Nodes: nodes, ValueSize: size, Test: test, Requests: requests, Keys: keys,
-			Row: row, CPU: (cpuAfter - cpuBefore) / time.Duration(requests), Command: "redis-benchmark " + strings.Join(args, " ")})
+			Row: row, CPU: cpu / time.Duration(requests), Command: "redis-benchmark " + strings.Join(args, " ")})
 		b.logf("%s %s: %s ops/s, p50 %s ms, p99 %s ms", name, test, thousands(row.RPS), ms(row.P50Ms), ms(row.P99Ms))
 	}
 	return nil
