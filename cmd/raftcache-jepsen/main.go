@@ -538,7 +538,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			subs.Add(1)
 			go func() {
 				defer subs.Done()
-				pw.runSubscriber(wctx, subCtx, i)
+				pw.runSubscriber(subCtx, subCtx, i)
 			}()
 			continue
 		}
@@ -547,7 +547,7 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(cfg.seed, uint64(i)+1))
 			if pw != nil {
-				pw.runPublisher(wctx, i, rng)
+				pw.runPublisher(wctx, i, rng, 0)
 				return
 			}
 			if aw != nil {
@@ -606,6 +606,21 @@ func run(ctx context.Context, cfg config, logw io.Writer) (*result, error) {
 	var streamed streamFinal
 	switch {
 	case pw != nil:
+		// A fault at the end of the run (a whole-cluster kill) may
+		// leave no session that stayed connected while messages were
+		// published: the subscribers, subscribed again once healed, get
+		// a few seconds of them before the end message.
+		pctx, pcancel := context.WithTimeout(hctx, 2*time.Second)
+		var pubs sync.WaitGroup
+		for i := 0; i < cfg.clients; i += 2 {
+			pubs.Add(1)
+			go func() {
+				defer pubs.Done()
+				pw.runPublisher(pctx, i, rand.New(rand.NewPCG(cfg.seed, uint64(i)+1)), afterHealSeq)
+			}()
+		}
+		pubs.Wait()
+		pcancel()
 		// Every acknowledged message precedes the end message in the
 		// log: a subscriber that receives it has seen all it must.
 		sent, err := pw.publishEnd(hctx)

@@ -27,6 +27,10 @@ const (
 // every acknowledged message (they precede it in the log) and is done.
 const pubsubEnd = "end-"
 
+// afterHealSeq numbers the messages published once the cluster is healed,
+// after the workload's: no publisher reaches it during the run.
+const afterHealSeq = 1 << 30
+
 // pubsubMarkKey is the set a publisher adds each message's number to
 // before it publishes the message: on receipt, a subscriber reads it on
 // its own node (READONLY: no read barrier, so what the node has applied)
@@ -106,11 +110,12 @@ func (pw *pubsubWorkload) records() ([]pubRecord, []*subSession) {
 	return pw.pubs.records(), pw.sessions.records()
 }
 
-// runPublisher publishes until ctx ends, each message on a random node.
-func (pw *pubsubWorkload) runPublisher(ctx context.Context, id int, rng *rand.Rand) {
+// runPublisher publishes until ctx ends, each message on a random node,
+// numbering them from firstSeq.
+func (pw *pubsubWorkload) runPublisher(ctx context.Context, id int, rng *rand.Rand, firstSeq int) {
 	conns := nodeConns{}
 	defer conns.closeAll()
-	for seq := 0; ctx.Err() == nil; seq++ {
+	for seq := firstSeq; ctx.Err() == nil; seq++ {
 		if seq%64 == 0 {
 			conns.dropGone()
 		}
@@ -199,7 +204,10 @@ func (pw *pubsubWorkload) publish(conns nodeConns, n *node, rec pubRecord) pubRe
 // runSubscriber keeps a subscription open on its member while work is
 // not done: a session that breaks is recorded and a new one started.
 // Once work is done it starts no new session, and the one open ends when
-// it receives a pubsubEnd message or stop is done.
+// it receives a pubsubEnd message or stop is done. The checker passes
+// the same context as both, so that a subscriber whose connection a
+// fault at the end of the run broke subscribes again once healed, and
+// receives the messages published then (see afterHealSeq).
 func (pw *pubsubWorkload) runSubscriber(work, stop context.Context, id int) {
 	for i := 0; work.Err() == nil; i++ {
 		nodes := pw.cl.nodes()
